@@ -1,0 +1,3 @@
+"""Record a deployment in iftrue from a GitHub Actions run."""
+
+__version__ = "1.0.0"

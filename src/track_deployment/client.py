@@ -1,0 +1,208 @@
+"""The iftrue client: one POST with timeouts, bounded retries, and one status → error map."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from pydantic import ValidationError
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+from urllib3.util.timeout import Timeout
+
+from . import __version__
+from .errors import ServiceRejected, ServiceUnavailable
+from .schema import DeploymentRequest, DeploymentResponse
+
+ENDPOINT = "/v1/organization/deployment"
+USER_AGENT = f"track-deployment/{__version__} (+https://github.com/iftrue/track-deployment)"
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 30.0
+MAX_ATTEMPTS = 5
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+MESSAGE_CHARS = 500
+
+
+class DeadlineReached(Exception):
+    """The next retry would end after the delivery's deadline."""
+
+
+class DeadlineTimeout(Timeout):
+    """Per-attempt timeouts that never reach past the delivery's deadline.
+
+    urllib3 clones the timeout for each attempt, so each attempt gets what is left.
+    """
+
+    def __init__(self, deadline: float, connect: float, read: float) -> None:
+        super().__init__(connect=connect, read=read)
+        self.deadline = deadline
+
+    def clone(self) -> Timeout:
+        left = max(0.01, self.deadline - time.monotonic())
+        return Timeout(connect=min(CONNECT_TIMEOUT, left), read=min(READ_TIMEOUT, left))
+
+
+class DeadlineRetry(Retry):
+    """urllib3's retry with jitter, stopping early when the wait would pass the deadline."""
+
+    deadline: float = float("inf")
+
+    def new(self, **kw: Any) -> DeadlineRetry:
+        retry = super().new(**kw)
+        retry.deadline = self.deadline
+        return retry
+
+    def sleep(self, response: Any = None) -> None:
+        wait = self.get_retry_after(response) if response is not None else None
+        if wait is None:
+            wait = self.get_backoff_time()
+        if time.monotonic() + wait >= self.deadline:
+            raise DeadlineReached(f"the next attempt (in {wait:.0f} s) would pass the timeout")
+        super().sleep(response)
+
+
+def retry_policy(deadline: float, backoff_factor: float = 0.5) -> DeadlineRetry:
+    retry = DeadlineRetry(
+        total=MAX_ATTEMPTS - 1,
+        connect=MAX_ATTEMPTS - 1,
+        read=MAX_ATTEMPTS - 1,
+        status=MAX_ATTEMPTS - 1,
+        other=0,
+        redirect=0,
+        allowed_methods=None,  # POST too: the service has no idempotency key, a lost record is worse
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=backoff_factor,
+        backoff_jitter=0.5,
+        backoff_max=30,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+        raise_on_redirect=False,
+    )
+    retry.deadline = deadline
+    return retry
+
+
+@dataclass(frozen=True)
+class Delivery:
+    response: DeploymentResponse | None
+    text: str
+    attempts: int
+    warning: str | None = None
+
+
+class IftrueClient:
+    """Posts deployment records to iftrue."""
+
+    def __init__(self, api_url: str, token: str, *, timeout: float, backoff_factor: float = 0.5) -> None:
+        self.url = api_url.rstrip("/") + ENDPOINT
+        self._token = token
+        self._timeout = timeout
+        self._backoff_factor = backoff_factor
+
+    def send(self, request: DeploymentRequest) -> Delivery:
+        deadline = time.monotonic() + self._timeout
+        retry = retry_policy(deadline, self._backoff_factor)
+        with requests.Session() as session:
+            session.trust_env = False  # no .netrc credentials or proxies picked up from the job
+            session.mount("https://", HTTPAdapter(max_retries=retry))
+            session.mount("http://", HTTPAdapter(max_retries=retry))
+            try:
+                answer = session.post(
+                    self.url,
+                    data=json.dumps(request.body()).encode(),
+                    headers={
+                        "Authorization": f"Bearer {self._token}",
+                        "Content-Type": "application/json",
+                        "Accept": "application/json",
+                        "User-Agent": USER_AGENT,
+                    },
+                    # requests passes a urllib3 Timeout through as is; its stubs only name floats.
+                    timeout=DeadlineTimeout(deadline, CONNECT_TIMEOUT, READ_TIMEOUT),  # type: ignore[arg-type]
+                    allow_redirects=False,
+                )
+            except DeadlineReached as exc:
+                raise ServiceUnavailable(
+                    f"iftrue did not accept the deployment within {self._timeout:g} s: {exc}."
+                ) from None
+            except requests.RequestException as exc:
+                raise ServiceUnavailable(
+                    f"Could not reach iftrue at {self.url} within {self._timeout:g} s "
+                    f"({_network_reason(exc)})."
+                ) from None
+        return _interpret(answer)
+
+
+def _network_reason(exc: requests.RequestException) -> str:
+    text = str(exc)
+    if isinstance(exc, requests.Timeout) or "timed out" in text.lower():
+        return "timed out"
+    if "Max retries exceeded" in text:
+        return f"connection failed after {MAX_ATTEMPTS} attempts"
+    return type(exc).__name__
+
+
+def service_message(answer: requests.Response) -> str:
+    """The service's own words about an error, one line, truncated."""
+    text = answer.text or ""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        for key in ("message", "error", "detail", "errors"):
+            if data.get(key):
+                value = data[key]
+                text = value if isinstance(value, str) else json.dumps(value)
+                break
+    text = " ".join(text.split())
+    return text[:MESSAGE_CHARS] + ("…" if len(text) > MESSAGE_CHARS else "") or "(no message)"
+
+
+def _interpret(answer: requests.Response) -> Delivery:
+    """Map the final answer to a delivery or an error; the one place statuses are judged."""
+    status = answer.status_code
+    attempts = len(answer.raw.retries.history) + 1 if answer.raw is not None and answer.raw.retries else 1
+    if 200 <= status < 300:
+        return _created(answer, attempts)
+    message = service_message(answer)
+    if status in (401, 403):
+        raise ServiceRejected(
+            f"iftrue answered {status}: the token was refused ({message}). Check that the `token` "
+            "secret holds a current deployment-tracking JWT of your iftrue organization."
+        )
+    if status in (400, 422):
+        raise ServiceRejected(f"iftrue answered {status}, rejecting the record: {message}")
+    if status == 404:
+        raise ServiceRejected(f"iftrue answered 404 for {answer.url}: check the `api_url` input ({message}).")
+    if 300 <= status < 400:
+        raise ServiceRejected(
+            f"iftrue answered {status} redirecting to {answer.headers.get('Location', '?')}: "
+            "set `api_url` to the service's final address."
+        )
+    if status in RETRY_STATUSES or status >= 500:
+        tries = f"after {attempts} attempts" if attempts > 1 else "and was not retried"
+        raise ServiceUnavailable(f"iftrue answered {status} {tries}: {message}")
+    raise ServiceRejected(f"iftrue answered {status}: {message}")
+
+
+def _created(answer: requests.Response, attempts: int) -> Delivery:
+    text = answer.text or ""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        return Delivery(
+            None,
+            text,
+            attempts,
+            warning=f"iftrue answered {answer.status_code} but its body is not a JSON object; "
+            "the deployment was probably recorded, but its id is unknown.",
+        )
+    try:
+        return Delivery(DeploymentResponse.model_validate(data), text, attempts)
+    except ValidationError:
+        return Delivery(None, text, attempts, warning="iftrue's answer has an `id` of an unexpected type.")

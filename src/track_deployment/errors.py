@@ -1,0 +1,49 @@
+"""The errors the action reports; each kind of failure has one class."""
+
+
+class ActionError(Exception):
+    """A failure reported to the user as an annotation instead of a traceback."""
+
+    title = "track-deployment failed"
+    #: An outage fails the step only with `fail_on_error: true`; everything else always does.
+    outage = False
+
+
+class InputError(ActionError):
+    """An input or runner variable has a value the action cannot accept."""
+
+    title = "Invalid input"
+
+
+class EventError(ActionError):
+    """The event file is missing, unreadable or not shaped like the event it names."""
+
+    title = "Unreadable event"
+
+
+class MissingFieldError(ActionError):
+    """A required field of the record is neither derivable nor given as an input."""
+
+    title = "Missing deployment field"
+
+
+class ServiceRejected(ActionError):
+    """iftrue answered with a 4xx (or a redirect): the configuration must change."""
+
+    title = "iftrue rejected the deployment"
+
+
+class ServiceUnavailable(ActionError):
+    """iftrue could not be reached or kept failing after the retries."""
+
+    title = "iftrue unavailable"
+    outage = True
+
+
+class LookupFailed(Exception):
+    """A GitHub look-up failed; the field falls back and the run goes on."""
+
+    def __init__(self, reason: str, *, stop: bool = False) -> None:
+        super().__init__(reason)
+        #: True when later look-ups would fail the same way (bad credentials, rate limit).
+        self.stop = stop

@@ -1,0 +1,154 @@
+"""The parts of GitHub's event payloads the action uses, and loading the event file.
+
+Models keep only the fields used and ignore the rest; every field may be missing or null,
+as it can be in real payloads.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .errors import EventError
+from .inputs import describe
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Account(Model):
+    id: int | None = None
+
+
+class Repository(Model):
+    html_url: str | None = None
+    default_branch: str | None = None
+
+
+class Label(Model):
+    name: str | None = None
+
+
+class Release(Model):
+    id: int | None = None
+    tag_name: str | None = None
+    name: str | None = None
+    body: str | None = None
+    html_url: str | None = None
+    draft: bool | None = None
+    prerelease: bool | None = None
+    target_commitish: str | None = None
+    author: Account | None = None
+    created_at: datetime | None = None
+    published_at: datetime | None = None
+
+
+class Deployment(Model):
+    id: int | None = None
+    node_id: str | None = None
+    sha: str | None = None
+    ref: str | None = None
+    environment: str | None = None
+    description: str | None = None
+    creator: Account | None = None
+    created_at: datetime | None = None
+
+
+class DeploymentStatus(Model):
+    state: str | None = None
+    log_url: str | None = None
+    target_url: str | None = None
+    environment_url: str | None = None
+    created_at: datetime | None = None
+
+
+class Commit(Model):
+    id: str | None = None
+    message: str | None = None
+
+
+class BranchRef(Model):
+    ref: str | None = None
+
+
+class PullRequest(Model):
+    number: int | None = None
+    title: str | None = None
+    body: str | None = None
+    html_url: str | None = None
+    merged: bool | None = None
+    merge_commit_sha: str | None = None
+    head: BranchRef | None = None
+    merged_by: Account | None = None
+    commits: int | None = None
+    labels: list[Label] | None = None
+
+
+class RunPullRequest(Model):
+    number: int | None = None
+
+
+class WorkflowRun(Model):
+    name: str | None = None
+    display_title: str | None = None
+    head_sha: str | None = None
+    head_branch: str | None = None
+    html_url: str | None = None
+    conclusion: str | None = None
+    triggering_actor: Account | None = None
+    actor: Account | None = None
+    pull_requests: list[RunPullRequest] | None = None
+    run_started_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class Event(Model):
+    """A webhook payload as the runner writes it to $GITHUB_EVENT_PATH."""
+
+    action: str | None = None
+    repository: Repository | None = None
+    sender: Account | None = None
+    release: Release | None = None
+    deployment: Deployment | None = None
+    deployment_status: DeploymentStatus | None = None
+    pull_request: PullRequest | None = None
+    number: int | None = None
+    workflow_run: WorkflowRun | None = None
+    # push
+    ref: str | None = None
+    before: str | None = None
+    after: str | None = None
+    deleted: bool | None = None
+    forced: bool | None = None
+    commits: list[Commit] | None = None
+    head_commit: Commit | None = None
+
+
+def load_event(path: str) -> Event:
+    """Read and validate the event file; no file at all (outside a runner) is an empty event."""
+    if not path:
+        return Event()
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise EventError(
+            f"Cannot read the event file named by GITHUB_EVENT_PATH ({path}): {exc.strerror or exc}."
+        ) from None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise EventError(f"The event file {path} is nested too deeply to be a GitHub event.") from None
+    except UnicodeDecodeError:
+        raise EventError(f"The event file {path} is not UTF-8 text.") from None
+    except ValueError as exc:
+        raise EventError(f"The event file {path} is not valid JSON: {exc}.") from None
+    if not isinstance(data, dict):
+        raise EventError(f"The event file {path} must hold a JSON object, not a JSON {type(data).__name__}.")
+    try:
+        return Event.model_validate(data)
+    except ValidationError as exc:
+        raise EventError(f"The event payload is not shaped like a GitHub event: {describe(exc)}.") from None

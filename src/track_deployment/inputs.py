@@ -1,0 +1,381 @@
+"""The one place that reads the environment: inputs and runner variables, typed and validated."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import ValidationError
+
+from .errors import InputError
+from .schema import REQUEST_FIELDS, DeploymentRequest, Status
+
+DEFAULT_API_URL = "https://api.iftrue.co"
+MAX_INPUT_CHARS = 1_000_000
+MAX_COUNT = 2**31 - 1
+MAX_MINUTES = 10_000_000.0
+
+BOOLEAN_FIELDS = ("is_fix", "is_hotfix", "is_forced")
+COUNT_FIELDS = ("commits_count", "pull_request_number")
+URL_FIELDS = ("url", "repository_url")
+TEXT_FIELDS = ("title", "changelog", "branch", "deployment_node_id")
+
+# The words `status` accepts: iftrue's own, and GitHub's job, run and deployment states.
+STATUS_WORDS: dict[str, Status] = {
+    "succes": "succes",
+    "success": "succes",
+    "in_progress": "in_progress",
+    "pending": "in_progress",
+    "queued": "in_progress",
+    "waiting": "in_progress",
+    "requested": "in_progress",
+    "fail": "fail",
+    "failure": "fail",
+    "cancelled": "fail",
+    "error": "fail",
+    "timed_out": "fail",
+    "startup_failure": "fail",
+}
+
+# Every input of action.yml with its default; `token` has none and is checked below.
+INPUT_DEFAULTS: dict[str, str] = {
+    "token": "",
+    "api_url": DEFAULT_API_URL,
+    "github_token": "",
+    **dict.fromkeys(REQUEST_FIELDS, ""),
+    "hotfix_labels": "hotfix",
+    "fix_labels": "bug,fix,bugfix",
+    "fail_on_error": "false",
+    "dry_run": "false",
+    "payload": "",
+    "timeout": "120",
+}
+
+SECRET_INPUTS = ("token", "github_token")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The action's inputs, validated; `fields` holds only the record fields the user set."""
+
+    token: str
+    api_url: str
+    github_token: str
+    fields: dict[str, Any]
+    hotfix_labels: frozenset[str]
+    fix_labels: frozenset[str]
+    fail_on_error: bool
+    dry_run: bool
+    payload: DeploymentRequest | None
+    timeout: float
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Runner:
+    """The `GITHUB_*` variables the action uses; any may be empty outside a runner."""
+
+    event_name: str = ""
+    event_path: str = ""
+    repository: str = ""
+    server_url: str = ""
+    api_url: str = ""
+    sha: str = ""
+    ref: str = ""
+    ref_name: str = ""
+    run_id: str = ""
+    run_number: str = ""
+    workflow: str = ""
+    actor_id: str = ""
+    output_path: str = ""
+    summary_path: str = ""
+    debug: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def repository_url(self) -> str | None:
+        if self.server_url and self.repository:
+            return f"{self.server_url.rstrip('/')}/{self.repository}"
+        return None
+
+    @property
+    def run_url(self) -> str | None:
+        if self.repository_url and self.run_id:
+            return f"{self.repository_url}/actions/runs/{self.run_id}"
+        return None
+
+
+def read_secrets(environ: Mapping[str, str]) -> list[str]:
+    """The secret inputs, so they can be masked before anything else is printed."""
+    return [environ.get(_env_name(name), "").strip() for name in SECRET_INPUTS]
+
+
+def read_runner(environ: Mapping[str, str]) -> Runner:
+    def get(name: str) -> str:
+        return environ.get(name, "").strip()
+
+    return Runner(
+        event_name=get("GITHUB_EVENT_NAME"),
+        event_path=get("GITHUB_EVENT_PATH"),
+        repository=get("GITHUB_REPOSITORY"),
+        server_url=get("GITHUB_SERVER_URL").rstrip("/"),
+        api_url=get("GITHUB_API_URL").rstrip("/"),
+        sha=get("GITHUB_SHA"),
+        ref=get("GITHUB_REF"),
+        ref_name=get("GITHUB_REF_NAME"),
+        run_id=get("GITHUB_RUN_ID"),
+        run_number=get("GITHUB_RUN_NUMBER"),
+        workflow=get("GITHUB_WORKFLOW"),
+        actor_id=get("GITHUB_ACTOR_ID"),
+        output_path=get("GITHUB_OUTPUT"),
+        summary_path=get("GITHUB_STEP_SUMMARY"),
+        debug=get("RUNNER_DEBUG") == "1",
+    )
+
+
+def read_inputs(environ: Mapping[str, str], *, now: datetime | None = None) -> Inputs:
+    """Read and validate every input; the first bad one raises InputError."""
+    raw = {name: _read(environ, name) for name in INPUT_DEFAULTS}
+    warnings: list[str] = []
+    dry_run = parse_bool("dry_run", raw["dry_run"])
+    token = raw["token"]
+    if not token and not dry_run:
+        raise InputError(
+            "Input 'token' is required: pass the iftrue JWT from a secret, "
+            "e.g. `token: ${{ secrets.IFTRUE_TOKEN }}`."
+        )
+    if token:
+        warnings += check_jwt(token, now or datetime.now(UTC), expired_is_error=not dry_run)
+
+    fields: dict[str, Any] = {}
+    for name in REQUEST_FIELDS:
+        value = raw[name]
+        if value:
+            fields[name] = parse_field(name, value)
+
+    payload = parse_payload(raw["payload"]) if raw["payload"] else None
+    return Inputs(
+        token=token,
+        api_url=parse_api_url(raw["api_url"] or DEFAULT_API_URL),
+        github_token=raw["github_token"],
+        fields=fields,
+        hotfix_labels=parse_labels(raw["hotfix_labels"]),
+        fix_labels=parse_labels(raw["fix_labels"]),
+        fail_on_error=parse_bool("fail_on_error", raw["fail_on_error"]),
+        dry_run=dry_run,
+        payload=payload,
+        timeout=parse_timeout(raw["timeout"] or INPUT_DEFAULTS["timeout"]),
+        warnings=tuple(warnings),
+    )
+
+
+def _env_name(name: str) -> str:
+    return f"INPUT_{name.upper()}"
+
+
+def _read(environ: Mapping[str, str], name: str) -> str:
+    value = environ.get(_env_name(name))
+    if value is None:
+        value = INPUT_DEFAULTS[name]
+    if len(value) > MAX_INPUT_CHARS:
+        raise InputError(
+            f"Input '{name}' is {len(value)} characters long; at most {MAX_INPUT_CHARS} are accepted."
+        )
+    # Python decodes environment bytes that are not UTF-8 as lone surrogates.
+    if "\x00" in value or any("\udc80" <= c <= "\udcff" for c in value):
+        raise InputError(f"Input '{name}' is not valid UTF-8 text.")
+    # Multi-line text keeps its inner layout; surrounding blank space is never meaningful.
+    return value.strip()
+
+
+def parse_field(name: str, value: str) -> Any:
+    """Parse the input that overrides request field `name`."""
+    if name in BOOLEAN_FIELDS:
+        return parse_bool(name, value)
+    if name in COUNT_FIELDS:
+        return parse_count(name, value)
+    if name == "deployment_duration":
+        return parse_minutes(value)
+    if name in URL_FIELDS:
+        return parse_http_url(name, value)
+    if name == "status":
+        return parse_status(value)
+    if name == "member_id":
+        if not value.isascii() or not value.isdigit():
+            raise InputError(
+                f"Input 'member_id' must be the numeric id of a GitHub account (e.g. 583231), got {value!r}."
+            )
+        return value
+    if name == "commit_id":
+        if not re.fullmatch(r"[0-9a-fA-F]{7,64}", value):
+            raise InputError(
+                f"Input 'commit_id' must be a commit SHA (7 to 64 hex digits), got {_show(value)}."
+            )
+        return value.lower()
+    if name in TEXT_FIELDS:
+        if name in ("title", "branch", "deployment_node_id") and "\n" in value:
+            raise InputError(f"Input '{name}' must be a single line.")
+        return value
+    raise AssertionError(name)  # pragma: no cover - every request field is handled above
+
+
+def _show(value: str) -> str:
+    return repr(value if len(value) <= 60 else value[:60] + "…")
+
+
+def parse_bool(name: str, value: str) -> bool:
+    lowered = value.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    raise InputError(f"Input '{name}' must be true or false, got {_show(value)}.")
+
+
+def parse_count(name: str, value: str) -> int:
+    if not value.isascii() or not value.isdigit() or int(value) > MAX_COUNT:
+        raise InputError(f"Input '{name}' must be a whole number from 0 to {MAX_COUNT}, got {_show(value)}.")
+    return int(value)
+
+
+def parse_minutes(value: str) -> float | int:
+    try:
+        minutes = float(value)
+    except ValueError:
+        minutes = math.nan
+    if not math.isfinite(minutes) or not 0 <= minutes <= MAX_MINUTES:
+        raise InputError(
+            "Input 'deployment_duration' must be a number of minutes from 0 to "
+            f"{MAX_MINUTES:.0f}, fractions allowed (e.g. 4.5), got {_show(value)}."
+        )
+    return int(minutes) if minutes.is_integer() else round(minutes, 2)
+
+
+def parse_timeout(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or not 0 < seconds <= 3600:
+        raise InputError(
+            f"Input 'timeout' must be a number of seconds above 0 and at most 3600, got {_show(value)}."
+        )
+    return seconds
+
+
+def parse_http_url(name: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+        raise InputError(f"Input '{name}' must be an http:// or https:// URL, got {_show(value)}.")
+    return value
+
+
+def parse_api_url(value: str) -> str:
+    url = parse_http_url("api_url", value)
+    parts = urlsplit(url)
+    if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+        raise InputError(
+            "Input 'api_url' must be an https:// URL (http:// is accepted only for 127.0.0.1, ::1 "
+            f"and localhost), got {_show(value)}."
+        )
+    if parts.query or parts.fragment:
+        raise InputError(f"Input 'api_url' must be a base URL without query or fragment, got {_show(value)}.")
+    return url.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_status(value: str) -> Status:
+    status = STATUS_WORDS.get(value.lower())
+    if status is None:
+        raise InputError(
+            f"Input 'status' must be one of {', '.join(STATUS_WORDS)} "
+            f"(`${{{{ job.status }}}}` works), got {_show(value)}."
+        )
+    return status
+
+
+def parse_labels(value: str) -> frozenset[str]:
+    return frozenset(label.strip().lower() for label in value.split(",") if label.strip())
+
+
+def parse_payload(value: str) -> DeploymentRequest:
+    try:
+        data = json.loads(value)
+    except RecursionError:
+        raise InputError("Input 'payload' is nested too deeply to be a deployment record.") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"Input 'payload' must be a JSON object: {exc.msg} at character {exc.pos}."
+        ) from None
+    if not isinstance(data, dict):
+        raise InputError(f"Input 'payload' must be a JSON object, got a JSON {type(data).__name__}.")
+    unknown = sorted(set(data) - set(REQUEST_FIELDS))
+    if unknown:
+        raise InputError(
+            f"Input 'payload' has unknown field(s) {', '.join(map(repr, unknown))[:200]}; "
+            f"accepted fields: {', '.join(REQUEST_FIELDS)}."
+        )
+    try:
+        return DeploymentRequest.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(f"Input 'payload' is not a valid deployment record: {describe(exc)}.") from None
+
+
+def describe(exc: ValidationError) -> str:
+    """A one-line account of a pydantic error, without echoing the (possibly huge) input."""
+    parts = []
+    for error in exc.errors()[:5]:
+        where = ".".join(str(p) for p in error["loc"]) or "value"
+        parts.append(f"{where}: {error['msg'].lower()}")
+    return "; ".join(parts)
+
+
+def check_jwt(token: str, now: datetime, *, expired_is_error: bool) -> list[str]:
+    """Check a token's shape and `exp` locally (no signature check); return warnings."""
+    claims = _jwt_claims(token)
+    if claims is None:
+        return [
+            "Input 'token' does not look like a JWT (three base64url parts); sending it anyway. "
+            "Copy the token from iftrue's deployment tracking settings if the service rejects it."
+        ]
+    exp = claims.get("exp")
+    if isinstance(exp, int | float) and not isinstance(exp, bool) and math.isfinite(exp):
+        try:
+            expired_at = datetime.fromtimestamp(exp, UTC)
+        except (OverflowError, OSError, ValueError):
+            return []
+        if expired_at <= now:
+            message = (
+                f"Input 'token' expired at {expired_at:%Y-%m-%d %H:%M:%S} UTC: create a new token in "
+                "iftrue and update the secret."
+            )
+            if expired_is_error:
+                raise InputError(message)
+            return [message]
+    return []
+
+
+def _jwt_claims(token: str) -> dict[str, Any] | None:
+    parts = token.split(".")
+    if len(parts) != 3 or not all(re.fullmatch(r"[A-Za-z0-9_-]+", p) for p in parts[:2]):
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (binascii.Error, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

@@ -1,0 +1,322 @@
+"""GitHub REST look-ups through PyGithub, for what the event lacks (SPEC §5).
+
+PyGithub is imported only when a look-up runs (it costs more than the rest of the action
+to import), its objects are built lazily so no request is made whose answer is unused, and
+a failed look-up never fails the run: the field falls back and one warning says why.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from .errors import LookupFailed
+from .mapping import DeploymentRef, Facts, Plan, PullRequestFacts, ReleaseRef
+
+if TYPE_CHECKING:
+    from github.Repository import Repository
+
+# Seconds for each GitHub request; look-ups are never retried.
+REQUEST_TIMEOUT = 10
+
+
+@dataclass(frozen=True)
+class PullCandidate:
+    number: int
+    merge_commit_sha: str | None
+    merged: bool
+    facts: PullRequestFacts
+
+
+@dataclass(frozen=True)
+class ReleaseCandidate:
+    id: int | None
+    tag: str
+    draft: bool
+    prerelease: bool
+    published_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DeploymentCandidate:
+    id: int | None
+    sha: str
+    node_id: str | None
+    created_at: datetime | None
+
+
+def choose_pull(pulls: Sequence[PullCandidate], sha: str) -> PullCandidate | None:
+    """The PR whose merge commit is `sha`, else the first merged one, else the first."""
+    for pull in pulls:
+        if pull.merge_commit_sha and pull.merge_commit_sha.lower() == sha.lower():
+            return pull
+    return next((pull for pull in pulls if pull.merged), pulls[0] if pulls else None)
+
+
+def choose_previous_release(
+    releases: Iterable[ReleaseCandidate], current: ReleaseRef
+) -> ReleaseCandidate | None:
+    """The newest non-draft release published before `current`; a prerelease only if it is one."""
+    candidates = [
+        release
+        for release in releases
+        if not release.draft
+        and release.tag != current.tag
+        and (current.id is None or release.id != current.id)
+        and (current.prerelease or not release.prerelease)
+        and release.published_at is not None
+        and (current.published_at is None or release.published_at < current.published_at)
+    ]
+    return max(candidates, key=lambda release: release.published_at or datetime.min, default=None)
+
+
+def choose_previous_deployment(
+    deployments: Iterable[DeploymentCandidate], current: DeploymentRef
+) -> DeploymentCandidate | None:
+    """The newest deployment to the same environment created before `current`."""
+    candidates = [
+        deployment
+        for deployment in deployments
+        if deployment.created_at is not None
+        and (current.id is None or deployment.id != current.id)
+        and (current.created_at is None or deployment.created_at < current.created_at)
+    ]
+    return max(candidates, key=lambda deployment: deployment.created_at or datetime.min, default=None)
+
+
+def choose_run_deployment(
+    deployments: Iterable[DeploymentCandidate], since: datetime
+) -> DeploymentCandidate | None:
+    """The newest deployment created since this run started (an `environment:` job's own)."""
+    candidates = [d for d in deployments if d.created_at is not None and d.created_at >= since and d.node_id]
+    return max(candidates, key=lambda deployment: deployment.created_at or datetime.min, default=None)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A look-up that failed: what it would have given and the permission it needs."""
+
+    what: str
+    fields: str
+    permission: str
+    reason: str
+
+
+@dataclass
+class Outcome:
+    facts: Facts = field(default_factory=Facts)
+    failures: list[Failure] = field(default_factory=list)
+
+    def warning(self) -> str | None:
+        """One warning for all failed look-ups, naming the permissions to add."""
+        if not self.failures:
+            return None
+        details = "; ".join(f"{f.what} ({f.reason}): {f.fields} fell back" for f in self.failures)
+        permissions = ", ".join(sorted({f.permission for f in self.failures}))
+        return (
+            f"GitHub look-ups failed, so some fields use their fallback: {details}. "
+            f"Grant the job `permissions:` {permissions} (or set `github_token: ''` to turn look-ups off)."
+        )
+
+
+class _Session:
+    """Runs look-ups one by one, recording failures; after a fatal one the rest are not tried."""
+
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+        self.outcome = Outcome()
+        self.stopped: str | None = None
+
+    def attempt(self, what: str, fields: str, permission: str, call: Any) -> Any:
+        if self.stopped:
+            self.outcome.failures.append(Failure(what, fields, permission, f"not tried after {self.stopped}"))
+            return None
+        try:
+            return call()
+        except LookupFailed as exc:
+            reason = str(exc)
+        except Exception as exc:  # a look-up must never fail the run
+            failed = _classify(exc)
+            reason = str(failed)
+            if failed.stop:
+                self.stopped = reason
+        self.outcome.failures.append(Failure(what, fields, permission, reason))
+        return None
+
+
+def _classify(exc: Exception) -> LookupFailed:
+    """Turn what PyGithub or requests raised into a short reason."""
+    from github import BadCredentialsException, GithubException, RateLimitExceededException
+
+    if isinstance(exc, BadCredentialsException):
+        return LookupFailed("401 bad credentials", stop=True)
+    if isinstance(exc, RateLimitExceededException):
+        return LookupFailed(f"{exc.status} rate limit exceeded", stop=True)
+    if isinstance(exc, GithubException):
+        message = exc.data.get("message") if isinstance(exc.data, dict) else None
+        return LookupFailed(f"{exc.status} {message or 'error'}"[:200])
+    import requests
+
+    if isinstance(exc, requests.Timeout):
+        return LookupFailed("timed out", stop=True)
+    if isinstance(exc, requests.RequestException):
+        return LookupFailed("network error", stop=True)
+    return LookupFailed(f"unexpected answer ({type(exc).__name__})")
+
+
+def _repository(api_url: str, repository: str, token: str, user_agent: str, timeout: float) -> Repository:
+    from github import Auth, Github
+
+    # PyGithub logs redirects and retries as warnings; the action reports failures itself.
+    logging.getLogger("github").addHandler(logging.NullHandler())
+    logging.getLogger("github").propagate = False
+    client = Github(
+        auth=Auth.Token(token),
+        base_url=api_url,
+        timeout=max(1, int(min(REQUEST_TIMEOUT, timeout))),
+        user_agent=user_agent,
+        retry=None,  # never sleep on rate limits: a look-up is not worth delaying a deploy
+        seconds_between_requests=None,
+        seconds_between_writes=None,
+        lazy=True,
+    )
+    return client.get_repo(repository)
+
+
+def look_up(
+    plan: Plan,
+    *,
+    api_url: str,
+    repository: str,
+    run_id: str,
+    token: str,
+    user_agent: str,
+    timeout: float,
+) -> Outcome:
+    """Make the planned look-ups, in an order that lets later ones use earlier answers."""
+    session = _Session(_repository(api_url, repository, token, user_agent, timeout))
+    repo = session.repo
+    pull: PullRequestFacts | None = None
+    started: datetime | None = None
+    count: int | None = None
+    node_id: str | None = None
+
+    if plan.pull_request_of:
+        sha = plan.pull_request_of
+        chosen = session.attempt(
+            f"PR of commit {sha[:7]}",
+            "pull_request_number, branch, title, is_fix, is_hotfix",
+            "pull-requests: read",
+            lambda: choose_pull([_pull(p) for p in repo.get_commit(sha).get_pulls().get_page(0)], sha),
+        )
+        pull = chosen.facts if chosen else None
+
+    if plan.run_started and run_id.isdigit():
+        started = session.attempt(
+            f"run {run_id}",
+            "deployment_duration, deployment_node_id",
+            "actions: read",
+            lambda: repo.get_workflow_run(int(run_id)).run_started_at,
+        )
+
+    if plan.previous_release_of:
+        count = _count_since_release(session, plan.previous_release_of)
+    elif plan.previous_deployment_of:
+        count = _count_since_deployment(session, plan.previous_deployment_of)
+    elif plan.compare:
+        count = _compare(session, *plan.compare)
+
+    if plan.deployment_of and started is not None:
+        sha, since = plan.deployment_of, started
+        chosen_deployment = session.attempt(
+            f"deployments of commit {sha[:7]}",
+            "deployment_node_id",
+            "deployments: read",
+            lambda: choose_run_deployment(
+                (_deployment(d) for d in repo.get_deployments(sha=sha).get_page(0)), since
+            ),
+        )
+        node_id = chosen_deployment.node_id if chosen_deployment else None
+
+    session.outcome.facts = Facts(
+        pull_request=pull, run_started_at=started, commits_count=count, deployment_node_id=node_id
+    )
+    return session.outcome
+
+
+def _compare(session: _Session, base: str, head: str) -> int | None:
+    result = session.attempt(
+        f"compare {base[:12]}...{head[:12]}",
+        "commits_count",
+        "contents: read",
+        lambda: session.repo.compare(base, head).total_commits,
+    )
+    return result if isinstance(result, int) else None
+
+
+def _count_since_release(session: _Session, current: ReleaseRef) -> int | None:
+    previous = session.attempt(
+        "releases",
+        "commits_count",
+        "contents: read",
+        lambda: choose_previous_release(
+            (_release(r) for r in session.repo.get_releases().get_page(0)), current
+        ),
+    )
+    return _compare(session, previous.tag, current.tag) if previous else None
+
+
+def _count_since_deployment(session: _Session, current: DeploymentRef) -> int | None:
+    previous = session.attempt(
+        f"deployments to {current.environment}",
+        "commits_count",
+        "deployments: read",
+        lambda: choose_previous_deployment(
+            (
+                _deployment(d)
+                for d in session.repo.get_deployments(environment=current.environment).get_page(0)
+            ),
+            current,
+        ),
+    )
+    if previous is None:
+        return None
+    if previous.sha.lower() == current.sha.lower():
+        return 0
+    return _compare(session, previous.sha, current.sha)
+
+
+def _pull(pull: Any) -> PullCandidate:
+    return PullCandidate(
+        number=pull.number,
+        merge_commit_sha=pull.merge_commit_sha,
+        merged=pull.merged_at is not None,
+        facts=PullRequestFacts(
+            number=pull.number,
+            head_ref=pull.head.ref if pull.head else None,
+            title=pull.title,
+            labels=tuple(label.name for label in pull.labels or () if label.name),
+        ),
+    )
+
+
+def _release(release: Any) -> ReleaseCandidate:
+    return ReleaseCandidate(
+        id=release.id,
+        tag=release.tag_name,
+        draft=bool(release.draft),
+        prerelease=bool(release.prerelease),
+        published_at=release.published_at,
+    )
+
+
+def _deployment(deployment: Any) -> DeploymentCandidate:
+    return DeploymentCandidate(
+        id=deployment.id,
+        sha=deployment.sha,
+        node_id=deployment.node_id,
+        created_at=deployment.created_at,
+    )

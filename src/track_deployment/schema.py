@@ -1,0 +1,54 @@
+"""The iftrue deployment API: the request the action sends and the record it gets back."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+Status = Literal["succes", "in_progress", "fail"]
+
+# A JSON number for `deployment_duration`; bool is excluded (True is an int in Python).
+Minutes = StrictInt | float
+
+
+class DeploymentRequest(BaseModel):
+    """Body of `POST /v1/organization/deployment`; unset optional fields are not sent."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    title: StrictStr = Field(min_length=1)
+    changelog: StrictStr | None = None
+    url: StrictStr | None = None
+    branch: StrictStr = Field(min_length=1)
+    commit_id: StrictStr = Field(min_length=1)
+    deployment_duration: Minutes | None = Field(default=None, ge=0)
+    is_fix: StrictBool | None = None
+    is_hotfix: StrictBool | None = None
+    is_forced: StrictBool | None = None
+    commits_count: StrictInt | None = Field(default=None, ge=0)
+    repository_url: StrictStr = Field(min_length=1)
+    member_id: StrictStr = Field(min_length=1)
+    pull_request_number: StrictInt = Field(ge=0)
+    deployment_node_id: StrictStr | None = None
+    status: Status | None = None
+
+    def body(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+REQUEST_FIELDS: tuple[str, ...] = tuple(DeploymentRequest.model_fields)
+REQUIRED_FIELDS: tuple[str, ...] = tuple(
+    name for name, info in DeploymentRequest.model_fields.items() if info.is_required()
+)
+
+
+class DeploymentResponse(BaseModel):
+    """The record iftrue returns; its documentation is incomplete, so every field is optional."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str | int | None = None
+    status: str | None = None
+    node_id: str | None = None
+    created_at: str | None = None
