@@ -29,6 +29,11 @@ MESSAGE_CHARS = 500
 class DeadlineReached(Exception):
     """The next retry would end after the delivery's deadline."""
 
+    def __init__(self, attempts: int, last: str) -> None:
+        super().__init__(last)
+        self.attempts = attempts
+        self.last = last
+
 
 class DeadlineTimeout(Timeout):
     """Per-attempt timeouts that never reach past the delivery's deadline.
@@ -60,7 +65,11 @@ class DeadlineRetry(Retry):
         if wait is None:
             wait = self.get_backoff_time()
         if time.monotonic() + wait >= self.deadline:
-            raise DeadlineReached(f"the next attempt (in {wait:.0f} s) would pass the timeout")
+            last = self.history[-1] if self.history else None
+            if last is not None and last.status:
+                raise DeadlineReached(len(self.history), f"answered {last.status}")
+            reason = type(last.error).__name__ if last is not None and last.error else "no answer"
+            raise DeadlineReached(len(self.history), f"could not be reached ({reason})")
         super().sleep(response)
 
 
@@ -125,7 +134,8 @@ class IftrueClient:
                 )
             except DeadlineReached as exc:
                 raise ServiceUnavailable(
-                    f"iftrue did not accept the deployment within {self._timeout:g} s: {exc}."
+                    f"iftrue at {self.url} {exc.last} on {exc.attempts} attempt(s), and another would "
+                    f"pass the `timeout` of {self._timeout:g} s."
                 ) from None
             except requests.RequestException as exc:
                 raise ServiceUnavailable(

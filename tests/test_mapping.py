@@ -1,0 +1,416 @@
+"""Each event's row of the field table, on realistic payloads, with no look-ups."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from support import SHA, payload
+
+from track_deployment.errors import EventError, MissingFieldError
+from track_deployment.events import Event
+from track_deployment.inputs import Runner
+from track_deployment.mapping import (
+    Facts,
+    Options,
+    PullRequestFacts,
+    branch_of,
+    build_request,
+    event_facts,
+    is_fix,
+    is_hotfix,
+    plan_lookups,
+)
+
+NOW = datetime(2026, 11, 20, 10, 10, tzinfo=UTC)
+RUNNER = Runner(
+    event_name="",
+    repository="octo-org/shop",
+    server_url="https://github.com",
+    sha=SHA,
+    ref="refs/heads/main",
+    ref_name="main",
+    run_id="12345678901",
+    run_number="42",
+    workflow="Deploy",
+    actor_id="999",
+)
+RUN_URL = "https://github.com/octo-org/shop/actions/runs/12345678901"
+
+
+def body(event_name: str, data: dict[str, Any], facts: Facts | None = None, **overrides: Any) -> dict[str, Any]:
+    facts_ = event_facts(event_name, Event.model_validate(data), RUNNER)
+    assert facts_.skip_reason is None, facts_.skip_reason
+    return build_request(facts_, overrides, facts or Facts(), Options(), NOW).request.body()
+
+
+def skip_reason(event_name: str, data: dict[str, Any]) -> str | None:
+    return event_facts(event_name, Event.model_validate(data), RUNNER).skip_reason
+
+
+def test_release() -> None:
+    assert body("release", payload("release")) == {
+        "title": "v2.4.0",
+        "changelog": "## What's changed\n- Faster checkout (#412)",
+        "url": "https://github.com/octo-org/shop/releases/tag/v2.4.0",
+        "branch": "main",
+        "commit_id": SHA,
+        "repository_url": "https://github.com/octo-org/shop",
+        "member_id": "1024025",
+        "pull_request_number": 0,
+        "status": "succes",
+    }
+
+
+@pytest.mark.parametrize("action", ["published", "released", "created", "prereleased"])
+def test_release_actions_reported(action: str) -> None:
+    data = payload("release") | {"action": action}
+    assert skip_reason("release", data) is None
+
+
+@pytest.mark.parametrize("action", ["edited", "deleted", "unpublished"])
+def test_release_other_actions_skipped(action: str) -> None:
+    assert action in (skip_reason("release", payload("release") | {"action": action}) or "")
+
+
+def test_release_draft_skipped() -> None:
+    data = payload("release")
+    data["release"]["draft"] = True
+    assert skip_reason("release", data) == "the release is a draft"
+
+
+def test_release_without_name_uses_tag_and_sha_target_uses_default_branch() -> None:
+    data = payload("release")
+    data["release"].update(name="", target_commitish=SHA, body=None, author=None)
+    data["repository"]["default_branch"] = "trunk"
+    got = body("release", data)
+    assert (got["title"], got["branch"], got["member_id"]) == ("v2.4.0", "trunk", "583231")
+    assert "changelog" not in got
+
+
+def test_deployment() -> None:
+    assert body("deployment", payload("deployment")) == {
+        "title": "Deploy 9f2c1e4 to production",
+        "url": RUN_URL,
+        "branch": "main",
+        "commit_id": SHA,
+        "repository_url": "https://github.com/octo-org/shop",
+        "member_id": "1024025",
+        "pull_request_number": 0,
+        "deployment_node_id": "DE_kwDOKb3Q4M5ZZ3Jh",
+        "status": "succes",
+    }
+
+
+def test_deployment_description_is_title_and_tag_ref_is_not_a_branch() -> None:
+    data = payload("deployment")
+    data["deployment"].update(description="Roll out 2.4", ref="refs/tags/v2.4.0")
+    got = body("deployment", data)
+    assert (got["title"], got["branch"]) == ("Roll out 2.4", "main")
+
+
+@pytest.mark.parametrize(
+    ("state", "status"),
+    [
+        ("success", "succes"),
+        ("failure", "fail"),
+        ("error", "fail"),
+        ("pending", "in_progress"),
+        ("queued", "in_progress"),
+        ("waiting", "in_progress"),
+        ("in_progress", "in_progress"),
+    ],
+)
+def test_deployment_status_states(state: str, status: str) -> None:
+    data = payload("deployment_status")
+    data["deployment_status"]["state"] = state
+    got = body("deployment_status", data)
+    assert got["status"] == status
+    assert got["deployment_duration"] == 7.5  # 10:00:00 → 10:07:30
+    assert got["url"] == "https://github.com/octo-org/shop/actions/runs/12345678000/job/1"
+    assert got["deployment_node_id"] == "DE_kwDOKb3Q4M5ZZ3Jh"
+    assert got["member_id"] == "1024025"  # the deployment's creator, not the status's bot
+
+
+@pytest.mark.parametrize(
+    ("urls", "expected"),
+    [
+        ({"log_url": "", "target_url": "https://ci.example.com/1"}, "https://ci.example.com/1"),
+        ({"log_url": None, "target_url": "", "environment_url": "https://shop.example.com"}, "https://shop.example.com"),
+        ({"log_url": None, "target_url": None, "environment_url": ""}, RUN_URL),
+    ],
+)
+def test_deployment_status_url_fallbacks(urls: dict[str, Any], expected: str) -> None:
+    data = payload("deployment_status")
+    data["deployment_status"].update(urls)
+    assert body("deployment_status", data)["url"] == expected
+
+
+def test_push() -> None:
+    assert body("push", payload("push")) == {
+        "title": "Merge pull request #412 from octo-org/feature/checkout",
+        "changelog": "- 1111111 feat: add gift cards\n- 9f2c1e4 Merge pull request #412 from octo-org/feature/checkout",
+        "url": RUN_URL,
+        "branch": "main",
+        "commit_id": SHA,
+        "commits_count": 2,
+        "repository_url": "https://github.com/octo-org/shop",
+        "member_id": "583231",
+        "pull_request_number": 0,
+        "status": "succes",
+    }
+
+
+def test_push_forced_fix_commit_and_no_head_commit() -> None:
+    data = payload("push")
+    data["forced"] = True
+    data["head_commit"]["message"] = "fix!: stop double charging\n\nbody"
+    got = body("push", data)
+    assert (got["is_forced"], got["is_fix"]) == (True, True)
+    data["head_commit"] = None
+    data["commits"] = []
+    got = body("push", data)
+    assert got["title"] == "Push to main"
+    assert got["commits_count"] == 0
+    assert "changelog" not in got
+
+
+def test_push_deleted_skipped() -> None:
+    data = payload("push") | {"deleted": True, "after": "0" * 40}
+    assert skip_reason("push", data) == "the push deleted refs/heads/main"
+
+
+def test_push_of_tag_uses_default_branch() -> None:
+    data = payload("push") | {"ref": "refs/tags/v2.4.0"}
+    assert body("push", data)["branch"] == "main"
+
+
+def test_capped_push_asks_compare() -> None:
+    data = payload("push")
+    data["commits"] = data["commits"][:1] * 2048
+    facts = event_facts("push", Event.model_validate(data), RUNNER)
+    assert facts.compare == (data["before"], SHA)
+    assert "commits_count" not in facts.fields
+
+
+def test_pull_request_merged() -> None:
+    assert body("pull_request", payload("pull_request")) == {
+        "title": "fix(checkout): round totals once",
+        "changelog": "Rounds totals once.\n\nCloses #400",
+        "url": "https://github.com/octo-org/shop/pull/412",
+        "branch": "fix/rounding",
+        "commit_id": SHA,
+        "is_fix": True,
+        "commits_count": 3,
+        "repository_url": "https://github.com/octo-org/shop",
+        "member_id": "1024025",
+        "pull_request_number": 412,
+        "status": "succes",
+    }
+
+
+def test_pull_request_target_is_read_the_same_way() -> None:
+    assert body("pull_request_target", payload("pull_request")) == body("pull_request", payload("pull_request"))
+
+
+def test_pull_request_hotfix_label() -> None:
+    data = payload("pull_request")
+    data["pull_request"]["labels"] = [{"name": "HotFix"}]
+    data["pull_request"]["title"] = "Stop the bleeding"
+    data["pull_request"]["head"]["ref"] = "urgent"
+    got = body("pull_request", data)
+    assert got["is_hotfix"] is True
+    assert "is_fix" not in got
+
+
+@pytest.mark.parametrize(
+    ("action", "merged", "why"),
+    [("closed", False, "closed without merging"), ("opened", False, "'opened'"), ("synchronize", None, "'synchronize'")],
+)
+def test_pull_request_not_merged_skipped(action: str, merged: bool | None, why: str) -> None:
+    data = copy.deepcopy(payload("pull_request"))
+    data["action"] = action
+    data["pull_request"]["merged"] = merged
+    assert why in (skip_reason("pull_request", data) or "")
+
+
+def test_workflow_run_completed() -> None:
+    assert body("workflow_run", payload("workflow_run")) == {
+        "title": "Merge pull request #412 from octo-org/fix/rounding",
+        "url": "https://github.com/octo-org/shop/actions/runs/12345678000",
+        "branch": "main",
+        "commit_id": SHA,
+        "deployment_duration": 6.5,
+        "repository_url": "https://github.com/octo-org/shop",
+        "member_id": "1024025",
+        "pull_request_number": 412,
+        "status": "succes",
+    }
+
+
+@pytest.mark.parametrize(
+    ("action", "conclusion", "status"),
+    [
+        ("completed", "failure", "fail"),
+        ("completed", "timed_out", "fail"),
+        ("completed", "cancelled", "fail"),
+        ("completed", "startup_failure", "fail"),
+        ("requested", None, "in_progress"),
+        ("in_progress", None, "in_progress"),
+    ],
+)
+def test_workflow_run_statuses(action: str, conclusion: str | None, status: str) -> None:
+    data = payload("workflow_run") | {"action": action}
+    data["workflow_run"]["conclusion"] = conclusion
+    assert body("workflow_run", data)["status"] == status
+
+
+@pytest.mark.parametrize("conclusion", ["skipped", "neutral", "action_required", "stale"])
+def test_workflow_run_skipped_conclusions(conclusion: str) -> None:
+    data = payload("workflow_run")
+    data["workflow_run"]["conclusion"] = conclusion
+    assert skip_reason("workflow_run", data) == f"the workflow run concluded '{conclusion}'"
+
+
+def test_workflow_run_without_display_title_or_triggering_actor() -> None:
+    data = payload("workflow_run")
+    data["workflow_run"].update(display_title=None, triggering_actor=None, pull_requests=[])
+    got = body("workflow_run", data)
+    assert (got["title"], got["member_id"], got["pull_request_number"]) == ("Deploy", "583231", 0)
+
+
+def test_workflow_dispatch() -> None:
+    assert body("workflow_dispatch", payload("workflow_dispatch")) == {
+        "title": "Deploy #42",
+        "url": RUN_URL,
+        "branch": "main",
+        "commit_id": SHA,
+        "repository_url": "https://github.com/octo-org/shop",
+        "member_id": "583231",
+        "pull_request_number": 0,
+        "status": "succes",
+    }
+
+
+def test_other_event_with_no_repository_or_sender_uses_runner_variables() -> None:
+    got = body("schedule", payload("schedule"))
+    assert (got["repository_url"], got["member_id"], got["title"]) == (
+        "https://github.com/octo-org/shop",
+        "999",
+        "Deploy #42",
+    )
+
+
+def test_generic_event_on_tag_without_default_branch_needs_branch_input() -> None:
+    runner = Runner(**{**RUNNER.__dict__, "ref": "refs/tags/v1", "ref_name": "v1"})
+    facts = event_facts("schedule", Event(), runner)
+    with pytest.raises(MissingFieldError, match="branch is unknown .*set the 'branch' input"):
+        build_request(facts, {}, Facts(), Options(), NOW)
+    assert build_request(facts, {"branch": "main"}, Facts(), Options(), NOW).request.branch == "main"
+
+
+def test_inputs_win_over_event_and_lookups() -> None:
+    facts = Facts(pull_request=PullRequestFacts(7, "feature/x", "Feature", ("bug",)), commits_count=5)
+    got = body("release", payload("release"), facts, title="Manual", pull_request_number=9, is_fix=False, commits_count=1)
+    assert (got["title"], got["pull_request_number"], got["is_fix"], got["commits_count"]) == ("Manual", 9, False, 1)
+    assert got["branch"] == "feature/x"
+
+
+def test_looked_up_pull_request_fills_generic_event() -> None:
+    facts = Facts(
+        pull_request=PullRequestFacts(412, "hotfix/pay", "Fix pay", ()),
+        run_started_at=datetime(2026, 11, 20, 10, 5, 30, tzinfo=UTC),
+        deployment_node_id="DE_x",
+    )
+    got = body("workflow_dispatch", payload("workflow_dispatch"), facts)
+    assert got["title"] == "Fix pay"
+    assert (got["pull_request_number"], got["branch"], got["is_hotfix"]) == (412, "hotfix/pay", True)
+    assert (got["deployment_duration"], got["deployment_node_id"]) == (4.5, "DE_x")
+
+
+@pytest.mark.parametrize(("event_name", "part"), [("release", "release"), ("deployment", "deployment"), ("workflow_run", "workflow_run"), ("pull_request", "pull_request"), ("deployment_status", "deployment")])
+def test_event_of_wrong_shape(event_name: str, part: str) -> None:
+    with pytest.raises(EventError, match=f"no '{part}' object"):
+        event_facts(event_name, Event.model_validate(payload("push")), RUNNER)
+
+
+@pytest.mark.parametrize(
+    ("ref", "branch"),
+    [("refs/heads/main", "main"), ("release/1.x", "release/1.x"), ("refs/tags/v1", None), ("refs/pull/1/merge", None), (SHA, None), ("a" * 64, None), ("", None), (None, None)],
+)
+def test_branch_of(ref: str | None, branch: str | None) -> None:
+    assert branch_of(ref) == branch
+
+
+@pytest.mark.parametrize(
+    ("labels", "branch", "title", "fix", "hotfix"),
+    [
+        (("BUG",), "main", None, True, False),
+        (("bugfix",), None, None, True, False),
+        (("enhancement",), "fix/x", None, True, False),
+        ((), "fix-x", None, True, False),
+        ((), "bugfix/x", None, True, False),
+        ((), "bugfix-x", None, True, False),
+        ((), "fixture", None, False, False),
+        ((), "main", "fix: typo", True, False),
+        ((), "main", "fix(api): typo", True, False),
+        ((), "main", "fix!: breaking", True, False),
+        ((), "main", "fixes a typo", False, False),
+        ((), "main", "feat: fix later", False, False),
+        (("hotfix",), "main", None, False, True),
+        ((), "hotfix/pay", None, False, True),
+        ((), "hotfix-pay", None, False, True),
+        ((), "hotfixes", None, False, False),
+    ],
+)
+def test_fix_and_hotfix_rules(labels: tuple[str, ...], branch: str | None, title: str | None, fix: bool, hotfix: bool) -> None:
+    assert is_fix(labels, branch, title, Options()) is fix
+    assert is_hotfix(labels, branch, Options()) is hotfix
+
+
+def test_custom_labels() -> None:
+    options = Options(frozenset({"p0"}), frozenset({"defect"}))
+    assert is_hotfix(("P0",), None, options) and is_fix(("Defect",), None, None, options)
+    assert not is_fix(("bug",), None, None, options)
+
+
+class TestPlan:
+    def plan(self, event_name: str, data: dict[str, Any], **overrides: Any):  # type: ignore[no-untyped-def]
+        return plan_lookups(event_facts(event_name, Event.model_validate(data), RUNNER), overrides)
+
+    def test_release_plans_every_lookup(self) -> None:
+        plan = self.plan("release", payload("release"))
+        assert plan.pull_request_of == SHA and plan.run_started and plan.deployment_of == SHA
+        assert plan.previous_release_of is not None and plan.previous_release_of.tag == "v2.4.0"
+
+    def test_pull_request_event_needs_no_pull_lookup(self) -> None:
+        plan = self.plan("pull_request", payload("pull_request"))
+        assert plan.pull_request_of is None and plan.previous_release_of is None
+        assert plan.run_started and plan.deployment_of == SHA
+
+    def test_inputs_covering_pull_fields_skip_pull_lookup(self) -> None:
+        covering = dict(pull_request_number=1, branch="main", is_fix=False, is_hotfix=False)
+        assert self.plan("push", payload("push"), **covering).pull_request_of is None
+        assert self.plan("workflow_dispatch", payload("workflow_dispatch"), **covering).pull_request_of == SHA
+        assert self.plan("workflow_dispatch", payload("workflow_dispatch"), title="t", **covering).pull_request_of is None
+
+    def test_inputs_covering_everything_plan_nothing(self) -> None:
+        plan = self.plan(
+            "release",
+            payload("release"),
+            pull_request_number=1,
+            branch="main",
+            is_fix=False,
+            is_hotfix=False,
+            deployment_duration=3,
+            commits_count=2,
+            deployment_node_id="DE_1",
+        )
+        assert not plan
+
+    def test_deployment_status_plans_no_run_lookup(self) -> None:
+        plan = self.plan("deployment_status", payload("deployment_status"))
+        assert not plan.run_started and plan.deployment_of is None
+        assert plan.previous_deployment_of is not None
