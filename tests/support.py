@@ -185,7 +185,13 @@ class Command:
 
 
 def unescape(text: str) -> str:
-    return text.replace("%0D", "\r").replace("%0A", "\n").replace("%3A", ":").replace("%2C", ",").replace("%25", "%")
+    return (
+        text.replace("%0D", "\r")
+        .replace("%0A", "\n")
+        .replace("%3A", ":")
+        .replace("%2C", ",")
+        .replace("%25", "%")
+    )
 
 
 def parse_commands(stdout: str) -> list[Command]:
@@ -292,10 +298,14 @@ def run_action(env: Mapping[str, str], *, timeout: float = 60) -> Run:
         timeout=timeout,
         check=False,
     )
-    return collect(proc.returncode, proc.stdout, proc.stderr, env.get("GITHUB_OUTPUT"), env.get("GITHUB_STEP_SUMMARY"))
+    return collect(
+        proc.returncode, proc.stdout, proc.stderr, env.get("GITHUB_OUTPUT"), env.get("GITHUB_STEP_SUMMARY")
+    )
 
 
-def collect(code: int, stdout: bytes, stderr: bytes, output_path: str | None, summary_path: str | None) -> Run:
+def collect(
+    code: int, stdout: bytes, stderr: bytes, output_path: str | None, summary_path: str | None
+) -> Run:
     out_file = Path(output_path) if output_path else None
     summary_file = Path(summary_path) if summary_path else None
     text = stdout.decode("utf-8", "replace")

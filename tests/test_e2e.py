@@ -61,7 +61,12 @@ def test_dry_run_sends_nothing_and_needs_no_token(tmp_path: Path, iftrue: FakeIf
     run = run_action(env)
     assert run.code == 0
     assert iftrue.requests == []
-    assert run.outputs == {"result": "dry_run", "deployment_id": "", "payload": json.dumps(RELEASE_BODY, ensure_ascii=False), "response": ""}
+    assert run.outputs == {
+        "result": "dry_run",
+        "deployment_id": "",
+        "payload": json.dumps(RELEASE_BODY, ensure_ascii=False),
+        "response": "",
+    }
     assert "Dry run" in run.notices[0]
     assert "### Deployment record (dry run, nothing sent)" in run.summary
     assert "| `title` | v2.4.0 |" in run.summary
@@ -85,7 +90,9 @@ def test_skipped_event(tmp_path: Path, iftrue: FakeIftrue) -> None:
 def test_replay_sends_payload_as_is(tmp_path: Path, iftrue: FakeIftrue) -> None:
     record = {**RELEASE_BODY, "deployment_duration": 3.25, "is_hotfix": True}
     # The event is not even read: a replay works from any workflow.
-    env = runner_env(tmp_path, "workflow_dispatch", b"not json", {"api_url": iftrue.url, "payload": json.dumps(record)})
+    env = runner_env(
+        tmp_path, "workflow_dispatch", b"not json", {"api_url": iftrue.url, "payload": json.dumps(record)}
+    )
     run = run_action(env)
     assert run.code == 0, run.stdout
     assert iftrue.posts[0].json() == record
@@ -121,7 +128,9 @@ def test_401_fails_even_without_fail_on_error(tmp_path: Path) -> None:
     assert json.loads(run.outputs["payload"]) == RELEASE_BODY
     [error] = run.errors
     assert "iftrue answered 401: the token was refused (invalid token)" in error
-    assert [c.properties.get("title") for c in run.commands if c.name == "error"] == ["iftrue rejected the deployment"]
+    assert [c.properties.get("title") for c in run.commands if c.name == "error"] == [
+        "iftrue rejected the deployment"
+    ]
 
 
 def test_422_shows_message_and_never_the_echoed_token(tmp_path: Path) -> None:
@@ -180,7 +189,9 @@ def test_non_json_success_is_created_with_warning(tmp_path: Path) -> None:
 
 
 def test_redirect_is_not_followed(tmp_path: Path) -> None:
-    with FakeIftrue(Answer(301, "", {"Location": "https://elsewhere.example/v1/organization/deployment"})) as server:
+    with FakeIftrue(
+        Answer(301, "", {"Location": "https://elsewhere.example/v1/organization/deployment"})
+    ) as server:
         run = run_action(release_env(tmp_path, server))
     assert run.code == 1
     assert len(server.posts) == 1
@@ -242,6 +253,8 @@ def test_help_lists_inputs() -> None:
 
     from support import ENTRYPOINT
 
-    out = subprocess.run([sys.executable, str(ENTRYPOINT), "--help"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, str(ENTRYPOINT), "--help"], capture_output=True, text=True, check=True
+    ).stdout
     for name in ("INPUT_TOKEN", "INPUT_API_URL", "INPUT_PAYLOAD", "INPUT_HOTFIX_LABELS", "INPUT_DRY_RUN"):
         assert name in out

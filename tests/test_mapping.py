@@ -40,7 +40,9 @@ RUNNER = Runner(
 RUN_URL = "https://github.com/octo-org/shop/actions/runs/12345678901"
 
 
-def body(event_name: str, data: dict[str, Any], facts: Facts | None = None, **overrides: Any) -> dict[str, Any]:
+def body(
+    event_name: str, data: dict[str, Any], facts: Facts | None = None, **overrides: Any
+) -> dict[str, Any]:
     facts_ = event_facts(event_name, Event.model_validate(data), RUNNER)
     assert facts_.skip_reason is None, facts_.skip_reason
     return build_request(facts_, overrides, facts or Facts(), Options(), NOW).request.body()
@@ -138,7 +140,10 @@ def test_deployment_status_states(state: str, status: str) -> None:
     ("urls", "expected"),
     [
         ({"log_url": "", "target_url": "https://ci.example.com/1"}, "https://ci.example.com/1"),
-        ({"log_url": None, "target_url": "", "environment_url": "https://shop.example.com"}, "https://shop.example.com"),
+        (
+            {"log_url": None, "target_url": "", "environment_url": "https://shop.example.com"},
+            "https://shop.example.com",
+        ),
         ({"log_url": None, "target_url": None, "environment_url": ""}, RUN_URL),
     ],
 )
@@ -212,7 +217,9 @@ def test_pull_request_merged() -> None:
 
 
 def test_pull_request_target_is_read_the_same_way() -> None:
-    assert body("pull_request_target", payload("pull_request")) == body("pull_request", payload("pull_request"))
+    assert body("pull_request_target", payload("pull_request")) == body(
+        "pull_request", payload("pull_request")
+    )
 
 
 def test_pull_request_hotfix_label() -> None:
@@ -227,7 +234,11 @@ def test_pull_request_hotfix_label() -> None:
 
 @pytest.mark.parametrize(
     ("action", "merged", "why"),
-    [("closed", False, "closed without merging"), ("opened", False, "'opened'"), ("synchronize", None, "'synchronize'")],
+    [
+        ("closed", False, "closed without merging"),
+        ("opened", False, "'opened'"),
+        ("synchronize", None, "'synchronize'"),
+    ],
 )
 def test_pull_request_not_merged_skipped(action: str, merged: bool | None, why: str) -> None:
     data = copy.deepcopy(payload("pull_request"))
@@ -313,8 +324,21 @@ def test_generic_event_on_tag_without_default_branch_needs_branch_input() -> Non
 
 def test_inputs_win_over_event_and_lookups() -> None:
     facts = Facts(pull_request=PullRequestFacts(7, "feature/x", "Feature", ("bug",)), commits_count=5)
-    got = body("release", payload("release"), facts, title="Manual", pull_request_number=9, is_fix=False, commits_count=1)
-    assert (got["title"], got["pull_request_number"], got["is_fix"], got["commits_count"]) == ("Manual", 9, False, 1)
+    got = body(
+        "release",
+        payload("release"),
+        facts,
+        title="Manual",
+        pull_request_number=9,
+        is_fix=False,
+        commits_count=1,
+    )
+    assert (got["title"], got["pull_request_number"], got["is_fix"], got["commits_count"]) == (
+        "Manual",
+        9,
+        False,
+        1,
+    )
     assert got["branch"] == "feature/x"
 
 
@@ -330,7 +354,16 @@ def test_looked_up_pull_request_fills_generic_event() -> None:
     assert (got["deployment_duration"], got["deployment_node_id"]) == (4.5, "DE_x")
 
 
-@pytest.mark.parametrize(("event_name", "part"), [("release", "release"), ("deployment", "deployment"), ("workflow_run", "workflow_run"), ("pull_request", "pull_request"), ("deployment_status", "deployment")])
+@pytest.mark.parametrize(
+    ("event_name", "part"),
+    [
+        ("release", "release"),
+        ("deployment", "deployment"),
+        ("workflow_run", "workflow_run"),
+        ("pull_request", "pull_request"),
+        ("deployment_status", "deployment"),
+    ],
+)
 def test_event_of_wrong_shape(event_name: str, part: str) -> None:
     with pytest.raises(EventError, match=f"no '{part}' object"):
         event_facts(event_name, Event.model_validate(payload("push")), RUNNER)
@@ -338,7 +371,16 @@ def test_event_of_wrong_shape(event_name: str, part: str) -> None:
 
 @pytest.mark.parametrize(
     ("ref", "branch"),
-    [("refs/heads/main", "main"), ("release/1.x", "release/1.x"), ("refs/tags/v1", None), ("refs/pull/1/merge", None), (SHA, None), ("a" * 64, None), ("", None), (None, None)],
+    [
+        ("refs/heads/main", "main"),
+        ("release/1.x", "release/1.x"),
+        ("refs/tags/v1", None),
+        ("refs/pull/1/merge", None),
+        (SHA, None),
+        ("a" * 64, None),
+        ("", None),
+        (None, None),
+    ],
 )
 def test_branch_of(ref: str | None, branch: str | None) -> None:
     assert branch_of(ref) == branch
@@ -365,7 +407,9 @@ def test_branch_of(ref: str | None, branch: str | None) -> None:
         ((), "hotfixes", None, False, False),
     ],
 )
-def test_fix_and_hotfix_rules(labels: tuple[str, ...], branch: str | None, title: str | None, fix: bool, hotfix: bool) -> None:
+def test_fix_and_hotfix_rules(
+    labels: tuple[str, ...], branch: str | None, title: str | None, fix: bool, hotfix: bool
+) -> None:
     assert is_fix(labels, branch, title, Options()) is fix
     assert is_hotfix(labels, branch, Options()) is hotfix
 
@@ -394,7 +438,12 @@ class TestPlan:
         covering = dict(pull_request_number=1, branch="main", is_fix=False, is_hotfix=False)
         assert self.plan("push", payload("push"), **covering).pull_request_of is None
         assert self.plan("workflow_dispatch", payload("workflow_dispatch"), **covering).pull_request_of == SHA
-        assert self.plan("workflow_dispatch", payload("workflow_dispatch"), title="t", **covering).pull_request_of is None
+        assert (
+            self.plan(
+                "workflow_dispatch", payload("workflow_dispatch"), title="t", **covering
+            ).pull_request_of
+            is None
+        )
 
     def test_inputs_covering_everything_plan_nothing(self) -> None:
         plan = self.plan(

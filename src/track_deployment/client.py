@@ -51,26 +51,32 @@ class DeadlineTimeout(Timeout):
 
 
 class DeadlineRetry(Retry):
-    """urllib3's retry with jitter, stopping early when the wait would pass the deadline."""
+    """urllib3's retry with jitter, giving up early when the next wait would pass the deadline."""
 
     deadline: float = float("inf")
+    #: Shared by every copy urllib3 makes, so the client can tell how many attempts were made.
+    retried: list[object]
 
     def new(self, **kw: Any) -> DeadlineRetry:
         retry = super().new(**kw)
         retry.deadline = self.deadline
+        retry.retried = self.retried
         return retry
 
-    def sleep(self, response: Any = None) -> None:
-        wait = self.get_retry_after(response) if response is not None else None
+    def increment(self, *args: Any, **kwargs: Any) -> DeadlineRetry:
+        retry = super().increment(*args, **kwargs)
+        self.retried.append(retry.history[-1])
+        response = kwargs.get("response")
+        wait = retry.get_retry_after(response) if response is not None else None
         if wait is None:
-            wait = self.get_backoff_time()
+            wait = retry.get_backoff_time()
         if time.monotonic() + wait >= self.deadline:
-            last = self.history[-1] if self.history else None
-            if last is not None and last.status:
-                raise DeadlineReached(len(self.history), f"answered {last.status}")
-            reason = type(last.error).__name__ if last is not None and last.error else "no answer"
-            raise DeadlineReached(len(self.history), f"could not be reached ({reason})")
-        super().sleep(response)
+            last = retry.history[-1]
+            if last.status:
+                raise DeadlineReached(len(retry.history), f"answered {last.status}")
+            reason = type(last.error).__name__ if last.error else "no answer"
+            raise DeadlineReached(len(retry.history), f"could not be reached ({reason})")
+        return retry
 
 
 def retry_policy(deadline: float, backoff_factor: float = 0.5) -> DeadlineRetry:
@@ -91,6 +97,7 @@ def retry_policy(deadline: float, backoff_factor: float = 0.5) -> DeadlineRetry:
         raise_on_redirect=False,
     )
     retry.deadline = deadline
+    retry.retried = []
     return retry
 
 
@@ -142,7 +149,7 @@ class IftrueClient:
                     f"Could not reach iftrue at {self.url} within {self._timeout:g} s "
                     f"({_network_reason(exc)})."
                 ) from None
-        return _interpret(answer)
+        return _interpret(answer, attempts=len(retry.retried) + 1)
 
 
 def _network_reason(exc: requests.RequestException) -> str:
@@ -171,10 +178,9 @@ def service_message(answer: requests.Response) -> str:
     return text[:MESSAGE_CHARS] + ("…" if len(text) > MESSAGE_CHARS else "") or "(no message)"
 
 
-def _interpret(answer: requests.Response) -> Delivery:
+def _interpret(answer: requests.Response, attempts: int) -> Delivery:
     """Map the final answer to a delivery or an error; the one place statuses are judged."""
     status = answer.status_code
-    attempts = len(answer.raw.retries.history) + 1 if answer.raw is not None and answer.raw.retries else 1
     if 200 <= status < 300:
         return _created(answer, attempts)
     message = service_message(answer)

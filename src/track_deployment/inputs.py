@@ -20,7 +20,8 @@ from .errors import InputError
 from .schema import REQUEST_FIELDS, DeploymentRequest, Status
 
 DEFAULT_API_URL = "https://api.iftrue.co"
-MAX_INPUT_CHARS = 1_000_000
+MAX_INPUT_CHARS = 100_000
+MAX_LINE_CHARS = 2048
 MAX_COUNT = 2**31 - 1
 MAX_MINUTES = 10_000_000.0
 
@@ -222,8 +223,8 @@ def parse_field(name: str, value: str) -> Any:
             )
         return value.lower()
     if name in TEXT_FIELDS:
-        if name in ("title", "branch", "deployment_node_id") and "\n" in value:
-            raise InputError(f"Input '{name}' must be a single line.")
+        if name != "changelog" and ("\n" in value or len(value) > MAX_LINE_CHARS):
+            raise InputError(f"Input '{name}' must be a single line of at most {MAX_LINE_CHARS} characters.")
         return value
     raise AssertionError(name)  # pragma: no cover - every request field is handled above
 

@@ -1,0 +1,104 @@
+"""Reading and validating inputs, directly (the process-level matrix is in test_bad_inputs)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from support import EXPIRED_TOKEN, TOKEN
+
+from track_deployment.errors import InputError
+from track_deployment.inputs import check_jwt, read_inputs
+
+NOW = datetime(2026, 11, 26, tzinfo=UTC)
+
+
+def read(**inputs: str):  # type: ignore[no-untyped-def]
+    return read_inputs({f"INPUT_{k.upper()}": v for k, v in {"token": TOKEN, **inputs}.items()}, now=NOW)
+
+
+def test_defaults() -> None:
+    got = read()
+    assert got.api_url == "https://api.iftrue.co"
+    assert got.fields == {}
+    assert got.hotfix_labels == {"hotfix"} and got.fix_labels == {"bug", "fix", "bugfix"}
+    assert (got.fail_on_error, got.dry_run, got.payload, got.timeout) == (False, False, None, 120.0)
+
+
+def test_fields_are_typed() -> None:
+    got = read(
+        is_fix="TRUE",
+        is_hotfix="false",
+        commits_count="12",
+        pull_request_number=" 7 ",
+        deployment_duration="2.345",
+        status="Success",
+        commit_id="ABCDEF1",
+        url="https://example.com/x",
+        title="  Deploy  ",
+    )
+    assert got.fields == {
+        "is_fix": True,
+        "is_hotfix": False,
+        "commits_count": 12,
+        "pull_request_number": 7,
+        "deployment_duration": 2.35,
+        "status": "succes",
+        "commit_id": "abcdef1",
+        "url": "https://example.com/x",
+        "title": "Deploy",
+    }
+
+
+@pytest.mark.parametrize(
+    ("word", "status"),
+    [
+        ("succes", "succes"),
+        ("failure", "fail"),
+        ("cancelled", "fail"),
+        ("in_progress", "in_progress"),
+        ("queued", "in_progress"),
+        ("error", "fail"),
+    ],
+)
+def test_status_words(word: str, status: str) -> None:
+    assert read(status=word).fields["status"] == status
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:8080", "http://localhost/", "http://[::1]:9", "https://iftrue.example.com/base/"],
+)
+def test_api_url_accepted(url: str) -> None:
+    assert read(api_url=url).api_url == url.rstrip("/")
+
+
+def test_labels_are_case_insensitive_lists() -> None:
+    assert read(hotfix_labels=" P0, Urgent ,,").hotfix_labels == {"p0", "urgent"}
+
+
+def test_payload_is_validated() -> None:
+    record = {
+        "title": "t",
+        "branch": "b",
+        "commit_id": "abc1234",
+        "repository_url": "https://x/y",
+        "member_id": "1",
+        "pull_request_number": 3,
+    }
+    assert read(payload=json.dumps(record)).payload.body() == record  # type: ignore[union-attr]
+    with pytest.raises(InputError, match="pull_request_number: input should be a valid integer"):
+        read(payload=json.dumps({**record, "pull_request_number": "3"}))
+
+
+def test_expired_token_only_warns_in_dry_run() -> None:
+    with pytest.raises(InputError, match="expired"):
+        read(token=EXPIRED_TOKEN)
+    assert "expired" in read(token=EXPIRED_TOKEN, dry_run="true").warnings[0]
+
+
+@pytest.mark.parametrize("token", ["abc", "a.b.c", "a.@@.c", "x." + "e30" + ".y"])
+def test_non_jwt_tokens_warn(token: str) -> None:
+    warnings = check_jwt(token, NOW, expired_is_error=True)
+    assert warnings == [] if token.endswith("e30.y") else "does not look like a JWT" in warnings[0]
