@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support import FakeIftrue  # noqa: E402
+from support import FakeIftrue
 
 
 @pytest.fixture

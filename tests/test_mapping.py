@@ -156,7 +156,8 @@ def test_deployment_status_url_fallbacks(urls: dict[str, Any], expected: str) ->
 def test_push() -> None:
     assert body("push", payload("push")) == {
         "title": "Merge pull request #412 from octo-org/feature/checkout",
-        "changelog": "- 1111111 feat: add gift cards\n- 9f2c1e4 Merge pull request #412 from octo-org/feature/checkout",
+        "changelog": "- 1111111 feat: add gift cards\n"
+        "- 9f2c1e4 Merge pull request #412 from octo-org/feature/checkout",
         "url": RUN_URL,
         "branch": "main",
         "commit_id": SHA,
@@ -317,7 +318,7 @@ def test_other_event_with_no_repository_or_sender_uses_runner_variables() -> Non
 def test_generic_event_on_tag_without_default_branch_needs_branch_input() -> None:
     runner = Runner(**{**RUNNER.__dict__, "ref": "refs/tags/v1", "ref_name": "v1"})
     facts = event_facts("schedule", Event(), runner)
-    with pytest.raises(MissingFieldError, match="branch is unknown .*set the 'branch' input"):
+    with pytest.raises(MissingFieldError, match=r"branch is unknown .*set the 'branch' input"):
         build_request(facts, {}, Facts(), Options(), NOW)
     assert build_request(facts, {"branch": "main"}, Facts(), Options(), NOW).request.branch == "main"
 
