@@ -100,7 +100,7 @@ def test_retry_after_beyond_the_timeout_gives_up_at_once() -> None:
 
 def test_service_message_is_one_truncated_line() -> None:
     response = requests.Response()
-    response._content = (b'{"errors": ["a\\nb"], "x": 1}')
+    response._content = b'{"errors": ["a\\nb"], "x": 1}'
     assert service_message(response) == '["a\\nb"]'
     response._content = ("x\n" * 600).encode()
     assert service_message(response) == ("x " * 250)[:500] + "…"

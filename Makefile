@@ -1,0 +1,50 @@
+# One command runs everything: `make test`. It creates .venv with pinned tools first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: help setup test unit lint fuzz docker-test bench dry-run clean
+
+help:
+	@echo "make test        set up .venv, lint, and run every test (container tests where Docker can run)"
+	@echo "make unit        tests only, no lint"
+	@echo "make lint        ruff, mypy, zizmor, schema checks, hadolint, yamllint"
+	@echo "make fuzz        the long property-based profile (thousands of examples)"
+	@echo "make bench       the benchmark (see BENCHMARKS.md)"
+	@echo "make dry-run     the action on a bundled release event, sending nothing"
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+setup: $(BIN)/.installed
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/zizmor --offline .github/workflows
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions action.yml
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/yamllint -s .github action.yml .yamllint.yml
+
+unit: setup
+	BIN=$(BIN) scripts/test.sh $(PYTEST_ARGS)
+
+test: lint unit
+
+fuzz: setup
+	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -n 2 tests/test_fuzz.py $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python bench/bench.py
+
+dry-run:
+	PYTHON=$(PYTHON) examples/dry-run.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

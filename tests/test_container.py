@@ -1,0 +1,133 @@
+"""The action's image, run the way GitHub's runner runs a Docker action.
+
+Needs a Docker engine; `make test` starts one where it can (scripts/docker-engine.sh). Where
+none can run, these tests skip and say why, unless TRACK_DEPLOYMENT_REQUIRE_DOCKER=1 (as in
+CI), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support import ROOT, SHA, TOKEN, Answer, FakeIftrue, Run, collect, payload
+
+# One worker runs them all, so the image is built once.
+pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("docker")]
+
+IMAGE = "track-deployment:test"
+BASE = os.environ.get("TRACK_DEPLOYMENT_BASE_IMAGE", "track-deployment-test-base:bookworm")
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("TRACK_DEPLOYMENT_REQUIRE_DOCKER") == "1":
+        pytest.fail(f"container tests are required here, but {reason}")
+    pytest.skip(f"container tests skipped: {reason}")
+
+
+@pytest.fixture(scope="session")
+def image() -> Iterator[str]:
+    if shutil.which("docker") is None:
+        _unavailable("no docker client is installed")
+    if subprocess.run(["docker", "info"], capture_output=True, check=False).returncode != 0:
+        _unavailable("no Docker engine answers (run `make test` as root to start one)")
+    base = subprocess.run([str(ROOT / "scripts/docker-engine.sh"), "base"], capture_output=True, text=True, check=False)
+    if base.returncode != 0:
+        _unavailable(f"the stand-in base image could not be built: {base.stderr[-500:]}")
+    build = subprocess.run(
+        ["docker", "build", "--network", "host", "--build-arg", f"BASE_IMAGE={BASE}", "-t", IMAGE, str(ROOT)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-2000:]
+    yield IMAGE
+
+
+def docker_run(image: str, tmp: Path, event_name: str, event: Any, inputs: dict[str, str]) -> Run:
+    """`docker run` as the runner does it: its mounts, its paths, the host network."""
+    dirs = {name: tmp / name for name in ("home", "workflow", "file_commands", "workspace")}
+    for path in dirs.values():
+        path.mkdir()
+    (dirs["workflow"] / "event.json").write_text(json.dumps(event))
+    env = {
+        "HOME": "/github/home",
+        "GITHUB_ACTIONS": "true",
+        "CI": "true",
+        "GITHUB_EVENT_NAME": event_name,
+        "GITHUB_EVENT_PATH": "/github/workflow/event.json",
+        "GITHUB_WORKSPACE": "/github/workspace",
+        "GITHUB_OUTPUT": "/github/file_commands/set_output_1",
+        "GITHUB_STEP_SUMMARY": "/github/file_commands/step_summary_1",
+        "GITHUB_REPOSITORY": "octo-org/shop",
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_API_URL": "http://127.0.0.1:9",
+        "GITHUB_SHA": SHA,
+        "GITHUB_REF": "refs/tags/v2.4.0",
+        "GITHUB_REF_NAME": "v2.4.0",
+        "GITHUB_RUN_ID": "12345678901",
+        "GITHUB_RUN_NUMBER": "42",
+        "GITHUB_WORKFLOW": "Release",
+        "GITHUB_ACTOR_ID": "583231",
+        "INPUT_GITHUB_TOKEN": "",
+        **{f"INPUT_{k.upper()}": v for k, v in inputs.items()},
+    }
+    command = ["docker", "run", "--rm", "--network", "host", "--workdir", "/github/workspace"]
+    for name in env:
+        command += ["-e", name]
+    for name, path in dirs.items():
+        command += ["-v", f"{path}:/github/{name}"]
+    proc = subprocess.run([*command, image], env={**os.environ, **env}, capture_output=True, timeout=120, check=False)
+    return collect(
+        proc.returncode,
+        proc.stdout,
+        proc.stderr,
+        str(dirs["file_commands"] / "set_output_1"),
+        str(dirs["file_commands"] / "step_summary_1"),
+    )
+
+
+def test_release_created(image: str, tmp_path: Path, iftrue: FakeIftrue) -> None:
+    run = docker_run(image, tmp_path, "release", payload("release"), {"token": TOKEN, "api_url": iftrue.url})
+    assert run.code == 0, run.stdout + run.stderr
+    [post] = iftrue.posts
+    assert post.json()["commit_id"] == SHA
+    assert post.json()["title"] == "v2.4.0"
+    assert post.headers["authorization"] == f"Bearer {TOKEN}"
+    assert run.outputs["result"] == "created"
+    assert run.outputs["deployment_id"] == "3f0c2a8e-6b1d-4c55-9d0e-0a1b2c3d4e5f"
+    assert "### Deployment recorded in iftrue" in run.summary
+
+
+def test_skipped_event(image: str, tmp_path: Path, iftrue: FakeIftrue) -> None:
+    event = payload("release")
+    event["release"]["draft"] = True
+    run = docker_run(image, tmp_path, "release", event, {"token": TOKEN, "api_url": iftrue.url})
+    assert run.code == 0
+    assert run.outputs["result"] == "skipped"
+    assert iftrue.requests == []
+
+
+def test_invalid_input(image: str, tmp_path: Path, iftrue: FakeIftrue) -> None:
+    run = docker_run(image, tmp_path, "release", payload("release"), {"token": TOKEN, "api_url": iftrue.url, "is_fix": "yes"})
+    assert run.code == 1
+    assert run.errors == ["Input 'is_fix' must be true or false, got 'yes'."]
+    assert "Traceback" not in run.stdout + run.stderr
+    assert iftrue.requests == []
+
+
+def test_outage_keeps_the_payload(image: str, tmp_path: Path) -> None:
+    with FakeIftrue(*[Answer(503, {"message": "maintenance"})] * 5) as server:
+        run = docker_run(image, tmp_path, "release", payload("release"), {"token": TOKEN, "api_url": server.url, "timeout": "30"})
+    assert run.code == 0
+    assert len(server.posts) == 5
+    assert run.outputs["result"] == "failed"
+    assert json.loads(run.outputs["payload"])["commit_id"] == SHA
+    assert "iftrue answered 503 after 5 attempts: maintenance" in run.warnings[-1]
+    assert "<details><summary>Payload (JSON)</summary>" in run.summary
