@@ -10,7 +10,8 @@
 # network; builds and runs use the host network and talk to 127.0.0.1 only.
 set -euo pipefail
 
-BASE_IMAGE=${TRACK_DEPLOYMENT_BASE_IMAGE:-track-deployment-test-base:bookworm}
+STAND_IN=track-deployment-test-base:bookworm
+BASE_IMAGE=${TRACK_DEPLOYMENT_BASE_IMAGE:-$STAND_IN}
 STATE=${TRACK_DEPLOYMENT_DOCKER_STATE:-/tmp/track-deployment-docker}
 
 log() { printf '%s\n' "$*" >&2; }
@@ -50,6 +51,11 @@ base() {
   if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
     log "docker: base image $BASE_IMAGE exists"
     return 0
+  fi
+  if [ "$BASE_IMAGE" != "$STAND_IN" ]; then
+    log "docker: pulling the base image $BASE_IMAGE"
+    docker pull -q "$BASE_IMAGE" >/dev/null
+    return
   fi
   local root="$STATE/rootfs"
   rm -rf "$root"

@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +31,14 @@ def _unavailable(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def image() -> Iterator[str]:
+def image() -> str:
     if shutil.which("docker") is None:
         _unavailable("no docker client is installed")
     if subprocess.run(["docker", "info"], capture_output=True, check=False).returncode != 0:
         _unavailable("no Docker engine answers (run `make test` as root to start one)")
-    base = subprocess.run([str(ROOT / "scripts/docker-engine.sh"), "base"], capture_output=True, text=True, check=False)
+    base = subprocess.run(
+        [str(ROOT / "scripts/docker-engine.sh"), "base"], capture_output=True, text=True, check=False
+    )
     if base.returncode != 0:
         _unavailable(f"the stand-in base image could not be built: {base.stderr[-500:]}")
     build = subprocess.run(
@@ -47,7 +48,7 @@ def image() -> Iterator[str]:
         check=False,
     )
     assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-2000:]
-    yield IMAGE
+    return IMAGE
 
 
 def docker_run(image: str, tmp: Path, event_name: str, event: Any, inputs: dict[str, str]) -> Run:
@@ -83,7 +84,9 @@ def docker_run(image: str, tmp: Path, event_name: str, event: Any, inputs: dict[
         command += ["-e", name]
     for name, path in dirs.items():
         command += ["-v", f"{path}:/github/{name}"]
-    proc = subprocess.run([*command, image], env={**os.environ, **env}, capture_output=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [*command, image], env={**os.environ, **env}, capture_output=True, timeout=120, check=False
+    )
     return collect(
         proc.returncode,
         proc.stdout,
@@ -115,7 +118,13 @@ def test_skipped_event(image: str, tmp_path: Path, iftrue: FakeIftrue) -> None:
 
 
 def test_invalid_input(image: str, tmp_path: Path, iftrue: FakeIftrue) -> None:
-    run = docker_run(image, tmp_path, "release", payload("release"), {"token": TOKEN, "api_url": iftrue.url, "is_fix": "yes"})
+    run = docker_run(
+        image,
+        tmp_path,
+        "release",
+        payload("release"),
+        {"token": TOKEN, "api_url": iftrue.url, "is_fix": "yes"},
+    )
     assert run.code == 1
     assert run.errors == ["Input 'is_fix' must be true or false, got 'yes'."]
     assert "Traceback" not in run.stdout + run.stderr
@@ -124,7 +133,13 @@ def test_invalid_input(image: str, tmp_path: Path, iftrue: FakeIftrue) -> None:
 
 def test_outage_keeps_the_payload(image: str, tmp_path: Path) -> None:
     with FakeIftrue(*[Answer(503, {"message": "maintenance"})] * 5) as server:
-        run = docker_run(image, tmp_path, "release", payload("release"), {"token": TOKEN, "api_url": server.url, "timeout": "30"})
+        run = docker_run(
+            image,
+            tmp_path,
+            "release",
+            payload("release"),
+            {"token": TOKEN, "api_url": server.url, "timeout": "30"},
+        )
     assert run.code == 0
     assert len(server.posts) == 5
     assert run.outputs["result"] == "failed"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+import requests.auth
 from pydantic import ValidationError
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
@@ -109,6 +110,17 @@ class Delivery:
     warning: str | None = None
 
 
+class BearerAuth(requests.auth.AuthBase):
+    """Sets the token header; as an explicit auth it also keeps ~/.netrc from replacing it."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        return request
+
+
 class IftrueClient:
     """Posts deployment records to iftrue."""
 
@@ -122,15 +134,14 @@ class IftrueClient:
         deadline = time.monotonic() + self._timeout
         retry = retry_policy(deadline, self._backoff_factor)
         with requests.Session() as session:
-            session.trust_env = False  # no .netrc credentials or proxies picked up from the job
             session.mount("https://", HTTPAdapter(max_retries=retry))
             session.mount("http://", HTTPAdapter(max_retries=retry))
             try:
                 answer = session.post(
                     self.url,
                     data=json.dumps(request.body()).encode(),
+                    auth=BearerAuth(self._token),
                     headers={
-                        "Authorization": f"Bearer {self._token}",
                         "Content-Type": "application/json",
                         "Accept": "application/json",
                         "User-Agent": USER_AGENT,
