@@ -318,3 +318,138 @@ def collect(
         summary=summary_file.read_text() if summary_file and summary_file.exists() else "",
         commands=parse_commands(text),
     )
+
+
+def iso(moment: Any) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def github_user(login: str = "octocat", id_: int = 583231) -> dict[str, Any]:
+    return {"login": login, "id": id_, "node_id": "MDQ6VXNlcjE=", "type": "User", "site_admin": False}
+
+
+def github_pull(
+    number: int,
+    merge_commit_sha: str | None,
+    head: str,
+    *,
+    title: str,
+    labels: tuple[str, ...] = (),
+    merged: bool = True,
+) -> dict[str, Any]:
+    """A pull request as `GET /repos/{owner}/{repo}/commits/{sha}/pulls` lists it."""
+    api = f"https://api.github.com/repos/{REPO}"
+    return {
+        "url": f"{api}/pulls/{number}",
+        "id": 2100000000 + number,
+        "node_id": f"PR_kwDO{number}",
+        "html_url": f"https://github.com/{REPO}/pull/{number}",
+        "number": number,
+        "state": "closed" if merged else "open",
+        "locked": False,
+        "title": title,
+        "user": github_user(),
+        "body": "Description",
+        "labels": [
+            {
+                "id": i,
+                "node_id": f"LA_{i}",
+                "url": f"{api}/labels/{n}",
+                "name": n,
+                "color": "d73a4a",
+                "default": False,
+                "description": None,
+            }
+            for i, n in enumerate(labels)
+        ],
+        "created_at": "2026-11-18T08:00:00Z",
+        "updated_at": "2026-11-20T09:59:00Z",
+        "closed_at": "2026-11-20T09:59:00Z" if merged else None,
+        "merged_at": "2026-11-20T09:59:00Z" if merged else None,
+        "merge_commit_sha": merge_commit_sha,
+        "draft": False,
+        "head": {"label": f"octo-org:{head}", "ref": head, "sha": "2" * 40, "user": github_user()},
+        "base": {"label": "octo-org:main", "ref": "main", "sha": "0" * 39 + "1", "user": github_user()},
+        "author_association": "MEMBER",
+    }
+
+
+def github_release(
+    id_: int, tag: str, published: str | None, *, draft: bool = False, prerelease: bool = False
+) -> dict[str, Any]:
+    return {
+        "url": f"https://api.github.com/repos/{REPO}/releases/{id_}",
+        "html_url": f"https://github.com/{REPO}/releases/tag/{tag}",
+        "id": id_,
+        "node_id": f"RE_{id_}",
+        "tag_name": tag,
+        "target_commitish": "main",
+        "name": tag,
+        "body": "",
+        "draft": draft,
+        "prerelease": prerelease,
+        "created_at": published or "2026-11-25T00:00:00Z",
+        "published_at": published,
+        "author": github_user(),
+        "assets": [],
+    }
+
+
+def github_deployment(id_: int, sha: str, created: str, environment: str = "production") -> dict[str, Any]:
+    return {
+        "url": f"https://api.github.com/repos/{REPO}/deployments/{id_}",
+        "id": id_,
+        "node_id": f"DE_{id_}",
+        "sha": sha,
+        "ref": "main",
+        "task": "deploy",
+        "payload": {},
+        "original_environment": environment,
+        "environment": environment,
+        "description": None,
+        "creator": github_user(),
+        "created_at": created,
+        "updated_at": created,
+        "statuses_url": f"https://api.github.com/repos/{REPO}/deployments/{id_}/statuses",
+        "repository_url": f"https://api.github.com/repos/{REPO}",
+        "transient_environment": False,
+        "production_environment": True,
+    }
+
+
+class FakeGitHub(FakeServer):
+    """The GitHub REST endpoints the look-ups use, under an optional GHES-style prefix.
+
+    `answers` maps a route name (pulls, run, releases, compare, deployments_by_sha,
+    deployments_by_environment) to the Answer to give; unlisted routes answer 404.
+    """
+
+    def __init__(self, answers: dict[str, Answer], prefix: str = "") -> None:
+        self.answers = answers
+        self.prefix = prefix
+        super().__init__(self._route)
+
+    @property
+    def api_url(self) -> str:
+        return self.url + self.prefix
+
+    def route_of(self, request: Recorded) -> str:
+        path = request.path.removeprefix(self.prefix).removeprefix(f"/repos/{REPO}")
+        if re.fullmatch(r"/commits/[0-9a-f]+/pulls", path):
+            return "pulls"
+        if re.fullmatch(r"/actions/runs/\d+", path):
+            return "run"
+        if path == "/releases":
+            return "releases"
+        if path.startswith("/compare/"):
+            return "compare"
+        if path == "/deployments":
+            return "deployments_by_sha" if "sha" in request.query else "deployments_by_environment"
+        return "unknown"
+
+    def _route(self, request: Recorded) -> Answer:
+        return self.answers.get(self.route_of(request), Answer(404, {"message": "Not Found"}))
+
+    @property
+    def routes(self) -> list[str]:
+        return [self.route_of(r) for r in self.requests]

@@ -1,0 +1,415 @@
+"""GitHub look-ups end to end: the action as a process against a fake GitHub REST API on loopback."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support import (
+    GITHUB_TOKEN,
+    SHA,
+    Answer,
+    FakeGitHub,
+    FakeIftrue,
+    github_deployment,
+    github_pull,
+    github_release,
+    iso,
+    payload,
+    run_action,
+    runner_env,
+)
+
+from track_deployment.lookups import (
+    DeploymentCandidate,
+    PullCandidate,
+    ReleaseCandidate,
+    choose_previous_deployment,
+    choose_previous_release,
+    choose_pull,
+    choose_run_deployment,
+)
+from track_deployment.mapping import DeploymentRef, PullRequestFacts, ReleaseRef
+
+NOW = datetime.now(UTC)
+STARTED = NOW - timedelta(minutes=3)
+
+
+def happy(**changes: Answer) -> dict[str, Answer]:
+    """GitHub's answers for a repository where every look-up finds something."""
+    answers = {
+        "pulls": Answer(
+            200, [github_pull(412, SHA, "fix/rounding", title="Round totals once", labels=("bug",))]
+        ),
+        "run": Answer(
+            200,
+            {
+                "id": 12345678901,
+                "name": "Deploy",
+                "status": "in_progress",
+                "run_started_at": iso(STARTED),
+                "created_at": iso(STARTED),
+            },
+        ),
+        "releases": Answer(
+            200,
+            [
+                github_release(186500002, "v2.5.0", None, draft=True),
+                github_release(186500001, "v2.4.0", "2026-11-20T10:02:47Z"),
+                github_release(186400009, "v2.4.0-rc.1", "2026-11-19T09:00:00Z", prerelease=True),
+                github_release(186300000, "v2.3.0", "2026-11-10T12:00:00Z"),
+                github_release(186200000, "v2.2.0", "2026-11-01T12:00:00Z"),
+            ],
+        ),
+        "compare": Answer(
+            200,
+            {
+                "url": "https://api.github.com/repos/octo-org/shop/compare/a...b",
+                "status": "ahead",
+                "ahead_by": 17,
+                "behind_by": 0,
+                "total_commits": 17,
+                "commits": [],
+                "files": [],
+            },
+        ),
+        "deployments_by_sha": Answer(
+            200,
+            [
+                github_deployment(1500000099, SHA, iso(NOW - timedelta(minutes=1))),
+                github_deployment(1500000050, SHA, iso(NOW - timedelta(days=2))),
+            ],
+        ),
+        "deployments_by_environment": Answer(
+            200,
+            [
+                github_deployment(1500000001, SHA, "2026-11-20T10:00:00Z"),
+                github_deployment(1499999000, "7" * 40, "2026-11-19T10:00:00Z"),
+                github_deployment(1499998000, "6" * 40, "2026-11-18T10:00:00Z"),
+            ],
+        ),
+    }
+    return answers | changes
+
+
+def run_with_github(
+    tmp_path: Path, github: FakeGitHub, iftrue: FakeIftrue, event_name: str, event: Any, **inputs: str
+):  # type: ignore[no-untyped-def]
+    env = runner_env(
+        tmp_path, event_name, event, {"api_url": iftrue.url, "github_token": GITHUB_TOKEN, **inputs}
+    )
+    env["GITHUB_API_URL"] = github.api_url
+    run = run_action(env)
+    assert GITHUB_TOKEN not in run.everything().replace(f"::add-mask::{GITHUB_TOKEN}", "")
+    return run
+
+
+@pytest.fixture
+def github() -> Any:
+    with FakeGitHub(happy()) as server:
+        yield server
+
+
+def sent(iftrue: FakeIftrue) -> dict[str, Any]:
+    [post] = iftrue.posts
+    return post.json()
+
+
+def test_release_uses_every_lookup_within_five_requests(
+    tmp_path: Path, github: FakeGitHub, iftrue: FakeIftrue
+) -> None:
+    run = run_with_github(tmp_path, github, iftrue, "release", payload("release"))
+    assert run.code == 0, run.stdout
+    assert github.routes == ["pulls", "run", "releases", "compare", "deployments_by_sha"]
+    assert github.requests[0].path == f"/repos/octo-org/shop/commits/{SHA}/pulls"
+    assert github.requests[1].path == "/repos/octo-org/shop/actions/runs/12345678901"
+    assert github.requests[3].path == "/repos/octo-org/shop/compare/v2.3.0...v2.4.0"
+    assert github.requests[4].query["sha"] == [SHA]
+    assert all(r.headers["authorization"] == f"token {GITHUB_TOKEN}" for r in github.requests)
+    body = sent(iftrue)
+    assert body["title"] == "v2.4.0"
+    assert (body["pull_request_number"], body["branch"], body["is_fix"]) == (412, "fix/rounding", True)
+    assert body["commits_count"] == 17
+    assert body["deployment_node_id"] == "DE_1500000099"
+    assert 2.9 <= body["deployment_duration"] <= 4
+    assert run.warnings == []
+
+
+def test_push_makes_three_requests(tmp_path: Path, github: FakeGitHub, iftrue: FakeIftrue) -> None:
+    run = run_with_github(tmp_path, github, iftrue, "push", payload("push"))
+    assert run.code == 0
+    assert github.routes == ["pulls", "run", "deployments_by_sha"]
+    assert sent(iftrue)["commits_count"] == 2
+    assert sent(iftrue)["pull_request_number"] == 412
+
+
+def test_capped_push_compares_before_and_after(
+    tmp_path: Path, github: FakeGitHub, iftrue: FakeIftrue
+) -> None:
+    event = payload("push")
+    event["commits"] = event["commits"][:1] * 2048
+    run = run_with_github(tmp_path, github, iftrue, "push", event)
+    assert run.code == 0
+    assert github.routes == ["pulls", "run", "compare", "deployments_by_sha"]
+    assert github.requests[2].path == f"/repos/octo-org/shop/compare/{event['before']}...{SHA}"
+    assert sent(iftrue)["commits_count"] == 17
+
+
+def test_merged_pull_request_needs_no_pull_lookup(
+    tmp_path: Path, github: FakeGitHub, iftrue: FakeIftrue
+) -> None:
+    run = run_with_github(tmp_path, github, iftrue, "pull_request", payload("pull_request"))
+    assert run.code == 0
+    assert github.routes == ["run", "deployments_by_sha"]
+    assert sent(iftrue)["commits_count"] == 3
+
+
+def test_deployment_counts_commits_since_previous_deployment(
+    tmp_path: Path, github: FakeGitHub, iftrue: FakeIftrue
+) -> None:
+    run = run_with_github(tmp_path, github, iftrue, "deployment", payload("deployment"))
+    assert run.code == 0
+    assert github.routes == ["pulls", "run", "deployments_by_environment", "compare"]
+    assert github.requests[2].query["environment"] == ["production"]
+    assert github.requests[3].path == f"/repos/octo-org/shop/compare/{'7' * 40}...{SHA}"
+    body = sent(iftrue)
+    assert (body["commits_count"], body["deployment_node_id"]) == (17, "DE_kwDOKb3Q4M5ZZ3Jh")
+
+
+def test_deployment_status_needs_no_run_lookup(
+    tmp_path: Path, github: FakeGitHub, iftrue: FakeIftrue
+) -> None:
+    run = run_with_github(tmp_path, github, iftrue, "deployment_status", payload("deployment_status"))
+    assert run.code == 0
+    assert github.routes == ["pulls", "deployments_by_environment", "compare"]
+    assert sent(iftrue)["deployment_duration"] == 7.5
+
+
+def test_workflow_dispatch_takes_the_pull_request_title(
+    tmp_path: Path, github: FakeGitHub, iftrue: FakeIftrue
+) -> None:
+    run = run_with_github(tmp_path, github, iftrue, "workflow_dispatch", payload("workflow_dispatch"))
+    assert run.code == 0
+    assert github.routes == ["pulls", "run", "deployments_by_sha"]
+    assert sent(iftrue)["title"] == "Round totals once"
+
+
+def test_lookups_off(tmp_path: Path, github: FakeGitHub, iftrue: FakeIftrue) -> None:
+    run = run_with_github(tmp_path, github, iftrue, "release", payload("release"), github_token="")
+    assert run.code == 0
+    assert github.requests == []
+    assert sent(iftrue)["pull_request_number"] == 0
+    assert "Set the pull_request_number input" in run.warnings[0]
+
+
+def test_no_lookups_when_inputs_cover_them(tmp_path: Path, github: FakeGitHub, iftrue: FakeIftrue) -> None:
+    covering = dict(
+        pull_request_number="5",
+        branch="main",
+        is_fix="false",
+        is_hotfix="false",
+        deployment_duration="2",
+        commits_count="3",
+        deployment_node_id="DE_x",
+    )
+    run = run_with_github(tmp_path, github, iftrue, "release", payload("release"), **covering)
+    assert run.code == 0
+    assert github.requests == []
+
+
+def test_first_release_has_no_commit_count(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    with FakeGitHub(
+        happy(releases=Answer(200, [github_release(186500001, "v2.4.0", "2026-11-20T10:02:47Z")]))
+    ) as github:
+        run = run_with_github(tmp_path, github, iftrue, "release", payload("release"))
+    assert run.code == 0
+    assert github.routes == ["pulls", "run", "releases", "deployments_by_sha"]
+    assert "commits_count" not in sent(iftrue)
+
+
+def test_prerelease_counts_from_previous_prerelease(
+    tmp_path: Path, github: FakeGitHub, iftrue: FakeIftrue
+) -> None:
+    event = payload("release")
+    event["release"].update(
+        tag_name="v2.5.0-rc.1", name="rc", prerelease=True, id=186600000, published_at="2026-11-21T10:00:00Z"
+    )
+    run = run_with_github(tmp_path, github, iftrue, "release", event)
+    assert run.code == 0
+    assert github.requests[3].path == "/repos/octo-org/shop/compare/v2.4.0...v2.5.0-rc.1"
+
+
+def test_deployment_from_before_the_run_is_ignored(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    old = Answer(200, [github_deployment(1500000050, SHA, iso(NOW - timedelta(days=2)))])
+    with FakeGitHub(happy(deployments_by_sha=old)) as github:
+        run = run_with_github(tmp_path, github, iftrue, "push", payload("push"))
+    assert run.code == 0
+    assert "deployment_node_id" not in sent(iftrue)
+
+
+def test_github_enterprise_server_base_url(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    with FakeGitHub(happy(), prefix="/api/v3") as github:
+        run = run_with_github(tmp_path, github, iftrue, "push", payload("push"))
+    assert run.code == 0
+    assert [r.path.split("/")[1:3] for r in github.requests] == [["api", "v3"]] * 3
+    assert sent(iftrue)["pull_request_number"] == 412
+
+
+@pytest.mark.parametrize(
+    ("route", "answer", "routes", "permission", "reason"),
+    [
+        (
+            "pulls",
+            Answer(401, {"message": "Bad credentials"}),
+            ["pulls"],
+            "pull-requests: read",
+            "401 bad credentials",
+        ),
+        (
+            "pulls",
+            Answer(403, {"message": "Resource not accessible by integration"}),
+            ["pulls", "run", "releases", "compare", "deployments_by_sha"],
+            "pull-requests: read",
+            "403 Resource not accessible by integration",
+        ),
+        (
+            "pulls",
+            Answer(
+                403,
+                {"message": "API rate limit exceeded for installation ID 1."},
+                {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "9999999999"},
+            ),
+            ["pulls"],
+            "pull-requests: read",
+            "rate limit exceeded",
+        ),
+        (
+            "run",
+            Answer(404, {"message": "Not Found"}),
+            ["pulls", "run", "releases", "compare"],
+            "actions: read",
+            "404 Not Found",
+        ),
+        (
+            "releases",
+            Answer(403, {"message": "Resource not accessible by integration"}),
+            ["pulls", "run", "releases", "deployments_by_sha"],
+            "contents: read",
+            "403",
+        ),
+        (
+            "compare",
+            Answer(500, {"message": "Server Error"}),
+            ["pulls", "run", "releases", "compare", "deployments_by_sha"],
+            "contents: read",
+            "500",
+        ),
+        (
+            "deployments_by_sha",
+            Answer(403, {"message": "Resource not accessible by integration"}),
+            ["pulls", "run", "releases", "compare", "deployments_by_sha"],
+            "deployments: read",
+            "403",
+        ),
+        (
+            "pulls",
+            Answer(200, "<html>not json</html>"),
+            ["pulls", "run", "releases", "compare", "deployments_by_sha"],
+            "pull-requests: read",
+            "unexpected answer",
+        ),
+    ],
+)
+def test_failed_lookup_degrades_with_one_warning(
+    tmp_path: Path,
+    iftrue: FakeIftrue,
+    route: str,
+    answer: Answer,
+    routes: list[str],
+    permission: str,
+    reason: str,
+) -> None:
+    with FakeGitHub(happy(**{route: answer})) as github:
+        run = run_with_github(tmp_path, github, iftrue, "release", payload("release"))
+    assert run.code == 0, run.stdout
+    assert github.routes == routes
+    lookup_warnings = [w for w in run.warnings if w.startswith("GitHub look-ups failed")]
+    assert len(lookup_warnings) == 1
+    assert permission in lookup_warnings[0] and reason in lookup_warnings[0]
+    assert run.outputs["result"] == "created"
+
+
+def test_slow_github_times_out_and_stops_lookups(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    with FakeGitHub(happy(pulls=Answer(200, [], delay=5))) as github:
+        run = run_with_github(tmp_path, github, iftrue, "release", payload("release"), timeout="2")
+    assert run.code == 0
+    assert github.routes == ["pulls"]
+    assert "timed out" in run.warnings[0]
+    assert sent(iftrue)["pull_request_number"] == 0
+
+
+def test_unreachable_github(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    env = runner_env(
+        tmp_path, "release", payload("release"), {"api_url": iftrue.url, "github_token": GITHUB_TOKEN}
+    )
+    env["GITHUB_API_URL"] = "http://127.0.0.1:9"
+    run = run_action(env)
+    assert run.code == 0
+    assert "network error" in run.warnings[0]
+    assert len(iftrue.posts) == 1
+
+
+# Choice rules, unit level.
+
+
+def pull(number: int, sha: str | None, merged: bool) -> PullCandidate:
+    return PullCandidate(number, sha, merged, PullRequestFacts(number=number))
+
+
+def test_choose_pull() -> None:
+    assert choose_pull([], SHA) is None
+    assert (
+        choose_pull([pull(1, None, False), pull(2, "a" * 40, True), pull(3, SHA.upper(), True)], SHA).number
+        == 3
+    )  # type: ignore[union-attr]
+    assert choose_pull([pull(1, None, False), pull(2, "a" * 40, True)], SHA).number == 2  # type: ignore[union-attr]
+    assert choose_pull([pull(1, None, False), pull(2, None, False)], SHA).number == 1  # type: ignore[union-attr]
+
+
+def release(
+    id_: int, tag: str, day: int | None, *, draft: bool = False, pre: bool = False
+) -> ReleaseCandidate:
+    return ReleaseCandidate(id_, tag, draft, pre, datetime(2026, 11, day, tzinfo=UTC) if day else None)
+
+
+def test_choose_previous_release() -> None:
+    releases = [
+        release(5, "v5", None, draft=True),
+        release(4, "v4", 20),
+        release(3, "v4-rc", 19, pre=True),
+        release(2, "v3", 10),
+        release(1, "v2", 1),
+    ]
+    current = ReleaseRef(4, "v4", False, datetime(2026, 11, 20, tzinfo=UTC))
+    assert choose_previous_release(releases, current).tag == "v3"  # type: ignore[union-attr]
+    pre = ReleaseRef(6, "v5-rc", True, datetime(2026, 11, 21, tzinfo=UTC))
+    assert choose_previous_release(releases, pre).tag == "v4"  # type: ignore[union-attr]
+    pre_early = ReleaseRef(7, "v4-rc2", True, datetime(2026, 11, 19, 12, tzinfo=UTC))
+    assert choose_previous_release(releases, pre_early).tag == "v4-rc"  # type: ignore[union-attr]
+    assert choose_previous_release([release(4, "v4", 20)], current) is None
+
+
+def deployment(id_: int, day: int, node: str | None = "DE") -> DeploymentCandidate:
+    return DeploymentCandidate(id_, f"{id_:040d}", node, datetime(2026, 11, day, tzinfo=UTC))
+
+
+def test_choose_previous_deployment_and_run_deployment() -> None:
+    deployments = [deployment(3, 20), deployment(2, 19), deployment(1, 18)]
+    current = DeploymentRef(3, SHA, "production", datetime(2026, 11, 20, tzinfo=UTC))
+    assert choose_previous_deployment(deployments, current).id == 2  # type: ignore[union-attr]
+    assert choose_previous_deployment([deployment(3, 20)], current) is None
+    since = datetime(2026, 11, 19, tzinfo=UTC)
+    assert choose_run_deployment(deployments, since).id == 3  # type: ignore[union-attr]
+    assert choose_run_deployment([deployment(4, 21, None), deployment(1, 18)], since) is None
