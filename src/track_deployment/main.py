@@ -131,6 +131,8 @@ def main(environ: Mapping[str, str], stream: TextIO | None = None, now: datetime
         execute(inputs, runner, console, now, report)
         code = 0
     except ActionError as exc:
+        if runner.debug:
+            console.info(traceback.format_exc())
         code = fail(console, report, exc, fail_on_error=fail_on_error)
     except Exception as exc:  # a bug must not break the deploy unless fail_on_error says so
         if runner.debug:

@@ -1,0 +1,80 @@
+"""The iftrue token and the GitHub token appear nowhere but in the ::add-mask:: lines, on every path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from support import (
+    GITHUB_TOKEN,
+    TOKEN,
+    Answer,
+    FakeGitHub,
+    FakeIftrue,
+    Recorded,
+    payload,
+    run_action,
+    runner_env,
+)
+
+
+class EchoIftrue(FakeIftrue):
+    """A service that echoes the request's headers back, as some error pages do."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+        super().__init__()
+
+    def _route(self, request: Recorded) -> Answer:
+        return Answer(self.status, {"message": f"headers: {json.dumps(request.headers)}", "echo": request.headers})
+
+
+def assert_no_token(run_text: str, token: str = TOKEN) -> None:
+    text = run_text.replace(f"::add-mask::{token}", "").replace(f"::add-mask::{GITHUB_TOKEN}", "")
+    assert token not in text
+    assert GITHUB_TOKEN not in text
+    assert f"Bearer {token}" not in text
+
+PATHS = [
+    ("created", "release", {}, Answer(201, {"id": "x", "echo": TOKEN})),
+    ("skipped", "release-draft", {}, None),
+    ("dry_run", "release", {"dry_run": "true"}, None),
+    ("400 echo", "release", {}, Answer(400, {"message": f"bad token {TOKEN}"})),
+    ("401 echo", "release", {}, Answer(401, f"Unauthorized: Bearer {TOKEN}")),
+    ("403", "release", {}, Answer(403, {"error": TOKEN})),
+    ("422 echo", "release", {}, Answer(422, {"detail": [TOKEN]})),
+    ("404", "release", {}, Answer(404, TOKEN)),
+    ("503 outage", "release", {"timeout": "3"}, Answer(503, {"message": TOKEN})),
+    ("non-json 2xx", "release", {}, Answer(200, f"<p>{TOKEN}</p>")),
+    ("invalid input", "release", {"is_fix": TOKEN}, None),
+    ("token not a JWT", "release", {"token": "opaque-secret-123"}, None),
+]
+
+
+@pytest.mark.parametrize("debug", ["0", "1"])
+@pytest.mark.parametrize(("event", "inputs", "answer"), [p[1:] for p in PATHS], ids=[p[0] for p in PATHS])
+def test_tokens_never_leak(tmp_path: Path, event: str, inputs: dict[str, str], answer: Answer | None, debug: str) -> None:
+    data = payload("release")
+    if event == "release-draft":
+        data["release"]["draft"] = True
+    token = inputs.get("token", TOKEN)
+    leaky = Answer(403, {"message": f"token {GITHUB_TOKEN} lacks scope; sent {token}"})
+    with FakeIftrue(*([answer] * 5 if answer else [])) as iftrue, FakeGitHub({"pulls": leaky}) as github:
+        env = runner_env(tmp_path, "release", data, {"api_url": iftrue.url, "github_token": GITHUB_TOKEN, **inputs})
+        env["GITHUB_API_URL"] = github.api_url
+        env["RUNNER_DEBUG"] = debug
+        run = run_action(env)
+    assert_no_token(run.everything(), token)
+    if debug == "1" and run.code == 1 and "Input" not in run.errors[0]:
+        assert "Traceback (most recent call last)" in run.stdout
+
+
+def test_header_echoing_service(tmp_path: Path) -> None:
+    for status in (201, 422, 500):
+        workdir = tmp_path / str(status)
+        workdir.mkdir()
+        with EchoIftrue(status) as iftrue:
+            run = run_action(runner_env(workdir, "release", payload("release"), {"api_url": iftrue.url, "timeout": "3"}))
+        assert iftrue.requests, "the request was made"
+        assert_no_token(run.everything())
