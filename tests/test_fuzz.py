@@ -19,8 +19,12 @@ from support import parse_commands, parse_outputs, payload
 from track_deployment.main import main
 from track_deployment.schema import DeploymentRequest
 
-settings.register_profile("default", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("long", max_examples=2500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "default", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "long", max_examples=2500, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 EVENTS = {
@@ -39,7 +43,9 @@ ALLOWED_COMMANDS = {"add-mask", "group", "endgroup", "notice", "warning", "error
 nasty_text = st.lists(
     st.one_of(
         st.characters(codec="utf-8"),
-        st.sampled_from(["\n", "\r", "\x00", "\x1b", "::", "%", "\u2028", "<", "|", "ghadelimiter_", "=", "<<"]),
+        st.sampled_from(
+            ["\n", "\r", "\x00", "\x1b", "::", "%", "\u2028", "<", "|", "ghadelimiter_", "=", "<<"]
+        ),
     ),
     max_size=20,
 ).map("".join)
@@ -98,7 +104,9 @@ def mutated_events(draw: st.DrawFn) -> tuple[str, Any]:
     return event_name, data
 
 
-def run_in_process(tmp: Path, event_name: str, data: Any, extra: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:
+def run_in_process(
+    tmp: Path, event_name: str, data: Any, extra: dict[str, str] | None = None
+) -> tuple[int, str, dict[str, str]]:
     for name in ("event.json", "output", "summary.md"):
         (tmp / name).unlink(missing_ok=True)
     (tmp / "event.json").write_text(json.dumps(data, allow_nan=True))
@@ -147,7 +155,28 @@ def test_mutated_payloads(tmp_path_factory: Any, event: tuple[str, Any]) -> None
     check(*run_in_process(tmp, *event))
 
 
-@given(st.sampled_from(sorted(EVENTS)), st.dictionaries(st.sampled_from(["title", "changelog", "branch", "status", "commits_count", "deployment_duration", "is_fix", "url", "member_id", "payload", "timeout"]), nasty_text, max_size=4))
+@given(
+    st.sampled_from(sorted(EVENTS)),
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "title",
+                "changelog",
+                "branch",
+                "status",
+                "commits_count",
+                "deployment_duration",
+                "is_fix",
+                "url",
+                "member_id",
+                "payload",
+                "timeout",
+            ]
+        ),
+        nasty_text,
+        max_size=4,
+    ),
+)
 def test_nasty_inputs(tmp_path_factory: Any, event_name: str, inputs: dict[str, str]) -> None:
     tmp = tmp_path_factory.mktemp("fuzz", numbered=True)
     extra = {f"INPUT_{k.upper()}": v.replace("\x00", "") for k, v in inputs.items()}

@@ -36,7 +36,9 @@ def check(run, allowed: set[str]) -> None:  # type: ignore[no-untyped-def]
     assert set(run.outputs) == EXPECTED_OUTPUTS
     assert {c.name for c in run.commands} <= allowed, [c for c in run.commands]
     # The hostile lines may be quoted inside one annotation, but never become commands of their own.
-    assert not [c for c in run.commands if c.properties.get("title") == "pwned" or c.message.startswith("injected")]
+    assert not [
+        c for c in run.commands if c.properties.get("title") == "pwned" or c.message.startswith("injected")
+    ]
     assert [c.name for c in run.commands].count("add-mask") == 1
 
 
@@ -63,7 +65,9 @@ def run_env_token() -> str:
 def test_hostile_service_answers(tmp_path: Path, status: int) -> None:
     body = {"id": HOSTILE, "message": HOSTILE}
     with FakeIftrue(*[Answer(status, body)] * 5) as iftrue:
-        run = run_action(runner_env(tmp_path, "release", hostile_release(), {"api_url": iftrue.url, "timeout": "3"}))
+        run = run_action(
+            runner_env(tmp_path, "release", hostile_release(), {"api_url": iftrue.url, "timeout": "3"})
+        )
     check(run, {"add-mask", "group", "endgroup", "notice", "warning", "error"})
     assert run.outputs["result"] == ("created" if status == 201 else "failed")
     if status == 201:

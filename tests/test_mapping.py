@@ -10,7 +10,7 @@ import pytest
 from support import SHA, payload
 
 from track_deployment.errors import EventError, MissingFieldError
-from track_deployment.events import Event
+from track_deployment.events import Event, parse_event
 from track_deployment.inputs import Runner
 from track_deployment.mapping import (
     Facts,
@@ -43,13 +43,13 @@ RUN_URL = "https://github.com/octo-org/shop/actions/runs/12345678901"
 def body(
     event_name: str, data: dict[str, Any], facts: Facts | None = None, **overrides: Any
 ) -> dict[str, Any]:
-    facts_ = event_facts(event_name, Event.model_validate(data), RUNNER)
+    facts_ = event_facts(event_name, parse_event(event_name, data), RUNNER)
     assert facts_.skip_reason is None, facts_.skip_reason
     return build_request(facts_, overrides, facts or Facts(), Options(), NOW).request.body()
 
 
 def skip_reason(event_name: str, data: dict[str, Any]) -> str | None:
-    return event_facts(event_name, Event.model_validate(data), RUNNER).skip_reason
+    return event_facts(event_name, parse_event(event_name, data), RUNNER).skip_reason
 
 
 def test_release() -> None:
@@ -196,7 +196,7 @@ def test_push_of_tag_uses_default_branch() -> None:
 def test_capped_push_asks_compare() -> None:
     data = payload("push")
     data["commits"] = data["commits"][:1] * 2048
-    facts = event_facts("push", Event.model_validate(data), RUNNER)
+    facts = event_facts("push", parse_event("push", data), RUNNER)
     assert facts.compare == (data["before"], SHA)
     assert "commits_count" not in facts.fields
 
@@ -316,7 +316,7 @@ def test_other_event_with_no_repository_or_sender_uses_runner_variables() -> Non
 
 
 def test_generic_event_on_tag_without_default_branch_needs_branch_input() -> None:
-    runner = Runner(**{**RUNNER.__dict__, "ref": "refs/tags/v1", "ref_name": "v1"})
+    runner = RUNNER._replace(ref="refs/tags/v1", ref_name="v1")
     facts = event_facts("schedule", Event(), runner)
     with pytest.raises(MissingFieldError, match=r"branch is unknown .*set the 'branch' input"):
         build_request(facts, {}, Facts(), Options(), NOW)
@@ -367,7 +367,7 @@ def test_looked_up_pull_request_fills_generic_event() -> None:
 )
 def test_event_of_wrong_shape(event_name: str, part: str) -> None:
     with pytest.raises(EventError, match=f"no '{part}' object"):
-        event_facts(event_name, Event.model_validate(payload("push")), RUNNER)
+        event_facts(event_name, parse_event(event_name, payload("push")), RUNNER)
 
 
 @pytest.mark.parametrize(
@@ -423,7 +423,7 @@ def test_custom_labels() -> None:
 
 class TestPlan:
     def plan(self, event_name: str, data: dict[str, Any], **overrides: Any):  # type: ignore[no-untyped-def]
-        return plan_lookups(event_facts(event_name, Event.model_validate(data), RUNNER), overrides)
+        return plan_lookups(event_facts(event_name, parse_event(event_name, data), RUNNER), overrides)
 
     def test_release_plans_every_lookup(self) -> None:
         plan = self.plan("release", payload("release"))

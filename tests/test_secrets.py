@@ -27,7 +27,9 @@ class EchoIftrue(FakeIftrue):
         super().__init__()
 
     def _route(self, request: Recorded) -> Answer:
-        return Answer(self.status, {"message": f"headers: {json.dumps(request.headers)}", "echo": request.headers})
+        return Answer(
+            self.status, {"message": f"headers: {json.dumps(request.headers)}", "echo": request.headers}
+        )
 
 
 def assert_no_token(run_text: str, token: str = TOKEN) -> None:
@@ -35,6 +37,7 @@ def assert_no_token(run_text: str, token: str = TOKEN) -> None:
     assert token not in text
     assert GITHUB_TOKEN not in text
     assert f"Bearer {token}" not in text
+
 
 PATHS = [
     ("created", "release", {}, Answer(201, {"id": "x", "echo": TOKEN})),
@@ -54,14 +57,18 @@ PATHS = [
 
 @pytest.mark.parametrize("debug", ["0", "1"])
 @pytest.mark.parametrize(("event", "inputs", "answer"), [p[1:] for p in PATHS], ids=[p[0] for p in PATHS])
-def test_tokens_never_leak(tmp_path: Path, event: str, inputs: dict[str, str], answer: Answer | None, debug: str) -> None:
+def test_tokens_never_leak(
+    tmp_path: Path, event: str, inputs: dict[str, str], answer: Answer | None, debug: str
+) -> None:
     data = payload("release")
     if event == "release-draft":
         data["release"]["draft"] = True
     token = inputs.get("token", TOKEN)
     leaky = Answer(403, {"message": f"token {GITHUB_TOKEN} lacks scope; sent {token}"})
     with FakeIftrue(*([answer] * 5 if answer else [])) as iftrue, FakeGitHub({"pulls": leaky}) as github:
-        env = runner_env(tmp_path, "release", data, {"api_url": iftrue.url, "github_token": GITHUB_TOKEN, **inputs})
+        env = runner_env(
+            tmp_path, "release", data, {"api_url": iftrue.url, "github_token": GITHUB_TOKEN, **inputs}
+        )
         env["GITHUB_API_URL"] = github.api_url
         env["RUNNER_DEBUG"] = debug
         run = run_action(env)
@@ -75,6 +82,8 @@ def test_header_echoing_service(tmp_path: Path) -> None:
         workdir = tmp_path / str(status)
         workdir.mkdir()
         with EchoIftrue(status) as iftrue:
-            run = run_action(runner_env(workdir, "release", payload("release"), {"api_url": iftrue.url, "timeout": "3"}))
+            run = run_action(
+                runner_env(workdir, "release", payload("release"), {"api_url": iftrue.url, "timeout": "3"})
+            )
         assert iftrue.requests, "the request was made"
         assert_no_token(run.everything())

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import requests
 import requests.auth
@@ -102,8 +101,7 @@ def retry_policy(deadline: float, backoff_factor: float = 0.5) -> DeadlineRetry:
     return retry
 
 
-@dataclass(frozen=True)
-class Delivery:
+class Delivery(NamedTuple):
     response: DeploymentResponse | None
     text: str
     attempts: int

@@ -16,7 +16,8 @@ from .inputs import describe
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # Built on first use: a run validates one event type, so only its models are built.
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class Account(Model):
@@ -106,18 +107,23 @@ class WorkflowRun(Model):
 
 
 class Event(Model):
-    """A webhook payload as the runner writes it to $GITHUB_EVENT_PATH."""
+    """The fields every webhook payload may carry; events of other types are read as this."""
 
     action: str | None = None
     repository: Repository | None = None
     sender: Account | None = None
+
+
+class ReleaseEvent(Event):
     release: Release | None = None
+
+
+class DeploymentEvent(Event):
     deployment: Deployment | None = None
     deployment_status: DeploymentStatus | None = None
-    pull_request: PullRequest | None = None
-    number: int | None = None
-    workflow_run: WorkflowRun | None = None
-    # push
+
+
+class PushEvent(Event):
     ref: str | None = None
     before: str | None = None
     after: str | None = None
@@ -127,10 +133,42 @@ class Event(Model):
     head_commit: Commit | None = None
 
 
-def load_event(path: str) -> Event:
+class PullRequestEvent(Event):
+    number: int | None = None
+    pull_request: PullRequest | None = None
+
+
+class WorkflowRunEvent(Event):
+    workflow_run: WorkflowRun | None = None
+
+
+EVENT_MODELS: dict[str, type[Event]] = {
+    "release": ReleaseEvent,
+    "deployment": DeploymentEvent,
+    "deployment_status": DeploymentEvent,
+    "push": PushEvent,
+    "pull_request": PullRequestEvent,
+    "pull_request_target": PullRequestEvent,
+    "workflow_run": WorkflowRunEvent,
+}
+
+
+def parse_event(event_name: str, data: object) -> Event:
+    """Validate a payload as the event it names."""
+    if not isinstance(data, dict):
+        raise EventError(f"The event payload must be a JSON object, not a JSON {type(data).__name__}.")
+    try:
+        return EVENT_MODELS.get(event_name, Event).model_validate(data)
+    except ValidationError as exc:
+        raise EventError(
+            f"The event payload is not shaped like a GitHub {event_name} event: {describe(exc)}."
+        ) from None
+
+
+def load_event(path: str, event_name: str) -> Event:
     """Read and validate the event file; no file at all (outside a runner) is an empty event."""
     if not path:
-        return Event()
+        return parse_event(event_name, {})
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
@@ -148,7 +186,4 @@ def load_event(path: str) -> Event:
         raise EventError(f"The event file {path} is not valid JSON: {exc}.") from None
     if not isinstance(data, dict):
         raise EventError(f"The event file {path} must hold a JSON object, not a JSON {type(data).__name__}.")
-    try:
-        return Event.model_validate(data)
-    except ValidationError as exc:
-        raise EventError(f"The event payload is not shaped like a GitHub event: {describe(exc)}.") from None
+    return parse_event(event_name, data)

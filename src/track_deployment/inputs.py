@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
@@ -64,8 +62,7 @@ INPUT_DEFAULTS: dict[str, str] = {
 SECRET_INPUTS = ("token", "github_token")
 
 
-@dataclass(frozen=True)
-class Inputs:
+class Inputs(NamedTuple):
     """The action's inputs, validated; `fields` holds only the record fields the user set."""
 
     token: str
@@ -81,8 +78,7 @@ class Inputs:
     warnings: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Runner:
+class Runner(NamedTuple):
     """The `GITHUB_*` variables the action uses; any may be empty outside a runner."""
 
     event_name: str = ""
@@ -100,7 +96,6 @@ class Runner:
     output_path: str = ""
     summary_path: str = ""
     debug: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def repository_url(self) -> str | None:
@@ -294,6 +289,8 @@ def parse_api_url(value: str) -> str:
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
+    import ipaddress  # only an http:// api_url needs it
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import traceback
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TextIO
@@ -28,7 +27,7 @@ REPLAY_HINT = (
 
 def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> DeploymentRequest | str:
     """The record for this event, or why the event is not a deployment."""
-    event = event_facts(runner.event_name, load_event(runner.event_path), runner)
+    event = event_facts(runner.event_name, load_event(runner.event_path, runner.event_name), runner)
     if event.skip_reason:
         return event.skip_reason
     plan = plan_lookups(event, inputs.fields)
@@ -114,6 +113,12 @@ def fail(console: Console, report: Report, exc: ActionError, *, fail_on_error: b
     return 1
 
 
+def format_exc() -> str:
+    import traceback  # only a debug run prints one
+
+    return traceback.format_exc()
+
+
 def main(environ: Mapping[str, str], stream: TextIO | None = None, now: datetime | None = None) -> int:
     runner = read_runner(environ)
     console = Console(stream, debug=runner.debug)
@@ -132,11 +137,11 @@ def main(environ: Mapping[str, str], stream: TextIO | None = None, now: datetime
         code = 0
     except ActionError as exc:
         if runner.debug:
-            console.info(traceback.format_exc())
+            console.info(format_exc())
         code = fail(console, report, exc, fail_on_error=fail_on_error)
     except Exception as exc:  # a bug must not break the deploy unless fail_on_error says so
         if runner.debug:
-            console.info(traceback.format_exc())
+            console.info(format_exc())
         error = ActionError(
             f"Internal error ({type(exc).__name__}). Please report it with the log of this step "
             "(re-run with debug logging for a traceback)."

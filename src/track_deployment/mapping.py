@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
 from .errors import EventError, MissingFieldError
-from .events import Account, Event, Label
+from .events import (
+    Account,
+    DeploymentEvent,
+    Event,
+    Label,
+    PullRequestEvent,
+    PushEvent,
+    ReleaseEvent,
+    WorkflowRunEvent,
+)
 from .inputs import Runner, describe
 from .schema import REQUIRED_FIELDS, DeploymentRequest, Status
 
@@ -46,8 +55,7 @@ MISSING_HINTS = {
 }
 
 
-@dataclass(frozen=True)
-class PullRequestFacts:
+class PullRequestFacts(NamedTuple):
     """A pull request, from the event or looked up by commit."""
 
     number: int | None = None
@@ -56,8 +64,7 @@ class PullRequestFacts:
     labels: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class ReleaseRef:
+class ReleaseRef(NamedTuple):
     """The release being deployed, to find the one before it."""
 
     id: int | None
@@ -66,8 +73,7 @@ class ReleaseRef:
     published_at: datetime | None
 
 
-@dataclass(frozen=True)
-class DeploymentRef:
+class DeploymentRef(NamedTuple):
     """The GitHub deployment being reported, to find the one before it."""
 
     id: int | None
@@ -76,11 +82,10 @@ class DeploymentRef:
     created_at: datetime | None
 
 
-@dataclass(frozen=True)
-class EventFacts:
+class EventFacts(NamedTuple):
     """What one event says about the deployment, before inputs and look-ups."""
 
-    fields: dict[str, Any] = field(default_factory=dict)
+    fields: Mapping[str, Any] = MappingProxyType({})
     skip_reason: str | None = None
     default_branch: str | None = None
     pull_request: PullRequestFacts | None = None
@@ -91,8 +96,7 @@ class EventFacts:
     compare: tuple[str, str] | None = None
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """The GitHub look-ups a run needs; each is made only when its answer is used."""
 
     pull_request_of: str | None = None
@@ -106,8 +110,7 @@ class Plan:
         return self != Plan()
 
 
-@dataclass(frozen=True)
-class Facts:
+class Facts(NamedTuple):
     """The answers of the look-ups; None where a look-up was not made or failed."""
 
     pull_request: PullRequestFacts | None = None
@@ -116,8 +119,7 @@ class Facts:
     deployment_node_id: str | None = None
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     labels_hotfix: frozenset[str] = frozenset({"hotfix"})
     labels_fix: frozenset[str] = frozenset({"bug", "fix", "bugfix"})
 
@@ -180,8 +182,8 @@ def _common(event: Event, runner: Runner) -> dict[str, Any]:
     }
 
 
-def _release(event: Event, runner: Runner) -> EventFacts:
-    release = _require(event.release, "release", "release")
+def _release(event: ReleaseEvent, runner: Runner, name: str) -> EventFacts:
+    release = _require(event.release, name, "release")
     if event.action not in RELEASE_ACTIONS:
         return EventFacts(skip_reason=f"release action '{event.action}' does not publish a release")
     if release.draft:
@@ -207,7 +209,7 @@ def _release(event: Event, runner: Runner) -> EventFacts:
     )
 
 
-def _deployment(event: Event, runner: Runner, name: str) -> EventFacts:
+def _deployment(event: DeploymentEvent, runner: Runner, name: str) -> EventFacts:
     deployment = _require(event.deployment, name, "deployment")
     sha = first(deployment.sha)
     environment = first(deployment.environment)
@@ -231,7 +233,7 @@ def _deployment(event: Event, runner: Runner, name: str) -> EventFacts:
     return EventFacts(fields=fields, previous_deployment_of=previous)
 
 
-def _push(event: Event, runner: Runner) -> EventFacts:
+def _push(event: PushEvent, runner: Runner, name: str) -> EventFacts:
     if event.deleted:
         return EventFacts(skip_reason=f"the push deleted {event.ref or 'a ref'}")
     branch = branch_of(event.ref)
@@ -258,7 +260,7 @@ def _push(event: Event, runner: Runner) -> EventFacts:
     )
 
 
-def _pull_request(event: Event, runner: Runner, name: str) -> EventFacts:
+def _pull_request(event: PullRequestEvent, runner: Runner, name: str) -> EventFacts:
     pull = _require(event.pull_request, name, "pull_request")
     if event.action != "closed" or not pull.merged:
         why = "was closed without merging" if event.action == "closed" else f"action is '{event.action}'"
@@ -285,8 +287,8 @@ def _pull_request(event: Event, runner: Runner, name: str) -> EventFacts:
     )
 
 
-def _workflow_run(event: Event, runner: Runner) -> EventFacts:
-    run = _require(event.workflow_run, "workflow_run", "workflow_run")
+def _workflow_run(event: WorkflowRunEvent, runner: Runner, name: str) -> EventFacts:
+    run = _require(event.workflow_run, name, "workflow_run")
     if event.action == "completed":
         if run.conclusion not in REPORTED_CONCLUSIONS:
             return EventFacts(skip_reason=f"the workflow run concluded '{run.conclusion}'")
@@ -310,7 +312,7 @@ def _workflow_run(event: Event, runner: Runner) -> EventFacts:
     )
 
 
-def _generic(event: Event, runner: Runner) -> EventFacts:
+def _generic(event: Event, runner: Runner, name: str) -> EventFacts:
     branch = None if runner.ref.startswith("refs/tags/") else branch_of(runner.ref_name)
     return EventFacts(
         fields={"commit_id": runner.sha or None, "branch": branch, "url": runner.run_url},
@@ -320,27 +322,29 @@ def _generic(event: Event, runner: Runner) -> EventFacts:
     )
 
 
-_MAPPERS: dict[str, Callable[[Event, Runner], EventFacts]] = {
+# Each mapper takes the model that events.EVENT_MODELS gives for its event name.
+_MAPPERS: dict[str, Callable[[Any, Runner, str], EventFacts]] = {
     "release": _release,
-    "deployment": lambda event, runner: _deployment(event, runner, "deployment"),
-    "deployment_status": lambda event, runner: _deployment(event, runner, "deployment_status"),
+    "deployment": _deployment,
+    "deployment_status": _deployment,
     "push": _push,
-    "pull_request": lambda event, runner: _pull_request(event, runner, "pull_request"),
-    "pull_request_target": lambda event, runner: _pull_request(event, runner, "pull_request_target"),
+    "pull_request": _pull_request,
+    "pull_request_target": _pull_request,
     "workflow_run": _workflow_run,
 }
 
 
 def event_facts(event_name: str, event: Event, runner: Runner) -> EventFacts:
     """What the event says, by the rules of its row in SPEC §4."""
-    facts = _MAPPERS.get(event_name, _generic)(event, runner)
+    mapper: Callable[[Any, Runner, str], EventFacts] = _MAPPERS.get(event_name, _generic)
+    facts = mapper(event, runner, event_name)
     if facts.skip_reason:
         return facts
     # The event's own values win over the common ones (sender, runner variables).
     fields = {k: v for k, v in _common(event, runner).items() if v is not None}
     fields.update({k: v for k, v in facts.fields.items() if v is not None})
     default_branch = first(event.repository.default_branch if event.repository else None)
-    return replace(facts, fields=fields, default_branch=default_branch)
+    return facts._replace(fields=fields, default_branch=default_branch)
 
 
 # Fields a pull request can supply; when the user gave them all, no PR look-up is made.
@@ -383,8 +387,7 @@ def is_fix(labels: tuple[str, ...], branch: str | None, title: str | None, optio
     )
 
 
-@dataclass(frozen=True)
-class Built:
+class Built(NamedTuple):
     request: DeploymentRequest
     warnings: tuple[str, ...] = ()
 

@@ -46,7 +46,7 @@ REQUIRED_FIELDS: tuple[str, ...] = tuple(
 class DeploymentResponse(BaseModel):
     """The record iftrue returns; its documentation is incomplete, so every field is optional."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     id: str | int | None = None
     status: str | None = None

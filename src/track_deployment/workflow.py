@@ -6,9 +6,8 @@ module has to remember to.
 
 from __future__ import annotations
 
-import html
 import json
-import secrets as _random
+import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -16,6 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 REDACTED = "***"
+
+
+_HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})
+
+
+def escape_html(text: str) -> str:
+    """html.escape without importing the html package's entity tables."""
+    return text.translate(_HTML)
 
 
 def escape_data(text: str) -> str:
@@ -32,9 +39,9 @@ def format_outputs(values: Mapping[str, str]) -> str:
     """Text for $GITHUB_OUTPUT: each value in the heredoc form with its own random delimiter."""
     chunks = []
     for name, value in values.items():
-        delimiter = f"ghadelimiter_{_random.token_hex(16)}"
+        delimiter = f"ghadelimiter_{os.urandom(16).hex()}"
         while delimiter in value:  # pragma: no cover - 128 random bits
-            delimiter = f"ghadelimiter_{_random.token_hex(16)}"
+            delimiter = f"ghadelimiter_{os.urandom(16).hex()}"
         chunks.append(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
     return "".join(chunks)
 
@@ -71,7 +78,7 @@ class Console:
         text = self.redact(text)
         lines = text.splitlines() or [""]
         if any(line.lstrip().startswith("::") for line in lines):
-            token = _random.token_hex(16)
+            token = os.urandom(16).hex()
             self._write(f"::stop-commands::{token}")
             for line in lines:
                 self._write(line)
@@ -146,11 +153,11 @@ def _cell(value: object) -> str:
     text = json.dumps(value) if isinstance(value, bool) else str(value)
     if len(text) > 300:
         text = text[:300] + "…"
-    return html.escape(text).replace("|", "&#124;").replace("\r", "").replace("\n", "<br>")
+    return escape_html(text).replace("|", "&#124;").replace("\r", "").replace("\n", "<br>")
 
 
 def _link(text: str, href: str) -> str:
-    return f'<a href="{html.escape(href)}">{text}</a>'
+    return f'<a href="{escape_html(href)}">{text}</a>'
 
 
 def render_summary(report: Report) -> str:
@@ -175,7 +182,7 @@ def render_summary(report: Report) -> str:
         lines += [
             "<details><summary>Payload (JSON)</summary>",
             "",
-            "<pre>" + html.escape(json.dumps(report.payload, indent=2, ensure_ascii=False)) + "</pre>",
+            "<pre>" + escape_html(json.dumps(report.payload, indent=2, ensure_ascii=False)) + "</pre>",
             "",
             "</details>",
             "",

@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Benchmark: one report's wall time against the floor of a bare requests.post, GitHub
+requests per trigger, lazy PyGithub import, and the image's size and run time.
+
+Run with `make bench`; paste the table into BENCHMARKS.md with the date and machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from support import (  # noqa: E402
+    GITHUB_TOKEN,
+    FakeGitHub,
+    FakeIftrue,
+    payload,
+    runner_env,
+)
+from test_lookups import happy  # noqa: E402
+
+FLOOR = (
+    "import requests; requests.post({url!r}, json={{'title': 'x'}}, "
+    "headers={{'Authorization': 'Bearer t'}}, timeout=30)"
+)
+TRIGGERS = {
+    "release": "release",
+    "push": "push",
+    "pull_request (merged)": "pull_request",
+    "deployment": "deployment",
+    "deployment_status": "deployment_status",
+    "workflow_run": "workflow_run",
+    "workflow_dispatch": "workflow_dispatch",
+}
+EVENT_NAMES = {"pull_request (merged)": "pull_request"}
+
+
+def timed(command: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def median_ms(command: list[str], env: dict[str, str], runs: int) -> float:
+    timed(command, env)  # warm the page cache
+    return statistics.median(timed(command, env) for _ in range(runs)) * 1000
+
+
+def action_env(
+    tmp: Path, iftrue: FakeIftrue, github: FakeGitHub | None, event: str = "release"
+) -> dict[str, str]:
+    tmp.mkdir(parents=True, exist_ok=True)
+    name = EVENT_NAMES.get(event, TRIGGERS.get(event, event))
+    inputs = {"api_url": iftrue.url, "github_token": GITHUB_TOKEN if github else ""}
+    env = runner_env(tmp, name, payload(TRIGGERS.get(event, event)), inputs)
+    env["GITHUB_OUTPUT"] = env["GITHUB_STEP_SUMMARY"] = os.devnull
+    if github:
+        env["GITHUB_API_URL"] = github.api_url
+    return env
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=21)
+    parser.add_argument(
+        "--image", default="track-deployment:test", help="image to measure, if Docker answers"
+    )
+    args = parser.parse_args()
+    python = sys.executable
+    entry = [python, str(ROOT / "entrypoint.py")]
+    rows: list[tuple[str, str]] = []
+    with tempfile.TemporaryDirectory() as tmp_name, FakeIftrue() as iftrue, FakeGitHub(happy()) as github:
+        tmp = Path(tmp_name)
+        base_env = {"PATH": os.environ.get("PATH", ""), "HOME": tmp_name}
+        floor = median_ms(
+            [python, "-c", FLOOR.format(url=iftrue.url + "/v1/organization/deployment")], base_env, args.runs
+        )
+        off = median_ms(entry, action_env(tmp / "off", iftrue, None), args.runs)
+        on = median_ms(entry, action_env(tmp / "on", iftrue, github), args.runs)
+        rows += [
+            ("floor: python -c 'import requests; requests.post(...)'", f"{floor:.0f} ms"),
+            (
+                "one report, look-ups off (release)",
+                f"{off:.0f} ms = {off / floor:.2f} x floor (target ≤ 1.8)",
+            ),
+            (
+                "one report, all look-ups (release, 5 GitHub requests)",
+                f"{on:.0f} ms = {on / floor:.2f} x floor (target ≤ 3.5)",
+            ),
+        ]
+        for trigger in TRIGGERS:
+            github.requests.clear()
+            subprocess.run(
+                entry, env=action_env(tmp / trigger, iftrue, github, trigger), check=True, capture_output=True
+            )
+            routes = ", ".join(github.routes)
+            rows.append((f"GitHub requests, {trigger}", f"{len(github.requests)} ({routes})"))
+        probe = (
+            "import os, sys; sys.path.insert(0, {src!r}); from track_deployment.main import main; "
+            "import io; main(os.environ, io.StringIO()); print('github' in sys.modules)"
+        ).format(src=str(ROOT / "src"))
+        for label, env in (
+            ("off", action_env(tmp / "p1", iftrue, None)),
+            ("on", action_env(tmp / "p2", iftrue, github)),
+        ):
+            loaded = subprocess.run(
+                [python, "-c", probe], env=env, check=True, capture_output=True, text=True
+            ).stdout.strip()
+            rows.append((f"PyGithub imported, look-ups {label}", loaded))
+        rows += docker_rows(args.image, tmp, iftrue, args.runs)
+    print(
+        f"date: {time.strftime('%Y-%m-%d')}; machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; runs per median: {args.runs}\n"
+    )
+    print("| measure | result |\n| --- | --- |")
+    for name, value in rows:
+        print(f"| {name} | {value} |")
+    print(f"\nfake iftrue received {len(iftrue.posts)} posts")
+    return 0
+
+
+def docker_rows(image: str, tmp: Path, iftrue: FakeIftrue, runs: int) -> list[tuple[str, str]]:
+    if (
+        not shutil.which("docker")
+        or subprocess.run(["docker", "image", "inspect", image], capture_output=True).returncode
+    ):
+        return [("image", f"not measured: no Docker engine or no image {image} (run `make test` first)")]
+    history = json.loads(
+        subprocess.run(
+            ["docker", "image", "inspect", "--format", "{{json .RootFS.Layers}}", image],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    sizes = subprocess.run(
+        ["docker", "history", "--no-trunc", "--format", "{{.Size}}\t{{.CreatedBy}}", image],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    added = [line for line in sizes.splitlines() if "ADD file" not in line and "import" not in line.lower()]
+    env = action_env(tmp / "docker", iftrue, None)
+    command = ["docker", "run", "--rm", "--network", "host"]
+    for name in (
+        "GITHUB_EVENT_NAME",
+        "GITHUB_REPOSITORY",
+        "GITHUB_SERVER_URL",
+        "GITHUB_SHA",
+        "GITHUB_RUN_ID",
+        "INPUT_TOKEN",
+        "INPUT_API_URL",
+        "INPUT_GITHUB_TOKEN",
+        "GITHUB_ACTOR_ID",
+    ):
+        command += ["-e", name]
+    event = tmp / "docker" / "event.json"
+    command += [
+        "-e",
+        "GITHUB_EVENT_PATH=/github/workflow/event.json",
+        "-v",
+        f"{event}:/github/workflow/event.json",
+        image,
+    ]
+    run_ms = median_ms(command, {**os.environ, **env}, max(5, runs // 4))
+    return [
+        (
+            "image layers",
+            f"{len(history)} layers; the action's own: "
+            + "; ".join(a.replace("\t", " ← ")[:90] for a in added[:6]),
+        ),
+        (
+            "one container run (docker run --rm, look-ups off)",
+            f"{run_ms:.0f} ms (median of {max(5, runs // 4)})",
+        ),
+    ]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
