@@ -43,8 +43,8 @@ fuzz: setup
 bench: setup
 	$(BIN)/python bench/bench.py
 
-dry-run:
-	PYTHON=$(PYTHON) examples/dry-run.sh
+dry-run: setup
+	PYTHON=$(BIN)/python examples/dry-run.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
