@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+import shutil
+import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+import pytest
 from support import (
+    ENTRYPOINT,
     EXPIRED_TOKEN,
+    ROOT,
     SHA,
     TOKEN,
     Answer,
@@ -248,13 +255,78 @@ def test_missing_event_file_is_a_clear_error(tmp_path: Path, iftrue: FakeIftrue)
 
 
 def test_help_lists_inputs() -> None:
-    import subprocess
-    import sys
-
-    from support import ENTRYPOINT
-
     out = subprocess.run(
         [sys.executable, str(ENTRYPOINT), "--help"], capture_output=True, text=True, check=True
     ).stdout
     for name in ("INPUT_TOKEN", "INPUT_API_URL", "INPUT_PAYLOAD", "INPUT_HOTFIX_LABELS", "INPUT_DRY_RUN"):
         assert name in out
+
+
+def test_https_with_a_private_ca(tmp_path: Path) -> None:
+    """Self-hosted runners behind a TLS proxy or a private iftrue: REQUESTS_CA_BUNDLE is honoured.
+
+    Also exercises the HTTPS stand-in that the workflow self-test runs (.github/mock-iftrue.py).
+    """
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl command to make a certificate")
+    cert, key, record = tmp_path / "ca.pem", tmp_path / "key.pem", tmp_path / "requests.jsonl"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mock = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / ".github/mock-iftrue.py"),
+            "--port",
+            str(port),
+            "--cert",
+            str(cert),
+            "--key",
+            str(key),
+            "--record",
+            str(record),
+        ]
+    )
+    try:
+        for _ in range(50):
+            try:
+                socket.create_connection(("127.0.0.1", port), 1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        env = runner_env(tmp_path, "release", payload("release"), {"api_url": f"https://localhost:{port}"})
+        untrusted = run_action(
+            {**env, "GITHUB_OUTPUT": str(tmp_path / "out1"), "GITHUB_STEP_SUMMARY": str(tmp_path / "s1")}
+        )
+        trusted = run_action({**env, "REQUESTS_CA_BUNDLE": str(cert)})
+    finally:
+        mock.terminate()
+        mock.wait()
+    assert untrusted.outputs["result"] == "failed"  # the certificate is not trusted by default
+    assert trusted.code == 0, trusted.stdout
+    assert trusted.outputs["result"] == "created"
+    [request] = [json.loads(line) for line in record.read_text().splitlines()]
+    assert request["body"] == RELEASE_BODY
+    assert request["authorization"] == f"Bearer {TOKEN}"

@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""A stand-in iftrue endpoint over HTTPS for the workflow self-test: records each POST, answers 201."""
+
+import argparse
+import json
+import ssl
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=8443)
+    parser.add_argument("--cert", required=True)
+    parser.add_argument("--key", required=True)
+    parser.add_argument("--record", required=True)
+    args = parser.parse_args()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            with open(args.record, "a", encoding="utf-8") as record:
+                record.write(
+                    json.dumps(
+                        {
+                            "path": self.path,
+                            "authorization": self.headers.get("Authorization", ""),
+                            "body": json.loads(body),
+                        }
+                    )
+                    + "\n"
+                )
+            answer = json.dumps({"id": str(uuid.uuid4()), **json.loads(body)}).encode()
+            self.send_response(201)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+    server = ThreadingHTTPServer(("0.0.0.0", args.port), Handler)  # noqa: S104 - reached from the action's container
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(args.cert, args.key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
