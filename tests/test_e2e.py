@@ -14,6 +14,7 @@ import pytest
 from support import (
     ENTRYPOINT,
     EXPIRED_TOKEN,
+    RELEASE_BODY,
     ROOT,
     SHA,
     TOKEN,
@@ -23,18 +24,6 @@ from support import (
     run_action,
     runner_env,
 )
-
-RELEASE_BODY = {
-    "title": "v2.4.0",
-    "changelog": "## What's changed\n- Faster checkout (#412)",
-    "url": "https://github.com/octo-org/shop/releases/tag/v2.4.0",
-    "branch": "main",
-    "commit_id": SHA,
-    "repository_url": "https://github.com/octo-org/shop",
-    "member_id": "1024025",
-    "pull_request_number": 0,
-    "status": "succes",
-}
 
 
 def release_env(tmp_path: Path, server: FakeIftrue, **inputs: str) -> dict[str, str]:

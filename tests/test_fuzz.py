@@ -14,7 +14,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from support import parse_commands, parse_outputs, payload
+from support import parse_commands, parse_outputs, payload, runner_env
 
 from track_deployment.main import main
 from track_deployment.schema import DeploymentRequest
@@ -107,26 +107,10 @@ def mutated_events(draw: st.DrawFn) -> tuple[str, Any]:
 def run_in_process(
     tmp: Path, event_name: str, data: Any, extra: dict[str, str] | None = None
 ) -> tuple[int, str, dict[str, str]]:
-    for name in ("event.json", "output", "summary.md"):
+    for name in ("output", "summary.md"):
         (tmp / name).unlink(missing_ok=True)
-    (tmp / "event.json").write_text(json.dumps(data, allow_nan=True))
-    env = {
-        "GITHUB_EVENT_NAME": event_name,
-        "GITHUB_EVENT_PATH": str(tmp / "event.json"),
-        "GITHUB_REPOSITORY": "octo-org/shop",
-        "GITHUB_SERVER_URL": "https://github.com",
-        "GITHUB_SHA": "9f2c1e4b7a3d5e6f8091a2b3c4d5e6f708192a3b",
-        "GITHUB_REF": "refs/heads/main",
-        "GITHUB_REF_NAME": "main",
-        "GITHUB_RUN_ID": "1",
-        "GITHUB_RUN_NUMBER": "1",
-        "GITHUB_ACTOR_ID": "1",
-        "GITHUB_OUTPUT": str(tmp / "output"),
-        "GITHUB_STEP_SUMMARY": str(tmp / "summary.md"),
-        "INPUT_DRY_RUN": "true",
-        "INPUT_GITHUB_TOKEN": "",
-        **(extra or {}),
-    }
+    env = runner_env(tmp, event_name, data, {"dry_run": "true", "token": ""})
+    env.update(extra or {})
     stream = io.StringIO()
     code = main(env, stream)
     return code, stream.getvalue(), parse_outputs((tmp / "output").read_text())

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from support import SHA, payload
+from support import RELEASE_BODY, SHA, payload
 
 from track_deployment.errors import EventError, MissingFieldError
 from track_deployment.events import Event, parse_event
@@ -53,17 +53,7 @@ def skip_reason(event_name: str, data: dict[str, Any]) -> str | None:
 
 
 def test_release() -> None:
-    assert body("release", payload("release")) == {
-        "title": "v2.4.0",
-        "changelog": "## What's changed\n- Faster checkout (#412)",
-        "url": "https://github.com/octo-org/shop/releases/tag/v2.4.0",
-        "branch": "main",
-        "commit_id": SHA,
-        "repository_url": "https://github.com/octo-org/shop",
-        "member_id": "1024025",
-        "pull_request_number": 0,
-        "status": "succes",
-    }
+    assert body("release", payload("release")) == RELEASE_BODY
 
 
 @pytest.mark.parametrize("action", ["published", "released", "created", "prereleased"])

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from .errors import InputError
-from .schema import REQUEST_FIELDS, DeploymentRequest, Status
+from .schema import REQUEST_FIELDS, STATUS_WORDS, DeploymentRequest, Status
 
 DEFAULT_API_URL = "https://api.iftrue.co"
 MAX_INPUT_CHARS = 100_000
@@ -28,22 +28,6 @@ COUNT_FIELDS = ("commits_count", "pull_request_number")
 URL_FIELDS = ("url", "repository_url")
 TEXT_FIELDS = ("title", "changelog", "branch", "deployment_node_id")
 
-# The words `status` accepts: iftrue's own, and GitHub's job, run and deployment states.
-STATUS_WORDS: dict[str, Status] = {
-    "succes": "succes",
-    "success": "succes",
-    "in_progress": "in_progress",
-    "pending": "in_progress",
-    "queued": "in_progress",
-    "waiting": "in_progress",
-    "requested": "in_progress",
-    "fail": "fail",
-    "failure": "fail",
-    "cancelled": "fail",
-    "error": "fail",
-    "timed_out": "fail",
-    "startup_failure": "fail",
-}
 
 # Every input of action.yml with its default; `token` has none and is checked below.
 INPUT_DEFAULTS: dict[str, str] = {

@@ -22,7 +22,7 @@ from .events import (
     WorkflowRunEvent,
 )
 from .inputs import Runner, describe
-from .schema import REQUIRED_FIELDS, DeploymentRequest, Status
+from .schema import REQUIRED_FIELDS, STATUS_WORDS, DeploymentRequest, Status
 
 # GitHub truncates a push payload's commit list at this length.
 PUSH_COMMITS_CAP = 2048
@@ -32,16 +32,6 @@ _CONVENTIONAL_FIX = re.compile(r"fix(\([^)]*\))?!?:", re.IGNORECASE)
 _HOTFIX_BRANCH = ("hotfix/", "hotfix-")
 _FIX_BRANCH = ("fix/", "fix-", "bugfix/", "bugfix-")
 
-# What each event's state means to iftrue.
-DEPLOYMENT_STATES: dict[str, Status] = {
-    "success": "succes",
-    "failure": "fail",
-    "error": "fail",
-    "pending": "in_progress",
-    "queued": "in_progress",
-    "waiting": "in_progress",
-    "in_progress": "in_progress",
-}
 RELEASE_ACTIONS = ("published", "released", "created", "prereleased")
 REPORTED_CONCLUSIONS = ("success", "failure", "timed_out", "cancelled", "startup_failure")
 
@@ -224,7 +214,7 @@ def _deployment(event: DeploymentEvent, runner: Runner, name: str) -> EventFacts
     }
     if name == "deployment_status":
         status = _require(event.deployment_status, name, "deployment_status")
-        fields["status"] = DEPLOYMENT_STATES.get((status.state or "").lower())
+        fields["status"] = STATUS_WORDS.get((status.state or "").lower())
         fields["url"] = first(status.log_url, status.target_url, status.environment_url, runner.run_url)
         fields["deployment_duration"] = minutes_between(deployment.created_at, status.created_at)
     previous = (

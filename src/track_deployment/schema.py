@@ -8,6 +8,24 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 
 Status = Literal["succes", "in_progress", "fail"]
 
+# iftrue's status words, and what GitHub's job, run and deployment states mean in them.
+STATUS_WORDS: dict[str, Status] = {
+    "succes": "succes",
+    "success": "succes",
+    "in_progress": "in_progress",
+    "pending": "in_progress",
+    "queued": "in_progress",
+    "waiting": "in_progress",
+    "requested": "in_progress",
+    "fail": "fail",
+    "failure": "fail",
+    "cancelled": "fail",
+    "error": "fail",
+    "timed_out": "fail",
+    "startup_failure": "fail",
+}
+
+
 # A JSON number for `deployment_duration`; bool is excluded (True is an int in Python).
 Minutes = StrictInt | float
 
