@@ -81,6 +81,8 @@ def test_skipped_event(tmp_path: Path, iftrue: FakeIftrue) -> None:
         "deployment. Nothing was sent to iftrue."
     ]
     assert "### No deployment recorded: event skipped" in run.summary
+    assert "| event | `pull_request` |" in run.summary
+    assert '<a href="https://github.com/octo-org/shop/actions/runs/12345678901">logs</a>' in run.summary
 
 
 def test_replay_sends_payload_as_is(tmp_path: Path, iftrue: FakeIftrue) -> None:
@@ -200,6 +202,9 @@ def test_expired_token_is_refused_before_anything_is_sent(tmp_path: Path, iftrue
     assert iftrue.requests == []
     assert "Input 'token' expired at 2020-09-13 12:26:40 UTC" in run.errors[0]
     assert run.outputs["result"] == "failed"
+    assert "### Deployment not recorded" in run.summary
+    assert "Input &#x27;token&#x27; expired" in run.summary
+    assert "| result | `failed` |" in run.summary
 
 
 def test_token_that_is_not_a_jwt_is_sent_with_a_warning(tmp_path: Path, iftrue: FakeIftrue) -> None:

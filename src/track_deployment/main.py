@@ -126,7 +126,7 @@ def main(environ: Mapping[str, str], stream: TextIO | None = None, now: datetime
         if secret:
             console.add_secret(secret)
     now = now or datetime.now(UTC)
-    report = Report(result="failed", links=links(runner, None))
+    report = Report(result="failed", event_name=runner.event_name, links=links(runner, None))
     fail_on_error = True
     try:
         inputs = read_inputs(environ, now=now)

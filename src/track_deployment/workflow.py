@@ -123,6 +123,7 @@ class Report:
     error: str = ""
     error_title: str = ""
     note: str = ""
+    event_name: str = ""
     links: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -174,6 +175,10 @@ def render_summary(report: Report) -> str:
             href = report.links.get(_LINKED.get(name, ""))
             lines.append(f"| `{name}` | {_link(cell, href) if href else cell} |")
         lines.append("")
+    else:
+        # No record was built (a skipped event or an error before it): say what was read.
+        lines += ["| | |", "| --- | --- |", f"| event | `{_cell(report.event_name or 'unknown')}` |"]
+        lines += [f"| result | `{report.result}` |", ""]
     if "run" in report.links:
         lines += [f"Workflow run: {_link('logs', report.links['run'])}", ""]
     if report.deployment_id:
