@@ -59,7 +59,8 @@ class Console:
         for part in [secret, *secret.splitlines()]:
             part = part.strip()
             if len(part) >= 4 and part not in self._secrets:
-                self._write(f"::add-mask::{part}")
+                # The runner unescapes the value, so a secret holding "%0A" stays one secret.
+                self._write(f"::add-mask::{escape_data(part)}")
                 self._secrets.append(part)
         # Longest first, so a secret that contains another is replaced whole.
         self._secrets.sort(key=len, reverse=True)
