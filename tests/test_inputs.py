@@ -74,6 +74,10 @@ def test_api_url_accepted(url: str) -> None:
     assert read(api_url=url).api_url == url.rstrip("/")
 
 
+def test_branch_given_as_a_ref_is_shortened() -> None:
+    assert read(branch="refs/heads/release/1.x").fields["branch"] == "release/1.x"
+
+
 def test_labels_are_case_insensitive_lists() -> None:
     assert read(hotfix_labels=" P0, Urgent ,,").hotfix_labels == {"p0", "urgent"}
 

@@ -135,6 +135,7 @@ def test_release_uses_every_lookup_within_five_requests(
     assert body["deployment_node_id"] == "DE_1500000099"
     assert 2.9 <= body["deployment_duration"] <= 4
     assert run.warnings == []
+    assert run.stderr == ""
 
 
 def test_push_makes_three_requests(tmp_path: Path, github: FakeGitHub, iftrue: FakeIftrue) -> None:
