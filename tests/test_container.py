@@ -96,8 +96,13 @@ def docker_run(image: str, tmp: Path, event_name: str, event: Any, inputs: dict[
     )
 
 
+def run_release(image: str, tmp: Path, api_url: str, event: Any = None, **inputs: str) -> Run:
+    event = payload("release") if event is None else event
+    return docker_run(image, tmp, "release", event, {"token": TOKEN, "api_url": api_url, **inputs})
+
+
 def test_release_created(image: str, tmp_path: Path, iftrue: FakeIftrue) -> None:
-    run = docker_run(image, tmp_path, "release", payload("release"), {"token": TOKEN, "api_url": iftrue.url})
+    run = run_release(image, tmp_path, iftrue.url)
     assert run.code == 0, run.stdout + run.stderr
     [post] = iftrue.posts
     assert post.json()["commit_id"] == SHA
@@ -111,20 +116,14 @@ def test_release_created(image: str, tmp_path: Path, iftrue: FakeIftrue) -> None
 def test_skipped_event(image: str, tmp_path: Path, iftrue: FakeIftrue) -> None:
     event = payload("release")
     event["release"]["draft"] = True
-    run = docker_run(image, tmp_path, "release", event, {"token": TOKEN, "api_url": iftrue.url})
+    run = run_release(image, tmp_path, iftrue.url, event)
     assert run.code == 0
     assert run.outputs["result"] == "skipped"
     assert iftrue.requests == []
 
 
 def test_invalid_input(image: str, tmp_path: Path, iftrue: FakeIftrue) -> None:
-    run = docker_run(
-        image,
-        tmp_path,
-        "release",
-        payload("release"),
-        {"token": TOKEN, "api_url": iftrue.url, "is_fix": "yes"},
-    )
+    run = run_release(image, tmp_path, iftrue.url, is_fix="yes")
     assert run.code == 1
     assert run.errors == ["Input 'is_fix' must be true or false, got 'yes'."]
     assert "Traceback" not in run.stdout + run.stderr
@@ -133,13 +132,7 @@ def test_invalid_input(image: str, tmp_path: Path, iftrue: FakeIftrue) -> None:
 
 def test_outage_keeps_the_payload(image: str, tmp_path: Path) -> None:
     with FakeIftrue(*[Answer(503, {"message": "maintenance"})] * 5) as server:
-        run = docker_run(
-            image,
-            tmp_path,
-            "release",
-            payload("release"),
-            {"token": TOKEN, "api_url": server.url, "timeout": "30"},
-        )
+        run = run_release(image, tmp_path, server.url, timeout="30")
     assert run.code == 0
     assert len(server.posts) == 5
     assert run.outputs["result"] == "failed"
