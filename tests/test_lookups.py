@@ -242,6 +242,18 @@ def test_prerelease_counts_from_previous_prerelease(
     assert github.requests[3].path == "/repos/octo-org/shop/compare/v2.4.0...v2.5.0-rc.1"
 
 
+def test_commit_without_pull_request(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    with FakeGitHub(happy(pulls=Answer(200, []))) as github:
+        run = run_with_github(tmp_path, github, iftrue, "push", payload("push"))
+    assert run.code == 0
+    assert sent(iftrue)["pull_request_number"] == 0
+    assert sent(iftrue)["branch"] == "main"
+    assert run.warnings == [
+        "GitHub knows no pull request of commit 9f2c1e4, so pull_request_number is 0. "
+        "Set the pull_request_number input if the deployment has one."
+    ]
+
+
 def test_deployment_from_before_the_run_is_ignored(tmp_path: Path, iftrue: FakeIftrue) -> None:
     old = Answer(200, [github_deployment(1500000050, SHA, iso(NOW - timedelta(days=2)))])
     with FakeGitHub(happy(deployments_by_sha=old)) as github:

@@ -200,6 +200,7 @@ def look_up(
     session = _Session(_repository(api_url, repository, token, user_agent, timeout))
     repo = session.repo
     pull: PullRequestFacts | None = None
+    searched = False
     started: datetime | None = None
     count: int | None = None
     node_id: str | None = None
@@ -213,6 +214,7 @@ def look_up(
             lambda: choose_pull([_pull(p) for p in repo.get_commit(sha).get_pulls().get_page(0)], sha),
         )
         pull = chosen.facts if chosen else None
+        searched = not session.outcome.failures
 
     if plan.run_started and run_id.isdigit():
         started = session.attempt(
@@ -242,7 +244,11 @@ def look_up(
         node_id = chosen_deployment.node_id if chosen_deployment else None
 
     session.outcome.facts = Facts(
-        pull_request=pull, run_started_at=started, commits_count=count, deployment_node_id=node_id
+        pull_request=pull,
+        run_started_at=started,
+        commits_count=count,
+        deployment_node_id=node_id,
+        pull_request_searched=searched,
     )
     return session.outcome
 

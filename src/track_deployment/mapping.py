@@ -107,6 +107,8 @@ class Facts(NamedTuple):
     run_started_at: datetime | None = None
     commits_count: int | None = None
     deployment_node_id: str | None = None
+    #: The PR look-up answered, so no PR means the commit has none (not a missing permission).
+    pull_request_searched: bool = False
 
 
 class Options(NamedTuple):
@@ -419,11 +421,16 @@ def build_request(
     warnings = []
     if fields.get("pull_request_number") is None:
         fields["pull_request_number"] = 0
-        warnings.append(
-            "No pull request is associated with this deployment, so pull_request_number is 0. "
-            "Set the pull_request_number input, or give the action a github_token with "
-            "`pull-requests: read` so it can find the PR of the commit."
-        )
+        if facts.pull_request_searched:
+            why = f"GitHub knows no pull request of commit {str(fields.get('commit_id'))[:7]}"
+            fix = "Set the pull_request_number input if the deployment has one."
+        else:
+            why = "No pull request is associated with this deployment"
+            fix = (
+                "Set the pull_request_number input, or give the action a github_token with "
+                "`pull-requests: read` so it can find the PR of the commit."
+            )
+        warnings.append(f"{why}, so pull_request_number is 0. {fix}")
     missing = [name for name in REQUIRED_FIELDS if fields.get(name) in (None, "")]
     if missing:
         raise MissingFieldError(
