@@ -74,6 +74,12 @@ def test_api_url_accepted(url: str) -> None:
     assert read(api_url=url).api_url == url.rstrip("/")
 
 
+def test_bearer_prefix_is_removed_with_a_warning() -> None:
+    got = read(token=f"Bearer {TOKEN}")
+    assert got.token == TOKEN
+    assert "starts with 'Bearer '" in got.warnings[0]
+
+
 def test_branch_given_as_a_ref_is_shortened() -> None:
     assert read(branch="refs/heads/release/1.x").fields["branch"] == "release/1.x"
 

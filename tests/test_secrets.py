@@ -52,6 +52,12 @@ PATHS = [
     ("non-json 2xx", "release", {}, Answer(200, f"<p>{TOKEN}</p>")),
     ("invalid input", "release", {"is_fix": TOKEN}, None),
     ("token not a JWT", "release", {"token": "opaque-secret-123"}, None),
+    (
+        "token with Bearer prefix",
+        "release",
+        {"token": "Bearer opaque-secret-456"},
+        Answer(401, "bad opaque-secret-456"),
+    ),
 ]
 
 
@@ -63,7 +69,7 @@ def test_tokens_never_leak(
     data = payload("release")
     if event == "release-draft":
         data["release"]["draft"] = True
-    token = inputs.get("token", TOKEN)
+    token = inputs.get("token", TOKEN).removeprefix("Bearer ")
     leaky = Answer(403, {"message": f"token {GITHUB_TOKEN} lacks scope; sent {token}"})
     with FakeIftrue(*([answer] * 5 if answer else [])) as iftrue, FakeGitHub({"pulls": leaky}) as github:
         env = runner_env(

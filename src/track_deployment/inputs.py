@@ -96,7 +96,9 @@ class Runner(NamedTuple):
 
 def read_secrets(environ: Mapping[str, str]) -> list[str]:
     """The secret inputs, so they can be masked before anything else is printed."""
-    return [environ.get(_env_name(name), "").strip() for name in SECRET_INPUTS]
+    values = [environ.get(_env_name(name), "").strip() for name in SECRET_INPUTS]
+    # A token pasted with its "Bearer " prefix is sent without it: mask that form too.
+    return values + [value[7:].strip() for value in values if value[:7].lower() == "bearer "]
 
 
 def read_runner(environ: Mapping[str, str]) -> Runner:
@@ -132,6 +134,11 @@ def read_inputs(environ: Mapping[str, str], *, now: datetime | None = None) -> I
         raise InputError(
             "Input 'token' is required: pass the iftrue JWT from a secret, "
             "e.g. `token: ${{ secrets.IFTRUE_TOKEN }}`."
+        )
+    if token[:7].lower() == "bearer ":
+        token = token[7:].strip()
+        warnings.append(
+            "Input 'token' starts with 'Bearer '; the action adds that itself, so it was removed."
         )
     if token:
         warnings += check_jwt(token, now or datetime.now(UTC), expired_is_error=not dry_run)
