@@ -29,6 +29,7 @@ lint: setup
 	$(BIN)/zizmor --offline .github/workflows
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions action.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/yamllint -s .github action.yml .yamllint.yml
 
