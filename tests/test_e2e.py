@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -163,6 +164,7 @@ def test_outage_with_fail_on_error_fails(tmp_path: Path) -> None:
     assert run.code == 1
     assert run.outputs["result"] == "failed"
     assert "iftrue at http://127.0.0.1:9/v1/organization/deployment could not be reached" in run.errors[0]
+    assert re.search(r"on [2-5] attempt\(s\), and another would pass the `timeout` of 5 s", run.errors[0])
     assert json.loads(run.outputs["payload"]) == RELEASE_BODY
 
 
