@@ -12,7 +12,7 @@ help:
 	@echo "make lint        ruff, mypy, zizmor, schema checks, hadolint, yamllint"
 	@echo "make fuzz        the long property-based profile (thousands of examples)"
 	@echo "make bench       the benchmark (see BENCHMARKS.md)"
-	@echo "make dry-run     the action on a bundled release event, sending nothing"
+	@echo "make dry-run     the action on a bundled event (EVENT=release, push, ...), sending nothing"
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,8 +44,9 @@ fuzz: setup
 bench: setup
 	$(BIN)/python bench/bench.py
 
+EVENT ?= release
 dry-run: setup
-	PYTHON=$(BIN)/python examples/dry-run.sh
+	PYTHON=$(BIN)/python examples/dry-run.sh $(EVENT)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-PAYLOADS = Path(__file__).resolve().parent / "payloads"
+PAYLOADS = Path(__file__).resolve().parent.parent / "examples" / "events"
 ENTRYPOINT = ROOT / "entrypoint.py"
 
 REPO = "octo-org/shop"
