@@ -1,0 +1,36 @@
+"""The README's quick start: `examples/dry-run.sh` works for every bundled event."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from support import ROOT, parse_outputs
+
+EVENTS = sorted(path.stem for path in (ROOT / "examples" / "events").glob("*.json"))
+
+
+@pytest.mark.parametrize("event", EVENTS)
+def test_dry_run_example(event: str) -> None:
+    proc = subprocess.run(
+        [str(ROOT / "examples" / "dry-run.sh"), event],
+        env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    outputs_text = proc.stdout.split("--- outputs (")[1].split(")\n", 1)[1].split("--- job summary")[0]
+    outputs = parse_outputs(outputs_text)
+    assert outputs["result"] == "dry_run"
+    assert json.loads(outputs["payload"])["commit_id"] == "9f2c1e4b7a3d5e6f8091a2b3c4d5e6f708192a3b"
+
+
+def test_unknown_example_is_refused() -> None:
+    proc = subprocess.run(
+        [str(ROOT / "examples" / "dry-run.sh"), "nope"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 2
+    assert "choose one of: deployment deployment_status" in proc.stderr
