@@ -289,7 +289,14 @@ CASES: list[tuple[str, dict[str, str], dict[str, str], str, Any, str]] = [
         None,
         "commits_count: input should be greater than or equal to 0",
     ),
-    ("payload deeply nested", {"payload": "[" * 30000 + "]" * 30000}, {}, "release", None, "Input 'payload'"),
+    (
+        "payload deeply nested",
+        {"payload": "[" * 30000 + "]" * 30000},
+        {},
+        "release",
+        None,
+        "Input 'payload' is nested too deeply",
+    ),
     (
         "event file missing",
         {},
@@ -318,7 +325,14 @@ CASES: list[tuple[str, dict[str, str], dict[str, str], str, Any, str]] = [
         {**payload("release"), "sender": "octocat"},
         "sender: input should be a valid dictionary",
     ),
-    ("event deeply nested", {}, {}, "release", ("[" * 100000 + "]" * 100000).encode(), "The event file"),
+    (
+        "event deeply nested",
+        {},
+        {},
+        "release",
+        ("[" * 100000 + "]" * 100000).encode(),
+        "is nested too deeply to be a GitHub event",
+    ),
     (
         "no commit anywhere",
         {},

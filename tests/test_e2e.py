@@ -326,3 +326,27 @@ def test_https_with_a_private_ca(tmp_path: Path) -> None:
     [request] = [json.loads(line) for line in record.read_text().splitlines()]
     assert request["body"] == RELEASE_BODY
     assert request["authorization"] == f"Bearer {TOKEN}"
+
+
+def test_label_inputs_decide_fix_and_hotfix(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    event = payload("pull_request")
+    event["pull_request"].update(title="Stop double charging", labels=[{"name": "P0"}, {"name": "Bug"}])
+    event["pull_request"]["head"]["ref"] = "urgent"
+    inputs = {"api_url": iftrue.url, "hotfix_labels": "p0, sev1", "fix_labels": "defect"}
+    run = run_action(runner_env(tmp_path, "pull_request", event, inputs))
+    assert run.code == 0
+    sent = iftrue.posts[0].json()
+    assert sent["is_hotfix"] is True
+    assert "is_fix" not in sent  # "Bug" is not in the custom fix_labels
+
+
+def test_https_proxy_variables_are_honoured(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # api_url points at a closed port; only a proxy can deliver the record.
+    env = runner_env(tmp_path, "release", payload("release"), {"api_url": "http://127.0.0.1:9"})
+    env["HTTP_PROXY"] = iftrue.url
+    run = run_action(env)
+    assert run.code == 0, run.stdout
+    [post] = iftrue.posts
+    assert post.path == "/v1/organization/deployment"
+    assert post.headers["authorization"] == f"Bearer {TOKEN}"
+    assert post.json() == RELEASE_BODY

@@ -94,11 +94,16 @@ class Runner(NamedTuple):
         return None
 
 
+def strip_bearer(token: str) -> str | None:
+    """The token without a pasted "Bearer " prefix, or None when it has none."""
+    return token[7:].strip() if token[:7].lower() == "bearer " else None
+
+
 def read_secrets(environ: Mapping[str, str]) -> list[str]:
     """The secret inputs, so they can be masked before anything else is printed."""
     values = [environ.get(_env_name(name), "").strip() for name in SECRET_INPUTS]
     # A token pasted with its "Bearer " prefix is sent without it: mask that form too.
-    return values + [value[7:].strip() for value in values if value[:7].lower() == "bearer "]
+    return values + [bare for value in values if (bare := strip_bearer(value))]
 
 
 def read_runner(environ: Mapping[str, str]) -> Runner:
@@ -135,8 +140,8 @@ def read_inputs(environ: Mapping[str, str], *, now: datetime | None = None) -> I
             "Input 'token' is required: pass the iftrue JWT from a secret, "
             "e.g. `token: ${{ secrets.IFTRUE_TOKEN }}`."
         )
-    if token[:7].lower() == "bearer ":
-        token = token[7:].strip()
+    if (bare := strip_bearer(token)) is not None:
+        token = bare
         warnings.append(
             "Input 'token' starts with 'Bearer '; the action adds that itself, so it was removed."
         )
