@@ -9,10 +9,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PATH=/opt/venv/bin:$PATH
 
-# Dependencies first, from pinned versions, so a code change reuses this layer.
+# Dependencies first, from the hash-locked requirements, so a code change reuses this layer.
 COPY requirements.txt /opt/track-deployment/requirements.txt
 RUN python3 -m venv /opt/venv \
-    && /opt/venv/bin/pip install -r /opt/track-deployment/requirements.txt \
+    && /opt/venv/bin/pip install --require-hashes --no-deps -r /opt/track-deployment/requirements.txt \
     && /opt/venv/bin/python -m pip uninstall --yes --quiet pip setuptools
 
 COPY entrypoint.py /opt/track-deployment/entrypoint.py

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: help setup test unit lint fuzz docker-test bench dry-run clean
+.PHONY: help setup test unit lint fuzz docker-test bench dry-run lock clean
 
 help:
 	@echo "make test        set up .venv, lint, and run every test (container tests where Docker can run)"
@@ -16,6 +16,7 @@ help:
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
@@ -47,6 +48,11 @@ bench: setup
 EVENT ?= release
 dry-run: setup
 	PYTHON=$(BIN)/python examples/dry-run.sh $(EVENT)
+
+# Recompile the hash-locked runtime requirements from requirements.in.
+lock: setup
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+		--no-emit-find-links --no-emit-trusted-host --output-file requirements.txt requirements.in
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
