@@ -20,7 +20,8 @@ from support import ROOT, SHA, TOKEN, Answer, FakeIftrue, Run, collect, payload
 # One worker runs them all, so the image is built once.
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("docker")]
 
-IMAGE = "track-deployment:test"
+# Another tag lets two checkouts run their container tests on one engine at once.
+IMAGE = os.environ.get("TRACK_DEPLOYMENT_IMAGE", "track-deployment:test")
 BASE = os.environ.get("TRACK_DEPLOYMENT_BASE_IMAGE", "track-deployment-test-base:bookworm")
 
 
