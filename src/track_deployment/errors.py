@@ -47,3 +47,15 @@ class LookupFailed(Exception):
         super().__init__(reason)
         #: True when later look-ups would fail the same way (bad credentials, rate limit).
         self.stop = stop
+
+
+class Cancelled(BaseException):
+    """The runner cancelled the step (SIGINT, then SIGTERM): stop, and keep what is known.
+
+    A BaseException, like KeyboardInterrupt, so that no `except Exception` on the way out (a
+    library's or the action's own) holds it up.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

@@ -19,6 +19,12 @@ from .schema import REQUEST_FIELDS, STATUS_WORDS, DeploymentRequest, Status
 
 DEFAULT_API_URL = "https://api.iftrue.co"
 MAX_INPUT_CHARS = 100_000
+# The `payload` input reaches the action as one environment variable, INPUT_PAYLOAD=<json>,
+# and Linux refuses to start a process (`docker run`, or the action itself) when one
+# "NAME=value" string passes MAX_ARG_STRLEN: 32 pages, 131,072 bytes (execve(2), E2BIG).
+# That limit counts bytes, so this one does too; it also leaves room in a workflow_dispatch,
+# whose inputs together may hold 65,535 characters (GitHub docs, workflow_dispatch).
+MAX_PAYLOAD_BYTES = 64_000
 MAX_LINE_CHARS = 2048
 MAX_COUNT = 2**31 - 1
 MAX_MINUTES = 10_000_000.0
@@ -80,6 +86,8 @@ class Runner(NamedTuple):
     output_path: str = ""
     summary_path: str = ""
     debug: bool = False
+    #: GITHUB_ACTIONS is "true": print workflow commands; otherwise plain text.
+    actions: bool = False
 
     @property
     def repository_url(self) -> str | None:
@@ -126,6 +134,7 @@ def read_runner(environ: Mapping[str, str]) -> Runner:
         output_path=get("GITHUB_OUTPUT"),
         summary_path=get("GITHUB_STEP_SUMMARY"),
         debug=get("RUNNER_DEBUG") == "1",
+        actions=get("GITHUB_ACTIONS") == "true",
     )
 
 
@@ -178,6 +187,11 @@ def _read(environ: Mapping[str, str], name: str) -> str:
     value = environ.get(_env_name(name))
     if value is None:
         value = INPUT_DEFAULTS[name]
+    if name == "payload" and (size := len(value.encode("utf-8", "surrogatepass"))) > MAX_PAYLOAD_BYTES:
+        raise InputError(
+            f"Input 'payload' is {size:,} bytes long; at most {MAX_PAYLOAD_BYTES:,} are accepted "
+            "(the `payload` output of a run always fits)."
+        )
     if len(value) > MAX_INPUT_CHARS:
         raise InputError(
             f"Input '{name}' is {len(value)} characters long; at most {MAX_INPUT_CHARS} are accepted."

@@ -4,25 +4,52 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from types import FrameType
 from typing import TextIO
 
 from . import __version__
 from .client import USER_AGENT, IftrueClient
-from .errors import ActionError
+from .errors import ActionError, Cancelled
 from .events import load_event
-from .inputs import INPUT_DEFAULTS, Inputs, Runner, read_inputs, read_runner, read_secrets
-from .mapping import Facts, Options, build_request, event_facts, plan_lookups
+from .inputs import (
+    INPUT_DEFAULTS,
+    MAX_PAYLOAD_BYTES,
+    Inputs,
+    Runner,
+    read_inputs,
+    read_runner,
+    read_secrets,
+)
+from .mapping import Facts, Options, build_request, event_facts, fit_record, plan_lookups
 from .schema import DeploymentRequest
 from .workflow import Console, Report, publish
 
 TITLE = "track-deployment"
-REPLAY_HINT = (
-    "The record is kept in the `payload` output and the job summary: run the action again "
-    "with it as the `payload` input to record this deployment."
-)
+
+
+def replay_hint(runner: Runner) -> str:
+    """Where the record is kept and how to send it again; names only files this run writes."""
+    kept = [
+        place
+        for place, path in (
+            ("the `payload` output", runner.output_path),
+            ("the job summary", runner.summary_path),
+        )
+        if path
+    ]
+    if not kept:
+        return (
+            "The deployment record printed above can be sent again as the `payload` input "
+            "(INPUT_PAYLOAD) to record this deployment."
+        )
+    return (
+        f"The record is kept in {' and '.join(kept)}: run the action again with it as the "
+        "`payload` input to record this deployment."
+    )
 
 
 def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> DeploymentRequest | str:
@@ -66,6 +93,10 @@ def execute(inputs: Inputs, runner: Runner, console: Console, now: datetime, rep
             console.notice(f"{report.note} Nothing was sent to iftrue.", title=f"{TITLE} skipped")
             return
         request = derived
+    request, shortened = fit_record(request, MAX_PAYLOAD_BYTES)
+    if shortened:
+        report.note = shortened
+        console.notice(shortened, title=TITLE)
     report.payload = request.body()
     report.links = links(runner, request)
     with console.group("Deployment record"):
@@ -101,11 +132,11 @@ def links(runner: Runner, request: DeploymentRequest | None) -> dict[str, str]:
     return {name: url for name, url in found.items() if url.startswith(("https://", "http://"))}
 
 
-def fail(console: Console, report: Report, exc: ActionError, *, fail_on_error: bool) -> int:
+def fail(console: Console, report: Report, exc: ActionError, *, fail_on_error: bool, hint: str) -> int:
     """Report an error; only configuration errors, or any with fail_on_error, fail the step."""
     report.result = "failed"
     report.error, report.error_title = str(exc), exc.title
-    message = str(exc) + (f" {REPLAY_HINT}" if report.payload else "")
+    message = str(exc) + (f" {hint}" if report.payload else "")
     if exc.outage and not fail_on_error:
         console.warning(message + " The step succeeds because `fail_on_error` is false.", title=exc.title)
         return 0
@@ -119,26 +150,73 @@ def format_exc() -> str:
     return traceback.format_exc()
 
 
-def main(environ: Mapping[str, str], stream: TextIO | None = None, now: datetime | None = None) -> int:
-    runner = read_runner(environ)
-    console = Console(stream, debug=runner.debug)
-    for secret in read_secrets(environ):
-        if secret:
-            console.add_secret(secret)
-    now = now or datetime.now(UTC)
-    report = Report(result="failed", event_name=runner.event_name, links=links(runner, None))
+class CancelOnSignal:
+    """Turns the runner's cancel signals into Cancelled while the run can still report.
+
+    The runner cancels a step with SIGINT, then SIGTERM 7.5 s later, then kills it
+    (actions/runner, ProcessInvoker.CancelAndKillProcessTree); `docker run` passes both on to
+    the container. There Python is PID 1, for which the kernel ignores any signal left at its
+    default action (SIGTERM included), so explicit handlers are what make a cancel work at all.
+    Only the first signal raises: the report written after it is not cut short by the second.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._armed = False
+
+    def install(self) -> None:
+        for signum in self.SIGNALS:
+            signal.signal(signum, self._handle)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.signum is None:
+            self.signum = signum
+            if self._armed:
+                self._armed = False
+                raise Cancelled(signum)
+
+    def arm(self) -> None:
+        """From now on a signal raises Cancelled; one that came before raises it at once."""
+        self._armed = True
+        if self.signum is not None:
+            self._armed = False
+            raise Cancelled(self.signum)
+
+    def disarm(self) -> None:
+        self._armed = False
+
+
+def cancelled(console: Console, report: Report, exc: Cancelled, hint: str) -> int:
+    """Report a cancelled run: the record is kept, and the step fails as the runner expects."""
+    name = signal.Signals(exc.signum).name
+    report.result = "failed"
+    report.error_title = "Cancelled"
+    if report.payload:
+        report.error = f"The step was cancelled ({name}) before iftrue confirmed the deployment."
+        console.warning(f"{report.error} {hint}", title="track-deployment cancelled")
+    else:
+        report.error = f"The step was cancelled ({name}) before the deployment record was built."
+        console.warning(f"{report.error} Nothing was sent to iftrue.", title="track-deployment cancelled")
+    return 128 + exc.signum
+
+
+def run(environ: Mapping[str, str], runner: Runner, console: Console, now: datetime, report: Report) -> int:
+    """Read the inputs and record the deployment; every error becomes an exit code here."""
     fail_on_error = True
+    hint = replay_hint(runner)
     try:
         inputs = read_inputs(environ, now=now)
         fail_on_error = inputs.fail_on_error
         for warning in inputs.warnings:
             console.warning(warning, title=TITLE)
         execute(inputs, runner, console, now, report)
-        code = 0
+        return 0
     except ActionError as exc:
         if runner.debug:
             console.info(format_exc())
-        code = fail(console, report, exc, fail_on_error=fail_on_error)
+        return fail(console, report, exc, fail_on_error=fail_on_error, hint=hint)
     except Exception as exc:  # a bug must not break the deploy unless fail_on_error says so
         if runner.debug:
             console.info(format_exc())
@@ -147,11 +225,41 @@ def main(environ: Mapping[str, str], stream: TextIO | None = None, now: datetime
             "(re-run with debug logging for a traceback)."
         )
         error.outage = True
-        code = fail(console, report, error, fail_on_error=fail_on_error)
+        return fail(console, report, error, fail_on_error=fail_on_error, hint=hint)
+
+
+def main(
+    environ: Mapping[str, str],
+    stream: TextIO | None = None,
+    now: datetime | None = None,
+    *,
+    errors: TextIO | None = None,
+    cancel: CancelOnSignal | None = None,
+) -> int:
+    runner = read_runner(environ)
+    console = Console(stream, debug=runner.debug, actions=runner.actions, errors=errors)
+    for secret in read_secrets(environ):
+        if secret:
+            console.add_secret(secret)
+    now = now or datetime.now(UTC)
+    report = Report(result="failed", event_name=runner.event_name, links=links(runner, None))
+    cancel = cancel or CancelOnSignal()
+    try:
+        cancel.arm()
+        code = run(environ, runner, console, now, report)
+        cancel.disarm()
+    except Cancelled as exc:  # only the first signal raises, so none can interrupt this report
+        code = cancelled(console, report, exc, replay_hint(runner))
     try:
         publish(report, console, runner.output_path, runner.summary_path)
     except OSError as exc:
         console.warning(f"Could not write the step's outputs or summary: {exc.strerror or exc}.", title=TITLE)
+    if not console.actions:
+        # Outside Actions no runner reads the outputs: one line tells a CI log or a script.
+        console.info(
+            f"result={report.result}"
+            + (f" deployment_id={report.deployment_id}" if report.deployment_id else "")
+        )
     return code
 
 
@@ -179,4 +287,6 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
     if args and args[0] == "--version":
         sys.stdout.write(f"track-deployment {__version__}\n")
         return 0
-    return main(os.environ)
+    cancel = CancelOnSignal()
+    cancel.install()
+    return main(os.environ, cancel=cancel)

@@ -22,11 +22,13 @@ from .events import (
     WorkflowRunEvent,
 )
 from .inputs import Runner, describe
-from .schema import REQUIRED_FIELDS, STATUS_WORDS, DeploymentRequest, Status
+from .schema import REQUIRED_FIELDS, STATUS_WORDS, DeploymentRequest, Status, record_size
 
 # GitHub truncates a push payload's commit list at this length.
 PUSH_COMMITS_CAP = 2048
 
+# A push changelog line, as _push writes it: "- <sha7> <first line>".
+_COMMIT_LINE = re.compile(r"- [0-9a-fA-F]{7}(?: |$)")
 _SHA = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
 _CONVENTIONAL_FIX = re.compile(r"fix(\([^)]*\))?!?:", re.IGNORECASE)
 _HOTFIX_BRANCH = ("hotfix/", "hotfix-")
@@ -446,3 +448,65 @@ def build_request(
     except ValidationError as exc:
         raise EventError(f"The event gives a value iftrue cannot take: {describe(exc)}.") from None
     return Built(request, tuple(warnings))
+
+
+def fit_record(request: DeploymentRequest, max_bytes: int) -> tuple[DeploymentRequest, str | None]:
+    """The record shortened so its JSON takes at most max_bytes, and what was shortened.
+
+    The changelog goes first, then the title: a push changelog loses whole commit lines and
+    ends with "… and N more commits", any other text ends with "… and N more characters".
+    Other fields are never cut (a shortened URL or id would be wrong); if they alone are too
+    long the record stays over the limit, and the note says so.
+    """
+    body = request.body()
+    if record_size(body) <= max_bytes:
+        return request, None
+    said = []
+    changelog = body.get("changelog")
+    if changelog:
+        lines = changelog.split("\n")
+        if all(_COMMIT_LINE.match(line) for line in lines):
+            kept = _longest(body, "changelog", len(lines), max_bytes, lambda k: _commits_cut(lines, k))
+            body["changelog"] = _commits_cut(lines, kept)
+            said.append(f"the changelog keeps {kept:,} of {len(lines):,} commits")
+        else:
+            kept = _longest(body, "changelog", len(changelog), max_bytes, lambda k: _chars_cut(changelog, k))
+            body["changelog"] = _chars_cut(changelog, kept)
+            said.append(f"the changelog keeps {kept:,} of {len(changelog):,} characters")
+    title = body["title"]
+    if record_size(body) > max_bytes and len(title) > 1:
+        kept = _longest(body, "title", len(title) - 1, max_bytes, lambda k: title[: max(k, 1)] + "…")
+        body["title"] = title[: max(kept, 1)] + "…"
+        said.append(f"the title keeps {max(kept, 1):,} of {len(title):,} characters")
+    size = record_size(body)
+    if size > max_bytes:
+        note = (
+            f"The record is {size:,} bytes, more than the {max_bytes:,} the `payload` input accepts, "
+            "even with its changelog and title shortened; it cannot be replayed as is"
+        )
+    else:
+        note = (
+            f"The record was shortened to the {max_bytes:,} bytes the `payload` input accepts, "
+            f"so it can be replayed: {'; '.join(said)}"
+        )
+    return DeploymentRequest.model_validate(body), note + "."
+
+
+def _commits_cut(lines: list[str], kept: int) -> str:
+    return "\n".join([*lines[:kept], f"… and {len(lines) - kept} more commits"])
+
+
+def _chars_cut(text: str, kept: int) -> str:
+    return f"{text[:kept].rstrip()}\n… and {len(text) - kept:,} more characters"
+
+
+def _longest(body: Mapping[str, Any], name: str, most: int, max_bytes: int, cut: Callable[[int], str]) -> int:
+    """The largest k in 0…most for which the record with `name` = cut(k) fits (0 if none)."""
+    low, high = 0, most
+    while low < high:
+        middle = (low + high + 1) // 2
+        if record_size({**body, name: cut(middle)}) <= max_bytes:
+            low = middle
+        else:
+            high = middle - 1
+    return low

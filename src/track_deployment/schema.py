@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
@@ -53,6 +55,16 @@ class DeploymentRequest(BaseModel):
 
     def body(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
+
+
+def record_json(body: Mapping[str, Any]) -> str:
+    """The record as the `payload` output carries it: compact JSON, text kept as UTF-8."""
+    return json.dumps(body, ensure_ascii=False)
+
+
+def record_size(body: Mapping[str, Any]) -> int:
+    """Bytes of the `payload` output for this record."""
+    return len(record_json(body).encode("utf-8"))
 
 
 REQUEST_FIELDS: tuple[str, ...] = tuple(DeploymentRequest.model_fields)

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from .schema import record_json
+
 REDACTED = "***"
 
 
@@ -46,21 +48,48 @@ def format_outputs(values: Mapping[str, str]) -> str:
     return "".join(chunks)
 
 
-class Console:
-    """Prints workflow commands and log lines, with every known secret redacted."""
+def could_be_command(line: str) -> bool:
+    """Whether the runner might read `line` as a workflow command, in either syntax.
 
-    def __init__(self, stream: TextIO | None = None, *, debug: bool = False) -> None:
+    The runner tries every line of a step's stdout and stderr twice (actions/runner,
+    ActionCommandManager.TryProcessCommand): as `::name props::data` after leading
+    whitespace (ActionCommand.TryParseV2, .NET TrimStart) and as the legacy `##[name props]data`
+    anywhere in the line (ActionCommand.TryParse). Any `::` counts here, not only a leading one,
+    because .NET and Python disagree on what whitespace is.
+    """
+    return "::" in line or "##[" in line
+
+
+class Console:
+    """Prints log lines and annotations, with every known secret redacted.
+
+    In GitHub Actions (`actions=True`) annotations are workflow commands; anywhere else they are
+    plain prefixed lines (errors on stderr), secrets are redacted but never announced with
+    `::add-mask::` (no runner would hide them), and no line is a workflow command.
+    """
+
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        debug: bool = False,
+        actions: bool = True,
+        errors: TextIO | None = None,
+    ) -> None:
         self._stream = stream or sys.stdout
+        self._errors = errors or sys.stderr
         self._secrets: list[str] = []
         self.debug_enabled = debug
+        self.actions = actions
 
     def add_secret(self, secret: str) -> None:
         """Mask a secret in the runner's log and redact it from everything printed after."""
         for part in [secret, *secret.splitlines()]:
             part = part.strip()
             if len(part) >= 4 and part not in self._secrets:
-                # The runner unescapes the value, so a secret holding "%0A" stays one secret.
-                self._write(f"::add-mask::{escape_data(part)}")
+                if self.actions:
+                    # The runner unescapes the value, so a secret holding "%0A" stays one secret.
+                    self._write(f"::add-mask::{escape_data(part)}")
                 self._secrets.append(part)
         # Longest first, so a secret that contains another is replaced whole.
         self._secrets.sort(key=len, reverse=True)
@@ -70,42 +99,76 @@ class Console:
             text = text.replace(secret, REDACTED)
         return text
 
-    def _write(self, line: str) -> None:
-        self._stream.write(line + "\n")
-        self._stream.flush()
+    def _write(self, line: str, stream: TextIO | None = None) -> None:
+        stream = stream or self._stream
+        stream.write(line + "\n")
+        stream.flush()
 
     def info(self, text: str) -> None:
-        """Print untrusted text; a line that looks like a workflow command is not run."""
-        text = self.redact(text)
-        lines = text.splitlines() or [""]
-        if any(line.lstrip().startswith("::") for line in lines):
-            token = os.urandom(16).hex()
-            self._write(f"::stop-commands::{token}")
+        """Print untrusted text as log lines; none of them can act as a workflow command.
+
+        Lines that could be read as a command are printed between `::stop-commands::<token>`
+        and `::<token>::`: until the runner sees a command named after the random token it
+        acts on no other command in either syntax (ActionCommandManager.TryProcessCommand),
+        and the text cannot guess the token.
+        """
+        # splitlines() breaks at every character the runner's line reader does (CR, LF)
+        # and more, so each line written here is one line for the runner too.
+        lines = self.redact(text).splitlines() or [""]
+        if not (self.actions and any(could_be_command(line) for line in lines)):
             for line in lines:
                 self._write(line)
+            return
+        token = os.urandom(16).hex()
+        self._write(f"::stop-commands::{token}")
+        try:
+            for line in lines:
+                self._write(line)
+        finally:  # a cancel while printing must not leave the runner deaf to what follows
             self._write(f"::{token}::")
-        else:
-            for line in lines:
-                self._write(line)
 
     def debug(self, text: str) -> None:
-        self._command("debug", text)
+        if self.actions:
+            self._command("debug", text)
+        elif self.debug_enabled:
+            self._plain("Debug", text)
 
     def notice(self, text: str, title: str | None = None) -> None:
-        self._command("notice", text, title)
+        self._annotate("notice", text, title)
 
     def warning(self, text: str, title: str | None = None) -> None:
-        self._command("warning", text, title)
+        self._annotate("warning", text, title)
 
     def error(self, text: str, title: str | None = None) -> None:
-        self._command("error", text, title)
+        self._annotate("error", text, title)
+
+    def _annotate(self, name: str, text: str, title: str | None) -> None:
+        if self.actions:
+            self._command(name, text, title)
+        else:
+            self._plain(name.capitalize(), text, title, self._errors if name == "error" else None)
 
     def _command(self, name: str, text: str, title: str | None = None) -> None:
+        # Escaping keeps the message one line and the title inside its property, so the runner
+        # reads the whole line as this one command (TryParseV2 matches before the legacy
+        # `##[` parser is tried): text inside it is data, whatever it holds.
         props = f" title={escape_property(self.redact(title))}" if title else ""
         self._write(f"::{name}{props}::{escape_data(self.redact(text))}")
 
+    def _plain(self, label: str, text: str, title: str | None = None, stream: TextIO | None = None) -> None:
+        """An annotation outside Actions: `Warning (title): text`, continuation lines indented."""
+        head = f"{label} ({self.redact(title)})" if title else label
+        first, *rest = self.redact(text).splitlines() or [""]
+        self._write(f"{head}: {first}", stream)
+        for line in rest:
+            self._write(f"  {line}", stream)
+
     @contextmanager
     def group(self, title: str) -> Iterator[None]:
+        if not self.actions:
+            self._write(f"{self.redact(title)}:")
+            yield
+            return
         self._write(f"::group::{escape_data(self.redact(title))}")
         try:
             yield
@@ -129,7 +192,7 @@ class Report:
 
     @property
     def payload_json(self) -> str:
-        return json.dumps(self.payload, ensure_ascii=False) if self.payload is not None else ""
+        return record_json(self.payload) if self.payload is not None else ""
 
     def outputs(self) -> dict[str, str]:
         return {
@@ -162,8 +225,19 @@ def _link(text: str, href: str) -> str:
     return f'<a href="{escape_html(href)}">{text}</a>'
 
 
-def render_summary(report: Report) -> str:
-    """Markdown for $GITHUB_STEP_SUMMARY."""
+# The runner drops a step summary over 1 MiB whole, with an error ("upload aborted"):
+# actions/runner, FileCommandManager, CreateStepSummaryCommand.AttachmentSizeLimit.
+SUMMARY_MAX_BYTES = 1024 * 1024
+# Room kept free below the limit; an HTML entity is never cut in half within it.
+_SUMMARY_SLACK = 1024
+
+
+def render_summary(report: Report, *, payload_output: bool = True) -> str:
+    """Markdown for $GITHUB_STEP_SUMMARY, at most SUMMARY_MAX_BYTES in UTF-8.
+
+    Only the JSON block can be long; it is shortened to fit, with a marker that says where
+    the whole record is (`payload_output`: whether the step has a `payload` output to read).
+    """
     lines = [f"### {_HEADINGS[report.result]}", ""]
     if report.note:
         lines += [_cell(report.note), ""]
@@ -184,11 +258,12 @@ def render_summary(report: Report) -> str:
         lines += [f"Workflow run: {_link('logs', report.links['run'])}", ""]
     if report.deployment_id:
         lines += [f"iftrue deployment id: `{_cell(report.deployment_id)}`", ""]
-    if report.result == "failed" and report.payload:
-        lines += [
-            "<details><summary>Payload (JSON)</summary>",
-            "",
-            "<pre>" + escape_html(json.dumps(report.payload, indent=2, ensure_ascii=False)) + "</pre>",
+    if not (report.result == "failed" and report.payload):
+        return "\n".join(lines) + "\n"
+    head = "\n".join([*lines, "<details><summary>Payload (JSON)</summary>", "", "<pre>"])
+    tail = "\n".join(
+        [
+            "</pre>",
             "",
             "</details>",
             "",
@@ -199,21 +274,44 @@ def render_summary(report: Report) -> str:
             "\n    payload: ${{ inputs.payload }}</pre>",
             "",
         ]
-    return "\n".join(lines) + "\n"
+    )
+    where = "the step's `payload` output" if payload_output else "the record printed in the log"
+    marker = f"\n… shortened to fit the job summary; the whole record is {where}."
+    budget = SUMMARY_MAX_BYTES - _SUMMARY_SLACK - _size(head) - _size(tail) - _size(marker)
+    block = escape_html(json.dumps(report.payload, indent=2, ensure_ascii=False))
+    if _size(block) > budget:
+        block = _cut_html(block, max(budget, 0)) + marker
+    return head + block + tail + "\n"
+
+
+def _size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def _cut_html(text: str, max_bytes: int) -> str:
+    """The longest start of escaped HTML within max_bytes, never ending inside an entity."""
+    cut = text.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")
+    amp = cut.rfind("&", max(0, len(cut) - 8))
+    return cut[:amp] if amp >= 0 and ";" not in cut[amp:] else cut
 
 
 def append_file(path: str | None, text: str) -> None:
-    """Append to a runner file command file; a run outside a runner has none."""
+    """Append to a runner file command file; a run outside a runner has none.
+
+    Written as UTF-8 with LF line ends, untranslated: the runner ends a line only at LF
+    (FileCommandManager.ReadLine on Linux).
+    """
     if path:
-        with open(path, "a", encoding="utf-8") as handle:
+        with open(path, "a", encoding="utf-8", newline="") as handle:
             handle.write(text)
 
 
 def publish(report: Report, console: Console, output_path: str | None, summary_path: str | None) -> None:
-    """Write the outputs and the job summary, redacted."""
+    """Write the outputs and the job summary where their files are given, redacted."""
     values = {name: console.redact(value) for name, value in report.outputs().items()}
     append_file(output_path, format_outputs(values))
-    append_file(summary_path, console.redact(render_summary(report)))
+    summary = render_summary(report, payload_output=bool(output_path))
+    append_file(summary_path, console.redact(summary))
 
 
 def print_block(console: Console, title: str, lines: Iterable[str]) -> None:
