@@ -164,33 +164,70 @@ class FakeIftrue(FakeServer):
         return [r for r in self.requests if r.method == "POST"]
 
 
-def parse_outputs(text: str) -> dict[str, str]:
-    """Parse a $GITHUB_OUTPUT file the way the runner does."""
+class RunnerRejects(AssertionError):
+    """The runner would fail the step on this file (its message, as the runner words it)."""
+
+
+def parse_outputs(data: bytes) -> dict[str, str]:
+    """Parse a $GITHUB_OUTPUT file as the runner does on Linux (actions/runner, FileCommandManager).
+
+    EnvFileKeyValuePairs: the file is read whole as UTF-8; only LF ends a line (a CR stays in
+    the line and in the value); `NAME=value` and `NAME<<DELIMITER` lines, blank lines skipped;
+    a heredoc value runs to the first line that equals the delimiter, without the LF before it.
+    The runner fails the step on a line with neither `=` nor `<<`, an empty name or delimiter,
+    a missing delimiter, or a value line that ends the file without an LF. Two stricter checks
+    than the runner's: an empty name in the `=` form (the runner tests the line, not the name,
+    and sets an output named "") and an output written twice (the runner keeps the last; the
+    action writes each once, so a second one is forged).
+    """
+    text = data.decode("utf-8-sig")  # File.ReadAllText drops a BOM; not UTF-8 is an error
     outputs: dict[str, str] = {}
-    lines = text.split("\n")
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        i += 1
+    index = 0
+
+    def read_line() -> tuple[str | None, bool]:
+        """The next line and whether an LF ended it (None at the end of the file)."""
+        nonlocal index
+        if index >= len(text):
+            return None, False
+        lf = text.find("\n", index)
+        if lf < 0:
+            line, index = text[index:], len(text)
+            return line, False
+        line, index = text[index:lf], lf + 1
+        return line, True
+
+    while True:
+        line, _ = read_line()
+        if line is None:
+            return outputs
         if not line:
             continue
         eq, heredoc = line.find("="), line.find("<<")
-        if eq > 0 and (heredoc < 0 or eq < heredoc):
-            outputs[line[:eq]] = line[eq + 1 :]
-            continue
-        assert heredoc > 0, f"invalid output line {line!r}"
-        name, delimiter = line[:heredoc], line[heredoc + 2 :]
-        value: list[str] = []
-        while True:
-            assert i < len(lines), f"output {name!r}: delimiter {delimiter!r} never closed"
-            if lines[i] == delimiter:
-                i += 1
-                break
-            value.append(lines[i])
-            i += 1
+        if eq >= 0 and (heredoc < 0 or eq < heredoc):
+            name, value = line[:eq], line[eq + 1 :]
+            if not name:
+                raise RunnerRejects(f"Invalid format '{line}'. Name must not be empty")
+        elif heredoc >= 0:
+            name, delimiter = line[:heredoc], line[heredoc + 2 :]
+            if not name or not delimiter:
+                raise RunnerRejects(
+                    f"Invalid format '{line}'. Name must not be empty and delimiter must not be empty"
+                )
+            start = end = index
+            while True:
+                value_line, ended = read_line()
+                if value_line == delimiter:
+                    break
+                if value_line is None:
+                    raise RunnerRejects(f"Invalid value. Matching delimiter not found '{delimiter}'")
+                if not ended:
+                    raise RunnerRejects("Invalid value. EOF marker missing new line.")
+                end = index - 1
+            value = text[start:end] if end > start else ""
+        else:
+            raise RunnerRejects(f"Invalid format '{line}'")
         assert name not in outputs, f"output {name!r} written twice"
-        outputs[name] = "\n".join(value)
-    return outputs
+        outputs[name] = value
 
 
 @dataclass
@@ -200,37 +237,121 @@ class Command:
     message: str
 
 
-def unescape(text: str) -> str:
-    return (
-        text.replace("%0D", "\r")
-        .replace("%0A", "\n")
-        .replace("%3A", ":")
-        .replace("%2C", ",")
-        .replace("%25", "%")
-    )
+# The commands the runner acts on (actions/runner, ActionCommandManager: stop-commands and the
+# registered IActionCommandExtension names); names match case-insensitively.
+RUNNER_COMMANDS = frozenset(
+    {
+        "stop-commands",
+        "add-mask",
+        "add-matcher",
+        "add-path",
+        "debug",
+        "echo",
+        "endgroup",
+        "error",
+        "group",
+        "notice",
+        "remove-matcher",
+        "save-state",
+        "set-env",
+        "set-output",
+        "warning",
+    }
+)
 
 
-def parse_commands(stdout: str) -> list[Command]:
-    """Workflow commands the runner would act on, honouring ::stop-commands::."""
+def _unescape(text: str, mapping: tuple[tuple[str, str], ...]) -> str:
+    for escaped, plain in mapping:
+        text = text.replace(escaped, plain)
+    return text
+
+
+# ActionCommand's unescape tables, in the runner's order.
+_DATA = (("%0D", "\r"), ("%0A", "\n"), ("%25", "%"))
+_PROPERTY = (("%0D", "\r"), ("%0A", "\n"), ("%3A", ":"), ("%2C", ","), ("%25", "%"))
+_LEGACY = (("%3B", ";"), ("%0D", "\r"), ("%0A", "\n"), ("%5D", "]"), ("%25", "%"))
+
+
+def _trim_start(text: str) -> str:
+    """.NET String.TrimStart(): drops Char.IsWhiteSpace characters."""
+    import unicodedata
+
+    i = 0
+    while i < len(text) and (text[i] in "\t\n\x0b\x0c\r\x85" or unicodedata.category(text[i]) in ("Zs", "Zl", "Zp")):
+        i += 1
+    return text[i:]
+
+
+def _properties(text: str, separator: str, mapping: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    found = {}
+    for part in (p for p in text.split(separator) if p):
+        pair = [x for x in part.split("=", 1) if x]
+        if len(pair) == 2:
+            found[pair[0].lower()] = _unescape(pair[1], mapping)
+    return found
+
+
+def parse_v2(line: str, registered: frozenset[str] | set[str] = RUNNER_COMMANDS) -> Command | None:
+    """ActionCommand.TryParseV2: `::name props::data` after leading whitespace."""
+    message = _trim_start(line)
+    if not message.startswith("::"):
+        return None
+    end = message.find("::", 2)
+    if end < 0:
+        return None
+    info = message[2:end]
+    name, space, props = info.partition(" ")
+    if name.lower() not in registered:
+        return None
+    properties = _properties(props.strip(), ",", _PROPERTY) if space and name else {}
+    return Command(name.lower(), properties, _unescape(message[end + 2 :], _DATA))
+
+
+def parse_legacy(line: str, registered: frozenset[str] | set[str] = RUNNER_COMMANDS) -> Command | None:
+    """ActionCommand.TryParse: `##[name props]data` anywhere in the line."""
+    start = line.find("##[")
+    if start < 0:
+        return None
+    end = line.find("]", start)
+    if end < 0:
+        return None
+    name, space, props = line[start + 3 : end].partition(" ")
+    if name.lower() not in registered:
+        return None
+    properties = _properties(props, ";", _LEGACY) if space and name else {}
+    return Command(name.lower(), properties, _unescape(line[end + 1 :], _LEGACY))
+
+
+def parse_commands(*streams: str) -> list[Command]:
+    """The commands the runner would act on in a step's output, honouring stop-commands.
+
+    A port of ActionCommandManager.TryProcessCommand: each line (ended by CR, LF or CRLF, as
+    .NET's StreamReader.ReadLine reads it) is tried as a V2 command, then as a legacy one.
+    After `stop-commands` with a token, only a command named after the token (in either
+    syntax) resumes; the token must not be empty, `pause-logging` or a command's name.
+    stdout and stderr share this state in the runner; here they are read one after the other.
+    """
     commands: list[Command] = []
+    registered = set(RUNNER_COMMANDS)
     stopped: str | None = None
-    for line in stdout.splitlines():
-        stripped = line.strip()
-        if stopped is not None:
-            if stripped == f"::{stopped}::":
-                stopped = None
-            continue
-        match = re.match(r"^::([A-Za-z-]+)( [^:]*)?::(.*)$", stripped)
-        if not match:
-            continue
-        name, props, message = match.group(1), match.group(2) or "", match.group(3)
-        if name == "stop-commands":
-            stopped = message
-            continue
-        properties = dict(
-            (k.strip(), unescape(v)) for k, _, v in (p.partition("=") for p in props.strip().split(",") if p)
-        )
-        commands.append(Command(name, properties, unescape(message)))
+    for stream in streams:
+        for line in re.split(r"\r\n|\r|\n", stream):
+            command = parse_v2(line, registered) or parse_legacy(line, registered)
+            if command is None:
+                continue
+            if stopped is not None:
+                if command.name == stopped.lower():
+                    registered.discard(stopped.lower())
+                    stopped = None
+                continue
+            if command.name == "stop-commands":
+                token = command.message
+                if not token or token.lower() in registered or token.lower() == "pause-logging":
+                    raise RunnerRejects(f"stop-commands with an unsupported token {token!r}")
+                stopped = token
+                registered.add(token.lower())
+                continue
+            commands.append(command)
     return commands
 
 
@@ -242,6 +363,8 @@ class Run:
     outputs: dict[str, str]
     summary: str
     commands: list[Command]
+    #: Bytes of the job summary file: the runner drops one over 1 MiB.
+    summary_size: int = 0
 
     def annotations(self, kind: str) -> list[str]:
         return [c.message for c in self.commands if c.name == kind]
@@ -322,17 +445,19 @@ def run_action(env: Mapping[str, str], *, timeout: float = 60) -> Run:
 def collect(
     code: int, stdout: bytes, stderr: bytes, output_path: str | None, summary_path: str | None
 ) -> Run:
+    """What the runner would make of a finished step: its files read as bytes, as it reads them."""
     out_file = Path(output_path) if output_path else None
     summary_file = Path(summary_path) if summary_path else None
-    text = stdout.decode("utf-8", "replace")
-    outputs_text = out_file.read_text() if out_file and out_file.exists() else ""
+    text, errors = stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace")
+    summary = summary_file.read_bytes() if summary_file and summary_file.exists() else b""
     return Run(
         code=code,
         stdout=text,
-        stderr=stderr.decode("utf-8", "replace"),
-        outputs=parse_outputs(outputs_text),
-        summary=summary_file.read_text() if summary_file and summary_file.exists() else "",
-        commands=parse_commands(text),
+        stderr=errors,
+        outputs=parse_outputs(out_file.read_bytes()) if out_file and out_file.exists() else {},
+        summary=summary.decode("utf-8"),
+        commands=parse_commands(text, errors),
+        summary_size=len(summary),
     )
 
 

@@ -23,7 +23,7 @@ def test_dry_run_example(event: str) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     outputs_text = proc.stdout.split("--- outputs (")[1].split(")\n", 1)[1].split("--- job summary")[0]
-    outputs = parse_outputs(outputs_text)
+    outputs = parse_outputs(outputs_text.encode())
     assert outputs["result"] == "dry_run"
     assert json.loads(outputs["payload"])["commit_id"] == "9f2c1e4b7a3d5e6f8091a2b3c4d5e6f708192a3b"
 

@@ -113,7 +113,7 @@ def run_in_process(
     env.update(extra or {})
     stream = io.StringIO()
     code = main(env, stream)
-    return code, stream.getvalue(), parse_outputs((tmp / "output").read_text())
+    return code, stream.getvalue(), parse_outputs((tmp / "output").read_bytes())
 
 
 def check(code: int, stdout: str, outputs: dict[str, str]) -> None:

@@ -32,7 +32,7 @@ def test_internal_error_follows_fail_on_error(
     assert annotation.message.startswith("Internal error (RuntimeError)")
     assert ("Traceback (most recent call last)" in out) is (debug == "1")
     assert TOKEN not in out.replace(f"::add-mask::{TOKEN}", "")
-    assert parse_outputs((tmp_path / "output").read_text())["result"] == "failed"
+    assert parse_outputs((tmp_path / "output").read_bytes())["result"] == "failed"
 
 
 def test_unwritable_output_file_is_a_warning(tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ HOSTILE = [
 @pytest.mark.parametrize("value", HOSTILE)
 def test_hostile_values_round_trip_through_the_runner_parser(value: str) -> None:
     text = format_outputs({"result": "failed", "payload": value, "response": value})
-    assert parse_outputs(text) == {"result": "failed", "payload": value, "response": value}
+    assert parse_outputs(text.encode()) == {"result": "failed", "payload": value, "response": value}
 
 
 def test_delimiters_are_random() -> None:
