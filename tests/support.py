@@ -277,7 +277,9 @@ def _trim_start(text: str) -> str:
     import unicodedata
 
     i = 0
-    while i < len(text) and (text[i] in "\t\n\x0b\x0c\r\x85" or unicodedata.category(text[i]) in ("Zs", "Zl", "Zp")):
+    while i < len(text) and (
+        text[i] in "\t\n\x0b\x0c\r\x85" or unicodedata.category(text[i]) in ("Zs", "Zl", "Zp")
+    ):
         i += 1
     return text[i:]
 

@@ -1,4 +1,8 @@
-"""Hostile text in the event or in the service's answers cannot add or change an output, nor run a command."""
+"""Hostile text in the event, the inputs, or GitHub's and iftrue's answers cannot add or change
+an output, nor form a workflow command in either of the runner's syntaxes.
+
+Every line printed is read by the port of the runner's command recognition in support.py.
+"""
 
 from __future__ import annotations
 
@@ -21,8 +25,19 @@ HOSTILE = "\n".join(
         "%0A::warning::encoded",
         "::stop-commands::abc",
         "::abc::",
+        # The legacy syntax counts anywhere in a line (actions/runner, ActionCommand.TryParse).
+        "##[error]Deploy failed",
+        "release notes: ##[warning title=pwned]injected",
+        "x ##[stop-commands]silenced",
+        "##[set-output name=result;]created",
+        "  ##[add-mask]nothing",
+        # Leading whitespace of any kind before `::` (ActionCommand.TryParseV2 trims it).
+        "\u2003\t::error title=pwned::injected",
+        "\u3000::notice::injected",
     ]
 )
+# What the hostile commands would say: no command may start with one of these.
+MARKERS = ("injected", "Deploy failed", "silenced", "nothing", "created", "encoded")
 EXPECTED_OUTPUTS = {"result", "deployment_id", "payload", "response"}
 
 
@@ -32,14 +47,16 @@ def hostile_release() -> dict[str, object]:
     return data
 
 
-def check(run, allowed: set[str]) -> None:  # type: ignore[no-untyped-def]
+def check(run, allowed: set[str], masks: int = 1) -> None:  # type: ignore[no-untyped-def]
     assert set(run.outputs) == EXPECTED_OUTPUTS
     assert {c.name for c in run.commands} <= allowed, [c for c in run.commands]
     # The hostile lines may be quoted inside one annotation, but never become commands of their own.
     assert not [
-        c for c in run.commands if c.properties.get("title") == "pwned" or c.message.startswith("injected")
+        c for c in run.commands if c.properties.get("title") == "pwned" or c.message.startswith(MARKERS)
     ]
-    assert [c.name for c in run.commands].count("add-mask") == 1
+    assert [c.name for c in run.commands].count("add-mask") == masks
+    # Nothing silenced the action's own commands: its last line is one the runner acts on.
+    assert run.commands[-1].name in ("notice", "warning", "error"), run.stdout[-500:]
 
 
 def test_hostile_event_text(tmp_path: Path, iftrue: FakeIftrue) -> None:
@@ -82,3 +99,51 @@ def test_hostile_text_in_summary_is_inert(tmp_path: Path, iftrue: FakeIftrue) ->
     run = run_action(runner_env(tmp_path, "release", data, {"api_url": iftrue.url}))
     assert "<img" not in run.summary
     assert "&lt;img src=x onerror=alert(1)&gt; &#124; &lt;/details&gt;" in run.summary
+
+
+def test_hostile_inputs(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    one_line = "Deploy ##[error]Deploy failed ::warning::injected"
+    inputs = {"api_url": iftrue.url, "title": one_line, "changelog": HOSTILE, "branch": "##[stop-commands]x"}
+    run = run_action(runner_env(tmp_path, "release", payload("release"), inputs))
+    assert run.code == 0, run.stdout
+    check(run, {"add-mask", "group", "endgroup", "notice", "warning"})
+    assert iftrue.posts[0].json()["changelog"] == HOSTILE
+    assert json.loads(run.outputs["payload"])["title"] == one_line
+
+
+def test_hostile_github_answers(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    from support import GITHUB_TOKEN, SHA, FakeGitHub, github_pull
+
+    pull = github_pull(7, SHA, "##[error]injected", title="Fix ##[warning]injected ::error::injected")
+    pull["labels"] = [{"name": "##[error]injected"}]
+    with FakeGitHub({"pulls": Answer(200, [pull])}) as github:
+        env = runner_env(tmp_path, "workflow_dispatch", payload("workflow_dispatch"), {"api_url": iftrue.url})
+        env.update(GITHUB_API_URL=github.api_url, INPUT_GITHUB_TOKEN=GITHUB_TOKEN)
+        run = run_action(env)
+    assert run.code == 0, run.stdout
+    assert github.routes[0] == "pulls"
+    check(run, {"add-mask", "group", "endgroup", "notice", "warning"}, masks=2)
+    sent = iftrue.posts[0].json()
+    assert (sent["title"], sent["branch"]) == (pull["title"], "##[error]injected")
+
+
+@pytest.mark.parametrize("debug", ["0", "1"])
+def test_hostile_text_with_a_traceback(tmp_path: Path, debug: str) -> None:
+    with FakeIftrue(Answer(422, {"message": HOSTILE})) as iftrue:
+        env = runner_env(tmp_path, "release", hostile_release(), {"api_url": iftrue.url})
+        env["RUNNER_DEBUG"] = debug
+        run = run_action(env)
+    assert run.code == 1
+    check(run, {"add-mask", "group", "endgroup", "warning", "error"})
+    assert ("Traceback (most recent call last)" in run.stdout) is (debug == "1")
+
+
+def test_record_in_the_log_is_inert_json(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    run = run_action(runner_env(tmp_path, "release", hostile_release(), {"api_url": iftrue.url}))
+    # The record is printed as JSON in which `##[` is written `#\u0023[`: copied from the log, it
+    # is the same record, and no runner reads a command in it.
+    start = run.stdout.index("{\n")
+    record = json.loads(run.stdout[start : run.stdout.index("\n}\n", start) + 2])
+    assert record == iftrue.posts[0].json()
+    assert "##[" not in run.stdout[start:]
+    assert "##[" not in run.outputs["payload"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -25,7 +24,7 @@ from .inputs import (
     read_secrets,
 )
 from .mapping import Facts, Options, build_request, event_facts, fit_record, plan_lookups
-from .schema import DeploymentRequest
+from .schema import DeploymentRequest, record_json
 from .workflow import Console, Report, publish
 
 TITLE = "track-deployment"
@@ -100,7 +99,7 @@ def execute(inputs: Inputs, runner: Runner, console: Console, now: datetime, rep
     report.payload = request.body()
     report.links = links(runner, request)
     with console.group("Deployment record"):
-        console.info(json.dumps(report.payload, indent=2, ensure_ascii=False))
+        console.info(record_json(report.payload, indent=2))
     if inputs.dry_run:
         report.result = "dry_run"
         console.notice("Dry run: the deployment record above was not sent.", title=TITLE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -57,9 +58,19 @@ class DeploymentRequest(BaseModel):
         return self.model_dump(exclude_none=True)
 
 
-def record_json(body: Mapping[str, Any]) -> str:
-    """The record as the `payload` output carries it: compact JSON, text kept as UTF-8."""
-    return json.dumps(body, ensure_ascii=False)
+# `##[name]` and the like (`##vso[`, `##teamcity[`) are commands anywhere in a line of a CI log:
+# GitHub's runner reads the legacy `##[name]` syntax wherever it appears (actions/runner,
+# ActionCommand.TryParse). In a JSON string `#` may be written `\u0023`: same record, inert text.
+_LOG_COMMAND = re.compile(r"##(?=[A-Za-z-]*\[)")
+
+
+def record_json(body: Mapping[str, Any], indent: int | None = None) -> str:
+    """The record as JSON for the `payload` output, the log and the summary.
+
+    Text stays UTF-8 and any `##…[` is escaped, so the record can be printed in a log (by this
+    action or by a later step) without forming a command; `json.loads` gives the record back.
+    """
+    return _LOG_COMMAND.sub(lambda _: "#\\u0023", json.dumps(body, ensure_ascii=False, indent=indent))
 
 
 def record_size(body: Mapping[str, Any]) -> int:

@@ -278,7 +278,7 @@ def render_summary(report: Report, *, payload_output: bool = True) -> str:
     where = "the step's `payload` output" if payload_output else "the record printed in the log"
     marker = f"\n… shortened to fit the job summary; the whole record is {where}."
     budget = SUMMARY_MAX_BYTES - _SUMMARY_SLACK - _size(head) - _size(tail) - _size(marker)
-    block = escape_html(json.dumps(report.payload, indent=2, ensure_ascii=False))
+    block = escape_html(record_json(report.payload, indent=2))
     if _size(block) > budget:
         block = _cut_html(block, max(budget, 0)) + marker
     return head + block + tail + "\n"
