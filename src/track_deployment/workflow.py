@@ -275,7 +275,7 @@ def render_summary(report: Report, *, payload_output: bool = True) -> str:
             "",
         ]
     )
-    where = "the step's `payload` output" if payload_output else "the record printed in the log"
+    where = "in the step's `payload` output" if payload_output else "printed in the log"
     marker = f"\n… shortened to fit the job summary; the whole record is {where}."
     budget = SUMMARY_MAX_BYTES - _SUMMARY_SLACK - _size(head) - _size(tail) - _size(marker)
     block = escape_html(record_json(report.payload, indent=2))
