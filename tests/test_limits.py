@@ -84,7 +84,9 @@ def test_summary_stays_within_the_limit_whatever_the_record() -> None:
     report = Report(result="failed", payload=body, error="iftrue answered 503", error_title="x")
     summary = render_summary(report)
     assert len(summary.encode()) <= SUMMARY_MAX_BYTES
-    assert "… shortened to fit the job summary; the whole record is in the step's `payload` output." in summary
+    assert (
+        "… shortened to fit the job summary; the whole record is in the step's `payload` output." in summary
+    )
     block = summary.split("<pre>")[1]
     assert "&quo\n" not in block and not block.split("\n…")[0].endswith("&")  # no entity cut in half
     assert summary.rstrip().endswith("payload: ${{ inputs.payload }}</pre>")

@@ -53,3 +53,18 @@ def test_secret_with_percent_is_masked_whole() -> None:
     Console(stream).add_secret("ab%0Acd")
     [command] = parse_commands(stream.getvalue())
     assert (command.name, command.message) == ("add-mask", "ab%0Acd")
+
+
+def test_a_signal_before_the_run_starts_cancels_it(tmp_path: Path) -> None:
+    import signal
+
+    env = runner_env(tmp_path, "release", payload("release"))
+    cancel = action.CancelOnSignal()
+    cancel._handle(signal.SIGTERM, None)  # came while the action was starting: only noted
+    stream = io.StringIO()
+    assert action.main(env, stream, cancel=cancel) == 128 + signal.SIGTERM
+    [warning] = [c.message for c in parse_commands(stream.getvalue()) if c.name == "warning"]
+    assert warning == (
+        "The step was cancelled (SIGTERM) before the deployment record was built. Nothing was sent to iftrue."
+    )
+    assert parse_outputs((tmp_path / "output").read_bytes())["result"] == "failed"

@@ -1,0 +1,102 @@
+"""A cancelled step, as the runner cancels it: SIGINT, then SIGTERM 7.5 s later, then a kill.
+
+The fake iftrue keeps answering 503 with a long Retry-After, so the signal arrives while the
+action waits between retries (urllib3's Retry sleeping) or waits for an answer.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from support import ENTRYPOINT, RELEASE_BODY, Answer, FakeIftrue, Run, collect, payload, runner_env
+
+# Long enough that only the cancel can end the wait, short enough for the `timeout` input.
+RETRY_AFTER = "60"
+
+
+def wait_for_posts(server: FakeIftrue, count: int, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 20
+    while len(server.posts) < count:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the action never reached iftrue"
+        time.sleep(0.02)
+
+
+def cancel(
+    command: list[str], env: dict[str, str], server: FakeIftrue, signum: int, output: str, summary: str
+) -> tuple[Run, float]:
+    """Start the action, signal it once it waits on iftrue; the run and seconds to exit."""
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_for_posts(server, 1, proc)
+    time.sleep(0.3)  # into the wait between attempts
+    sent = time.monotonic()
+    proc.send_signal(signum)
+    stdout, stderr = proc.communicate(timeout=30)
+    return collect(proc.returncode, stdout, stderr, output, summary), time.monotonic() - sent
+
+
+def check_cancelled(run: Run, signum: int) -> None:
+    name = signal.Signals(signum).name
+    assert run.code == 128 + signum, run.stdout + run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    assert run.outputs["result"] == "failed"
+    assert json.loads(run.outputs["payload"]) == RELEASE_BODY
+    [warning] = [w for w in run.warnings if "cancelled" in w]
+    assert warning.startswith(f"The step was cancelled ({name}) before iftrue confirmed the deployment.")
+    assert "The record is kept in the `payload` output and the job summary" in warning
+    assert f"**Cancelled**: The step was cancelled ({name})" in run.summary
+    assert "<details><summary>Payload (JSON)</summary>" in run.summary
+    assert run.commands[-1].name == "warning"  # not silenced: the runner shows it
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_cancel_while_waiting_to_retry(tmp_path: Path, signum: int) -> None:
+    with FakeIftrue(*[Answer(503, {"message": "down"}, {"Retry-After": RETRY_AFTER})] * 5) as server:
+        env = runner_env(tmp_path, "release", payload("release"), {"api_url": server.url, "timeout": "300"})
+        run, seconds = cancel(
+            [sys.executable, str(ENTRYPOINT)],
+            env,
+            server,
+            signum,
+            env["GITHUB_OUTPUT"],
+            env["GITHUB_STEP_SUMMARY"],
+        )
+    assert seconds < 1, seconds
+    assert len(server.posts) == 1
+    check_cancelled(run, signum)
+
+
+def test_cancel_while_waiting_for_an_answer(tmp_path: Path) -> None:
+    with FakeIftrue(Answer(201, {"id": "late"}, delay=20)) as server:
+        env = runner_env(tmp_path, "release", payload("release"), {"api_url": server.url})
+        run, seconds = cancel(
+            [sys.executable, str(ENTRYPOINT)],
+            env,
+            server,
+            signal.SIGINT,
+            env["GITHUB_OUTPUT"],
+            env["GITHUB_STEP_SUMMARY"],
+        )
+    assert seconds < 1, seconds
+    check_cancelled(run, signal.SIGINT)
+
+
+def test_the_second_signal_does_not_cut_the_report_short(tmp_path: Path) -> None:
+    """SIGTERM right after SIGINT (a runner in a hurry) still leaves a whole report."""
+    with FakeIftrue(*[Answer(503, {"message": "down"}, {"Retry-After": RETRY_AFTER})] * 5) as server:
+        env = runner_env(tmp_path, "release", payload("release"), {"api_url": server.url, "timeout": "300"})
+        proc = subprocess.Popen(
+            [sys.executable, str(ENTRYPOINT)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        wait_for_posts(server, 1, proc)
+        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=30)
+    run = collect(proc.returncode, stdout, stderr, env["GITHUB_OUTPUT"], env["GITHUB_STEP_SUMMARY"])
+    check_cancelled(run, signal.SIGINT)
