@@ -1,0 +1,78 @@
+"""Outside GitHub Actions (GITHUB_ACTIONS not "true"): plain text for another CI's log or a script."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from support import RELEASE_BODY, TOKEN, Answer, FakeIftrue, Run, payload, run_action, runner_env
+
+
+def plain_env(tmp_path: Path, server: FakeIftrue, files: bool, **inputs: str) -> dict[str, str]:
+    env = runner_env(tmp_path, "release", payload("release"), {"api_url": server.url, **inputs})
+    del env["GITHUB_ACTIONS"]
+    if not files:
+        del env["GITHUB_OUTPUT"], env["GITHUB_STEP_SUMMARY"]
+    return env
+
+
+def check_plain(run: Run) -> None:
+    assert run.commands == []
+    lines = (run.stdout + run.stderr).splitlines()
+    assert not [line for line in lines if line.lstrip().startswith("::")]
+    assert TOKEN not in run.stdout + run.stderr  # never printed, not even to be masked
+
+
+def test_created(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    run = run_action(plain_env(tmp_path, iftrue, files=True))
+    assert run.code == 0, run.stderr
+    check_plain(run)
+    assert iftrue.posts[0].json() == RELEASE_BODY
+    assert "Notice (track-deployment): Deployment recorded in iftrue (id 3f0c2a8e" in run.stdout
+    assert run.stdout.splitlines()[-1] == "result=created deployment_id=3f0c2a8e-6b1d-4c55-9d0e-0a1b2c3d4e5f"
+    assert run.outputs["result"] == "created"
+    assert "### Deployment recorded in iftrue" in run.summary
+    assert run.stderr == ""
+
+
+@pytest.mark.parametrize("files", [True, False])
+def test_outage_names_only_what_exists(tmp_path: Path, files: bool) -> None:
+    with FakeIftrue(*[Answer(503, {"message": "down"})] * 5) as server:
+        run = run_action(plain_env(tmp_path, server, files, timeout="1", fail_on_error="true"))
+    assert run.code == 1
+    check_plain(run)
+    assert run.stdout.splitlines()[-1] == "result=failed"
+    [error] = [line for line in run.stderr.splitlines() if line.startswith("Error")]
+    assert error.startswith("Error (iftrue unavailable): iftrue at ")
+    if files:
+        assert "kept in the `payload` output and the job summary" in error
+        assert run.outputs["result"] == "failed"
+        assert json.loads(run.outputs["payload"]) == RELEASE_BODY
+    else:
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["event.json"]  # no file written
+        assert "`payload` output" not in run.stdout + run.stderr
+        assert "job summary" not in run.stdout + run.stderr
+        assert "The deployment record printed above can be sent again as the `payload` input" in error
+        start = run.stdout.index("{\n")
+        assert json.loads(run.stdout[start : run.stdout.index("\n}\n", start) + 2]) == RELEASE_BODY
+
+
+def test_warning_and_invalid_input(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    env = plain_env(tmp_path, iftrue, files=False, is_fix="yes")
+    env["GITHUB_ACTIONS"] = "false"
+    run = run_action(env)
+    assert run.code == 1
+    check_plain(run)
+    assert run.stderr == "Error (Invalid input): Input 'is_fix' must be true or false, got 'yes'.\n"
+    assert run.stdout == "result=failed\n"
+    assert iftrue.requests == []
+
+
+def test_dry_run_without_a_token(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    run = run_action(plain_env(tmp_path, iftrue, files=False, dry_run="true", token=""))
+    assert run.code == 0
+    check_plain(run)
+    assert "Deployment record:" in run.stdout
+    assert "Warning (track-deployment): No pull request is associated" in run.stdout
+    assert run.stdout.splitlines()[-1] == "result=dry_run"
