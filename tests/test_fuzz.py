@@ -44,7 +44,11 @@ nasty_text = st.lists(
     st.one_of(
         st.characters(codec="utf-8"),
         st.sampled_from(
-            ["\n", "\r", "\x00", "\x1b", "::", "%", "\u2028", "<", "|", "ghadelimiter_", "=", "<<"]
+            [
+                *("\n", "\r", "\x00", "\x1b", "::", "%", "\u2028", "<", "|", "ghadelimiter_", "=", "<<"),
+                # Both of the runner's command syntaxes (ActionCommand.TryParseV2 and TryParse).
+                *("::error::", "##[", "##[error]", "##[stop-commands]", "]", "\u2003::warning::", "%0A"),
+            ]
         ),
     ),
     max_size=20,
@@ -119,8 +123,10 @@ def run_in_process(
 def check(code: int, stdout: str, outputs: dict[str, str]) -> None:
     assert "Traceback" not in stdout
     assert "Internal error" not in stdout, stdout
+    # Every line, read as the runner reads it: only the action's own commands, none silenced.
     commands = parse_commands(stdout)
     assert {c.name for c in commands} <= ALLOWED_COMMANDS
+    assert commands[-1].name in ("notice", "warning", "error"), stdout[-400:]
     assert set(outputs) == {"result", "deployment_id", "payload", "response"}
     event(f"result={outputs['result']}")
     if code == 0:

@@ -61,10 +61,13 @@ PATHS = [
 ]
 
 
-@pytest.mark.parametrize("debug", ["0", "1"])
+MASKABLE = {"add-mask", "group", "endgroup", "notice", "warning", "error"}
+
+
+@pytest.mark.parametrize(("actions", "debug"), [("true", "0"), ("true", "1"), ("", "0")])
 @pytest.mark.parametrize(("event", "inputs", "answer"), [p[1:] for p in PATHS], ids=[p[0] for p in PATHS])
 def test_tokens_never_leak(
-    tmp_path: Path, event: str, inputs: dict[str, str], answer: Answer | None, debug: str
+    tmp_path: Path, event: str, inputs: dict[str, str], answer: Answer | None, actions: str, debug: str
 ) -> None:
     data = payload("release")
     if event == "release-draft":
@@ -77,8 +80,19 @@ def test_tokens_never_leak(
         )
         env["GITHUB_API_URL"] = github.api_url
         env["RUNNER_DEBUG"] = debug
+        env["GITHUB_ACTIONS"] = actions
         run = run_action(env)
     assert_no_token(run.everything(), token)
+    # Read as the runner reads the log: the secrets are masked first, and only they are.
+    assert {c.name for c in run.commands} <= MASKABLE
+    masked = [c.message for c in run.commands if c.name == "add-mask"]
+    if actions:
+        assert token in masked and set(masked) <= {token, f"Bearer {token}", GITHUB_TOKEN}
+        assert run.commands[: len(masked)] == [c for c in run.commands if c.name == "add-mask"]
+    else:
+        assert masked == []
+        assert token not in run.everything()  # no runner would hide it: it is never printed
+        assert GITHUB_TOKEN not in run.everything()
     if debug == "1" and run.code == 1 and "Input" not in run.errors[0]:
         assert "Traceback (most recent call last)" in run.stdout
 
