@@ -43,6 +43,10 @@ def test_delimiters_are_random() -> None:
 def test_escaping() -> None:
     assert escape_data("50%\r\ndone") == "50%25%0D%0Adone"
     assert escape_property("a:b,c\n") == "a%3Ab%2Cc%0A"
+    # The runner reads them back as they were (ActionCommand.UnescapeData / UnescapeProperty).
+    data = escape_data("50%0A%\r\n")
+    [command] = parse_commands(f"::error title={escape_property('a:b,c%')}::{data}")
+    assert (command.properties["title"], command.message) == ("a:b,c%", "50%0A%\r\n")
 
 
 def console() -> tuple[Console, io.StringIO]:
@@ -61,12 +65,60 @@ def test_secret_masked_first_and_redacted_everywhere() -> None:
     assert lines[1] == "::error title=bad ***::token *** refused"
 
 
-def test_info_cannot_issue_commands() -> None:
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"title": "x"}\n  ::error::injected\n::add-mask::whatever',
+        "notes ##[error]injected",
+        "x ##[stop-commands]abc\n::error::injected",
+        "\u3000::warning::injected",
+        "a\rb ##[group]injected\u2028::error::c",
+    ],
+)
+def test_info_cannot_issue_commands(text: str) -> None:
     con, stream = console()
-    con.info('{"title": "x"}\n  ::error::injected\n::add-mask::whatever')
-    con.info("safe line")
-    assert [c.name for c in parse_commands(stream.getvalue())] == []
-    assert "  ::error::injected" in stream.getvalue()
+    con.info(text)
+    con.warning("still heard")
+    assert [(c.name, c.message) for c in parse_commands(stream.getvalue())] == [("warning", "still heard")]
+    assert "injected" in stream.getvalue()
+
+
+def test_info_without_command_text_is_printed_as_is() -> None:
+    con, stream = console()
+    con.info("plain ## heading\nhttps://example.com")
+    assert stream.getvalue() == "plain ## heading\nhttps://example.com\n"
+
+
+def test_plain_console_prints_no_commands() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    con = Console(out, actions=False, errors=err)
+    con.add_secret("s3cr3t-value")
+    with con.group("Record"):
+        con.info("::error::text s3cr3t-value")
+    con.notice("two\nlines", title="t")
+    con.warning("careful")
+    con.error("broken s3cr3t-value", title="Invalid input")
+    con.debug("hidden")
+    assert out.getvalue() == "Record:\n::error::text ***\nNotice (t): two\n  lines\nWarning: careful\n"
+    assert err.getvalue() == "Error (Invalid input): broken ***\n"
+
+
+def test_runner_recognition_port() -> None:
+    # Legacy syntax anywhere in a line; properties split by ";"; the V2 syntax only at the start.
+    [legacy] = parse_commands("text ##[warning file=a.py;line=3]careful%5D")
+    assert (legacy.name, legacy.properties, legacy.message) == (
+        "warning",
+        {"file": "a.py", "line": "3"},
+        "careful]",
+    )
+    assert parse_commands("text ::error::x", "##[unknown]x", "::unknown::x") == []
+    # stop-commands: a command named after the token resumes, in either syntax, also on stderr.
+    log = "::stop-commands::tok123\n::error::quiet\n##[tok123]\n::error::loud"
+    assert [c.message for c in parse_commands(log)] == ["loud"]
+    assert [
+        c.message
+        for c in parse_commands("::stop-commands::tok123\n::error::quiet", "::tok123::\n::error::loud")
+    ] == ["loud"]
 
 
 def test_annotation_with_newlines_is_one_command() -> None:
