@@ -10,12 +10,19 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support import ROOT, SHA, TOKEN, Answer, FakeIftrue, Run, collect, payload
+from test_cancel import RETRY_AFTER, cancel, check_cancelled
+from test_integrity import check, hostile_release
+from test_limits import big_push
+
+from track_deployment.inputs import MAX_PAYLOAD_BYTES
+from track_deployment.workflow import SUMMARY_MAX_BYTES
 
 # One worker runs them all, so the image is built once.
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("docker")]
@@ -52,8 +59,14 @@ def image() -> str:
     return IMAGE
 
 
-def docker_run(image: str, tmp: Path, event_name: str, event: Any, inputs: dict[str, str]) -> Run:
-    """`docker run` as the runner does it: its mounts, its paths, the host network."""
+def docker_command(
+    image: str, tmp: Path, event_name: str, event: Any, inputs: dict[str, str], *, actions: bool = True
+) -> tuple[list[str], dict[str, str], str | None, str | None]:
+    """`docker run` as the runner does it: its mounts, its paths, the host network.
+
+    With `actions=False`, as the README's `docker run` from another CI: no GITHUB_ACTIONS and no
+    output or summary file. Returns the command, its environment and the two files on the host.
+    """
     dirs = {name: tmp / name for name in ("home", "workflow", "file_commands", "workspace")}
     for path in dirs.values():
         path.mkdir()
@@ -80,21 +93,24 @@ def docker_run(image: str, tmp: Path, event_name: str, event: Any, inputs: dict[
         "INPUT_GITHUB_TOKEN": "",
         **{f"INPUT_{k.upper()}": v for k, v in inputs.items()},
     }
+    if not actions:
+        for name in ("GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
+            del env[name]
     command = ["docker", "run", "--rm", "--network", "host", "--workdir", "/github/workspace"]
     for name in env:
         command += ["-e", name]
     for name, path in dirs.items():
         command += ["-v", f"{path}:/github/{name}"]
-    proc = subprocess.run(
-        [*command, image], env={**os.environ, **env}, capture_output=True, timeout=120, check=False
-    )
-    return collect(
-        proc.returncode,
-        proc.stdout,
-        proc.stderr,
-        str(dirs["file_commands"] / "set_output_1"),
-        str(dirs["file_commands"] / "step_summary_1"),
-    )
+    files = str(dirs["file_commands"] / "set_output_1"), str(dirs["file_commands"] / "step_summary_1")
+    return [*command, image], {**os.environ, **env}, *files
+
+
+def docker_run(
+    image: str, tmp: Path, event_name: str, event: Any, inputs: dict[str, str], *, actions: bool = True
+) -> Run:
+    command, env, output, summary = docker_command(image, tmp, event_name, event, inputs, actions=actions)
+    proc = subprocess.run(command, env=env, capture_output=True, timeout=120, check=False)
+    return collect(proc.returncode, proc.stdout, proc.stderr, output, summary)
 
 
 def run_release(image: str, tmp: Path, api_url: str, event: Any = None, **inputs: str) -> Run:
@@ -140,3 +156,64 @@ def test_outage_keeps_the_payload(image: str, tmp_path: Path) -> None:
     assert json.loads(run.outputs["payload"])["commit_id"] == SHA
     assert "iftrue answered 503 after 5 attempts: maintenance" in run.warnings[-1]
     assert "<details><summary>Payload (JSON)</summary>" in run.summary
+
+
+def test_hostile_text_forms_no_command(image: str, tmp_path: Path, iftrue: FakeIftrue) -> None:
+    run = run_release(image, tmp_path, iftrue.url, hostile_release())
+    assert run.code == 0, run.stdout + run.stderr
+    check(run, {"add-mask", "group", "endgroup", "notice", "warning"})
+    assert run.outputs["payload"] and json.loads(run.outputs["payload"]) == iftrue.posts[0].json()
+
+
+def test_big_push_outage_keeps_a_record_that_replays(image: str, tmp_path: Path) -> None:
+    (tmp_path / "failed").mkdir()
+    with FakeIftrue(*[Answer(503, {"message": "maintenance"})] * 5) as down:
+        run = docker_run(
+            image,
+            tmp_path / "failed",
+            "push",
+            big_push(),
+            {"token": TOKEN, "api_url": down.url, "timeout": "1"},
+        )
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.outputs["result"] == "failed"
+    kept = run.outputs["payload"]
+    assert len(kept.encode()) <= MAX_PAYLOAD_BYTES
+    assert run.summary_size <= SUMMARY_MAX_BYTES
+    assert json.loads(kept)["changelog"].endswith(" more commits")
+    assert any("shortened" in n for n in run.notices)
+    # Replayed through `docker run -e INPUT_PAYLOAD`, as the runner passes an input.
+    (tmp_path / "replay").mkdir()
+    with FakeIftrue() as up:
+        replay = docker_run(
+            image,
+            tmp_path / "replay",
+            "workflow_dispatch",
+            payload("workflow_dispatch"),
+            {"token": TOKEN, "api_url": up.url, "payload": kept},
+        )
+    assert replay.code == 0, replay.stdout + replay.stderr
+    assert up.posts[0].json() == json.loads(kept)
+    assert replay.outputs["result"] == "created"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_cancel_through_docker_run(image: str, tmp_path: Path, signum: int) -> None:
+    """The runner signals `docker run`, which passes the signal to the action, PID 1 in the container."""
+    with FakeIftrue(*[Answer(503, {"message": "down"}, {"Retry-After": RETRY_AFTER})] * 5) as server:
+        inputs = {"token": TOKEN, "api_url": server.url, "timeout": "300"}
+        command, env, output, summary = docker_command(image, tmp_path, "release", payload("release"), inputs)
+        run, seconds = cancel(command, env, server, signum, str(output), str(summary))
+    assert len(server.posts) == 1
+    check_cancelled(run, signum)
+    assert seconds < 1, seconds  # `docker run --rm` included: it waits for the container to go
+
+
+def test_outside_actions_prints_plain_text(image: str, tmp_path: Path, iftrue: FakeIftrue) -> None:
+    inputs = {"token": TOKEN, "api_url": iftrue.url}
+    run = docker_run(image, tmp_path, "release", payload("release"), inputs, actions=False)
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.commands == []
+    assert TOKEN not in run.stdout + run.stderr
+    assert run.stdout.splitlines()[-1] == "result=created deployment_id=3f0c2a8e-6b1d-4c55-9d0e-0a1b2c3d4e5f"
+    assert list((tmp_path / "file_commands").iterdir()) == []
