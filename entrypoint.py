@@ -10,7 +10,12 @@ import sys
 gc.disable()
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "src"))
 
-from track_deployment.main import run_cli  # noqa: E402 - after the path is set
+from track_deployment.cancel import CancelOnSignal  # noqa: E402 - after the path is set
 
 if __name__ == "__main__":
-    sys.exit(run_cli())
+    # First, before the imports that take a quarter of a second: a cancel then is kept too.
+    cancel = CancelOnSignal()
+    cancel.install()
+    from track_deployment.main import run_cli
+
+    sys.exit(run_cli(cancel=cancel))

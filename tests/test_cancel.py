@@ -7,6 +7,7 @@ action waits between retries (urllib3's Retry sleeping) or waits for an answer.
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -100,3 +101,29 @@ def test_the_second_signal_does_not_cut_the_report_short(tmp_path: Path) -> None
         stdout, stderr = proc.communicate(timeout=30)
     run = collect(proc.returncode, stdout, stderr, env["GITHUB_OUTPUT"], env["GITHUB_STEP_SUMMARY"])
     check_cancelled(run, signal.SIGINT)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the signal mask from /proc")
+def test_cancel_while_starting(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    """A SIGTERM as soon as the handlers are in place, before anything is read, is kept for later."""
+    env = runner_env(tmp_path, "release", payload("release"), {"api_url": iftrue.url})
+    proc = subprocess.Popen(
+        [sys.executable, str(ENTRYPOINT)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    status = Path(f"/proc/{proc.pid}/status")
+    deadline = time.monotonic() + 10
+    # SigCgt: the signals the process catches; SIGTERM's bit appears when the action installs it.
+    while not int(re.search(r"SigCgt:\s*([0-9a-f]+)", status.read_text()).group(1), 16) & 1 << (
+        signal.SIGTERM - 1
+    ):
+        assert time.monotonic() < deadline and proc.poll() is None
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=30)
+    run = collect(proc.returncode, stdout, stderr, env["GITHUB_OUTPUT"], env["GITHUB_STEP_SUMMARY"])
+    assert run.code == 128 + signal.SIGTERM, run.stdout + run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    assert iftrue.requests == []
+    assert run.outputs["result"] == "failed"
+    assert run.warnings == [
+        "The step was cancelled (SIGTERM) before the deployment record was built. Nothing was sent to iftrue."
+    ]

@@ -9,6 +9,7 @@ import pytest
 from support import TOKEN, parse_commands, parse_outputs, payload, runner_env
 
 import track_deployment.main as action
+from track_deployment.cancel import CancelOnSignal
 
 
 def boom(*args: object, **kwargs: object) -> None:
@@ -59,7 +60,7 @@ def test_a_signal_before_the_run_starts_cancels_it(tmp_path: Path) -> None:
     import signal
 
     env = runner_env(tmp_path, "release", payload("release"))
-    cancel = action.CancelOnSignal()
+    cancel = CancelOnSignal()
     cancel._handle(signal.SIGTERM, None)  # came while the action was starting: only noted
     stream = io.StringIO()
     assert action.main(env, stream, cancel=cancel) == 128 + signal.SIGTERM

@@ -7,10 +7,10 @@ import signal
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from types import FrameType
 from typing import TextIO
 
 from . import __version__
+from .cancel import CancelOnSignal
 from .client import USER_AGENT, IftrueClient
 from .errors import ActionError, Cancelled
 from .events import load_event
@@ -149,44 +149,6 @@ def format_exc() -> str:
     return traceback.format_exc()
 
 
-class CancelOnSignal:
-    """Turns the runner's cancel signals into Cancelled while the run can still report.
-
-    The runner cancels a step with SIGINT, then SIGTERM 7.5 s later, then kills it
-    (actions/runner, ProcessInvoker.CancelAndKillProcessTree); `docker run` passes both on to
-    the container. There Python is PID 1, for which the kernel ignores any signal left at its
-    default action (SIGTERM included), so explicit handlers are what make a cancel work at all.
-    Only the first signal raises: the report written after it is not cut short by the second.
-    """
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self) -> None:
-        self.signum: int | None = None
-        self._armed = False
-
-    def install(self) -> None:
-        for signum in self.SIGNALS:
-            signal.signal(signum, self._handle)
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.signum is None:
-            self.signum = signum
-            if self._armed:
-                self._armed = False
-                raise Cancelled(signum)
-
-    def arm(self) -> None:
-        """From now on a signal raises Cancelled; one that came before raises it at once."""
-        self._armed = True
-        if self.signum is not None:
-            self._armed = False
-            raise Cancelled(self.signum)
-
-    def disarm(self) -> None:
-        self._armed = False
-
-
 def cancelled(console: Console, report: Report, exc: Cancelled, hint: str) -> int:
     """Report a cancelled run: the record is kept, and the step fails as the runner expects."""
     name = signal.Signals(exc.signum).name
@@ -274,7 +236,7 @@ See README.md for what each input does and how each event is read.
 """
 
 
-def run_cli(argv: Sequence[str] | None = None) -> int:
+def run_cli(argv: Sequence[str] | None = None, cancel: CancelOnSignal | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in ("-h", "--help"):
         rows = "\n".join(
@@ -286,6 +248,7 @@ def run_cli(argv: Sequence[str] | None = None) -> int:
     if args and args[0] == "--version":
         sys.stdout.write(f"track-deployment {__version__}\n")
         return 0
-    cancel = CancelOnSignal()
-    cancel.install()
+    if cancel is None:
+        cancel = CancelOnSignal()
+        cancel.install()
     return main(os.environ, cancel=cancel)
