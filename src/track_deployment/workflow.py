@@ -228,7 +228,7 @@ def _link(text: str, href: str) -> str:
 # The runner drops a step summary over 1 MiB whole, with an error ("upload aborted"):
 # actions/runner, FileCommandManager, CreateStepSummaryCommand.AttachmentSizeLimit.
 SUMMARY_MAX_BYTES = 1024 * 1024
-# Room kept free below the limit; an HTML entity is never cut in half within it.
+# A margin below the limit, for the line that ends the summary and any later rounding.
 _SUMMARY_SLACK = 1024
 
 
