@@ -10,7 +10,7 @@ import sys
 gc.disable()
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "src"))
 
-from track_deployment.main import run_cli  # noqa: E402 - after the path is set
+from track_deployment.cli import run_cli  # noqa: E402 - after the path is set
 
 if __name__ == "__main__":
     sys.exit(run_cli())
