@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 from support import ROOT, SHA
 
+# One worker builds once: building the sdist writes the egg-info in the source tree.
+pytestmark = pytest.mark.xdist_group("packaging")
+
 PACKAGE = sorted(p.name for p in (ROOT / "src" / "track_deployment").glob("*.py"))
 
 
