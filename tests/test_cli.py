@@ -118,6 +118,7 @@ def test_unknown_flag_is_an_error_with_a_suggestion(bare_env: dict[str, str], if
     )
     assert run.stdout == ""
     assert iftrue.requests == []
+    assert cli(["--nope"], bare_env).stderr.startswith("track-deployment: unknown flag '--nope'.\n")
 
 
 def test_a_bad_value_names_the_input(bare_env: dict[str, str], iftrue: FakeIftrue) -> None:

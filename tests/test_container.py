@@ -136,3 +136,17 @@ def test_outage_keeps_the_payload(image: str, tmp_path: Path) -> None:
     assert json.loads(run.outputs["payload"])["commit_id"] == SHA
     assert "iftrue answered 503 after 5 attempts: maintenance" in run.warnings[-1]
     assert "<details><summary>Payload (JSON)</summary>" in run.summary
+
+
+def test_flags_work_with_docker_run(image: str) -> None:
+    # The README's `docker run` example: the image's entry point is the command.
+    fields = ["--commit-id", SHA, "--branch", "main", "--repository-url", "https://github.com/octo-org/shop"]
+    command = ["docker", "run", "--rm", "--network", "host", image, *fields, "--member-id", "583231"]
+    dry = subprocess.run(
+        [*command, "--title", "Try it", "--dry-run"], capture_output=True, text=True, check=False
+    )
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert '"title": "Try it"' in dry.stdout
+    unknown = subprocess.run([*command, "--nope"], capture_output=True, text=True, check=False)
+    assert unknown.returncode == 1
+    assert "unknown flag '--nope'." in unknown.stderr

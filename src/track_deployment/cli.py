@@ -108,9 +108,10 @@ class Parser:
             return f"unexpected argument {word!r}: every value follows its flag (--title 'Release 2.4')."
         import difflib
 
-        known = [flag(name) for name in INPUT_DEFAULTS] + ["--help", "--version"]
-        close = difflib.get_close_matches(word.partition("=")[0], known, n=1)
-        return f"unknown flag {word!r}" + (f"; did you mean {close[0]}?" if close else ".")
+        # Compared without the dashes, which every flag shares.
+        known = [flag(name)[2:] for name in INPUT_DEFAULTS] + ["help", "version"]
+        close = difflib.get_close_matches(word.lstrip("-").partition("=")[0], known, n=1)
+        return f"unknown flag {word!r}" + (f"; did you mean --{close[0]}?" if close else ".")
 
 
 def environment(argv: Sequence[str], environ: Mapping[str, str]) -> dict[str, str]:
