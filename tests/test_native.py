@@ -23,7 +23,6 @@ from support import (
     FakeIftrue,
     Run,
     collect,
-    parse_outputs,
     payload,
     run_action,
     runner_env,
@@ -115,7 +114,7 @@ def run_composite(tmp: Path, temp_dir: Path, env: Mapping[str, str], inputs: Map
         stdout, stderr, code = stdout + proc.stdout, stderr + proc.stderr, proc.returncode
         if step_summary.exists():
             summary += step_summary.read_text()
-        step_outputs = parse_outputs(output.read_text()) if output.exists() else {}
+        step_outputs = collect(proc.returncode, b"", b"", str(output), None).outputs  # as the runner reads it
         contexts |= {f"steps.{step['id']}.outputs.{k}": v for k, v in step_outputs.items()}
         if code != 0:
             break
