@@ -15,11 +15,16 @@ help:
 	@echo "make dry-run     the action on a bundled event (EVENT=release, push, ...), sending nothing"
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
-	touch $@
+	@echo "setup: creating $(VENV) with the pinned packages; about a minute, and again only when a requirements file changes"
+	@$(PYTHON) -m venv $(VENV)
+	@echo "setup: [1/3] the action's runtime requirements (requirements.txt, hash-checked)"
+	@$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt
+	@echo "setup: [2/3] test and lint tools (requirements-dev.txt)"
+	@$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@echo "setup: [3/3] this package, editable"
+	@$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+	@echo "setup: done"
 
 setup: $(BIN)/.installed
 
@@ -27,12 +32,12 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/zizmor --offline .github/workflows
+	$(BIN)/zizmor --offline .github/workflows action.yml native/action.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
-	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions action.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions action.yml native/action.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
 	$(BIN)/hadolint Dockerfile
-	$(BIN)/yamllint -s .github action.yml .yamllint.yml
+	$(BIN)/yamllint -s .github action.yml native .yamllint.yml
 
 unit: setup
 	BIN=$(BIN) scripts/test.sh $(PYTEST_ARGS)

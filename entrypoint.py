@@ -16,6 +16,6 @@ if __name__ == "__main__":
     # First, before the imports that take a quarter of a second: a cancel then is kept too.
     cancel = CancelOnSignal()
     cancel.install()
-    from track_deployment.main import run_cli
+    from track_deployment.cli import run_cli
 
     sys.exit(run_cli(cancel=cancel))

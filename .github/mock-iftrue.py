@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""A stand-in iftrue endpoint over HTTPS for the workflow self-test: records each POST, answers 201."""
+"""A stand-in iftrue endpoint for the workflow self-tests: records each POST, answers 201.
+
+Serves HTTPS with --cert and --key, else plain HTTP (which the action accepts on loopback only).
+"""
 
 import argparse
 import json
@@ -11,8 +14,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=8443)
-    parser.add_argument("--cert", required=True)
-    parser.add_argument("--key", required=True)
+    parser.add_argument("--host", default="0.0.0.0")  # noqa: S104 - reached from the action's container
+    parser.add_argument("--cert")
+    parser.add_argument("--key")
     parser.add_argument("--record", required=True)
     args = parser.parse_args()
 
@@ -37,10 +41,11 @@ def main() -> None:
             self.end_headers()
             self.wfile.write(answer)
 
-    server = ThreadingHTTPServer(("0.0.0.0", args.port), Handler)  # noqa: S104 - reached from the action's container
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(args.cert, args.key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server = ThreadingHTTPServer((args.host, args.port), Handler)
+    if args.cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.cert, args.key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     server.serve_forever()
 
 

@@ -9,6 +9,7 @@ if [ ! -f "$here/events/$event.json" ]; then
   exit 2
 fi
 out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
 env -i PATH="$PATH" HOME="${HOME:-/tmp}" \
   GITHUB_EVENT_NAME="$event" \
   GITHUB_EVENT_PATH="$here/events/$event.json" \
@@ -26,7 +27,7 @@ env -i PATH="$PATH" HOME="${HOME:-/tmp}" \
   INPUT_DRY_RUN=true \
   INPUT_GITHUB_TOKEN= \
   "${PYTHON:-python3}" "$here/../entrypoint.py"
-echo "--- outputs ($out/output)"
+echo "--- outputs"
 cat "$out/output"
-echo "--- job summary ($out/summary.md)"
+echo "--- job summary"
 cat "$out/summary.md"

@@ -1,8 +1,9 @@
 """The action's image, run the way GitHub's runner runs a Docker action.
 
-Needs a Docker engine; `make test` starts one where it can (scripts/docker-engine.sh). Where
-none can run, these tests skip and say why, unless TRACK_DEPLOYMENT_REQUIRE_DOCKER=1 (as in
-CI), which turns the skip into a failure.
+Needs a Docker engine; `make test` uses the one that runs or starts one where it can, and
+builds the image once before the tests (scripts/test.sh, scripts/docker-engine.sh). Run alone,
+the fixture builds it. Where no engine can run, these tests skip and say why, unless
+TRACK_DEPLOYMENT_REQUIRE_DOCKER=1 (as in CI), which turns the skip into a failure.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("docker")]
 
 # Another tag lets two checkouts run their container tests on one engine at once.
 IMAGE = os.environ.get("TRACK_DEPLOYMENT_IMAGE", "track-deployment:test")
-BASE = os.environ.get("TRACK_DEPLOYMENT_BASE_IMAGE", "track-deployment-test-base:bookworm")
 
 
 def _unavailable(reason: str) -> None:
@@ -40,22 +40,18 @@ def _unavailable(reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def image() -> str:
+    if os.environ.get("TRACK_DEPLOYMENT_IMAGE_BUILT") == IMAGE:
+        return IMAGE  # scripts/test.sh built it before the tests started
     if shutil.which("docker") is None:
         _unavailable("no docker client is installed")
     if subprocess.run(["docker", "info"], capture_output=True, check=False).returncode != 0:
-        _unavailable("no Docker engine answers (run `make test` as root to start one)")
-    base = subprocess.run(
-        [str(ROOT / "scripts/docker-engine.sh"), "base"], capture_output=True, text=True, check=False
-    )
+        _unavailable("no Docker engine answers (`make test` starts one where it can)")
+    script = str(ROOT / "scripts/docker-engine.sh")
+    base = subprocess.run([script, "base"], capture_output=True, text=True, check=False)
     if base.returncode != 0:
-        _unavailable(f"the stand-in base image could not be built: {base.stderr[-500:]}")
-    build = subprocess.run(
-        ["docker", "build", "--network", "host", "--build-arg", f"BASE_IMAGE={BASE}", "-t", IMAGE, str(ROOT)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-2000:]
+        _unavailable(f"the base image could not be made: {base.stderr[-500:]}")
+    build = subprocess.run([script, "image", IMAGE], capture_output=True, text=True, check=False)
+    assert build.returncode == 0, build.stderr[-3000:]
     return IMAGE
 
 
@@ -217,3 +213,17 @@ def test_outside_actions_prints_plain_text(image: str, tmp_path: Path, iftrue: F
     assert TOKEN not in run.stdout + run.stderr
     assert run.stdout.splitlines()[-1] == "result=created deployment_id=3f0c2a8e-6b1d-4c55-9d0e-0a1b2c3d4e5f"
     assert list((tmp_path / "file_commands").iterdir()) == []
+
+
+def test_flags_work_with_docker_run(image: str) -> None:
+    # The README's `docker run` example: the image's entry point is the command.
+    fields = ["--commit-id", SHA, "--branch", "main", "--repository-url", "https://github.com/octo-org/shop"]
+    command = ["docker", "run", "--rm", "--network", "host", image, *fields, "--member-id", "583231"]
+    dry = subprocess.run(
+        [*command, "--title", "Try it", "--dry-run"], capture_output=True, text=True, check=False
+    )
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert '"title": "Try it"' in dry.stdout
+    unknown = subprocess.run([*command, "--nope"], capture_output=True, text=True, check=False)
+    assert unknown.returncode == 1
+    assert "unknown flag '--nope'." in unknown.stderr

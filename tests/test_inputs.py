@@ -112,3 +112,14 @@ def test_expired_token_only_warns_in_dry_run() -> None:
 def test_non_jwt_tokens_warn(token: str) -> None:
     warnings = check_jwt(token, NOW, expired_is_error=True)
     assert warnings == [] if token.endswith("e30.y") else "does not look like a JWT" in warnings[0]
+
+
+def test_token_falls_back_to_the_ci_variable() -> None:
+    assert read_inputs({"IFTRUE_TOKEN": TOKEN}, now=NOW).token == TOKEN
+    assert read_inputs({"INPUT_TOKEN": "", "IFTRUE_TOKEN": TOKEN}, now=NOW).token == TOKEN
+    assert (
+        read_inputs(
+            {"INPUT_TOKEN": EXPIRED_TOKEN, "IFTRUE_TOKEN": TOKEN, "INPUT_DRY_RUN": "true"}, now=NOW
+        ).token
+        == EXPIRED_TOKEN
+    )

@@ -1,57 +1,117 @@
-"""`pip install .` gives an importable package with a `track-deployment` command."""
+"""The package builds as a wheel and an sdist that pass `twine check`, and installs a working command."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import tarfile
+import zipfile
 from pathlib import Path
 
-from support import ROOT
+import pytest
+from support import ROOT, SHA
+
+# One worker builds once: building the sdist writes the egg-info in the source tree.
+pytestmark = pytest.mark.xdist_group("packaging")
+
+PACKAGE = sorted(p.name for p in (ROOT / "src" / "track_deployment").glob("*.py"))
 
 
-def test_pip_install_gives_the_command(tmp_path: Path) -> None:
-    target = tmp_path / "site"
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # The wheel is built from the sdist (build's default), so a file missing from the sdist
+    # breaks the wheel too. No isolation: the pinned setuptools of the dev tools builds it.
+    out = tmp_path_factory.mktemp("dist")
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--target",
-            str(target),
-            str(ROOT),
-        ],
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
         check=True,
         capture_output=True,
-        cwd=tmp_path,
     )
-    [dist] = list(target.glob("track_deployment-*.dist-info"))
-    assert "track-deployment = track_deployment.main:run_cli" in (dist / "entry_points.txt").read_text()
-    env = {**os.environ, "PYTHONPATH": str(target)}
-    out = subprocess.run(
+    return out
+
+
+def test_wheel_and_sdist_pass_twine_check(dist: Path) -> None:
+    files = sorted(p.name for p in dist.iterdir())
+    assert files == ["track_deployment-1.0.0-py3-none-any.whl", "track_deployment-1.0.0.tar.gz"]
+    check = subprocess.run(
+        [sys.executable, "-m", "twine", "check", "--strict", *map(str, dist.iterdir())],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert check.stdout.count("PASSED") == 2
+
+
+def test_wheel_holds_the_package_and_the_command(dist: Path) -> None:
+    [wheel] = dist.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        entry_points = archive.read("track_deployment-1.0.0.dist-info/entry_points.txt").decode()
+        metadata = archive.read("track_deployment-1.0.0.dist-info/METADATA").decode()
+    assert (
+        sorted(n.removeprefix("track_deployment/") for n in names if n.startswith("track_deployment/"))
+        == PACKAGE
+    )
+    assert "track-deployment = track_deployment.cli:run_cli" in entry_points
+    for requirement in ("PyGithub", "pydantic", "requests", "urllib3"):
+        assert f"Requires-Dist: {requirement}" in metadata
+    assert "Requires-Python: >=3.11" in metadata
+
+
+def test_sdist_holds_what_builds_and_tests_it(dist: Path) -> None:
+    [sdist] = dist.glob("*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = {n.removeprefix("track_deployment-1.0.0/") for n in archive.getnames()}
+    wanted = {"pyproject.toml", "README.md", "LICENSE", "requirements.txt", "action.yml", "native/action.yml"}
+    wanted |= {f"src/track_deployment/{name}" for name in PACKAGE}
+    wanted |= {"tests/support.py", "tests/conftest.py", "examples/events/release.json", "entrypoint.py"}
+    assert wanted <= names
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+
+
+def test_installed_wheel_gives_the_command(dist: Path, tmp_path: Path) -> None:
+    [wheel] = dist.glob("*.whl")
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    # The dependencies come from this interpreter's environment; the package from the wheel.
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(target), "HOME": str(tmp_path)}
+    command = [str(target / "bin" / "track-deployment")]
+    version = subprocess.run([*command, "--version"], env=env, capture_output=True, text=True, check=False)
+    assert version.stdout == "track-deployment 1.0.0\n"
+    run = subprocess.run(
         [
-            sys.executable,
-            "-c",
-            "from track_deployment.main import run_cli; raise SystemExit(run_cli(['--version']))",
+            *command,
+            "--dry-run",
+            "--commit-id",
+            SHA,
+            "--branch",
+            "main",
+            "--repository-url",
+            "https://gitlab.example.com/shop/shop",
+            "--member-id",
+            "42",
+            "--title",
+            "Release 2.4",
         ],
         env=env,
         capture_output=True,
         text=True,
-        check=True,
         cwd=tmp_path,
+        check=False,
     )
-    assert out.stdout == "track-deployment 1.0.0\n"
-    assert (
-        str(target)
-        in subprocess.run(
-            [sys.executable, "-c", "import track_deployment; print(track_deployment.__file__)"],
-            env=env,
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-        ).stdout
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert '"title": "Release 2.4"' in run.stdout
+    where = subprocess.run(
+        [sys.executable, "-c", "import track_deployment; print(track_deployment.__file__)"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
+    assert where.stdout.startswith(str(target))

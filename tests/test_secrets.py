@@ -107,3 +107,15 @@ def test_header_echoing_service(tmp_path: Path) -> None:
             )
         assert iftrue.requests, "the request was made"
         assert_no_token(run.everything())
+
+
+def test_token_from_the_ci_variable_is_masked(tmp_path: Path) -> None:
+    # Other CI systems hand the token over as IFTRUE_TOKEN instead of the input.
+    with EchoIftrue(422) as iftrue:
+        env = runner_env(tmp_path, "release", payload("release"), {"api_url": iftrue.url})
+        del env["INPUT_TOKEN"]
+        env["IFTRUE_TOKEN"] = TOKEN
+        run = run_action(env)
+    assert iftrue.posts[0].headers["authorization"] == f"Bearer {TOKEN}"
+    assert run.code == 1
+    assert_no_token(run.everything())

@@ -50,6 +50,9 @@ INPUT_DEFAULTS: dict[str, str] = {
 }
 
 SECRET_INPUTS = ("token", "github_token")
+BOOLEAN_INPUTS = (*BOOLEAN_FIELDS, "fail_on_error", "dry_run")
+# Other CI systems keep the token in a variable of this name; the `token` input wins over it.
+TOKEN_VARIABLE = "IFTRUE_TOKEN"  # noqa: S105 - a variable name, not a secret
 
 
 class Inputs(NamedTuple):
@@ -109,7 +112,7 @@ def strip_bearer(token: str) -> str | None:
 
 def read_secrets(environ: Mapping[str, str]) -> list[str]:
     """The secret inputs, so they can be masked before anything else is printed."""
-    values = [environ.get(_env_name(name), "").strip() for name in SECRET_INPUTS]
+    values = [(_given(environ, name) or "").strip() for name in SECRET_INPUTS]
     # A token pasted with its "Bearer " prefix is sent without it: mask that form too.
     return values + [bare for value in values if (bare := strip_bearer(value))]
 
@@ -147,7 +150,8 @@ def read_inputs(environ: Mapping[str, str], *, now: datetime | None = None) -> I
     if not token and not dry_run:
         raise InputError(
             "Input 'token' is required: pass the iftrue JWT from a secret, "
-            "e.g. `token: ${{ secrets.IFTRUE_TOKEN }}`."
+            "e.g. `token: ${{ secrets.IFTRUE_TOKEN }}` (outside GitHub Actions: the "
+            f"{TOKEN_VARIABLE} variable)."
         )
     if (bare := strip_bearer(token)) is not None:
         token = bare
@@ -179,12 +183,20 @@ def read_inputs(environ: Mapping[str, str], *, now: datetime | None = None) -> I
     )
 
 
-def _env_name(name: str) -> str:
+def env_name(name: str) -> str:
+    """The variable that carries input `name`, as the runner names it for a Docker action."""
     return f"INPUT_{name.upper()}"
 
 
+def _given(environ: Mapping[str, str], name: str) -> str | None:
+    value = environ.get(env_name(name))
+    if name == "token" and not value:
+        value = environ.get(TOKEN_VARIABLE) or value
+    return value
+
+
 def _read(environ: Mapping[str, str], name: str) -> str:
-    value = environ.get(_env_name(name))
+    value = _given(environ, name)
     if value is None:
         value = INPUT_DEFAULTS[name]
     if name == "payload" and (size := len(value.encode("utf-8", "surrogatepass"))) > MAX_PAYLOAD_BYTES:

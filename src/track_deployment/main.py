@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TextIO
 
-from . import __version__
 from .cancel import CancelOnSignal
 from .client import USER_AGENT, IftrueClient
 from .errors import ActionError, Cancelled
 from .events import load_event
-from .inputs import (
-    INPUT_DEFAULTS,
-    MAX_PAYLOAD_BYTES,
-    Inputs,
-    Runner,
-    read_inputs,
-    read_runner,
-    read_secrets,
-)
+from .inputs import MAX_PAYLOAD_BYTES, Inputs, Runner, read_inputs, read_runner, read_secrets
 from .mapping import Facts, Options, build_request, event_facts, fit_record, plan_lookups
 from .schema import DeploymentRequest, record_json
 from .workflow import Console, Report, publish
@@ -222,33 +211,3 @@ def main(
             + (f" deployment_id={report.deployment_id}" if report.deployment_id else "")
         )
     return code
-
-
-HELP = """\
-usage: track-deployment [--help] [--version]
-
-Records one deployment in iftrue from a GitHub Actions run. It reads the runner's
-GITHUB_* variables, the event file and its inputs as INPUT_<NAME> variables:
-
-{inputs}
-
-See README.md for what each input does and how each event is read.
-"""
-
-
-def run_cli(argv: Sequence[str] | None = None, cancel: CancelOnSignal | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] in ("-h", "--help"):
-        rows = "\n".join(
-            f"  INPUT_{name.upper():<28} default: {value or '(empty)'}"
-            for name, value in INPUT_DEFAULTS.items()
-        )
-        sys.stdout.write(HELP.format(inputs=rows))
-        return 0
-    if args and args[0] == "--version":
-        sys.stdout.write(f"track-deployment {__version__}\n")
-        return 0
-    if cancel is None:
-        cancel = CancelOnSignal()
-        cancel.install()
-    return main(os.environ, cancel=cancel)

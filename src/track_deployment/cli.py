@@ -1,0 +1,136 @@
+"""The `track-deployment` command: a flag per input, so any CI can run it.
+
+The flags only fill the `INPUT_*` variables the action reads; everything else, including
+validation, is the action's own code. Without flags (as in the container) the environment
+goes to `main` untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, NoReturn
+
+from . import __version__
+from .cancel import CancelOnSignal
+from .inputs import BOOLEAN_INPUTS, INPUT_DEFAULTS, TOKEN_VARIABLE, env_name
+from .main import main
+from .schema import REQUEST_FIELDS
+
+if TYPE_CHECKING:
+    import argparse
+
+PROG = "track-deployment"
+# Exit code for a flag that does not exist: a configuration error, like a bad input.
+USAGE_ERROR = 1
+
+DESCRIPTION = f"""\
+Record one deployment in iftrue. In a GitHub Actions job it reads the GITHUB_* variables and
+the event, as the action does; elsewhere give the record's fields as flags (at least
+--commit-id, --branch, --repository-url, --member-id and --title).
+
+Each flag sets the input of the same name (--commit-id sets commit_id). A flag wins over the
+INPUT_<NAME> variable, which wins over the value derived from the event. The token comes from
+--token, INPUT_TOKEN or {TOKEN_VARIABLE}; prefer the variable, as other users of the machine can
+read a process's arguments. Switches (--dry-run, --fail-on-error, --is-fix, ...) also take
+true or false (--dry-run false)."""
+
+EPILOG = """\
+exit status: 0 when recorded, skipped, a dry run, or iftrue unreachable without
+--fail-on-error; 1 for a bad flag or input, a rejected token, or an outage with
+--fail-on-error true. See README.md for how each field is derived."""
+
+HELP = {
+    "token": "iftrue deployment-tracking JWT",
+    "api_url": "base URL of the iftrue API",
+    "github_token": "token for GitHub look-ups (PR, run start, commit count); none: no look-ups",
+    "hotfix_labels": "comma-separated PR labels that mark a hotfix",
+    "fix_labels": "comma-separated PR labels that mark a fix",
+    "fail_on_error": "exit 1 when iftrue is unreachable or keeps failing",
+    "dry_run": "derive and print the record, send nothing",
+    "payload": "a JSON deployment record to send as is (replay); nothing is derived",
+    "timeout": "seconds for the whole delivery, retries included",
+}
+
+
+def flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def describe(name: str) -> str:
+    """Help for one input's flag: what it sets, its variable and its default."""
+    what = HELP.get(name) or (
+        f"the record's {name} (overrides the derived value)"
+        if name in REQUEST_FIELDS
+        else f"the {name} input"
+    )
+    where = env_name(name) + (f" or {TOKEN_VARIABLE}" if name == "token" else "")
+    default = INPUT_DEFAULTS[name]
+    return f"{what} [{where}" + (f"; default: {default}]" if default else "]")
+
+
+class Parser:
+    """argparse with one flag per input of INPUT_DEFAULTS, so a new input gets its flag."""
+
+    def __init__(self) -> None:
+        import argparse  # not needed when the runner starts the action without flags
+
+        self.parser = argparse.ArgumentParser(
+            prog=PROG,
+            usage=f"{PROG} [--help] [--version] [--INPUT VALUE ...]",
+            description=DESCRIPTION,
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            allow_abbrev=False,
+        )
+        self.parser.error = self.error  # type: ignore[method-assign]
+        self.parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+        for name in INPUT_DEFAULTS:
+            if name in BOOLEAN_INPUTS:
+                self.parser.add_argument(
+                    flag(name), dest=name, nargs="?", const="true", metavar="true|false", help=describe(name)
+                )
+            else:
+                self.parser.add_argument(flag(name), dest=name, metavar=name.upper(), help=describe(name))
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{PROG}: {message}\nRun `{PROG} --help` for the list of flags.\n")
+        raise SystemExit(USAGE_ERROR)
+
+    def parse(self, argv: Sequence[str]) -> argparse.Namespace:
+        args, unknown = self.parser.parse_known_args(argv)
+        if unknown:
+            self.error(self.explain(unknown[0]))
+        return args
+
+    def explain(self, word: str) -> str:
+        if not word.startswith("-"):
+            return f"unexpected argument {word!r}: every value follows its flag (--title 'Release 2.4')."
+        import difflib
+
+        # Compared without the dashes, which every flag shares.
+        known = [flag(name)[2:] for name in INPUT_DEFAULTS] + ["help", "version"]
+        close = difflib.get_close_matches(word.lstrip("-").partition("=")[0], known, n=1)
+        return f"unknown flag {word!r}" + (f"; did you mean --{close[0]}?" if close else ".")
+
+
+def environment(argv: Sequence[str], environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment with each flag given set as its INPUT_ variable."""
+    args = Parser().parse(argv)
+    given = {env_name(name): value for name in INPUT_DEFAULTS if (value := getattr(args, name)) is not None}
+    return {**environ, **given}
+
+
+def run_cli(argv: Sequence[str] | None = None, cancel: CancelOnSignal | None = None) -> int:
+    if cancel is None:  # the entry point installs it earlier, before the heavier imports
+        cancel = CancelOnSignal()
+        cancel.install()
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args:
+        return main(os.environ, cancel=cancel)
+    try:
+        environ = environment(args, os.environ)
+    except SystemExit as exit_:  # --help, --version, or a flag error already printed
+        return exit_.code if isinstance(exit_.code, int) else USAGE_ERROR
+    return main(environ, cancel=cancel)

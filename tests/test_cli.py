@@ -1,0 +1,140 @@
+"""The `track-deployment` command: flags for inputs, for CI systems other than GitHub Actions."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+from support import RELEASE_BODY, SHA, TOKEN, FakeIftrue, payload, runner_env
+
+from track_deployment.inputs import INPUT_DEFAULTS
+
+# What a job on another CI has: no GITHUB_* variables, no event file.
+FIELDS = [
+    "--commit-id",
+    SHA,
+    "--branch",
+    "main",
+    "--repository-url",
+    "https://gitlab.example.com/octo-org/shop",
+    "--member-id",
+    "42",
+    "--title",
+    "Release 2.4",
+]
+
+
+def cli(args: list[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "track_deployment", *args],
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def bare_env(tmp_path: Path) -> dict[str, str]:
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)}
+
+
+def test_flags_alone_record_a_deployment(bare_env: dict[str, str], iftrue: FakeIftrue) -> None:
+    run = cli(
+        [*FIELDS, "--api-url", iftrue.url, "--pull-request-number", "7"], {**bare_env, "IFTRUE_TOKEN": TOKEN}
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    [post] = iftrue.posts
+    assert post.json() == {
+        "title": "Release 2.4",
+        "branch": "main",
+        "commit_id": SHA,
+        "repository_url": "https://gitlab.example.com/octo-org/shop",
+        "member_id": "42",
+        "pull_request_number": 7,
+        "status": "succes",
+    }
+    assert post.headers["authorization"] == f"Bearer {TOKEN}"
+
+
+def test_token_flag_wins_over_the_variable(bare_env: dict[str, str], iftrue: FakeIftrue) -> None:
+    run = cli(
+        [*FIELDS, "--api-url", iftrue.url, "--token", TOKEN], {**bare_env, "IFTRUE_TOKEN": "other.to.ken"}
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert iftrue.posts[0].headers["authorization"] == f"Bearer {TOKEN}"
+
+
+def test_missing_token_names_the_variable(bare_env: dict[str, str], iftrue: FakeIftrue) -> None:
+    run = cli([*FIELDS, "--api-url", iftrue.url], bare_env)
+    assert run.returncode == 1
+    assert "Input 'token' is required" in run.stdout + run.stderr
+    assert "IFTRUE_TOKEN" in run.stdout + run.stderr
+    assert iftrue.requests == []
+
+
+def test_flags_win_over_inputs_which_win_over_the_event(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    env = runner_env(
+        tmp_path,
+        "release",
+        payload("release"),
+        {"api_url": iftrue.url, "branch": "from-input", "title": "From input"},
+        GITHUB_REF="refs/tags/v2.4.0",
+        GITHUB_REF_NAME="v2.4.0",
+    )
+    run = cli(["--branch", "from-flag", "--is-hotfix"], env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert iftrue.posts[0].json() == {
+        **RELEASE_BODY,
+        "branch": "from-flag",
+        "title": "From input",
+        "is_hotfix": True,
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "sent"), [(["--dry-run"], 0), (["--dry-run", "true"], 0), (["--dry-run=false"], 1)]
+)
+def test_dry_run_is_a_switch_or_takes_a_value(
+    args: list[str], sent: int, bare_env: dict[str, str], iftrue: FakeIftrue
+) -> None:
+    run = cli([*FIELDS, "--api-url", iftrue.url, *args], {**bare_env, "IFTRUE_TOKEN": TOKEN})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert len(iftrue.posts) == sent
+    assert '"title": "Release 2.4"' in run.stdout
+
+
+def test_unknown_flag_is_an_error_with_a_suggestion(bare_env: dict[str, str], iftrue: FakeIftrue) -> None:
+    run = cli([*FIELDS, "--api-url", iftrue.url, "--comit-id", SHA], {**bare_env, "IFTRUE_TOKEN": TOKEN})
+    assert run.returncode == 1
+    assert run.stderr == (
+        "track-deployment: unknown flag '--comit-id'; did you mean --commit-id?\n"
+        "Run `track-deployment --help` for the list of flags.\n"
+    )
+    assert run.stdout == ""
+    assert iftrue.requests == []
+    assert cli(["--nope"], bare_env).stderr.startswith("track-deployment: unknown flag '--nope'.\n")
+
+
+def test_a_bad_value_names_the_input(bare_env: dict[str, str], iftrue: FakeIftrue) -> None:
+    run = cli(
+        [*FIELDS, "--api-url", iftrue.url, "--commits-count", "many"], {**bare_env, "IFTRUE_TOKEN": TOKEN}
+    )
+    assert run.returncode == 1
+    assert "Input 'commits_count' must be a whole number" in run.stdout + run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    assert iftrue.requests == []
+
+
+def test_help_lists_a_flag_for_every_input(bare_env: dict[str, str]) -> None:
+    run = cli(["--help"], bare_env)
+    assert run.returncode == 0
+    for name in INPUT_DEFAULTS:
+        assert f"--{name.replace('_', '-')} " in run.stdout
+        assert f"INPUT_{name.upper()}" in run.stdout
+    assert "IFTRUE_TOKEN" in run.stdout
