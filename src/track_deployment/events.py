@@ -20,13 +20,25 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
+def is_bot(login: str | None, kind: str | None) -> bool:
+    """A GitHub App or other bot account: `type: Bot`, or a login ending in `[bot]`."""
+    return kind == "Bot" or (login or "").endswith("[bot]")
+
+
 class Account(Model):
     id: int | None = None
+    login: str | None = None
+    type: str | None = None
+
+    @property
+    def is_bot(self) -> bool:
+        return is_bot(self.login, self.type)
 
 
 class Repository(Model):
     html_url: str | None = None
     default_branch: str | None = None
+    full_name: str | None = None
 
 
 class Label(Model):
@@ -73,6 +85,7 @@ class Commit(Model):
 
 class BranchRef(Model):
     ref: str | None = None
+    repo: Repository | None = None
 
 
 class PullRequest(Model):
@@ -83,13 +96,16 @@ class PullRequest(Model):
     merged: bool | None = None
     merge_commit_sha: str | None = None
     head: BranchRef | None = None
+    base: BranchRef | None = None
     merged_by: Account | None = None
+    user: Account | None = None
     commits: int | None = None
     labels: list[Label] | None = None
 
 
 class RunPullRequest(Model):
     number: int | None = None
+    head: BranchRef | None = None
 
 
 class WorkflowRun(Model):
@@ -99,6 +115,7 @@ class WorkflowRun(Model):
     head_branch: str | None = None
     html_url: str | None = None
     conclusion: str | None = None
+    event: str | None = None
     triggering_actor: Account | None = None
     actor: Account | None = None
     pull_requests: list[RunPullRequest] | None = None

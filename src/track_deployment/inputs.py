@@ -69,6 +69,16 @@ class Inputs(NamedTuple):
     payload: DeploymentRequest | None
     timeout: float
     warnings: tuple[str, ...] = ()
+    notices: tuple[str, ...] = ()
+
+    def require_token(self) -> None:
+        """The token is needed to send; checked once the event is known (a fork PR has none)."""
+        if not self.token and not self.dry_run:
+            raise InputError(
+                "Input 'token' is required: pass the iftrue JWT from a secret, "
+                "e.g. `token: ${{ secrets.IFTRUE_TOKEN }}` (outside GitHub Actions: the "
+                f"{TOKEN_VARIABLE} variable)."
+            )
 
 
 class Runner(NamedTuple):
@@ -91,6 +101,9 @@ class Runner(NamedTuple):
     debug: bool = False
     #: GITHUB_ACTIONS is "true": print workflow commands; otherwise plain text.
     actions: bool = False
+    #: `owner/repo/.github/workflows/deploy.yml@refs/heads/main`: the workflow file of this run.
+    workflow_ref: str = ""
+    actor: str = ""
 
     @property
     def repository_url(self) -> str | None:
@@ -138,21 +151,22 @@ def read_runner(environ: Mapping[str, str]) -> Runner:
         summary_path=get("GITHUB_STEP_SUMMARY"),
         debug=get("RUNNER_DEBUG") == "1",
         actions=get("GITHUB_ACTIONS") == "true",
+        workflow_ref=get("GITHUB_WORKFLOW_REF"),
+        actor=get("GITHUB_ACTOR"),
     )
 
 
 def read_inputs(environ: Mapping[str, str], *, now: datetime | None = None) -> Inputs:
-    """Read and validate every input; the first bad one raises InputError."""
+    """Read and validate every input; the first bad one raises InputError.
+
+    A missing token is not checked here: a fork's pull request runs without secrets, which
+    only the event can tell (Inputs.require_token).
+    """
     raw = {name: _read(environ, name) for name in INPUT_DEFAULTS}
     warnings: list[str] = []
+    notices: list[str] = []
     dry_run = parse_bool("dry_run", raw["dry_run"])
     token = raw["token"]
-    if not token and not dry_run:
-        raise InputError(
-            "Input 'token' is required: pass the iftrue JWT from a secret, "
-            "e.g. `token: ${{ secrets.IFTRUE_TOKEN }}` (outside GitHub Actions: the "
-            f"{TOKEN_VARIABLE} variable)."
-        )
     if (bare := strip_bearer(token)) is not None:
         token = bare
         warnings.append(
@@ -164,6 +178,10 @@ def read_inputs(environ: Mapping[str, str], *, now: datetime | None = None) -> I
     fields: dict[str, Any] = {}
     for name in REQUEST_FIELDS:
         value = raw[name]
+        if name == "title" and "\n" in value:
+            # `${{ github.event.head_commit.message }}` is a common title, body included.
+            value = value.splitlines()[0].strip()
+            notices.append(f"Input 'title' has several lines; its first line is sent: {_show(value)}.")
         if value:
             fields[name] = parse_field(name, value)
 
@@ -180,6 +198,7 @@ def read_inputs(environ: Mapping[str, str], *, now: datetime | None = None) -> I
         payload=payload,
         timeout=parse_timeout(raw["timeout"] or INPUT_DEFAULTS["timeout"]),
         warnings=tuple(warnings),
+        notices=tuple(notices),
     )
 
 

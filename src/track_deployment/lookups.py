@@ -14,7 +14,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .errors import LookupFailed
-from .mapping import DeploymentRef, Facts, Plan, PullRequestFacts, ReleaseRef
+from .events import is_bot
+from .mapping import (
+    RELEASE_TYPES,
+    DeploymentRef,
+    Facts,
+    Plan,
+    PullRequestFacts,
+    ReleaseRef,
+    release_skip_reason,
+)
 
 if TYPE_CHECKING:
     from github.Repository import Repository
@@ -93,6 +102,35 @@ def choose_run_deployment(
     """The newest deployment created since this run started (an `environment:` job's own)."""
     candidates = [d for d in deployments if d.created_at is not None and d.created_at >= since and d.node_id]
     return max(candidates, key=lambda deployment: deployment.created_at or datetime.min, default=None)
+
+
+def release_types(workflow: str) -> frozenset[str] | None:
+    """The release action types a workflow file listens to; None when it does not say."""
+    import yaml  # only a release run that may not be the recording one reads its workflow
+
+    try:
+        document = yaml.safe_load(workflow)
+    except yaml.YAMLError:
+        raise LookupFailed("the workflow file is not valid YAML") from None
+    if not isinstance(document, dict):
+        return None
+    # YAML 1.1 reads the key `on` as the boolean true.
+    triggers = document.get("on", document.get(True))
+    if isinstance(triggers, str):
+        triggers = [triggers]
+    if isinstance(triggers, list):
+        return RELEASE_TYPES if "release" in triggers else None
+    if not isinstance(triggers, dict) or "release" not in triggers:
+        return None
+    release = triggers["release"]
+    types = release.get("types") if isinstance(release, dict) else None
+    if release is None or (isinstance(release, dict) and types is None):
+        return RELEASE_TYPES
+    if isinstance(types, str):
+        types = [types]
+    if isinstance(types, list) and all(isinstance(t, str) for t in types):
+        return frozenset(types)
+    return None
 
 
 @dataclass(frozen=True)
@@ -204,9 +242,16 @@ def look_up(
     started: datetime | None = None
     count: int | None = None
     node_id: str | None = None
+    is_branch: bool | None = None
+
+    listened = _listened(session, *plan.workflow_file) if plan.workflow_file else None
+    if plan.release_gate and release_skip_reason(plan.release_gate, listened):
+        session.outcome.facts = Facts(release_types=listened)
+        return session.outcome  # another run records the release: nothing else is needed
 
     if plan.pull_request_of:
         sha = plan.pull_request_of
+        failed_before = len(session.outcome.failures)
         chosen = session.attempt(
             f"PR of commit {sha[:7]}",
             "pull_request_number, branch, title, is_fix, is_hotfix",
@@ -214,7 +259,9 @@ def look_up(
             lambda: choose_pull([_pull(p) for p in repo.get_commit(sha).get_pulls().get_page(0)], sha),
         )
         pull = chosen.facts if chosen else None
-        searched = not session.outcome.failures
+        searched = len(session.outcome.failures) == failed_before
+        if pull is not None and plan.merger_of_pull:
+            pull = pull._replace(merged_by=_merger(session, chosen.number))
 
     if plan.run_started and run_id.isdigit():
         started = session.attempt(
@@ -223,6 +270,9 @@ def look_up(
             "actions: read",
             lambda: repo.get_workflow_run(int(run_id)).run_started_at,
         )
+
+    if plan.branch_check and not (pull and pull.head_ref):
+        is_branch = _is_branch(session, plan.branch_check)
 
     if plan.previous_release_of:
         count = _count_since_release(session, plan.previous_release_of)
@@ -249,8 +299,48 @@ def look_up(
         commits_count=count,
         deployment_node_id=node_id,
         pull_request_searched=searched,
+        release_types=listened,
+        is_branch=is_branch,
     )
     return session.outcome
+
+
+def _listened(session: _Session, path: str, ref: str) -> frozenset[str] | None:
+    result = session.attempt(
+        f"workflow file {path}",
+        "whether this run records the release (it records, which may count the release twice)",
+        "contents: read",
+        lambda: release_types(session.repo.get_contents(path, ref=ref).decoded_content.decode()),  # type: ignore[union-attr]
+    )
+    return result if isinstance(result, frozenset) else None
+
+
+def _merger(session: _Session, number: int) -> str | None:
+    """Who merged the PR: only the PR itself tells (the commit's PR list has no `merged_by`)."""
+
+    def merged_by() -> str | None:
+        user = session.repo.get_pull(number).merged_by
+        return str(user.id) if user is not None and not is_bot(user.login, user.type) else None
+
+    result = session.attempt(f"PR #{number}", "member_id", "pull-requests: read", merged_by)
+    return result if isinstance(result, str) else None
+
+
+def _is_branch(session: _Session, name: str) -> bool | None:
+    """Whether `name` is a branch; a 404 says it is not (a tag, or gone)."""
+    from github import GithubException
+
+    def ask() -> bool:
+        try:
+            session.repo.get_branch(name)
+        except GithubException as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    result = session.attempt(f"branch {name}", "branch", "contents: read", ask)
+    return result if isinstance(result, bool) else None
 
 
 def _compare(session: _Session, base: str, head: str) -> int | None:
@@ -305,6 +395,7 @@ def _pull(pull: Any) -> PullCandidate:
             head_ref=pull.head.ref if pull.head else None,
             title=pull.title,
             labels=tuple(label.name for label in pull.labels or () if label.name),
+            author=str(pull.user.id) if pull.user and not is_bot(pull.user.login, pull.user.type) else None,
         ),
     )
 

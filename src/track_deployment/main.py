@@ -12,7 +12,16 @@ from .client import USER_AGENT, IftrueClient
 from .errors import ActionError, Cancelled
 from .events import load_event
 from .inputs import MAX_PAYLOAD_BYTES, Inputs, Runner, read_inputs, read_runner, read_secrets
-from .mapping import Facts, Options, build_request, event_facts, fit_record, plan_lookups
+from .mapping import (
+    Facts,
+    Options,
+    build_request,
+    event_facts,
+    fit_record,
+    fork_of,
+    plan_lookups,
+    release_skip_reason,
+)
 from .schema import DeploymentRequest, record_json
 from .workflow import Console, Report, publish
 
@@ -40,11 +49,23 @@ def replay_hint(runner: Runner) -> str:
     )
 
 
+FORK_NOTE = (
+    "This pull request comes from {fork}, and GitHub runs a fork's `pull_request` workflows "
+    "without secrets, so the `token` input is empty; this is not a misconfiguration. To record "
+    "merged pull requests from forks, trigger on `pull_request_target` instead: it runs in this "
+    "repository with its secrets, and this action needs no checkout, so no code from the fork runs."
+)
+
+
 def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> DeploymentRequest | str:
-    """The record for this event, or why the event is not a deployment."""
-    event = event_facts(runner.event_name, load_event(runner.event_path, runner.event_name), runner)
+    """The record for this event, or a note saying why this run records nothing."""
+    payload = load_event(runner.event_path, runner.event_name)
+    if not inputs.token and not inputs.dry_run and (fork := fork_of(runner.event_name, payload)):
+        return FORK_NOTE.format(fork=fork)
+    inputs.require_token()
+    event = event_facts(runner.event_name, payload, runner)
     if event.skip_reason:
-        return event.skip_reason
+        return f"Not a deployment: {event.skip_reason}."
     plan = plan_lookups(event, inputs.fields)
     facts = Facts()
     if plan and inputs.github_token and runner.api_url and runner.repository:
@@ -62,22 +83,27 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> D
         facts = outcome.facts
         if warning := outcome.warning():
             console.warning(warning, title="GitHub look-up failed")
+    if event.release_gate and (why := release_skip_reason(event.release_gate, facts.release_types)):
+        return f"Not recorded by this run: {why}."
     built = build_request(event, inputs.fields, facts, Options(inputs.hotfix_labels, inputs.fix_labels), now)
     for warning in built.warnings:
         console.warning(warning, title=TITLE)
+    for notice in built.notices:
+        console.notice(notice, title=TITLE)
     return built.request
 
 
 def execute(inputs: Inputs, runner: Runner, console: Console, now: datetime, report: Report) -> None:
     """Derive the record and send it unless it is a dry run, filling `report` as it goes."""
     if inputs.payload is not None:
+        inputs.require_token()
         console.info("Replaying the record given in the `payload` input; nothing is derived.")
         request = inputs.payload
     else:
         derived = derive(inputs, runner, console, now)
         if isinstance(derived, str):
             report.result = "skipped"
-            report.note = f"Not a deployment: {derived}."
+            report.note = derived
             console.notice(f"{report.note} Nothing was sent to iftrue.", title=f"{TITLE} skipped")
             return
         request = derived
@@ -161,6 +187,8 @@ def run(environ: Mapping[str, str], runner: Runner, console: Console, now: datet
         fail_on_error = inputs.fail_on_error
         for warning in inputs.warnings:
             console.warning(warning, title=TITLE)
+        for notice in inputs.notices:
+            console.notice(notice, title=TITLE)
         execute(inputs, runner, console, now, report)
         return 0
     except ActionError as exc:

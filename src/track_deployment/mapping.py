@@ -20,6 +20,7 @@ from .events import (
     PushEvent,
     ReleaseEvent,
     WorkflowRunEvent,
+    is_bot,
 )
 from .inputs import Runner, describe
 from .schema import REQUIRED_FIELDS, STATUS_WORDS, DeploymentRequest, Status, record_size
@@ -33,8 +34,16 @@ _SHA = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
 _CONVENTIONAL_FIX = re.compile(r"fix(\([^)]*\))?!?:", re.IGNORECASE)
 _HOTFIX_BRANCH = ("hotfix/", "hotfix-")
 _FIX_BRANCH = ("fix/", "fix-", "bugfix/", "bugfix-")
+_ZERO_SHA = re.compile(r"0{40}|0{64}")
+
+# At most this many GitHub requests per run (SPEC §5); look-ups of lower priority are
+# dropped, and their fields left out, when a run would need more.
+REQUEST_BUDGET = {"release": 6, "push": 4, "pull_request": 3, "pull_request_target": 3}
+DEFAULT_REQUEST_BUDGET = 6
 
 RELEASE_ACTIONS = ("published", "released", "created", "prereleased")
+# Every action type of the release event: what a bare `on: release` listens to.
+RELEASE_TYPES = frozenset({*RELEASE_ACTIONS, "unpublished", "edited", "deleted"})
 REPORTED_CONCLUSIONS = ("success", "failure", "timed_out", "cancelled", "startup_failure")
 
 # The input a user sets when a required field cannot be derived, and why it may be missing.
@@ -54,6 +63,9 @@ class PullRequestFacts(NamedTuple):
     head_ref: str | None = None
     title: str | None = None
     labels: tuple[str, ...] = ()
+    #: Numeric ids of the people who merged and opened it; None for a bot or when unknown.
+    merged_by: str | None = None
+    author: str | None = None
 
 
 class ReleaseRef(NamedTuple):
@@ -63,6 +75,7 @@ class ReleaseRef(NamedTuple):
     tag: str
     prerelease: bool
     published_at: datetime | None
+    action: str | None = None
 
 
 class DeploymentRef(NamedTuple):
@@ -86,6 +99,16 @@ class EventFacts(NamedTuple):
     previous_release_of: ReleaseRef | None = None
     previous_deployment_of: DeploymentRef | None = None
     compare: tuple[str, str] | None = None
+    #: The account that would become member_id; a bot is replaced by the person found.
+    member: Account | None = None
+    #: Set when member_id would be a bot: its login.
+    bot_member: str | None = None
+    #: A release run that may not be the one recording it, and its workflow file (path, ref).
+    release_gate: ReleaseRef | None = None
+    workflow_file: tuple[str, str] | None = None
+    #: A short name the event gives as its branch that may be a tag; a request tells.
+    branch_to_check: str | None = None
+    budget: int = DEFAULT_REQUEST_BUDGET
 
 
 class Plan(NamedTuple):
@@ -97,6 +120,10 @@ class Plan(NamedTuple):
     previous_deployment_of: DeploymentRef | None = None
     compare: tuple[str, str] | None = None
     deployment_of: str | None = None
+    workflow_file: tuple[str, str] | None = None
+    release_gate: ReleaseRef | None = None
+    merger_of_pull: bool = False
+    branch_check: str | None = None
 
     def __bool__(self) -> bool:
         return self != Plan()
@@ -111,6 +138,10 @@ class Facts(NamedTuple):
     deployment_node_id: str | None = None
     #: The PR look-up answered, so no PR means the commit has none (not a missing permission).
     pull_request_searched: bool = False
+    #: The release types the run's workflow listens to; None when unknown.
+    release_types: frozenset[str] | None = None
+    #: Whether EventFacts.branch_to_check is a branch; None when not asked or unknown.
+    is_branch: bool | None = None
 
 
 class Options(NamedTuple):
@@ -149,11 +180,73 @@ def minutes_between(start: datetime | None, end: datetime | None) -> float | Non
     return round(minutes, 2) if minutes >= 0 else None
 
 
-def account_id(*accounts: Account | None) -> str | None:
-    for account in accounts:
-        if account is not None and account.id is not None:
-            return str(account.id)
-    return None
+def first_account(*accounts: Account | None) -> Account | None:
+    """The first account with an id."""
+    return next((a for a in accounts if a is not None and a.id is not None), None)
+
+
+def human_id(account: Account | None) -> str | None:
+    """The account's id, unless it is a bot."""
+    return str(account.id) if account is not None and account.id is not None and not account.is_bot else None
+
+
+def is_zero_sha(sha: str | None) -> bool:
+    """`before` of a push that created its ref."""
+    return bool(sha and _ZERO_SHA.fullmatch(sha))
+
+
+def workflow_file(workflow_ref: str, repository: str) -> tuple[str, str] | None:
+    """(path, ref) of `owner/repo/.github/workflows/x.yml@refs/heads/main`, in this repository."""
+    path, at, ref = workflow_ref.partition("@")
+    prefix = f"{repository}/"
+    if not at or not ref or not repository or not path.startswith(prefix):
+        return None
+    return path.removeprefix(prefix), ref
+
+
+def release_recorder(listened: frozenset[str], prerelease: bool) -> str | None:
+    """The one release action type whose run records a release, of those the workflow listens to.
+
+    A release fires `created` (unless it was a draft), `published`, and `released` or
+    `prereleased`; `published` fires for every one, so it is preferred. A prerelease promoted
+    to a release fires only `released`: it was recorded when it was published, so only a
+    workflow that listens to `released` and not to `published` records it then.
+    """
+    order = ("published", "prereleased" if prerelease else "released", "created")
+    return next((action for action in order if action in listened), None)
+
+
+def release_skip_reason(release: ReleaseRef, listened: frozenset[str] | None) -> str | None:
+    """Why this release run does not record, when another run of the workflow does."""
+    if listened is None:
+        return None
+    recorder = release_recorder(listened, release.prerelease)
+    if recorder is None or recorder == release.action:
+        return None
+    types = ", ".join(action for action in RELEASE_ACTIONS if action in listened)
+    return (
+        f"this workflow listens to the release types {types}, and its run for `{recorder}` records "
+        f"release {release.tag or ''}".rstrip()
+        + (
+            " (a prerelease promoted to a release was recorded when it was published)"
+            if release.action == "released"
+            else ""
+        )
+    )
+
+
+def fork_of(event_name: str, event: Event) -> str | None:
+    """The fork a `pull_request` event comes from: GitHub gives such runs no secrets."""
+    if event_name != "pull_request" or not isinstance(event, PullRequestEvent) or not event.pull_request:
+        return None
+    head, base = event.pull_request.head, event.pull_request.base
+    base_name = base.repo.full_name if base and base.repo else None
+    if not base_name:
+        return None
+    if head is None or head.repo is None:
+        return "a deleted fork"  # GitHub sends `head.repo: null` once the fork is gone
+    head_name = head.repo.full_name
+    return head_name if head_name and head_name.lower() != base_name.lower() else None
 
 
 def label_names(labels: list[Label] | None) -> tuple[str, ...]:
@@ -168,11 +261,11 @@ def _require(value: Any, event_name: str, part: str) -> Any:
     return value
 
 
-def _common(event: Event, runner: Runner) -> dict[str, Any]:
+def _common(event: Event, runner: Runner, member: Account | None) -> dict[str, Any]:
     repository = event.repository
     return {
         "repository_url": first(repository.html_url if repository else None, runner.repository_url),
-        "member_id": account_id(event.sender) or (runner.actor_id or None),
+        "member_id": str(member.id) if member else (runner.actor_id or None),
     }
 
 
@@ -183,6 +276,15 @@ def _release(event: ReleaseEvent, runner: Runner, name: str) -> EventFacts:
     if release.draft:
         return EventFacts(skip_reason="the release is a draft")
     tag = release.tag_name or ""
+    this = ReleaseRef(
+        id=release.id,
+        tag=tag,
+        prerelease=bool(release.prerelease),
+        published_at=release.published_at or release.created_at,
+        action=event.action,
+    )
+    # Every run records on `published`; another run may be the one that records (release_recorder).
+    gate = event.action != "published"
     return EventFacts(
         fields={
             "commit_id": runner.sha or None,
@@ -190,16 +292,11 @@ def _release(event: ReleaseEvent, runner: Runner, name: str) -> EventFacts:
             "title": first(release.name, release.tag_name),
             "changelog": first(release.body),
             "url": first(release.html_url),
-            "member_id": account_id(release.author),
         },
-        previous_release_of=ReleaseRef(
-            id=release.id,
-            tag=tag,
-            prerelease=bool(release.prerelease),
-            published_at=release.published_at or release.created_at,
-        )
-        if tag
-        else None,
+        previous_release_of=this if tag else None,
+        member=first_account(release.author),
+        release_gate=this if gate else None,
+        workflow_file=workflow_file(runner.workflow_ref, runner.repository) if gate else None,
     )
 
 
@@ -207,13 +304,13 @@ def _deployment(event: DeploymentEvent, runner: Runner, name: str) -> EventFacts
     deployment = _require(event.deployment, name, "deployment")
     sha = first(deployment.sha)
     environment = first(deployment.environment)
+    branch = branch_of(deployment.ref)
     fields: dict[str, Any] = {
         "commit_id": sha,
-        "branch": branch_of(deployment.ref),
+        "branch": branch,
         "title": first(deployment.description)
         or (f"Deploy {sha[:7]} to {environment or 'an environment'}" if sha else None),
         "url": runner.run_url,
-        "member_id": account_id(deployment.creator),
         "deployment_node_id": first(deployment.node_id),
     }
     if name == "deployment_status":
@@ -224,33 +321,59 @@ def _deployment(event: DeploymentEvent, runner: Runner, name: str) -> EventFacts
     previous = (
         DeploymentRef(deployment.id, sha, environment, deployment.created_at) if sha and environment else None
     )
-    return EventFacts(fields=fields, previous_deployment_of=previous)
+    short = not (deployment.ref or "").startswith("refs/")
+    return EventFacts(
+        fields=fields,
+        previous_deployment_of=previous,
+        member=first_account(deployment.creator),
+        branch_to_check=branch if short and branch != _default_branch(event) else None,
+    )
+
+
+def _default_branch(event: Event) -> str | None:
+    return first(event.repository.default_branch if event.repository else None)
 
 
 def _push(event: PushEvent, runner: Runner, name: str) -> EventFacts:
     if event.deleted:
         return EventFacts(skip_reason=f"the push deleted {event.ref or 'a ref'}")
-    branch = branch_of(event.ref)
+    ref = event.ref or ""
+    short = ref.removeprefix("refs/heads/").removeprefix("refs/tags/") or None
     commits = [commit for commit in event.commits or () if commit is not None]
     head_line = first_line(event.head_commit.message if event.head_commit else None)
     changelog = "\n".join(
         f"- {(commit.id or '')[:7]} {first_line(commit.message) or ''}".rstrip() for commit in commits
     )
-    capped = len(commits) >= PUSH_COMMITS_CAP
     before, after = first(event.before), first(event.after)
-    can_compare = capped and before and after and before.strip("0")
+    created, tag = is_zero_sha(before), ref.startswith("refs/tags/")
+    default = _default_branch(event)
+    # A new ref's `commits` lists only what no other branch had, and a tag's lists nothing:
+    # the count comes from a compare, or is left out (never a guessed 0).
+    count: int | None = None
+    compare: tuple[str, str] | None = None
+    previous_release: ReleaseRef | None = None
+    if tag and created:
+        previous_release = ReleaseRef(id=None, tag=short or "", prerelease=False, published_at=None)
+    elif created:
+        compare = (default, after) if default and after and short != default else None
+    elif len(commits) >= PUSH_COMMITS_CAP or tag:
+        compare = (before, after) if before and after else None
+    else:
+        count = len(commits)
     return EventFacts(
         fields={
             "commit_id": after,
-            "branch": branch,
-            "title": head_line or f"Push to {branch or event.ref or 'the repository'}",
+            # A tag or a new branch has no branch merged into it: the PR's head or the default branch.
+            "branch": None if created else branch_of(ref),
+            "title": head_line or f"Push to {short or 'the repository'}",
             "changelog": changelog or None,
             "url": runner.run_url,
             "is_forced": True if event.forced else None,
-            "commits_count": None if can_compare else len(commits),
+            "commits_count": count,
         },
         fix_title=head_line,
-        compare=(before, after) if can_compare and before and after else None,
+        compare=compare,
+        previous_release_of=previous_release if short else None,
     )
 
 
@@ -265,6 +388,8 @@ def _pull_request(event: PullRequestEvent, runner: Runner, name: str) -> EventFa
         head_ref=pull.head.ref if pull.head else None,
         title=pull.title,
         labels=label_names(pull.labels),
+        merged_by=human_id(pull.merged_by),
+        author=human_id(pull.user),
     )
     return EventFacts(
         fields={
@@ -273,11 +398,11 @@ def _pull_request(event: PullRequestEvent, runner: Runner, name: str) -> EventFa
             "title": first(pull.title),
             "changelog": first(pull.body),
             "url": first(pull.html_url),
-            "member_id": account_id(pull.merged_by),
             "pull_request_number": number,
             "commits_count": pull.commits,
         },
         pull_request=facts,
+        member=first_account(pull.merged_by),
     )
 
 
@@ -292,17 +417,24 @@ def _workflow_run(event: WorkflowRunEvent, runner: Runner, name: str) -> EventFa
     else:
         return EventFacts(skip_reason=f"workflow_run action '{event.action}' is not reported")
     pulls = [p for p in run.pull_requests or () if p is not None and p.number is not None]
+    pull_head = branch_of(pulls[0].head.ref if pulls and pulls[0].head else None)
+    # A release's run names its tag as head_branch; a pull request's names its head branch.
+    head = None if run.event == "release" else branch_of(run.head_branch)
+    known = (
+        pull_head or run.event in ("pull_request", "pull_request_target") or head == _default_branch(event)
+    )
     return EventFacts(
         fields={
             "commit_id": first(run.head_sha),
-            "branch": branch_of(run.head_branch),
+            "branch": pull_head or head,
             "title": first(run.display_title, run.name),
             "url": first(run.html_url),
-            "member_id": account_id(run.triggering_actor, run.actor),
             "status": status,
             "pull_request_number": pulls[0].number if pulls else None,
             "deployment_duration": minutes_between(run.run_started_at, run.updated_at),
-        }
+        },
+        member=first_account(run.triggering_actor, run.actor),
+        branch_to_check=None if known else head,
     )
 
 
@@ -334,11 +466,21 @@ def event_facts(event_name: str, event: Event, runner: Runner) -> EventFacts:
     facts = mapper(event, runner, event_name)
     if facts.skip_reason:
         return facts
+    member = facts.member or first_account(event.sender)
+    if member is not None:
+        bot = (member.login or "a bot account") if member.is_bot else None
+    else:
+        bot = runner.actor if is_bot(runner.actor, None) else None
     # The event's own values win over the common ones (sender, runner variables).
-    fields = {k: v for k, v in _common(event, runner).items() if v is not None}
+    fields = {k: v for k, v in _common(event, runner, member).items() if v is not None}
     fields.update({k: v for k, v in facts.fields.items() if v is not None})
-    default_branch = first(event.repository.default_branch if event.repository else None)
-    return facts._replace(fields=fields, default_branch=default_branch)
+    return facts._replace(
+        fields=fields,
+        default_branch=_default_branch(event),
+        member=member,
+        bot_member=bot,
+        budget=REQUEST_BUDGET.get(event_name, DEFAULT_REQUEST_BUDGET),
+    )
 
 
 # Fields a pull request can supply; when the user gave them all, no PR look-up is made.
@@ -354,17 +496,58 @@ def plan_lookups(event: EventFacts, overrides: Mapping[str, Any]) -> Plan:
         # branch and is_fix/is_hotfix are decided by the PR even when the event has a value.
         return name in overrides or (name in event.fields and name not in ("branch", "is_fix", "is_hotfix"))
 
-    wants_pull = event.pull_request is None and not all(given(name) for name in _PULL_REQUEST_FIELDS)
+    # A bot's deployment is credited to the person behind its pull request.
+    wants_human = bool(event.bot_member) and "member_id" not in overrides and event.pull_request is None
+    wants_pull = event.pull_request is None and (
+        wants_human or not all(given(name) for name in _PULL_REQUEST_FIELDS)
+    )
     wants_node = "deployment_node_id" not in known and bool(commit)
     wants_count = "commits_count" not in known
-    return Plan(
+    plan = Plan(
         pull_request_of=commit if wants_pull and commit else None,
         run_started="deployment_duration" not in known or wants_node,
         previous_release_of=event.previous_release_of if wants_count else None,
         previous_deployment_of=event.previous_deployment_of if wants_count else None,
         compare=event.compare if wants_count else None,
         deployment_of=commit if wants_node else None,
+        workflow_file=event.workflow_file if event.release_gate else None,
+        release_gate=event.release_gate if event.workflow_file else None,
+        merger_of_pull=wants_human and bool(commit),
+        branch_check=event.branch_to_check if "branch" not in overrides else None,
     )
+    return within_budget(plan, event.budget)
+
+
+# Look-ups in the order they are kept when the budget is short, with their cost in requests:
+# whether the run records at all, then the fields iftrue requires or relies on most.
+_PRIORITY = (
+    ("workflow_file", 1),
+    ("release_gate", 0),
+    ("pull_request_of", 1),
+    ("run_started", 1),
+    ("deployment_of", 1),
+    ("branch_check", 1),
+    ("previous_release_of", 2),
+    ("previous_deployment_of", 2),
+    ("compare", 1),
+    ("merger_of_pull", 1),
+)
+
+
+def within_budget(plan: Plan, budget: int) -> Plan:
+    """The plan without the look-ups that would take the run over its request budget."""
+    kept: dict[str, Any] = {}
+    used = 0
+    for name, cost in _PRIORITY:
+        value = getattr(plan, name)
+        if value and used + cost <= budget:
+            kept[name] = value
+            used += cost
+    if not kept.get("run_started"):
+        kept.pop("deployment_of", None)  # the run's start tells which deployment is its own
+    if not kept.get("pull_request_of"):
+        kept.pop("merger_of_pull", None)
+    return Plan(**kept)
 
 
 def is_hotfix(labels: tuple[str, ...], branch: str | None, options: Options) -> bool:
@@ -384,6 +567,7 @@ def is_fix(labels: tuple[str, ...], branch: str | None, title: str | None, optio
 class Built(NamedTuple):
     request: DeploymentRequest
     warnings: tuple[str, ...] = ()
+    notices: tuple[str, ...] = ()
 
 
 def build_request(
@@ -396,6 +580,8 @@ def build_request(
     """Combine event, look-ups and inputs into the record; an input always wins."""
     pull = event.pull_request or facts.pull_request
     fields = dict(event.fields)
+    if facts.is_branch is False:
+        fields.pop("branch", None)  # the event's branch is a tag
     if facts.pull_request and facts.pull_request.head_ref:
         fields["branch"] = branch_of(facts.pull_request.head_ref) or fields.get("branch")
     if not fields.get("branch"):
@@ -421,6 +607,16 @@ def build_request(
         fields["is_fix"] = True
 
     warnings = []
+    notices = []
+    if event.bot_member and "member_id" not in overrides:
+        human = pull.merged_by or pull.author if pull else None
+        if human:
+            fields["member_id"] = human
+        else:
+            notices.append(
+                f"member_id is the bot account {event.bot_member}: no person who merged or opened "
+                "the deployment's pull request was found. Set the member_id input to credit someone."
+            )
     if fields.get("pull_request_number") is None:
         fields["pull_request_number"] = 0
         if facts.pull_request_searched:
@@ -447,7 +643,7 @@ def build_request(
         request = DeploymentRequest.model_validate({k: v for k, v in fields.items() if v is not None})
     except ValidationError as exc:
         raise EventError(f"The event gives a value iftrue cannot take: {describe(exc)}.") from None
-    return Built(request, tuple(warnings))
+    return Built(request, tuple(warnings), tuple(notices))
 
 
 def fit_record(request: DeploymentRequest, max_bytes: int) -> tuple[DeploymentRequest, str | None]:

@@ -85,11 +85,9 @@ REQUIRED_FIELDS: tuple[str, ...] = tuple(
 
 
 class DeploymentResponse(BaseModel):
-    """The record iftrue returns; its documentation is incomplete, so every field is optional."""
+    """The record iftrue returns. Only `id` is read; its documentation is incomplete, so every
+    other field may be missing, null or of any type, and is kept as given."""
 
     model_config = ConfigDict(extra="allow", defer_build=True)
 
-    id: str | int | None = None
-    status: str | None = None
-    node_id: str | None = None
-    created_at: str | None = None
+    id: StrictStr | StrictInt | None = None
