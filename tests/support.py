@@ -18,6 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 PAYLOADS = Path(__file__).resolve().parent.parent / "examples" / "events"
+# Payloads of GitHub's own webhook examples (the @octokit/webhooks-examples package).
+WEBHOOKS = Path(__file__).resolve().parent / "data" / "webhooks"
 ENTRYPOINT = ROOT / "entrypoint.py"
 
 REPO = "octo-org/shop"
@@ -50,6 +52,11 @@ RELEASE_BODY = {
 
 def payload(name: str) -> dict[str, Any]:
     return json.loads((PAYLOADS / f"{name}.json").read_text())
+
+
+def webhook(name: str) -> dict[str, Any]:
+    """One of GitHub's example payloads, e.g. `release.created`."""
+    return json.loads((WEBHOOKS / f"{name}.json").read_text())
 
 
 @dataclass
@@ -468,7 +475,20 @@ def iso(moment: Any) -> str:
 
 
 def github_user(login: str = "octocat", id_: int = 583231) -> dict[str, Any]:
-    return {"login": login, "id": id_, "node_id": "MDQ6VXNlcjE=", "type": "User", "site_admin": False}
+    kind = "Bot" if login.endswith("[bot]") else "User"
+    return {"login": login, "id": id_, "node_id": "MDQ6VXNlcjE=", "type": kind, "site_admin": False}
+
+
+def github_bot(login: str = "github-merge-queue[bot]", id_: int = 118344674) -> dict[str, Any]:
+    """A GitHub App's account as payloads show it."""
+    return {
+        "login": login,
+        "id": id_,
+        "node_id": "BOT_kgDOBw",
+        "html_url": f"https://github.com/apps/{login.removesuffix('[bot]')}",
+        "type": "Bot",
+        "site_admin": False,
+    }
 
 
 def github_pull(
@@ -479,6 +499,7 @@ def github_pull(
     title: str,
     labels: tuple[str, ...] = (),
     merged: bool = True,
+    user: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A pull request as `GET /repos/{owner}/{repo}/commits/{sha}/pulls` lists it."""
     api = f"https://api.github.com/repos/{REPO}"
@@ -491,7 +512,7 @@ def github_pull(
         "state": "closed" if merged else "open",
         "locked": False,
         "title": title,
-        "user": github_user(),
+        "user": user or github_user(),
         "body": "Description",
         "labels": [
             {
@@ -514,6 +535,55 @@ def github_pull(
         "head": {"label": f"octo-org:{head}", "ref": head, "sha": "2" * 40, "user": github_user()},
         "base": {"label": "octo-org:main", "ref": "main", "sha": "0" * 39 + "1", "user": github_user()},
         "author_association": "MEMBER",
+    }
+
+
+def github_pull_detail(pull: dict[str, Any], merged_by: dict[str, Any] | None) -> dict[str, Any]:
+    """`GET /repos/{owner}/{repo}/pulls/{number}`: the listed PR plus the fields only it has."""
+    return {
+        **pull,
+        "merged": pull["merged_at"] is not None,
+        "mergeable": None,
+        "merged_by": merged_by,
+        "comments": 2,
+        "review_comments": 0,
+        "commits": 3,
+        "additions": 40,
+        "deletions": 7,
+        "changed_files": 4,
+    }
+
+
+def github_workflow_file(path: str, text: str) -> dict[str, Any]:
+    """`GET /repos/{owner}/{repo}/contents/{path}` for a file: its text in base64."""
+    import base64
+
+    return {
+        "type": "file",
+        "encoding": "base64",
+        "size": len(text.encode()),
+        "name": path.rsplit("/", 1)[-1],
+        "path": path,
+        "content": base64.encodebytes(text.encode()).decode(),
+        "sha": "3d21ec53a331a6f037a91c368710b99387d012c1",
+        "url": f"https://api.github.com/repos/{REPO}/contents/{path}",
+        "git_url": f"https://api.github.com/repos/{REPO}/git/blobs/3d21ec53a331a6f037a91c368710b99387d012c1",
+        "html_url": f"https://github.com/{REPO}/blob/main/{path}",
+        "download_url": f"https://raw.githubusercontent.com/{REPO}/main/{path}",
+    }
+
+
+def github_branch(name: str, sha: str = SHA) -> dict[str, Any]:
+    """`GET /repos/{owner}/{repo}/branches/{branch}`."""
+    return {
+        "name": name,
+        "commit": {"sha": sha, "url": f"https://api.github.com/repos/{REPO}/commits/{sha}"},
+        "_links": {
+            "self": f"https://api.github.com/repos/{REPO}/branches/{name}",
+            "html": f"https://github.com/{REPO}/tree/{name}",
+        },
+        "protected": False,
+        "protection_url": f"https://api.github.com/repos/{REPO}/branches/{name}/protection",
     }
 
 
@@ -563,8 +633,9 @@ def github_deployment(id_: int, sha: str, created: str, environment: str = "prod
 class FakeGitHub(FakeServer):
     """The GitHub REST endpoints the look-ups use, under an optional GHES-style prefix.
 
-    `answers` maps a route name (pulls, run, releases, compare, deployments_by_sha,
-    deployments_by_environment) to the Answer to give; unlisted routes answer 404.
+    `answers` maps a route name (pulls, pull, run, releases, compare, deployments_by_sha,
+    deployments_by_environment, contents, branch) to the Answer to give; unlisted routes
+    answer 404.
     """
 
     def __init__(self, answers: dict[str, Answer], prefix: str = "") -> None:
@@ -580,6 +651,12 @@ class FakeGitHub(FakeServer):
         path = request.path.removeprefix(self.prefix).removeprefix(f"/repos/{REPO}")
         if re.fullmatch(r"/commits/[0-9a-f]+/pulls", path):
             return "pulls"
+        if re.fullmatch(r"/pulls/\d+", path):
+            return "pull"
+        if path.startswith("/contents/"):
+            return "contents"
+        if path.startswith("/branches/"):
+            return "branch"
         if re.fullmatch(r"/actions/runs/\d+", path):
             return "run"
         if path == "/releases":

@@ -13,6 +13,7 @@ from support import (
     Answer,
     FakeGitHub,
     FakeIftrue,
+    Run,
     github_deployment,
     github_pull,
     github_release,
@@ -34,11 +35,11 @@ from track_deployment.lookups import (
 from track_deployment.mapping import DeploymentRef, PullRequestFacts, ReleaseRef
 
 NOW = datetime.now(UTC)
-STARTED = NOW - timedelta(minutes=3)
 
 
 def happy(**changes: Answer) -> dict[str, Answer]:
-    """GitHub's answers for a repository where every look-up finds something."""
+    """GitHub's answers for a repository where every look-up finds something; the run began 3 minutes ago."""
+    now = datetime.now(UTC)  # when the answers are made: tests run long after this module loads
     answers = {
         "pulls": Answer(
             200, [github_pull(412, SHA, "fix/rounding", title="Round totals once", labels=("bug",))]
@@ -49,8 +50,8 @@ def happy(**changes: Answer) -> dict[str, Answer]:
                 "id": 12345678901,
                 "name": "Deploy",
                 "status": "in_progress",
-                "run_started_at": iso(STARTED),
-                "created_at": iso(STARTED),
+                "run_started_at": iso(now - timedelta(minutes=3)),
+                "created_at": iso(now - timedelta(minutes=3)),
             },
         ),
         "releases": Answer(
@@ -78,8 +79,8 @@ def happy(**changes: Answer) -> dict[str, Answer]:
         "deployments_by_sha": Answer(
             200,
             [
-                github_deployment(1500000099, SHA, iso(NOW - timedelta(minutes=1))),
-                github_deployment(1500000050, SHA, iso(NOW - timedelta(days=2))),
+                github_deployment(1500000099, SHA, iso(now - timedelta(minutes=1))),
+                github_deployment(1500000050, SHA, iso(now - timedelta(days=2))),
             ],
         ),
         "deployments_by_environment": Answer(
@@ -95,12 +96,19 @@ def happy(**changes: Answer) -> dict[str, Answer]:
 
 
 def run_with_github(
-    tmp_path: Path, github: FakeGitHub, iftrue: FakeIftrue, event_name: str, event: Any, **inputs: str
-):  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    github: FakeGitHub,
+    iftrue: FakeIftrue,
+    event_name: str,
+    event: Any,
+    runner_vars: dict[str, str] | None = None,
+    **inputs: str,
+) -> Run:
     env = runner_env(
         tmp_path, event_name, event, {"api_url": iftrue.url, "github_token": GITHUB_TOKEN, **inputs}
     )
     env["GITHUB_API_URL"] = github.api_url
+    env.update(runner_vars or {})
     run = run_action(env)
     assert GITHUB_TOKEN not in run.everything().replace(f"::add-mask::{GITHUB_TOKEN}", "")
     return run

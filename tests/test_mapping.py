@@ -15,6 +15,7 @@ from track_deployment.inputs import Runner
 from track_deployment.mapping import (
     Facts,
     Options,
+    Plan,
     PullRequestFacts,
     branch_of,
     build_request,
@@ -22,6 +23,8 @@ from track_deployment.mapping import (
     is_fix,
     is_hotfix,
     plan_lookups,
+    within_budget,
+    workflow_file,
 )
 
 NOW = datetime(2026, 11, 20, 10, 10, tzinfo=UTC)
@@ -242,7 +245,8 @@ def test_workflow_run_completed() -> None:
     assert body("workflow_run", payload("workflow_run")) == {
         "title": "Merge pull request #412 from octo-org/fix/rounding",
         "url": "https://github.com/octo-org/shop/actions/runs/12345678000",
-        "branch": "main",
+        "branch": "fix/rounding",
+        "is_fix": True,
         "commit_id": SHA,
         "deployment_duration": 6.5,
         "repository_url": "https://github.com/octo-org/shop",
@@ -454,3 +458,50 @@ class TestPlan:
         plan = self.plan("deployment_status", payload("deployment_status"))
         assert not plan.run_started and plan.deployment_of is None
         assert plan.previous_deployment_of is not None
+
+
+@pytest.mark.parametrize(
+    ("ref", "repository", "expected"),
+    [
+        (
+            "octo-org/shop/.github/workflows/deploy.yml@refs/heads/main",
+            "octo-org/shop",
+            (".github/workflows/deploy.yml", "refs/heads/main"),
+        ),
+        (
+            "octo-org/shop/.github/workflows/deploy.yml@refs/tags/v1",
+            "octo-org/shop",
+            (".github/workflows/deploy.yml", "refs/tags/v1"),
+        ),
+        ("other/repo/.github/workflows/deploy.yml@refs/heads/main", "octo-org/shop", None),
+        ("octo-org/shop/.github/workflows/deploy.yml", "octo-org/shop", None),
+        ("", "octo-org/shop", None),
+    ],
+)
+def test_workflow_file(ref: str, repository: str, expected: tuple[str, str] | None) -> None:
+    assert workflow_file(ref, repository) == expected
+
+
+def test_budget_keeps_the_most_needed_lookups() -> None:
+    full = Plan(
+        pull_request_of=SHA,
+        run_started=True,
+        deployment_of=SHA,
+        compare=("a", "b"),
+        merger_of_pull=True,
+    )
+    assert within_budget(full, 5) == full
+    assert within_budget(full, 4) == full._replace(merger_of_pull=False)
+    assert within_budget(full, 3) == full._replace(merger_of_pull=False, compare=None)
+    # The run's deployment is found by the run's start; the merger by the PR.
+    assert within_budget(Plan(run_started=True, deployment_of=SHA), 1) == Plan(run_started=True)
+    assert within_budget(Plan(merger_of_pull=True), 6) == Plan()
+
+
+def test_bot_sender_plans_the_person_lookup() -> None:
+    data = copy.deepcopy(payload("push"))
+    data["sender"].update(login="github-merge-queue[bot]", type="Bot")
+    event = event_facts("push", parse_event("push", data), RUNNER)
+    assert event.bot_member == "github-merge-queue[bot]"
+    assert plan_lookups(event, {}).merger_of_pull
+    assert not plan_lookups(event, {"member_id": "7"}).merger_of_pull

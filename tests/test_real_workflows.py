@@ -1,0 +1,502 @@
+"""The workflows teams really write, on GitHub's own example payloads and variants of them.
+
+One record per release however the workflow listens, the person behind a bot's deployment,
+a tag never sent as a branch nor an unknown count as 0, fork pull requests without secrets,
+a multi-line title, and any answer of iftrue that carries an `id`.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support import (
+    SHA,
+    Answer,
+    FakeGitHub,
+    FakeIftrue,
+    github_bot,
+    github_branch,
+    github_pull,
+    github_pull_detail,
+    github_user,
+    github_workflow_file,
+    payload,
+    run_action,
+    runner_env,
+    webhook,
+)
+from test_lookups import happy, run_with_github, sent
+
+from track_deployment.errors import LookupFailed
+from track_deployment.lookups import release_types
+from track_deployment.mapping import RELEASE_TYPES, release_recorder
+
+WORKFLOW_PATH = ".github/workflows/deploy.yml"
+# GITHUB_WORKFLOW_REF of a run started by the release of tag 0.0.1 (GitHub's example release).
+WORKFLOW_ENV = {"GITHUB_WORKFLOW_REF": f"octo-org/shop/{WORKFLOW_PATH}@refs/tags/0.0.1"}
+
+BARE_RELEASE = """\
+name: Deploy
+on: release
+permissions:
+  contents: read
+jobs:
+  track:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: iftrue/track-deployment@v1
+"""
+RELEASED_ONLY = BARE_RELEASE.replace("on: release", "on:\n  release:\n    types: [released]")
+
+MERGER = github_user("hubot", 1024025)
+AUTHOR = github_user("octocat", 583231)
+
+
+def workflow(text: str) -> Answer:
+    return Answer(200, github_workflow_file(WORKFLOW_PATH, text))
+
+
+def merged_pull(user: dict[str, Any] = AUTHOR) -> dict[str, Any]:
+    return github_pull(412, SHA, "fix/rounding", title="Round totals once", user=user)
+
+
+def with_pull(user: dict[str, Any] = AUTHOR, merged_by: dict[str, Any] | None = MERGER) -> dict[str, Answer]:
+    """GitHub's answers where the commit's PR was opened by `user` and merged by `merged_by`."""
+    return happy(
+        pulls=Answer(200, [merged_pull(user)]),
+        pull=Answer(200, github_pull_detail(merged_pull(user), merged_by)),
+    )
+
+
+# 1. One record per release, however the workflow listens.
+
+
+def test_bare_on_release_records_each_release_once(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    routes: dict[str, list[str]] = {}
+    runs = {}
+    for action in ("created", "published", "released"):
+        with FakeGitHub(happy(contents=workflow(BARE_RELEASE))) as github:
+            folder = tmp_path / action
+            folder.mkdir()
+            runs[action] = run_with_github(
+                folder, github, iftrue, "release", webhook(f"release.{action}"), WORKFLOW_ENV
+            )
+            routes[action] = github.routes
+    assert len(iftrue.posts) == 1
+    assert iftrue.posts[0].json()["url"] == "https://github.com/Codertocat/Hello-World/releases/tag/0.0.1"
+    assert {action: run.outputs["result"] for action, run in runs.items()} == {
+        "created": "skipped",
+        "published": "created",
+        "released": "skipped",
+    }
+    assert all(run.code == 0 for run in runs.values())
+    # A run that does not record asks only for the workflow file; `published` never needs it.
+    assert routes == {
+        "created": ["contents"],
+        "published": ["pulls", "run", "releases", "deployments_by_sha"],
+        "released": ["contents"],
+    }
+    [notice] = runs["created"].notices
+    assert notice == (
+        "Not recorded by this run: this workflow listens to the release types published, released, "
+        "created, prereleased, and its run for `published` records release 0.0.1. "
+        "Nothing was sent to iftrue."
+    )
+    assert (
+        "a prerelease promoted to a release was recorded when it was published" in runs["released"].notices[0]
+    )
+
+
+def test_workflow_file_is_read_at_the_run_ref(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    with FakeGitHub(happy(contents=workflow(BARE_RELEASE))) as github:
+        run_with_github(tmp_path, github, iftrue, "release", webhook("release.created"), WORKFLOW_ENV)
+    [request] = github.requests
+    assert request.path == f"/repos/octo-org/shop/contents/{WORKFLOW_PATH}"
+    assert request.query == {"ref": ["refs/tags/0.0.1"]}
+
+
+def test_workflow_listening_to_released_records_on_released(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    with FakeGitHub(happy(contents=workflow(RELEASED_ONLY))) as github:
+        run = run_with_github(tmp_path, github, iftrue, "release", webhook("release.released"), WORKFLOW_ENV)
+    assert run.code == 0
+    assert run.outputs["result"] == "created"
+    assert github.routes == ["contents", "pulls", "run", "releases", "deployments_by_sha"]
+    assert sent(iftrue)["title"] == "0.0.1"
+    assert run.warnings == []
+
+
+def test_release_with_every_lookup_stays_within_six_requests(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    event = payload("release")
+    event["action"] = "released"
+    env = {"GITHUB_WORKFLOW_REF": f"octo-org/shop/{WORKFLOW_PATH}@refs/tags/v2.4.0"}
+    with FakeGitHub(happy(contents=workflow(RELEASED_ONLY))) as github:
+        run = run_with_github(tmp_path, github, iftrue, "release", event, env)
+    assert run.code == 0
+    assert github.routes == ["contents", "pulls", "run", "releases", "compare", "deployments_by_sha"]
+    assert sent(iftrue)["commits_count"] == 17
+
+
+def test_without_permission_to_read_the_workflow_the_run_records(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    denied = Answer(403, {"message": "Resource not accessible by integration"})
+    with FakeGitHub(happy(contents=denied)) as github:
+        run = run_with_github(tmp_path, github, iftrue, "release", webhook("release.created"), WORKFLOW_ENV)
+    assert run.code == 0
+    assert run.outputs["result"] == "created"
+    assert github.routes == ["contents", "pulls", "run", "releases", "deployments_by_sha"]
+    [warning] = run.warnings
+    assert warning.startswith("GitHub look-ups failed")
+    assert f"workflow file {WORKFLOW_PATH} (403 Resource not accessible by integration)" in warning
+    assert "whether this run records the release (it records, which may count the release twice)" in warning
+    assert "contents: read" in warning
+
+
+def test_failed_workflow_lookup_does_not_blame_the_pull_request_lookup(
+    tmp_path: Path, iftrue: FakeIftrue
+) -> None:
+    denied = Answer(403, {"message": "Resource not accessible by integration"})
+    with FakeGitHub(happy(contents=denied, pulls=Answer(200, []))) as github:
+        run = run_with_github(tmp_path, github, iftrue, "release", webhook("release.created"), WORKFLOW_ENV)
+    assert any(w.startswith("GitHub knows no pull request of commit 9f2c1e4") for w in run.warnings)
+
+
+def test_without_a_workflow_ref_the_run_records(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    with FakeGitHub(happy(contents=workflow(BARE_RELEASE))) as github:
+        run = run_with_github(tmp_path, github, iftrue, "release", webhook("release.created"))
+    assert run.outputs["result"] == "created"
+    assert "contents" not in github.routes
+
+
+@pytest.mark.parametrize(
+    ("text", "types"),
+    [
+        ("on: release", RELEASE_TYPES),
+        ("on: [push, release]", RELEASE_TYPES),
+        ('"on":\n  release:\n', RELEASE_TYPES),
+        ("on:\n  release: {}\n  push:\n", RELEASE_TYPES),
+        ("on:\n  release:\n    types: [published, released]\n", {"published", "released"}),
+        ("on:\n  release:\n    types: published\n", {"published"}),
+        ("on:\n  release:\n    types:\n      - prereleased\n", {"prereleased"}),
+        ("true: release", RELEASE_TYPES),
+        ("on: push", None),
+        ("on:\n  workflow_call:\n", None),
+        ("on:\n  release:\n    types: 3\n", None),
+        ("just text", None),
+    ],
+)
+def test_release_types_of_a_workflow(text: str, types: set[str] | None) -> None:
+    assert release_types(text) == (frozenset(types) if types is not None else None)
+
+
+def test_a_workflow_that_is_not_yaml_is_a_failed_lookup() -> None:
+    with pytest.raises(LookupFailed, match="not valid YAML"):
+        release_types("on: [release\n")
+
+
+@pytest.mark.parametrize(
+    ("listened", "prerelease", "recorder"),
+    [
+        (RELEASE_TYPES, False, "published"),
+        (RELEASE_TYPES, True, "published"),
+        ({"released"}, False, "released"),
+        ({"created", "released"}, False, "released"),
+        ({"created", "released"}, True, "created"),
+        ({"released", "prereleased"}, True, "prereleased"),
+        ({"edited"}, False, None),
+    ],
+)
+def test_release_recorder(listened: set[str], prerelease: bool, recorder: str | None) -> None:
+    assert release_recorder(frozenset(listened), prerelease) == recorder
+
+
+def test_promoted_prerelease_is_recorded_by_a_released_workflow(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # Promotion fires `released` only; the prerelease fired created, published, prereleased.
+    promoted = webhook("release.released")
+    with FakeGitHub(happy(contents=workflow(RELEASED_ONLY))) as github:
+        run = run_with_github(tmp_path, github, iftrue, "release", promoted, WORKFLOW_ENV)
+    assert run.outputs["result"] == "created"
+    prerelease = webhook("release.prereleased")
+    (tmp_path / "x").mkdir()
+    with FakeGitHub(happy(contents=workflow(BARE_RELEASE))) as github:
+        run = run_with_github(tmp_path / "x", github, iftrue, "release", prerelease, WORKFLOW_ENV)
+    assert run.outputs["result"] == "skipped"
+    assert "its run for `published` records release 0.0.1" in run.notices[0]
+    assert len(iftrue.posts) == 1
+
+
+# 4. The person behind a deployment.
+
+
+def bot_push() -> dict[str, Any]:
+    """A merge queue's push: GitHub's push example with the queue's bot as sender."""
+    event = payload("push")
+    event["sender"] = github_bot()
+    event["pusher"] = {"name": "github-merge-queue[bot]", "email": None}
+    return event
+
+
+def test_merge_queue_push_credits_who_merged_the_pull_request(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    with FakeGitHub(with_pull()) as github:
+        run = run_with_github(tmp_path, github, iftrue, "push", bot_push())
+    assert run.code == 0
+    assert github.routes == ["pulls", "pull", "run", "deployments_by_sha"]
+    assert github.requests[1].path == "/repos/octo-org/shop/pulls/412"
+    assert sent(iftrue)["member_id"] == "1024025"
+    assert run.notices[-1].startswith("Deployment recorded")
+
+
+def test_pull_request_author_stands_in_when_a_bot_merged(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    with FakeGitHub(with_pull(merged_by=github_bot("renovate[bot]", 29139614))) as github:
+        run_with_github(tmp_path, github, iftrue, "push", bot_push())
+    assert sent(iftrue)["member_id"] == "583231"
+
+
+def test_bot_stays_with_a_notice_when_no_person_is_found(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    dependabot = github_bot("dependabot[bot]", 49699333)
+    with FakeGitHub(with_pull(user=dependabot, merged_by=dependabot)) as github:
+        run = run_with_github(tmp_path, github, iftrue, "push", bot_push())
+    assert sent(iftrue)["member_id"] == "118344674"
+    assert (
+        "member_id is the bot account github-merge-queue[bot]: no person who merged or opened the "
+        "deployment's pull request was found. Set the member_id input to credit someone."
+    ) in run.notices
+
+
+def test_bot_with_lookups_off_is_kept_with_a_notice(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    run = run_action(runner_env(tmp_path, "push", bot_push(), {"api_url": iftrue.url}))
+    assert sent(iftrue)["member_id"] == "118344674"
+    assert any(n.startswith("member_id is the bot account github-merge-queue[bot]") for n in run.notices)
+
+
+def test_member_id_input_needs_no_person_lookup(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    with FakeGitHub(with_pull()) as github:
+        run_with_github(tmp_path, github, iftrue, "push", bot_push(), member_id="7")
+    assert "pull" not in github.routes
+    assert sent(iftrue)["member_id"] == "7"
+
+
+def test_release_cut_by_an_app(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    event = webhook("release.published")
+    event["release"]["author"] = github_bot("release-please[bot]", 55107282)
+    with FakeGitHub(with_pull()) as github:
+        run = run_with_github(tmp_path, github, iftrue, "release", event)
+    assert github.routes == ["pulls", "pull", "run", "releases", "deployments_by_sha"]
+    assert sent(iftrue)["member_id"] == "1024025"
+    assert run.warnings == []
+
+
+def test_merger_is_left_out_when_the_release_budget_is_spent(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    event = payload("release")
+    event["action"] = "released"
+    event["release"]["author"] = github_bot("release-please[bot]", 55107282)
+    env = {"GITHUB_WORKFLOW_REF": f"octo-org/shop/{WORKFLOW_PATH}@refs/tags/v2.4.0"}
+    with FakeGitHub(with_pull() | {"contents": workflow(RELEASED_ONLY)}) as github:
+        run_with_github(tmp_path, github, iftrue, "release", event, env)
+    # Six requests already: the PR's author, from the commit's PR list, stands in for its merger.
+    assert github.routes == ["contents", "pulls", "run", "releases", "compare", "deployments_by_sha"]
+    assert sent(iftrue)["member_id"] == "583231"
+
+
+def test_deployment_created_through_the_api(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # GitHub's example: a deployment of gh-pages created by the github-pages app.
+    event = webhook("deployment.created-by-app")
+    with FakeGitHub(with_pull()) as github:
+        run_with_github(tmp_path, github, iftrue, "deployment", event)
+    assert github.routes[:2] == ["pulls", "pull"]
+    assert sent(iftrue)["member_id"] == "1024025"
+
+
+def test_workflow_run_triggered_by_a_bot(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    event = webhook("workflow_run.completed")
+    event["workflow_run"]["triggering_actor"] = github_bot("dependabot[bot]", 49699333)
+    with FakeGitHub(with_pull()) as github:
+        run_with_github(tmp_path, github, iftrue, "workflow_run", event)
+    assert github.routes == ["pulls", "pull", "run", "deployments_by_sha"]
+    body = sent(iftrue)
+    assert (body["member_id"], body["branch"]) == ("1024025", "fix/rounding")
+
+
+def test_auto_merged_pull_request_credits_its_author_without_a_request(
+    tmp_path: Path, iftrue: FakeIftrue
+) -> None:
+    event = merged_webhook_pull_request()
+    event["pull_request"]["merged_by"] = github_bot("renovate[bot]", 29139614)
+    with FakeGitHub(happy()) as github:
+        run_with_github(tmp_path, github, iftrue, "pull_request", event)
+    assert github.routes == ["run", "deployments_by_sha"]
+    assert sent(iftrue)["member_id"] == str(event["pull_request"]["user"]["id"])
+
+
+# 5. A tag is never a branch, an unknown count never 0.
+
+
+def test_new_tag_push_sends_the_pull_request_head(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    event = webhook("push.new-tag")
+    with FakeGitHub(happy()) as github:
+        run_with_github(tmp_path, github, iftrue, "push", event)
+    # Counting from the previous tag takes two requests: over the push's budget of 4.
+    assert github.routes == ["pulls", "run", "deployments_by_sha"]
+    body = sent(iftrue)
+    assert body["branch"] == "fix/rounding"
+    assert "commits_count" not in body
+
+
+def test_new_tag_push_without_pull_request_sends_the_default_branch(
+    tmp_path: Path, iftrue: FakeIftrue
+) -> None:
+    with FakeGitHub(happy(pulls=Answer(200, []))) as github:
+        run_with_github(tmp_path, github, iftrue, "push", webhook("push.new-tag"))
+    assert sent(iftrue)["branch"] == "master"
+
+
+def test_new_tag_push_counts_from_the_previous_release_within_budget(
+    tmp_path: Path, iftrue: FakeIftrue
+) -> None:
+    event = webhook("push.new-tag")
+    with FakeGitHub(happy()) as github:
+        run_with_github(
+            tmp_path, github, iftrue, "push", event, deployment_duration="3", deployment_node_id="DE_1"
+        )
+    assert github.routes == ["pulls", "releases", "compare"]
+    assert github.requests[2].path == "/repos/octo-org/shop/compare/v2.4.0...simple-tag"
+    assert sent(iftrue)["commits_count"] == 17
+
+
+def test_new_branch_push_counts_from_the_default_branch(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    event = webhook("push.new-branch")
+    event["ref"] = "refs/heads/release/2.4"
+    with FakeGitHub(happy(pulls=Answer(200, []))) as github:
+        run_with_github(tmp_path, github, iftrue, "push", event)
+    assert github.routes == ["pulls", "run", "compare", "deployments_by_sha"]
+    assert github.requests[2].path == f"/repos/octo-org/shop/compare/master...{event['after']}"
+    body = sent(iftrue)
+    assert (body["branch"], body["commits_count"]) == ("master", 17)
+
+
+def test_first_push_of_the_default_branch_sends_no_count(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    run_action(runner_env(tmp_path, "push", webhook("push.new-branch"), {"api_url": iftrue.url}))
+    assert "commits_count" not in sent(iftrue)
+
+
+def tag_deployment(ref: str) -> dict[str, Any]:
+    event = copy.deepcopy(payload("deployment"))
+    event["deployment"]["ref"] = ref
+    return event
+
+
+def test_deployment_of_a_tag_is_not_sent_as_the_branch(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    not_found = Answer(404, {"message": "Branch not found"})
+    with FakeGitHub(happy(pulls=Answer(200, []), branch=not_found)) as github:
+        run = run_with_github(tmp_path, github, iftrue, "deployment", tag_deployment("v2.4.0"))
+    assert github.routes == ["pulls", "run", "branch", "deployments_by_environment", "compare"]
+    assert github.requests[2].path == "/repos/octo-org/shop/branches/v2.4.0"
+    assert sent(iftrue)["branch"] == "main"
+    assert not any("look-ups failed" in w for w in run.warnings)
+
+
+def test_deployment_of_a_branch_keeps_it(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    branch = Answer(200, github_branch("release/2.4"))
+    with FakeGitHub(happy(pulls=Answer(200, []), branch=branch)) as github:
+        run_with_github(tmp_path, github, iftrue, "deployment", tag_deployment("release/2.4"))
+    assert "branch" in github.routes
+    assert sent(iftrue)["branch"] == "release/2.4"
+
+
+def test_deployment_with_a_pull_request_needs_no_branch_request(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    with FakeGitHub(happy()) as github:
+        run_with_github(tmp_path, github, iftrue, "deployment", tag_deployment("v2.4.0"))
+    assert "branch" not in github.routes
+    assert sent(iftrue)["branch"] == "fix/rounding"
+
+
+def test_workflow_run_of_a_release_names_no_tag_as_branch(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    event = webhook("workflow_run.completed")
+    run = event["workflow_run"]
+    run.update(event="release", head_branch="0.0.1", pull_requests=[])
+    with FakeGitHub(happy(pulls=Answer(200, []))) as github:
+        run_with_github(tmp_path, github, iftrue, "workflow_run", event)
+    assert "branch" not in github.routes
+    assert sent(iftrue)["branch"] == "master"
+
+
+def test_workflow_run_takes_its_pull_request_head_first(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    event = webhook("workflow_run.completed")
+    run_action(runner_env(tmp_path, "workflow_run", event, {"api_url": iftrue.url}))
+    body = sent(iftrue)
+    assert (body["branch"], body["pull_request_number"]) == ("changes", 2)
+
+
+# 6. Fork pull requests run without secrets.
+
+
+def merged_webhook_pull_request() -> dict[str, Any]:
+    event = webhook("pull_request.closed")
+    event["pull_request"].update(merged=True, merged_by=github_user("Codertocat", 21031067))
+    return event
+
+
+def fork_pull_request() -> dict[str, Any]:
+    event = merged_webhook_pull_request()
+    head_repo = event["pull_request"]["head"]["repo"]
+    head_repo.update(full_name="contributor/Hello-World", fork=True, id=9999)
+    return event
+
+
+def test_fork_pull_request_without_token_is_skipped(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    run = run_action(
+        runner_env(tmp_path, "pull_request", fork_pull_request(), {"api_url": iftrue.url, "token": ""})
+    )
+    assert run.code == 0
+    assert run.outputs["result"] == "skipped"
+    assert iftrue.requests == []
+    assert run.errors == []
+    [notice] = run.notices
+    assert notice.startswith("This pull request comes from contributor/Hello-World")
+    assert "`pull_request_target`" in notice and "needs no checkout" in notice
+
+
+def test_fork_pull_request_dry_run_needs_no_token(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    inputs = {"api_url": iftrue.url, "token": "", "dry_run": "true"}
+    run = run_action(runner_env(tmp_path, "pull_request", fork_pull_request(), inputs))
+    assert (run.code, run.outputs["result"]) == (0, "dry_run")
+    assert run.payload["commit_id"] == "c4295bd74fb0f4fda03689c3df3f2803b658fd85"
+
+
+def test_fork_pull_request_with_a_token_is_recorded(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    run = run_action(runner_env(tmp_path, "pull_request", fork_pull_request(), {"api_url": iftrue.url}))
+    assert run.outputs["result"] == "created"
+
+
+@pytest.mark.parametrize("event_name", ["pull_request", "pull_request_target"])
+def test_missing_token_is_still_an_error(tmp_path: Path, iftrue: FakeIftrue, event_name: str) -> None:
+    event = merged_webhook_pull_request() if event_name == "pull_request" else fork_pull_request()
+    run = run_action(runner_env(tmp_path, event_name, event, {"api_url": iftrue.url, "token": ""}))
+    assert run.code == 1
+    assert run.errors[0].startswith("Input 'token' is required")
+    assert iftrue.requests == []
+
+
+# 7. A multi-line title.
+
+
+def test_multi_line_title_sends_its_first_line(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    title = "Fix rounding (#412)\n\nTotals were rounded twice.\n"
+    run = run_action(runner_env(tmp_path, "push", payload("push"), {"api_url": iftrue.url, "title": title}))
+    assert run.code == 0
+    assert sent(iftrue)["title"] == "Fix rounding (#412)"
+    assert "Input 'title' has several lines; its first line is sent: 'Fix rounding (#412)'." in run.notices
+
+
+# 8. iftrue's answer.
+
+
+@pytest.mark.parametrize(("answer_id", "output"), [(917, "917"), ("d-1", "d-1")])
+def test_any_answer_with_an_id_sets_deployment_id(tmp_path: Path, answer_id: object, output: str) -> None:
+    odd = {"id": answer_id, "status": 3, "node_id": {"x": 1}, "created_at": None, "commits_count": "many"}
+    with FakeIftrue(Answer(201, odd)) as iftrue:
+        run = run_action(runner_env(tmp_path, "release", payload("release"), {"api_url": iftrue.url}))
+    assert run.code == 0
+    assert (run.outputs["result"], run.outputs["deployment_id"]) == ("created", output)
+    assert not any("unexpected type" in w for w in run.warnings)
