@@ -8,6 +8,7 @@ Run with `make bench`; paste the table into BENCHMARKS.md with the date and mach
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -23,8 +24,15 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from support import (  # noqa: E402
     GITHUB_TOKEN,
+    SHA,
+    Answer,
     FakeGitHub,
     FakeIftrue,
+    github_bot,
+    github_pull,
+    github_pull_detail,
+    github_user,
+    github_workflow_file,
     payload,
     runner_env,
 )
@@ -44,6 +52,14 @@ TRIGGERS = {
     "workflow_dispatch": "workflow_dispatch",
 }
 EVENT_NAMES = {"pull_request (merged)": "pull_request"}
+WORKFLOW_PATH = ".github/workflows/deploy.yml"
+# The runs that ask more of GitHub: (label, event name, action or None, sender bot, workflow's `on:`).
+VARIANTS = (
+    ("release, `released` run of a bare `on: release`", "release", "released", False, "release"),
+    ("release, `types: [released]`", "release", "released", False, "{release: {types: [released]}}"),
+    ("release by an app, `published`", "release", "published", True, "release"),
+    ("push by the merge queue", "push", None, True, "push"),
+)
 
 
 def timed(command: list[str], env: dict[str, str]) -> float:
@@ -78,6 +94,23 @@ def action_env(
     env["GITHUB_OUTPUT"] = env["GITHUB_STEP_SUMMARY"] = os.devnull
     if github:
         env["GITHUB_API_URL"] = github.api_url
+    return env
+
+
+def variant_env(
+    tmp: Path, iftrue: FakeIftrue, github: FakeGitHub, name: str, action: str | None, bot: bool, on: str
+) -> dict[str, str]:
+    event = payload(name)
+    if action:
+        event["action"] = action
+    if bot and name == "release":
+        event["release"]["author"] = github_bot("release-please[bot]", 55107282)
+    elif bot:
+        event["sender"] = github_bot()
+    github.answers["contents"] = Answer(200, github_workflow_file(WORKFLOW_PATH, f"on: {on}\n"))
+    env = action_env(tmp, iftrue, github, name)
+    tmp.joinpath("event.json").write_text(json.dumps(event))
+    env["GITHUB_WORKFLOW_REF"] = f"octo-org/shop/{WORKFLOW_PATH}@refs/tags/v2.4.0"
     return env
 
 
@@ -117,6 +150,14 @@ def main() -> int:
             )
             routes = ", ".join(github.routes)
             rows.append((f"GitHub requests, {trigger}", f"{len(github.requests)} ({routes})"))
+        pull = github_pull(412, SHA, "fix/rounding", title="Round totals once", user=github_user())
+        github.answers["pull"] = Answer(200, github_pull_detail(pull, github_user("hubot", 1024025)))
+        for index, (label, name, action, bot, on) in enumerate(VARIANTS):
+            github.requests.clear()
+            env = variant_env(tmp / f"variant{index}", iftrue, github, name, action, bot, on)
+            subprocess.run(entry, env=env, check=True, capture_output=True)
+            routes = ", ".join(github.routes)
+            rows.append((f"GitHub requests, {label}", f"{len(github.requests)} ({routes})"))
         probe = (
             "import os, sys; sys.path.insert(0, {src!r}); from track_deployment.main import main; "
             "import io; main(os.environ, io.StringIO()); print('github' in sys.modules)"
