@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: help setup test unit lint fuzz docker-test bench dry-run lock clean
+.PHONY: help setup test unit lint fuzz docker-test bench dry-run lock lock-check clean
 
 help:
 	@echo "make test        set up .venv, lint, and run every test (container tests where Docker can run)"
@@ -13,6 +13,8 @@ help:
 	@echo "make fuzz        the long property-based profile (thousands of examples)"
 	@echo "make bench       the benchmark (see BENCHMARKS.md)"
 	@echo "make dry-run     the action on a bundled event (EVENT=release, push, ...), sending nothing"
+	@echo "make lock        recompile the hash-locked requirements*.txt from requirements*.in"
+	@echo "make lock-check  fail when a lock is not what its .in compiles to"
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	@echo "setup: creating $(VENV) with the pinned packages; about a minute, and again only when a requirements file changes"
@@ -54,10 +56,13 @@ EVENT ?= release
 dry-run: setup
 	PYTHON=$(BIN)/python examples/dry-run.sh $(EVENT)
 
-# Recompile the hash-locked runtime requirements from requirements.in.
+# The hash-locked requirements*.txt, compiled from requirements*.in by pip-tools (scripts/lock.py
+# holds the options). `make lock` keeps pins the .in still allows; LOCK_ARGS=--upgrade moves them.
 lock: setup
-	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
-		--no-emit-find-links --no-emit-trusted-host --output-file requirements.txt requirements.in
+	$(BIN)/python scripts/lock.py $(LOCK_ARGS)
+
+lock-check: setup
+	$(BIN)/python scripts/lock.py --check
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
