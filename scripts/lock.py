@@ -56,7 +56,8 @@ def stale(root: Path, name: str, extra: Sequence[str]) -> list[str]:
         fresh = Path(tmp) / lock.name
         if lock.exists():
             shutil.copyfile(lock, fresh)  # so pip-compile keeps the pins the .in still allows
-        compile_lock(root, name, fresh, extra)
+        # Hashes are recomputed, not copied from the lock (pip-compile reuses them by default).
+        compile_lock(root, name, fresh, [*extra, "--no-reuse-hashes"])
         current = body(lock.read_text()) if lock.exists() else []
         return list(difflib.unified_diff(current, body(fresh.read_text()), str(lock.name), "recompiled"))
 
