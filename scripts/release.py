@@ -234,8 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "check":
-            major, minor, _ = check(args.version, args.repo, args.ref)
-            write_outputs(version=args.version, minor=f"{major}.{minor}", major=str(major))
+            check(args.version, args.repo, args.ref)
+            write_outputs(version=args.version)
         elif args.command == "render":
             action = args.repo / "action.yml"
             action.write_text(render(action.read_text(), args.image, args.digest))

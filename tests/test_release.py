@@ -206,7 +206,7 @@ def test_check_accepts_the_project_version_and_writes_outputs(origin: Origin, tm
         "check", "1.1.0", "--ref", "refs/heads/main", repo=origin.clone(), env={"GITHUB_OUTPUT": str(out)}
     )
     assert proc.returncode == 0, proc.stderr
-    assert out.read_text() == "version=1.1.0\nminor=1.1\nmajor=1\n"
+    assert out.read_text() == "version=1.1.0\n"
 
 
 @pytest.mark.parametrize(

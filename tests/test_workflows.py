@@ -146,6 +146,8 @@ def test_tags_move_only_after_an_anonymous_pull_and_dry_runs() -> None:
     )
     assert "--event examples/events/release.json" in verify
     assert "linux/amd64 linux/arm64" in verify
+    # Removed after the smoke runs, so the runner pulls the rendered action's image itself.
+    assert verify.index("release.py smoke") < verify.index('docker image rm "${IMAGE}@${DIGEST}"')
     rendered = [step for step in steps("verify") if step.get("uses") == "./"]
     assert [step["with"]["dry_run"] for step in rendered] == ["true"]
     assert needs("publish") >= {"verify", "attest"}
