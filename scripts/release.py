@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -130,6 +131,8 @@ def render(action: str, image: str, digest: str) -> str:
 
 def smoke(image: str, event: Path, platform: str | None) -> None:
     """Run the image as the runner runs a Docker action, dry, offline, and expect result=dry_run."""
+    if shutil.which("docker") is None:
+        raise ReleaseError("No docker command: the smoke run needs a Docker engine.")
     with tempfile.TemporaryDirectory() as tmp:
         commands = Path(tmp)
         env = {
