@@ -80,7 +80,7 @@ def project_versions(repo: Path) -> dict[str, str]:
 
 
 def check(version: str, repo: Path, ref: str | None) -> Version:
-    """Refuse a malformed version, one the project does not state, one already tagged, a wrong branch."""
+    """Refuse a bad version, one the project or changelog does not state, one tagged, a wrong branch."""
     parsed = parse_version(version)
     if ref is not None:
         branch = RELEASE_BRANCH.fullmatch(ref)
@@ -99,6 +99,12 @@ def check(version: str, repo: Path, ref: str | None) -> Version:
         raise ReleaseError(
             f"The project is not at version {version} ({'; '.join(wrong) or 'no version found'}): "
             "bump it (and CHANGELOG.md) in a pull request, merge it, then release."
+        )
+    changelog = repo / "CHANGELOG.md"
+    if f"\n## [{version}]" not in changelog.read_text():
+        raise ReleaseError(
+            f"CHANGELOG.md has no '## [{version}]' section: add it in the pull request that bumps "
+            "the version."
         )
     if parsed in released_versions(repo):
         raise ReleaseError(

@@ -139,10 +139,13 @@ def git(repo: Path, *args: str) -> str:
     ).stdout.strip()
 
 
-def set_version(repo: Path, version: str) -> None:
+def set_version(repo: Path, version: str, *, changelog: bool = True) -> None:
     (repo / "src/track_deployment").mkdir(parents=True, exist_ok=True)
     (repo / "pyproject.toml").write_text(f'[project]\nname = "track-deployment"\nversion = "{version}"\n')
     (repo / "src/track_deployment/__init__.py").write_text(f'"""Package."""\n\n__version__ = "{version}"\n')
+    if changelog:
+        log = repo / "CHANGELOG.md"
+        log.write_text(f"# Changelog\n\n## [{version}]\n" + (log.read_text() if log.exists() else ""))
     git(repo, "add", "-A")
     git(repo, "commit", "--quiet", "-m", f"Version {version}")
 
@@ -235,6 +238,14 @@ def test_check_refuses(origin: Origin, tmp_path: Path, version: str, ref: str, m
     proc = release("check", version, "--ref", ref, repo=origin.clone(), env={"GITHUB_OUTPUT": str(out)})
     refused(proc, message)
     assert not out.exists()
+
+
+def test_check_refuses_a_version_missing_from_the_changelog(origin: Origin) -> None:
+    origin.release_by_hand("1.0.0", "v1.0", "v1")
+    set_version(origin.work, "1.1.0", changelog=False)
+    git(origin.work, "push", "--quiet", "origin", "main")
+    proc = release("check", "1.1.0", "--ref", "refs/heads/main", repo=origin.clone())
+    refused(proc, "CHANGELOG.md has no '## [1.1.0]' section")
 
 
 def test_check_refuses_a_version_already_tagged(origin: Origin) -> None:
