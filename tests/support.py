@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -424,6 +425,7 @@ def runner_env(
         "GITHUB_REF": "refs/heads/main",
         "GITHUB_REF_NAME": "main",
         "GITHUB_RUN_ID": "12345678901",
+        "GITHUB_RUN_ATTEMPT": "1",
         "GITHUB_RUN_NUMBER": "42",
         "GITHUB_WORKFLOW": "Deploy",
         "GITHUB_ACTOR_ID": "583231",
@@ -468,6 +470,13 @@ def collect(
         commands=parse_commands(text, errors),
         summary_size=len(summary),
     )
+
+
+def assert_minutes(value: Any, expected: float, clock: datetime) -> None:
+    """`value` is the `expected` minutes up to `clock`, measured at some later moment."""
+    late = (datetime.now(UTC) - clock).total_seconds() / 60
+    # Timestamps are whole seconds, as GitHub gives them: up to one second either way.
+    assert expected - 0.02 <= value <= expected + late + 0.02, (value, expected, late)
 
 
 def iso(moment: Any) -> str:
@@ -630,15 +639,85 @@ def github_deployment(id_: int, sha: str, created: str, environment: str = "prod
     }
 
 
+def github_job(
+    id_: int,
+    name: str,
+    created: str,
+    started: str | None,
+    completed: str | None,
+    *,
+    status: str = "completed",
+    conclusion: str | None = "success",
+    run_id: int = 12345678901,
+    attempt: int = 1,
+) -> dict[str, Any]:
+    """A job as `GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt}/jobs` lists it."""
+    return {
+        "id": id_,
+        "run_id": run_id,
+        "workflow_name": "Deploy",
+        "head_branch": "main",
+        "run_url": f"https://api.github.com/repos/{REPO}/actions/runs/{run_id}",
+        "run_attempt": attempt,
+        "node_id": f"CR_kwDO{id_}",
+        "head_sha": SHA,
+        "url": f"https://api.github.com/repos/{REPO}/actions/jobs/{id_}",
+        "html_url": f"https://github.com/{REPO}/actions/runs/{run_id}/job/{id_}",
+        "status": status,
+        "conclusion": conclusion if status == "completed" else None,
+        "created_at": created,
+        "started_at": started,
+        "completed_at": completed if status == "completed" else None,
+        "name": name,
+        "steps": [
+            {
+                "name": "Set up job",
+                "status": "completed",
+                "conclusion": "success",
+                "number": 1,
+                "started_at": started,
+                "completed_at": started,
+            }
+        ]
+        if started
+        else [],
+        "check_run_url": f"https://api.github.com/repos/{REPO}/check-runs/{id_}",
+        "labels": ["ubuntu-latest"],
+        "runner_id": 1 if started else None,
+        "runner_name": "GitHub Actions 1" if started else None,
+        "runner_group_id": 0 if started else None,
+        "runner_group_name": "GitHub Actions" if started else None,
+    }
+
+
+def jobs_pages(jobs: list[dict[str, Any]]) -> Route:
+    """The jobs list, paged as GitHub pages it: `per_page` (default 30) and `page`, Link headers."""
+
+    def route(request: Recorded) -> Answer:
+        per_page = int(request.query.get("per_page", ["30"])[0])
+        page = int(request.query.get("page", ["1"])[0])
+        last = max(1, -(-len(jobs) // per_page))
+        base = f"http://{request.headers['host']}{request.path}?per_page={per_page}&page="
+        links = []
+        if page < last:
+            links += [f'<{base}{page + 1}>; rel="next"', f'<{base}{last}>; rel="last"']
+        if page > 1:
+            links += [f'<{base}1>; rel="first"', f'<{base}{page - 1}>; rel="prev"']
+        body = {"total_count": len(jobs), "jobs": jobs[(page - 1) * per_page : page * per_page]}
+        return Answer(200, body, {"Link": ", ".join(links)} if links else {})
+
+    return route
+
+
 class FakeGitHub(FakeServer):
     """The GitHub REST endpoints the look-ups use, under an optional GHES-style prefix.
 
-    `answers` maps a route name (pulls, pull, run, releases, compare, deployments_by_sha,
-    deployments_by_environment, contents, branch) to the Answer to give; unlisted routes
-    answer 404.
+    `answers` maps a route name (pulls, pull, jobs, releases, compare, deployments_by_sha,
+    deployments_by_environment, contents, branch) to the Answer to give, or to a Route that
+    makes it; unlisted routes answer 404.
     """
 
-    def __init__(self, answers: dict[str, Answer], prefix: str = "") -> None:
+    def __init__(self, answers: dict[str, Answer | Route], prefix: str = "") -> None:
         self.answers = answers
         self.prefix = prefix
         super().__init__(self._route)
@@ -657,8 +736,8 @@ class FakeGitHub(FakeServer):
             return "contents"
         if path.startswith("/branches/"):
             return "branch"
-        if re.fullmatch(r"/actions/runs/\d+", path):
-            return "run"
+        if re.fullmatch(r"/actions/runs/\d+/attempts/\d+/jobs", path):
+            return "jobs"
         if path == "/releases":
             return "releases"
         if path.startswith("/compare/"):
@@ -668,7 +747,8 @@ class FakeGitHub(FakeServer):
         return "unknown"
 
     def _route(self, request: Recorded) -> Answer:
-        return self.answers.get(self.route_of(request), Answer(404, {"message": "Not Found"}))
+        answer = self.answers.get(self.route_of(request), Answer(404, {"message": "Not Found"}))
+        return answer if isinstance(answer, Answer) else answer(request)
 
     @property
     def routes(self) -> list[str]:

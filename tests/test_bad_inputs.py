@@ -349,6 +349,40 @@ CASES: list[tuple[str, dict[str, str], dict[str, str], str, Any, str]] = [
         "repository_url is unknown",
     ),
     ("no actor anywhere", {}, {"GITHUB_ACTOR_ID": ""}, "schedule", {}, "member_id is unknown"),
+    (
+        "started_at word",
+        {"started_at": "yesterday"},
+        {},
+        "release",
+        None,
+        "Input 'started_at' must be an ISO 8601",
+    ),
+    (
+        "started_at without zone",
+        {"started_at": "2026-11-20T10:00:00"},
+        {},
+        "release",
+        None,
+        "Input 'started_at' must be an ISO 8601 time with a zone",
+    ),
+    (
+        "started_at in the future",
+        {"started_at": "2999-01-01T00:00:00Z"},
+        {},
+        "release",
+        None,
+        "Input 'started_at' is in the future",
+    ),
+    (
+        "started_at unix in the future",
+        {"started_at": "99999999999"},
+        {},
+        "release",
+        None,
+        "Input 'started_at' is in the future",
+    ),
+    ("started_at negative", {"started_at": "-5"}, {}, "release", None, "Input 'started_at' must be"),
+    ("started_at huge", {"started_at": "9" * 400}, {}, "release", None, "Input 'started_at' must be"),
 ]
 
 

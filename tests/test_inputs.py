@@ -123,3 +123,11 @@ def test_token_falls_back_to_the_ci_variable() -> None:
         ).token
         == EXPIRED_TOKEN
     )
+
+
+def test_environment_and_started_at() -> None:
+    got = read(environment=" Production, staging ,,", started_at="2026-11-25T23:00:00+01:00")
+    assert got.environments == {"production", "staging"}
+    assert got.started_at == datetime(2026, 11, 25, 22, tzinfo=UTC)
+    assert read(started_at="1764110000.5").started_at == datetime.fromtimestamp(1764110000.5, UTC)
+    assert (read().environments, read().started_at) == (frozenset(), None)

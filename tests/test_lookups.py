@@ -13,11 +13,15 @@ from support import (
     Answer,
     FakeGitHub,
     FakeIftrue,
+    Route,
     Run,
+    assert_minutes,
     github_deployment,
+    github_job,
     github_pull,
     github_release,
     iso,
+    jobs_pages,
     payload,
     run_action,
     runner_env,
@@ -31,28 +35,34 @@ from track_deployment.lookups import (
     choose_previous_release,
     choose_pull,
     choose_run_deployment,
+    job_interval,
 )
 from track_deployment.mapping import DeploymentRef, PullRequestFacts, ReleaseRef
 
 NOW = datetime.now(UTC)
 
 
-def happy(**changes: Answer) -> dict[str, Answer]:
+def happy(**changes: Answer | Route) -> dict[str, Answer | Route]:
     """GitHub's answers for a repository where every look-up finds something; the run began 3 minutes ago."""
     now = datetime.now(UTC)  # when the answers are made: tests run long after this module loads
+    started = now - timedelta(minutes=3)
     answers = {
         "pulls": Answer(
             200, [github_pull(412, SHA, "fix/rounding", title="Round totals once", labels=("bug",))]
         ),
-        "run": Answer(
-            200,
-            {
-                "id": 12345678901,
-                "name": "Deploy",
-                "status": "in_progress",
-                "run_started_at": iso(now - timedelta(minutes=3)),
-                "created_at": iso(now - timedelta(minutes=3)),
-            },
+        # A build job, then the deploy job this step runs in.
+        "jobs": jobs_pages(
+            [
+                github_job(1, "build", iso(started), iso(started), iso(started + timedelta(minutes=1))),
+                github_job(
+                    2,
+                    "deploy",
+                    iso(started + timedelta(minutes=1)),
+                    iso(started + timedelta(minutes=1, seconds=30)),
+                    None,
+                    status="in_progress",
+                ),
+            ]
         ),
         "releases": Answer(
             200,
@@ -130,9 +140,10 @@ def test_release_uses_every_lookup_within_five_requests(
 ) -> None:
     run = run_with_github(tmp_path, github, iftrue, "release", payload("release"))
     assert run.code == 0, run.stdout
-    assert github.routes == ["pulls", "run", "releases", "compare", "deployments_by_sha"]
+    assert github.routes == ["pulls", "jobs", "releases", "compare", "deployments_by_sha"]
     assert github.requests[0].path == f"/repos/octo-org/shop/commits/{SHA}/pulls"
-    assert github.requests[1].path == "/repos/octo-org/shop/actions/runs/12345678901"
+    assert github.requests[1].path == "/repos/octo-org/shop/actions/runs/12345678901/attempts/1/jobs"
+    assert github.requests[1].query == {"per_page": ["100"]}
     assert github.requests[3].path == "/repos/octo-org/shop/compare/v2.3.0...v2.4.0"
     assert github.requests[4].query["sha"] == [SHA]
     assert all(r.headers["authorization"] == f"token {GITHUB_TOKEN}" for r in github.requests)
@@ -141,8 +152,8 @@ def test_release_uses_every_lookup_within_five_requests(
     assert (body["pull_request_number"], body["branch"], body["is_fix"]) == (412, "fix/rounding", True)
     assert body["commits_count"] == 17
     assert body["deployment_node_id"] == "DE_1500000099"
-    # The run began 3 minutes before NOW, which is taken when the module is imported.
-    assert 2.9 <= body["deployment_duration"] <= 3.1 + (datetime.now(UTC) - NOW).total_seconds() / 60
+    # The build job's minute and the deploy job's 1.5 minutes so far; the 30 s queue between does not count.
+    assert_minutes(body["deployment_duration"], 2.5, NOW)
     assert run.warnings == []
     assert run.stderr == ""
 
@@ -150,7 +161,7 @@ def test_release_uses_every_lookup_within_five_requests(
 def test_push_makes_three_requests(tmp_path: Path, github: FakeGitHub, iftrue: FakeIftrue) -> None:
     run = run_with_github(tmp_path, github, iftrue, "push", payload("push"))
     assert run.code == 0
-    assert github.routes == ["pulls", "run", "deployments_by_sha"]
+    assert github.routes == ["pulls", "jobs", "deployments_by_sha"]
     assert sent(iftrue)["commits_count"] == 2
     assert sent(iftrue)["pull_request_number"] == 412
 
@@ -162,7 +173,7 @@ def test_capped_push_compares_before_and_after(
     event["commits"] = event["commits"][:1] * 2048
     run = run_with_github(tmp_path, github, iftrue, "push", event)
     assert run.code == 0
-    assert github.routes == ["pulls", "run", "compare", "deployments_by_sha"]
+    assert github.routes == ["pulls", "jobs", "compare", "deployments_by_sha"]
     assert github.requests[2].path == f"/repos/octo-org/shop/compare/{event['before']}...{SHA}"
     assert sent(iftrue)["commits_count"] == 17
 
@@ -172,7 +183,7 @@ def test_merged_pull_request_needs_no_pull_lookup(
 ) -> None:
     run = run_with_github(tmp_path, github, iftrue, "pull_request", payload("pull_request"))
     assert run.code == 0
-    assert github.routes == ["run", "deployments_by_sha"]
+    assert github.routes == ["jobs", "deployments_by_sha"]
     assert sent(iftrue)["commits_count"] == 3
 
 
@@ -181,7 +192,7 @@ def test_deployment_counts_commits_since_previous_deployment(
 ) -> None:
     run = run_with_github(tmp_path, github, iftrue, "deployment", payload("deployment"))
     assert run.code == 0
-    assert github.routes == ["pulls", "run", "deployments_by_environment", "compare"]
+    assert github.routes == ["pulls", "jobs", "deployments_by_environment", "compare"]
     assert github.requests[2].query["environment"] == ["production"]
     assert github.requests[3].path == f"/repos/octo-org/shop/compare/{'7' * 40}...{SHA}"
     body = sent(iftrue)
@@ -202,7 +213,7 @@ def test_workflow_dispatch_takes_the_pull_request_title(
 ) -> None:
     run = run_with_github(tmp_path, github, iftrue, "workflow_dispatch", payload("workflow_dispatch"))
     assert run.code == 0
-    assert github.routes == ["pulls", "run", "deployments_by_sha"]
+    assert github.routes == ["pulls", "jobs", "deployments_by_sha"]
     assert sent(iftrue)["title"] == "Round totals once"
 
 
@@ -235,7 +246,7 @@ def test_first_release_has_no_commit_count(tmp_path: Path, iftrue: FakeIftrue) -
     ) as github:
         run = run_with_github(tmp_path, github, iftrue, "release", payload("release"))
     assert run.code == 0
-    assert github.routes == ["pulls", "run", "releases", "deployments_by_sha"]
+    assert github.routes == ["pulls", "jobs", "releases", "deployments_by_sha"]
     assert "commits_count" not in sent(iftrue)
 
 
@@ -292,7 +303,7 @@ def test_github_enterprise_server_base_url(tmp_path: Path, iftrue: FakeIftrue) -
         (
             "pulls",
             Answer(403, {"message": "Resource not accessible by integration"}),
-            ["pulls", "run", "releases", "compare", "deployments_by_sha"],
+            ["pulls", "jobs", "releases", "compare", "deployments_by_sha"],
             "pull-requests: read",
             "403 Resource not accessible by integration",
         ),
@@ -308,37 +319,37 @@ def test_github_enterprise_server_base_url(tmp_path: Path, iftrue: FakeIftrue) -
             "rate limit exceeded",
         ),
         (
-            "run",
+            "jobs",
             Answer(404, {"message": "Not Found"}),
-            ["pulls", "run", "releases", "compare"],
+            ["pulls", "jobs", "releases", "compare"],
             "actions: read",
             "404 Not Found",
         ),
         (
             "releases",
             Answer(403, {"message": "Resource not accessible by integration"}),
-            ["pulls", "run", "releases", "deployments_by_sha"],
+            ["pulls", "jobs", "releases", "deployments_by_sha"],
             "contents: read",
             "403",
         ),
         (
             "compare",
             Answer(500, {"message": "Server Error"}),
-            ["pulls", "run", "releases", "compare", "deployments_by_sha"],
+            ["pulls", "jobs", "releases", "compare", "deployments_by_sha"],
             "contents: read",
             "500",
         ),
         (
             "deployments_by_sha",
             Answer(403, {"message": "Resource not accessible by integration"}),
-            ["pulls", "run", "releases", "compare", "deployments_by_sha"],
+            ["pulls", "jobs", "releases", "compare", "deployments_by_sha"],
             "deployments: read",
             "403",
         ),
         (
             "pulls",
             Answer(200, "<html>not json</html>"),
-            ["pulls", "run", "releases", "compare", "deployments_by_sha"],
+            ["pulls", "jobs", "releases", "compare", "deployments_by_sha"],
             "pull-requests: read",
             "unexpected answer",
         ),
@@ -423,8 +434,10 @@ def test_choose_previous_release() -> None:
     assert choose_previous_release([release(4, "v4", 20)], current) is None
 
 
-def deployment(id_: int, day: int, node: str | None = "DE") -> DeploymentCandidate:
-    return DeploymentCandidate(id_, f"{id_:040d}", node, datetime(2026, 11, day, tzinfo=UTC))
+def deployment(
+    id_: int, day: int, node: str | None = "DE", environment: str = "production"
+) -> DeploymentCandidate:
+    return DeploymentCandidate(id_, f"{id_:040d}", node, datetime(2026, 11, day, tzinfo=UTC), environment)
 
 
 def test_choose_previous_deployment_and_run_deployment() -> None:
@@ -432,6 +445,47 @@ def test_choose_previous_deployment_and_run_deployment() -> None:
     current = DeploymentRef(3, SHA, "production", datetime(2026, 11, 20, tzinfo=UTC))
     assert choose_previous_deployment(deployments, current).id == 2  # type: ignore[union-attr]
     assert choose_previous_deployment([deployment(3, 20)], current) is None
-    since = datetime(2026, 11, 19, tzinfo=UTC)
-    assert choose_run_deployment(deployments, since).id == 3  # type: ignore[union-attr]
-    assert choose_run_deployment([deployment(4, 21, None), deployment(1, 18)], since) is None
+    since = (datetime(2026, 11, 19, tzinfo=UTC), None)
+    assert choose_run_deployment(deployments, since, frozenset())[0].id == 3  # type: ignore[union-attr]
+    assert choose_run_deployment([deployment(4, 21, None), deployment(1, 18)], since, frozenset()) == (
+        None,
+        (),
+    )
+
+
+def test_choose_run_deployment_in_a_window_and_environments() -> None:
+    window = (datetime(2026, 11, 19, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC))
+    # Before the window (an earlier run), inside it, after it (a later run).
+    assert choose_run_deployment(
+        [deployment(1, 18), deployment(2, 20), deployment(3, 22)], window, frozenset()
+    ) == (
+        deployment(2, 20),
+        (),
+    )
+    matrix = [deployment(5, 20, environment="Production"), deployment(6, 20, environment="staging")]
+    assert choose_run_deployment(matrix, window, frozenset()) == (None, ("Production", "staging"))
+    assert choose_run_deployment(matrix, window, frozenset({"production"})) == (matrix[0], ())
+    assert choose_run_deployment(matrix, window, frozenset({"staging", "qa"})) == (matrix[1], ())
+    assert choose_run_deployment(matrix, window, frozenset({"qa"})) == (None, ())
+    # The same environment twice (a re-deploy in one run): the newest.
+    again = [deployment(7, 19, environment="production"), deployment(8, 20, environment="PRODUCTION")]
+    assert choose_run_deployment(again, window, frozenset()) == (again[1], ())
+
+
+@pytest.mark.parametrize(
+    ("status", "started", "completed", "interval"),
+    [
+        ("completed", 1, 3, (1, 3)),
+        ("in_progress", 1, None, (1, None)),
+        ("completed", 1, None, (1, 1)),  # skipped jobs may lack an end: they did not run
+        ("queued", 1, None, None),
+        ("waiting", 1, None, None),  # held by an environment's required reviewers
+        ("completed", None, None, None),
+    ],
+)
+def test_job_interval(status: str, started: int | None, completed: int | None, interval: Any) -> None:
+    def moment(minute: int | None) -> datetime | None:
+        return None if minute is None else datetime(2026, 11, 20, 10, minute, tzinfo=UTC)
+
+    expected = None if interval is None else (moment(interval[0]), moment(interval[1]))
+    assert job_interval(status, moment(started), moment(completed)) == expected

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,6 +22,7 @@ from track_deployment.mapping import (
     event_facts,
     is_fix,
     is_hotfix,
+    minutes_ran,
     plan_lookups,
     within_budget,
     workflow_file,
@@ -248,7 +249,6 @@ def test_workflow_run_completed() -> None:
         "branch": "fix/rounding",
         "is_fix": True,
         "commit_id": SHA,
-        "deployment_duration": 6.5,
         "repository_url": "https://github.com/octo-org/shop",
         "member_id": "1024025",
         "pull_request_number": 412,
@@ -340,7 +340,7 @@ def test_inputs_win_over_event_and_lookups() -> None:
 def test_looked_up_pull_request_fills_generic_event() -> None:
     facts = Facts(
         pull_request=PullRequestFacts(412, "hotfix/pay", "Fix pay", ()),
-        run_started_at=datetime(2026, 11, 20, 10, 5, 30, tzinfo=UTC),
+        job_intervals=((datetime(2026, 11, 20, 10, 5, 30, tzinfo=UTC), None),),
         deployment_node_id="DE_x",
     )
     got = body("workflow_dispatch", payload("workflow_dispatch"), facts)
@@ -421,13 +421,14 @@ class TestPlan:
 
     def test_release_plans_every_lookup(self) -> None:
         plan = self.plan("release", payload("release"))
-        assert plan.pull_request_of == SHA and plan.run_started and plan.deployment_of == SHA
+        assert plan.pull_request_of == SHA and plan.deployment_of == SHA
+        assert plan.jobs_of == (12345678901, 1) and plan.deployment_window is None
         assert plan.previous_release_of is not None and plan.previous_release_of.tag == "v2.4.0"
 
     def test_pull_request_event_needs_no_pull_lookup(self) -> None:
         plan = self.plan("pull_request", payload("pull_request"))
         assert plan.pull_request_of is None and plan.previous_release_of is None
-        assert plan.run_started and plan.deployment_of == SHA
+        assert plan.jobs_of == (12345678901, 1) and plan.deployment_of == SHA
 
     def test_inputs_covering_pull_fields_skip_pull_lookup(self) -> None:
         covering = dict(pull_request_number=1, branch="main", is_fix=False, is_hotfix=False)
@@ -456,8 +457,52 @@ class TestPlan:
 
     def test_deployment_status_plans_no_run_lookup(self) -> None:
         plan = self.plan("deployment_status", payload("deployment_status"))
-        assert not plan.run_started and plan.deployment_of is None
+        assert plan.jobs_of is None and plan.deployment_of is None
         assert plan.previous_deployment_of is not None
+
+    def test_started_at_needs_jobs_only_for_the_node_id(self) -> None:
+        options = Options(started_at=NOW - timedelta(minutes=5))
+        facts = event_facts("push", parse_event("push", payload("push")), RUNNER)
+        assert plan_lookups(facts, {}, options).jobs_of == (12345678901, 1)
+        plan = plan_lookups(facts, {"deployment_node_id": "DE_1"}, options)
+        assert plan.jobs_of is None and plan.deployment_of is None
+
+    def test_rerun_attempt_is_measured(self) -> None:
+        facts = event_facts("push", parse_event("push", payload("push")), RUNNER._replace(run_attempt="3"))
+        assert plan_lookups(facts, {}).jobs_of == (12345678901, 3)
+
+    def test_workflow_run_measures_the_upstream_run(self) -> None:
+        data = payload("workflow_run")
+        data["workflow_run"]["run_attempt"] = 2
+        plan = self.plan("workflow_run", data)
+        assert plan.jobs_of == (12345678000, 2) and plan.deployment_of == SHA
+        start, end = (
+            datetime(2026, 11, 20, 10, 0, 15, tzinfo=UTC),
+            datetime(2026, 11, 20, 10, 6, 45, tzinfo=UTC),
+        )
+        assert plan.deployment_window == (start, end)
+        running = data | {"action": "in_progress"}
+        assert self.plan("workflow_run", running).deployment_window == (start, None)
+        # The window comes from the payload: the node id alone needs no jobs.
+        assert self.plan("workflow_run", data, deployment_duration=3).jobs_of is None
+
+    def test_environments_reach_the_plan_and_alone_plan_nothing(self) -> None:
+        facts = event_facts("push", parse_event("push", payload("push")), RUNNER)
+        options = Options(environments=frozenset({"production"}))
+        assert plan_lookups(facts, {}, options).environments == {"production"}
+        covering = dict(
+            pull_request_number=1, branch="main", is_fix=False, is_hotfix=False, deployment_duration=3
+        )
+        assert not plan_lookups(facts, covering | {"deployment_node_id": "DE_1"}, options)
+
+    def test_spare_requests_page_the_jobs(self) -> None:
+        release, push = self.plan("release", payload("release")), self.plan("push", payload("push"))
+        merged = self.plan("pull_request", payload("pull_request"))
+        # 5 of 6, 3 of 4 and 2 of 3 requests planned: one spare each.
+        assert (release.jobs_pages, push.jobs_pages, merged.jobs_pages) == (2, 2, 2)
+        capped = payload("push")
+        capped["commits"] = capped["commits"][:1] * 2048
+        assert self.plan("push", capped).jobs_pages == 1
 
 
 @pytest.mark.parametrize(
@@ -485,7 +530,7 @@ def test_workflow_file(ref: str, repository: str, expected: tuple[str, str] | No
 def test_budget_keeps_the_most_needed_lookups() -> None:
     full = Plan(
         pull_request_of=SHA,
-        run_started=True,
+        jobs_of=(12345678901, 1),
         deployment_of=SHA,
         compare=("a", "b"),
         merger_of_pull=True,
@@ -493,8 +538,13 @@ def test_budget_keeps_the_most_needed_lookups() -> None:
     assert within_budget(full, 5) == full
     assert within_budget(full, 4) == full._replace(merger_of_pull=False)
     assert within_budget(full, 3) == full._replace(merger_of_pull=False, compare=None)
-    # The run's deployment is found by the run's start; the merger by the PR.
-    assert within_budget(Plan(run_started=True, deployment_of=SHA), 1) == Plan(run_started=True)
+    # The run's deployment is found by the run attempt's start; the merger by the PR.
+    assert within_budget(Plan(jobs_of=(1, 1), deployment_of=SHA), 1) == Plan(jobs_of=(1, 1))
+    # Unless the payload gives the window (workflow_run).
+    window = (NOW, None)
+    assert within_budget(Plan(deployment_of=SHA, deployment_window=window), 1) == Plan(
+        deployment_of=SHA, deployment_window=window
+    )
     assert within_budget(Plan(merger_of_pull=True), 6) == Plan()
 
 
@@ -505,3 +555,87 @@ def test_bot_sender_plans_the_person_lookup() -> None:
     assert event.bot_member == "github-merge-queue[bot]"
     assert plan_lookups(event, {}).merger_of_pull
     assert not plan_lookups(event, {"member_id": "7"}).merger_of_pull
+
+
+T0 = datetime(2026, 11, 20, 10, tzinfo=UTC)
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+@pytest.mark.parametrize(
+    ("intervals", "now", "minutes"),
+    [
+        # A build job, then a deploy job that waited three days for approval.
+        (((at(0), at(4)), (at(3 * 24 * 60), at(3 * 24 * 60 + 6))), at(3 * 24 * 60 + 7), 10),
+        # Parallel jobs count once; the gap before the last one does not count.
+        (((at(0), at(5)), (at(1), at(3)), (at(2), at(6)), (at(10), at(11))), at(12), 7),
+        # The current job is still running: it counts up to now.
+        (((at(0), at(2)), (at(3), None)), at(4.5), 3.5),
+        # Seconds are kept, to 2 decimals.
+        (((at(0), T0 + timedelta(seconds=20)),), at(1), 0.33),
+        # A runner clock behind GitHub's: the current job counts as 0, never negative.
+        (((at(0), at(1)), (at(2), None)), at(1.5), 1),
+        ((), at(1), None),
+    ],
+)
+def test_minutes_ran(intervals: tuple[Any, ...], now: datetime, minutes: float | None) -> None:
+    assert minutes_ran(intervals, now) == minutes
+
+
+def test_duration_sources_in_order() -> None:
+    event = event_facts("push", parse_event("push", payload("push")), RUNNER)
+    jobs = Facts(job_intervals=((at(0), at(2)),))
+    started = Options(started_at=NOW - timedelta(minutes=30))
+    assert build_request(event, {}, jobs, Options(), NOW).request.deployment_duration == 2
+    assert build_request(event, {}, jobs, started, NOW).request.deployment_duration == 30
+    assert (
+        build_request(event, {"deployment_duration": 1.5}, jobs, started, NOW).request.deployment_duration
+        == 1.5
+    )
+    assert build_request(event, {}, Facts(), Options(), NOW).request.deployment_duration is None
+    status = event_facts(
+        "deployment_status", parse_event("deployment_status", payload("deployment_status")), RUNNER
+    )
+    assert build_request(status, {}, Facts(), Options(), NOW).request.deployment_duration == 7.5
+    assert build_request(status, {}, Facts(), started, NOW).request.deployment_duration == 30
+
+
+@pytest.mark.parametrize("state", ["inactive", "INACTIVE", "destroyed", "", None])
+def test_deployment_status_not_a_deployment_state_is_skipped(state: str | None) -> None:
+    data = payload("deployment_status")
+    data["deployment_status"]["state"] = state
+    reason = skip_reason("deployment_status", data) or ""
+    assert f"the deployment status is '{state or ''}', not a state of a deployment being made" in reason
+
+
+@pytest.mark.parametrize(
+    ("event_name", "environment", "names", "skipped"),
+    [
+        ("deployment", "production", "production", False),
+        ("deployment", "Production", "production", False),
+        ("deployment_status", "production", "PRODUCTION", False),
+        ("deployment_status", "production", "staging, Production", False),
+        ("deployment", "preview/pr-12", "production", True),
+        ("deployment_status", "staging", "production,prod-eu", True),
+        ("deployment", None, "production", True),
+        ("deployment", "preview/pr-12", "", False),
+    ],
+)
+def test_environment_filter(event_name: str, environment: str | None, names: str, skipped: bool) -> None:
+    from track_deployment.inputs import parse_labels
+
+    data = payload(event_name)
+    data["deployment"]["environment"] = environment
+    reason = event_facts(event_name, parse_event(event_name, data), RUNNER, parse_labels(names)).skip_reason
+    if skipped:
+        assert reason is not None and f"environment '{environment or ''}'" in reason
+        assert "not to one named in the `environment` input" in reason
+    else:
+        assert reason is None
+
+
+def test_environment_filter_leaves_other_events_alone() -> None:
+    environments = frozenset({"production"})
+    assert event_facts("push", parse_event("push", payload("push")), RUNNER, environments).skip_reason is None

@@ -17,6 +17,7 @@ from support import (
     Answer,
     FakeGitHub,
     FakeIftrue,
+    Route,
     github_bot,
     github_branch,
     github_pull,
@@ -63,7 +64,9 @@ def merged_pull(user: dict[str, Any] = AUTHOR) -> dict[str, Any]:
     return github_pull(412, SHA, "fix/rounding", title="Round totals once", user=user)
 
 
-def with_pull(user: dict[str, Any] = AUTHOR, merged_by: dict[str, Any] | None = MERGER) -> dict[str, Answer]:
+def with_pull(
+    user: dict[str, Any] = AUTHOR, merged_by: dict[str, Any] | None = MERGER
+) -> dict[str, Answer | Route]:
     """GitHub's answers where the commit's PR was opened by `user` and merged by `merged_by`."""
     return happy(
         pulls=Answer(200, [merged_pull(user)]),
@@ -96,7 +99,7 @@ def test_bare_on_release_records_each_release_once(tmp_path: Path, iftrue: FakeI
     # A run that does not record asks only for the workflow file; `published` never needs it.
     assert routes == {
         "created": ["contents"],
-        "published": ["pulls", "run", "releases", "deployments_by_sha"],
+        "published": ["pulls", "jobs", "releases", "deployments_by_sha"],
         "released": ["contents"],
     }
     [notice] = runs["created"].notices
@@ -123,7 +126,7 @@ def test_workflow_listening_to_released_records_on_released(tmp_path: Path, iftr
         run = run_with_github(tmp_path, github, iftrue, "release", webhook("release.released"), WORKFLOW_ENV)
     assert run.code == 0
     assert run.outputs["result"] == "created"
-    assert github.routes == ["contents", "pulls", "run", "releases", "deployments_by_sha"]
+    assert github.routes == ["contents", "pulls", "jobs", "releases", "deployments_by_sha"]
     assert sent(iftrue)["title"] == "0.0.1"
     assert run.warnings == []
 
@@ -135,7 +138,7 @@ def test_release_with_every_lookup_stays_within_six_requests(tmp_path: Path, ift
     with FakeGitHub(happy(contents=workflow(RELEASED_ONLY))) as github:
         run = run_with_github(tmp_path, github, iftrue, "release", event, env)
     assert run.code == 0
-    assert github.routes == ["contents", "pulls", "run", "releases", "compare", "deployments_by_sha"]
+    assert github.routes == ["contents", "pulls", "jobs", "releases", "compare", "deployments_by_sha"]
     assert sent(iftrue)["commits_count"] == 17
 
 
@@ -145,7 +148,7 @@ def test_without_permission_to_read_the_workflow_the_run_records(tmp_path: Path,
         run = run_with_github(tmp_path, github, iftrue, "release", webhook("release.created"), WORKFLOW_ENV)
     assert run.code == 0
     assert run.outputs["result"] == "created"
-    assert github.routes == ["contents", "pulls", "run", "releases", "deployments_by_sha"]
+    assert github.routes == ["contents", "pulls", "jobs", "releases", "deployments_by_sha"]
     [warning] = run.warnings
     assert warning.startswith("GitHub look-ups failed")
     assert f"workflow file {WORKFLOW_PATH} (403 Resource not accessible by integration)" in warning
@@ -241,7 +244,7 @@ def test_merge_queue_push_credits_who_merged_the_pull_request(tmp_path: Path, if
     with FakeGitHub(with_pull()) as github:
         run = run_with_github(tmp_path, github, iftrue, "push", bot_push())
     assert run.code == 0
-    assert github.routes == ["pulls", "pull", "run", "deployments_by_sha"]
+    assert github.routes == ["pulls", "pull", "jobs", "deployments_by_sha"]
     assert github.requests[1].path == "/repos/octo-org/shop/pulls/412"
     assert sent(iftrue)["member_id"] == "1024025"
     assert run.notices[-1].startswith("Deployment recorded")
@@ -282,7 +285,7 @@ def test_release_cut_by_an_app(tmp_path: Path, iftrue: FakeIftrue) -> None:
     event["release"]["author"] = github_bot("release-please[bot]", 55107282)
     with FakeGitHub(with_pull()) as github:
         run = run_with_github(tmp_path, github, iftrue, "release", event)
-    assert github.routes == ["pulls", "pull", "run", "releases", "deployments_by_sha"]
+    assert github.routes == ["pulls", "pull", "jobs", "releases", "deployments_by_sha"]
     assert sent(iftrue)["member_id"] == "1024025"
     assert run.warnings == []
 
@@ -295,7 +298,7 @@ def test_merger_is_left_out_when_the_release_budget_is_spent(tmp_path: Path, ift
     with FakeGitHub(with_pull() | {"contents": workflow(RELEASED_ONLY)}) as github:
         run_with_github(tmp_path, github, iftrue, "release", event, env)
     # Six requests already: the PR's author, from the commit's PR list, stands in for its merger.
-    assert github.routes == ["contents", "pulls", "run", "releases", "compare", "deployments_by_sha"]
+    assert github.routes == ["contents", "pulls", "jobs", "releases", "compare", "deployments_by_sha"]
     assert sent(iftrue)["member_id"] == "583231"
 
 
@@ -313,7 +316,7 @@ def test_workflow_run_triggered_by_a_bot(tmp_path: Path, iftrue: FakeIftrue) -> 
     event["workflow_run"]["triggering_actor"] = github_bot("dependabot[bot]", 49699333)
     with FakeGitHub(with_pull()) as github:
         run_with_github(tmp_path, github, iftrue, "workflow_run", event)
-    assert github.routes == ["pulls", "pull", "run", "deployments_by_sha"]
+    assert github.routes == ["pulls", "pull", "jobs", "deployments_by_sha"]
     body = sent(iftrue)
     assert (body["member_id"], body["branch"]) == ("1024025", "fix/rounding")
 
@@ -325,7 +328,7 @@ def test_auto_merged_pull_request_credits_its_author_without_a_request(
     event["pull_request"]["merged_by"] = github_bot("renovate[bot]", 29139614)
     with FakeGitHub(happy()) as github:
         run_with_github(tmp_path, github, iftrue, "pull_request", event)
-    assert github.routes == ["run", "deployments_by_sha"]
+    assert github.routes == ["jobs", "deployments_by_sha"]
     assert sent(iftrue)["member_id"] == str(event["pull_request"]["user"]["id"])
 
 
@@ -337,7 +340,7 @@ def test_new_tag_push_sends_the_pull_request_head(tmp_path: Path, iftrue: FakeIf
     with FakeGitHub(happy()) as github:
         run_with_github(tmp_path, github, iftrue, "push", event)
     # Counting from the previous tag takes two requests: over the push's budget of 4.
-    assert github.routes == ["pulls", "run", "deployments_by_sha"]
+    assert github.routes == ["pulls", "jobs", "deployments_by_sha"]
     body = sent(iftrue)
     assert body["branch"] == "fix/rounding"
     assert "commits_count" not in body
@@ -369,7 +372,7 @@ def test_new_branch_push_counts_from_the_default_branch(tmp_path: Path, iftrue: 
     event["ref"] = "refs/heads/release/2.4"
     with FakeGitHub(happy(pulls=Answer(200, []))) as github:
         run_with_github(tmp_path, github, iftrue, "push", event)
-    assert github.routes == ["pulls", "run", "compare", "deployments_by_sha"]
+    assert github.routes == ["pulls", "jobs", "compare", "deployments_by_sha"]
     assert github.requests[2].path == f"/repos/octo-org/shop/compare/master...{event['after']}"
     body = sent(iftrue)
     assert (body["branch"], body["commits_count"]) == ("master", 17)
@@ -390,7 +393,7 @@ def test_deployment_of_a_tag_is_not_sent_as_the_branch(tmp_path: Path, iftrue: F
     not_found = Answer(404, {"message": "Branch not found"})
     with FakeGitHub(happy(pulls=Answer(200, []), branch=not_found)) as github:
         run = run_with_github(tmp_path, github, iftrue, "deployment", tag_deployment("v2.4.0"))
-    assert github.routes == ["pulls", "run", "branch", "deployments_by_environment", "compare"]
+    assert github.routes == ["pulls", "jobs", "branch", "deployments_by_environment", "compare"]
     assert github.requests[2].path == "/repos/octo-org/shop/branches/v2.4.0"
     assert sent(iftrue)["branch"] == "main"
     assert not any("look-ups failed" in w for w in run.warnings)

@@ -109,6 +109,8 @@ class RunPullRequest(Model):
 
 
 class WorkflowRun(Model):
+    id: int | None = None
+    run_attempt: int | None = None
     name: str | None = None
     display_title: str | None = None
     head_sha: str | None = None

@@ -41,6 +41,8 @@ INPUT_DEFAULTS: dict[str, str] = {
     "api_url": DEFAULT_API_URL,
     "github_token": "",
     **dict.fromkeys(REQUEST_FIELDS, ""),
+    "environment": "",
+    "started_at": "",
     "hotfix_labels": "hotfix",
     "fix_labels": "bug,fix,bugfix",
     "fail_on_error": "false",
@@ -70,6 +72,9 @@ class Inputs(NamedTuple):
     timeout: float
     warnings: tuple[str, ...] = ()
     notices: tuple[str, ...] = ()
+    #: Lower-cased environment names; empty means every environment.
+    environments: frozenset[str] = frozenset()
+    started_at: datetime | None = None
 
     def require_token(self) -> None:
         """The token is needed to send; checked once the event is known (a fork PR has none)."""
@@ -93,6 +98,7 @@ class Runner(NamedTuple):
     ref: str = ""
     ref_name: str = ""
     run_id: str = ""
+    run_attempt: str = ""
     run_number: str = ""
     workflow: str = ""
     actor_id: str = ""
@@ -144,6 +150,7 @@ def read_runner(environ: Mapping[str, str]) -> Runner:
         ref=get("GITHUB_REF"),
         ref_name=get("GITHUB_REF_NAME"),
         run_id=get("GITHUB_RUN_ID"),
+        run_attempt=get("GITHUB_RUN_ATTEMPT"),
         run_number=get("GITHUB_RUN_NUMBER"),
         workflow=get("GITHUB_WORKFLOW"),
         actor_id=get("GITHUB_ACTOR_ID"),
@@ -163,6 +170,7 @@ def read_inputs(environ: Mapping[str, str], *, now: datetime | None = None) -> I
     only the event can tell (Inputs.require_token).
     """
     raw = {name: _read(environ, name) for name in INPUT_DEFAULTS}
+    now = now or datetime.now(UTC)
     warnings: list[str] = []
     notices: list[str] = []
     dry_run = parse_bool("dry_run", raw["dry_run"])
@@ -173,7 +181,7 @@ def read_inputs(environ: Mapping[str, str], *, now: datetime | None = None) -> I
             "Input 'token' starts with 'Bearer '; the action adds that itself, so it was removed."
         )
     if token:
-        warnings += check_jwt(token, now or datetime.now(UTC), expired_is_error=not dry_run)
+        warnings += check_jwt(token, now, expired_is_error=not dry_run)
 
     fields: dict[str, Any] = {}
     for name in REQUEST_FIELDS:
@@ -199,6 +207,8 @@ def read_inputs(environ: Mapping[str, str], *, now: datetime | None = None) -> I
         timeout=parse_timeout(raw["timeout"] or INPUT_DEFAULTS["timeout"]),
         warnings=tuple(warnings),
         notices=tuple(notices),
+        environments=parse_labels(raw["environment"]),
+        started_at=parse_started_at(raw["started_at"], now) if raw["started_at"] else None,
     )
 
 
@@ -351,7 +361,35 @@ def parse_status(value: str) -> Status:
 
 
 def parse_labels(value: str) -> frozenset[str]:
+    """Comma-separated names (labels, environments), lower-cased for case-insensitive matching."""
     return frozenset(label.strip().lower() for label in value.split(",") if label.strip())
+
+
+def parse_started_at(value: str, now: datetime) -> datetime:
+    """An ISO 8601 time with a zone, or Unix seconds; not in the future, not absurdly old."""
+    moment: datetime | None
+    try:
+        if re.fullmatch(r"\d+(\.\d+)?", value):
+            moment = datetime.fromtimestamp(float(value), UTC)
+        else:
+            moment = datetime.fromisoformat(value)
+    except (ValueError, OverflowError, OSError):
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InputError(
+            "Input 'started_at' must be an ISO 8601 time with a zone (e.g. 2026-11-20T10:00:00Z) or "
+            f"Unix seconds (e.g. the output of `date +%s`), got {_show(value)}."
+        )
+    if moment > now:
+        raise InputError(
+            f"Input 'started_at' is in the future ({moment.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC, now "
+            f"{now:%Y-%m-%d %H:%M:%S} UTC); give the time the deployment began."
+        )
+    if (now - moment).total_seconds() / 60 > MAX_MINUTES:
+        raise InputError(
+            f"Input 'started_at' is more than {MAX_MINUTES:.0f} minutes ago, got {_show(value)}."
+        )
+    return moment
 
 
 def parse_payload(value: str) -> DeploymentRequest:

@@ -19,6 +19,7 @@ from .mapping import (
     RELEASE_TYPES,
     DeploymentRef,
     Facts,
+    Interval,
     Plan,
     PullRequestFacts,
     ReleaseRef,
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 
 # Seconds for each GitHub request; look-ups are never retried.
 REQUEST_TIMEOUT = 10
+# The most jobs GitHub lists per page.
+JOBS_PER_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class DeploymentCandidate:
     sha: str
     node_id: str | None
     created_at: datetime | None
+    environment: str = ""
 
 
 def choose_pull(pulls: Sequence[PullCandidate], sha: str) -> PullCandidate | None:
@@ -97,11 +101,43 @@ def choose_previous_deployment(
 
 
 def choose_run_deployment(
-    deployments: Iterable[DeploymentCandidate], since: datetime
-) -> DeploymentCandidate | None:
-    """The newest deployment created since this run started (an `environment:` job's own)."""
-    candidates = [d for d in deployments if d.created_at is not None and d.created_at >= since and d.node_id]
-    return max(candidates, key=lambda deployment: deployment.created_at or datetime.min, default=None)
+    deployments: Iterable[DeploymentCandidate], window: Interval, environments: frozenset[str]
+) -> tuple[DeploymentCandidate | None, tuple[str, ...]]:
+    """The newest deployment created in the window (an `environment:` job's own), in
+    `environments` when given; when the candidates are in several environments, none of them
+    and the names of those environments.
+    """
+    start, end = window
+    candidates = [
+        d
+        for d in deployments
+        if d.node_id
+        and d.created_at is not None
+        and start <= d.created_at
+        and (end is None or d.created_at <= end)
+        and (not environments or d.environment.lower() in environments)
+    ]
+    # GitHub's environment names are case-insensitive.
+    names = tuple(sorted({d.environment.lower(): d.environment for d in candidates}.values()))
+    if len(names) > 1:
+        return None, names
+    newest = max(candidates, key=lambda deployment: deployment.created_at or datetime.min, default=None)
+    return newest, ()
+
+
+def job_interval(
+    status: str | None, started_at: datetime | None, completed_at: datetime | None
+) -> Interval | None:
+    """When a job ran: a running one is open-ended; one that never started (queued, waiting for
+    an environment's reviewers) has none.
+    """
+    if started_at is None:
+        return None
+    if status == "in_progress":
+        return started_at, None
+    if status == "completed":
+        return started_at, completed_at or started_at
+    return None
 
 
 def release_types(workflow: str) -> frozenset[str] | None:
@@ -147,6 +183,8 @@ class Failure:
 class Outcome:
     facts: Facts = field(default_factory=Facts)
     failures: list[Failure] = field(default_factory=list)
+    #: Warnings about answers that were read but could not be used.
+    notes: list[str] = field(default_factory=list)
 
     def warning(self) -> str | None:
         """One warning for all failed look-ups, naming the permissions to add."""
@@ -229,7 +267,6 @@ def look_up(
     *,
     api_url: str,
     repository: str,
-    run_id: str,
     token: str,
     user_agent: str,
     timeout: float,
@@ -239,7 +276,8 @@ def look_up(
     repo = session.repo
     pull: PullRequestFacts | None = None
     searched = False
-    started: datetime | None = None
+    intervals: tuple[Interval, ...] | None = None
+    window = plan.deployment_window
     count: int | None = None
     node_id: str | None = None
     is_branch: bool | None = None
@@ -263,13 +301,11 @@ def look_up(
         if pull is not None and plan.merger_of_pull:
             pull = pull._replace(merged_by=_merger(session, chosen.number))
 
-    if plan.run_started and run_id.isdigit():
-        started = session.attempt(
-            f"run {run_id}",
-            "deployment_duration, deployment_node_id",
-            "actions: read",
-            lambda: repo.get_workflow_run(int(run_id)).run_started_at,
-        )
+    if plan.jobs_of:
+        jobs = _jobs_of_run(session, plan.jobs_of, plan.jobs_pages)
+        if jobs is not None:
+            intervals, began = jobs
+            window = window or ((began, None) if began else None)
 
     if plan.branch_check and not (pull and pull.head_ref):
         is_branch = _is_branch(session, plan.branch_check)
@@ -281,26 +317,17 @@ def look_up(
     elif plan.compare:
         count = _compare(session, *plan.compare)
 
-    if plan.deployment_of and started is not None:
-        sha, since = plan.deployment_of, started
-        chosen_deployment = session.attempt(
-            f"deployments of commit {sha[:7]}",
-            "deployment_node_id",
-            "deployments: read",
-            lambda: choose_run_deployment(
-                (_deployment(d) for d in repo.get_deployments(sha=sha).get_page(0)), since
-            ),
-        )
-        node_id = chosen_deployment.node_id if chosen_deployment else None
+    if plan.deployment_of and window is not None:
+        node_id = _run_deployment(session, plan.deployment_of, window, plan.environments)
 
     session.outcome.facts = Facts(
         pull_request=pull,
-        run_started_at=started,
         commits_count=count,
         deployment_node_id=node_id,
         pull_request_searched=searched,
         release_types=listened,
         is_branch=is_branch,
+        job_intervals=intervals,
     )
     return session.outcome
 
@@ -341,6 +368,97 @@ def _is_branch(session: _Session, name: str) -> bool | None:
 
     result = session.attempt(f"branch {name}", "branch", "contents: read", ask)
     return result if isinstance(result, bool) else None
+
+
+def _jobs_of_run(
+    session: _Session, run: tuple[int, int], pages: int
+) -> tuple[tuple[Interval, ...] | None, datetime | None] | None:
+    """When the jobs of a run attempt ran, and when the attempt began (its first job was created).
+
+    PyGithub lists the jobs of a run's latest attempt only, so the attempt's own list is read
+    through its requester, at most `pages` pages of it.
+    """
+    run_id, attempt = run
+
+    def read() -> tuple[list[dict[str, Any]], Any]:
+        listed: list[dict[str, Any]] = []
+        total: Any = None
+        url: str | None = f"{session.repo.url}/actions/runs/{run_id}/attempts/{attempt}/jobs"
+        parameters: dict[str, Any] | None = {"per_page": JOBS_PER_PAGE}
+        for _ in range(pages):
+            if url is None:
+                break
+            headers, data = session.repo.requester.requestJsonAndCheck("GET", url, parameters=parameters)
+            if not isinstance(data, dict) or not isinstance(data.get("jobs"), list):
+                raise LookupFailed("unexpected answer (no jobs list)")
+            listed += (job for job in data["jobs"] if isinstance(job, dict))
+            total = data.get("total_count")
+            url, parameters = _next_page(headers), None  # the next link carries the parameters
+        return listed, total
+
+    def when() -> tuple[tuple[Interval, ...], datetime | None, int | None]:
+        listed, total = read()
+        created = (_time(job.get("created_at")) or _time(job.get("started_at")) for job in listed)
+        began = min((moment for moment in created if moment is not None), default=None)
+        ran = (
+            job_interval(job.get("status"), _time(job.get("started_at")), _time(job.get("completed_at")))
+            for job in listed
+        )
+        unread = total - len(listed) if isinstance(total, int) and total > len(listed) else None
+        return tuple(interval for interval in ran if interval is not None), began, unread
+
+    answer = session.attempt(
+        f"jobs of run {run_id} attempt {attempt}",
+        "deployment_duration, deployment_node_id",
+        "actions: read",
+        when,
+    )
+    if answer is None:
+        return None
+    intervals, began, unread = answer
+    if unread:
+        session.outcome.notes.append(
+            f"Run {run_id} has {unread} more jobs than the action reads within its budget of GitHub "
+            "requests, so no deployment_duration is sent. Set the `started_at` input (e.g. from "
+            "`date +%s` in the first step of the deploy job) to measure the deployment."
+        )
+        return None, began
+    return intervals, began
+
+
+def _next_page(headers: dict[str, Any]) -> str | None:
+    import requests
+
+    links = requests.utils.parse_header_links(headers.get("link") or "")
+    return next((link["url"] for link in links if link.get("rel") == "next" and link.get("url")), None)
+
+
+def _time(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def _run_deployment(
+    session: _Session, sha: str, window: Interval, environments: frozenset[str]
+) -> str | None:
+    chosen = session.attempt(
+        f"deployments of commit {sha[:7]}",
+        "deployment_node_id",
+        "deployments: read",
+        lambda: choose_run_deployment(
+            (_deployment(d) for d in session.repo.get_deployments(sha=sha).get_page(0)), window, environments
+        ),
+    )
+    if chosen is None:
+        return None
+    deployment, ambiguous = chosen
+    if ambiguous:
+        session.outcome.notes.append(
+            f"GitHub deployments of commit {sha[:7]} were made during the run to several environments "
+            f"({', '.join(ambiguous)}), so no deployment_node_id is sent. Set the `environment` input to "
+            "the environment this step reports (in a matrix, e.g. `environment: ${{ matrix.environment }}`), "
+            "or set `deployment_node_id`."
+        )
+    return deployment.node_id if deployment else None
 
 
 def _compare(session: _Session, base: str, head: str) -> int | None:
@@ -416,4 +534,5 @@ def _deployment(deployment: Any) -> DeploymentCandidate:
         sha=deployment.sha,
         node_id=deployment.node_id,
         created_at=deployment.created_at,
+        environment=deployment.environment or "",
     )

@@ -63,10 +63,11 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> D
     if not inputs.token and not inputs.dry_run and (fork := fork_of(runner.event_name, payload)):
         return FORK_NOTE.format(fork=fork)
     inputs.require_token()
-    event = event_facts(runner.event_name, payload, runner)
+    event = event_facts(runner.event_name, payload, runner, inputs.environments)
     if event.skip_reason:
         return f"Not a deployment: {event.skip_reason}."
-    plan = plan_lookups(event, inputs.fields)
+    options = Options(inputs.hotfix_labels, inputs.fix_labels, inputs.environments, inputs.started_at)
+    plan = plan_lookups(event, inputs.fields, options)
     facts = Facts()
     if plan and inputs.github_token and runner.api_url and runner.repository:
         from .lookups import look_up  # imports PyGithub: only when a look-up runs
@@ -75,7 +76,6 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> D
             plan,
             api_url=runner.api_url,
             repository=runner.repository,
-            run_id=runner.run_id,
             token=inputs.github_token,
             user_agent=USER_AGENT,
             timeout=inputs.timeout,
@@ -83,9 +83,11 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> D
         facts = outcome.facts
         if warning := outcome.warning():
             console.warning(warning, title="GitHub look-up failed")
+        for note in outcome.notes:
+            console.warning(note, title=TITLE)
     if event.release_gate and (why := release_skip_reason(event.release_gate, facts.release_types)):
         return f"Not recorded by this run: {why}."
-    built = build_request(event, inputs.fields, facts, Options(inputs.hotfix_labels, inputs.fix_labels), now)
+    built = build_request(event, inputs.fields, facts, options, now)
     for warning in built.warnings:
         console.warning(warning, title=TITLE)
     for notice in built.notices:

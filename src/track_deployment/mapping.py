@@ -45,6 +45,12 @@ RELEASE_ACTIONS = ("published", "released", "created", "prereleased")
 # Every action type of the release event: what a bare `on: release` listens to.
 RELEASE_TYPES = frozenset({*RELEASE_ACTIONS, "unpublished", "edited", "deleted"})
 REPORTED_CONCLUSIONS = ("success", "failure", "timed_out", "cancelled", "startup_failure")
+# Events whose own run is not the deployment: a deployment_status is timed by the deployment,
+# a workflow_run by the upstream run it reports.
+_NOT_RUN_BASED = ("deployment_status", "workflow_run")
+
+#: A span of time: when a job ran, when a deployment may have been made; an open end reaches to now.
+Interval = tuple[datetime, datetime | None]
 
 # The input a user sets when a required field cannot be derived, and why it may be missing.
 MISSING_HINTS = {
@@ -108,6 +114,12 @@ class EventFacts(NamedTuple):
     workflow_file: tuple[str, str] | None = None
     #: A short name the event gives as its branch that may be a tag; a request tells.
     branch_to_check: str | None = None
+    #: The deployment's environment (deployment events only), for the `environment` input.
+    environment: str | None = None
+    #: The run (id, attempt) whose jobs measure the duration and bound the deployment look-up.
+    jobs_of: tuple[int, int] | None = None
+    #: When the reported run ran, when the payload tells (workflow_run): its deployment's window.
+    deployment_window: Interval | None = None
     budget: int = DEFAULT_REQUEST_BUDGET
 
 
@@ -115,7 +127,6 @@ class Plan(NamedTuple):
     """The GitHub look-ups a run needs; each is made only when its answer is used."""
 
     pull_request_of: str | None = None
-    run_started: bool = False
     previous_release_of: ReleaseRef | None = None
     previous_deployment_of: DeploymentRef | None = None
     compare: tuple[str, str] | None = None
@@ -124,16 +135,22 @@ class Plan(NamedTuple):
     release_gate: ReleaseRef | None = None
     merger_of_pull: bool = False
     branch_check: str | None = None
+    jobs_of: tuple[int, int] | None = None
+    #: Created in this window (else: during the run attempt the jobs look-up finds).
+    deployment_window: Interval | None = None
+    #: Lower-cased environment names the deployment look-ups keep; empty keeps all.
+    environments: frozenset[str] = frozenset()
+    #: Pages of jobs to read at most: the first, and as many more as the budget leaves room for.
+    jobs_pages: int = 1
 
     def __bool__(self) -> bool:
-        return self != Plan()
+        return self._replace(environments=frozenset(), jobs_pages=1) != Plan()
 
 
 class Facts(NamedTuple):
     """The answers of the look-ups; None where a look-up was not made or failed."""
 
     pull_request: PullRequestFacts | None = None
-    run_started_at: datetime | None = None
     commits_count: int | None = None
     deployment_node_id: str | None = None
     #: The PR look-up answered, so no PR means the commit has none (not a missing permission).
@@ -142,11 +159,15 @@ class Facts(NamedTuple):
     release_types: frozenset[str] | None = None
     #: Whether EventFacts.branch_to_check is a branch; None when not asked or unknown.
     is_branch: bool | None = None
+    #: When the measured run's jobs ran; None when unknown.
+    job_intervals: tuple[Interval, ...] | None = None
 
 
 class Options(NamedTuple):
     labels_hotfix: frozenset[str] = frozenset({"hotfix"})
     labels_fix: frozenset[str] = frozenset({"bug", "fix", "bugfix"})
+    environments: frozenset[str] = frozenset()
+    started_at: datetime | None = None
 
 
 def first(*values: str | None) -> str | None:
@@ -249,6 +270,27 @@ def fork_of(event_name: str, event: Event) -> str | None:
     return head_name if head_name and head_name.lower() != base_name.lower() else None
 
 
+def minutes_ran(intervals: tuple[Interval, ...], now: datetime) -> float | None:
+    """Minutes covered by the union of the intervals, a running one up to now; None if none.
+
+    Waits between jobs (a queue, an environment's required reviewers) are not covered by any
+    job, so they do not count; parallel jobs count once.
+    """
+    spans = sorted((start, max(start, end or now)) for start, end in intervals)
+    if not spans:
+        return None
+    total = 0.0
+    current_start, current_end = spans[0]
+    for start, end in spans[1:]:
+        if start > current_end:
+            total += (current_end - current_start).total_seconds()
+            current_start, current_end = start, end
+        else:
+            current_end = max(current_end, end)
+    total += (current_end - current_start).total_seconds()
+    return round(total / 60, 2)
+
+
 def label_names(labels: list[Label] | None) -> tuple[str, ...]:
     return tuple(label.name for label in labels or () if label.name)
 
@@ -315,7 +357,14 @@ def _deployment(event: DeploymentEvent, runner: Runner, name: str) -> EventFacts
     }
     if name == "deployment_status":
         status = _require(event.deployment_status, name, "deployment_status")
-        fields["status"] = STATUS_WORDS.get((status.state or "").lower())
+        state = (status.state or "").lower()
+        fields["status"] = STATUS_WORDS.get(state)
+        if fields["status"] is None:
+            # GitHub marks the previous deployment `inactive` when a newer one succeeds.
+            return EventFacts(
+                skip_reason=f"the deployment status is '{status.state or ''}', not a state of a deployment "
+                "being made (success, failure, error, pending, queued, waiting, in_progress)"
+            )
         fields["url"] = first(status.log_url, status.target_url, status.environment_url, runner.run_url)
         fields["deployment_duration"] = minutes_between(deployment.created_at, status.created_at)
     previous = (
@@ -327,6 +376,7 @@ def _deployment(event: DeploymentEvent, runner: Runner, name: str) -> EventFacts
         previous_deployment_of=previous,
         member=first_account(deployment.creator),
         branch_to_check=branch if short and branch != _default_branch(event) else None,
+        environment=environment or "",
     )
 
 
@@ -431,10 +481,14 @@ def _workflow_run(event: WorkflowRunEvent, runner: Runner, name: str) -> EventFa
             "url": first(run.html_url),
             "status": status,
             "pull_request_number": pulls[0].number if pulls else None,
-            "deployment_duration": minutes_between(run.run_started_at, run.updated_at),
         },
         member=first_account(run.triggering_actor, run.actor),
         branch_to_check=None if known else head,
+        jobs_of=(run.id, run.run_attempt or 1) if run.id is not None else None,
+        # A run that has not completed may still create its deployment: no end to the window.
+        deployment_window=(run.run_started_at, run.updated_at if event.action == "completed" else None)
+        if run.run_started_at
+        else None,
     )
 
 
@@ -460,12 +514,22 @@ _MAPPERS: dict[str, Callable[[Any, Runner, str], EventFacts]] = {
 }
 
 
-def event_facts(event_name: str, event: Event, runner: Runner) -> EventFacts:
+def event_facts(
+    event_name: str, event: Event, runner: Runner, environments: frozenset[str] = frozenset()
+) -> EventFacts:
     """What the event says, by the rules of its row in SPEC §4."""
     mapper: Callable[[Any, Runner, str], EventFacts] = _MAPPERS.get(event_name, _generic)
     facts = mapper(event, runner, event_name)
     if facts.skip_reason:
         return facts
+    if environments and facts.environment is not None and facts.environment.lower() not in environments:
+        return EventFacts(
+            skip_reason=f"the deployment is to environment '{facts.environment}', not to one named in "
+            f"the `environment` input ({', '.join(sorted(environments))})"
+        )
+    if event_name not in _NOT_RUN_BASED and runner.run_id.isdigit():
+        attempt = int(runner.run_attempt) if runner.run_attempt.isdigit() else 1
+        facts = facts._replace(jobs_of=(int(runner.run_id), attempt))
     member = facts.member or first_account(event.sender)
     if member is not None:
         bot = (member.login or "a bot account") if member.is_bot else None
@@ -487,8 +551,9 @@ def event_facts(event_name: str, event: Event, runner: Runner) -> EventFacts:
 _PULL_REQUEST_FIELDS = ("pull_request_number", "branch", "title", "is_fix", "is_hotfix")
 
 
-def plan_lookups(event: EventFacts, overrides: Mapping[str, Any]) -> Plan:
+def plan_lookups(event: EventFacts, overrides: Mapping[str, Any], options: Options | None = None) -> Plan:
     """The look-ups whose answers the record would use (SPEC §5)."""
+    options = options or Options()
     known = {**event.fields, **overrides}
     commit = known.get("commit_id")
 
@@ -501,11 +566,14 @@ def plan_lookups(event: EventFacts, overrides: Mapping[str, Any]) -> Plan:
     wants_pull = event.pull_request is None and (
         wants_human or not all(given(name) for name in _PULL_REQUEST_FIELDS)
     )
+    wants_duration = "deployment_duration" not in known and options.started_at is None
+    # The run's deployment is looked for in a window: the payload's, else the run attempt's.
     wants_node = "deployment_node_id" not in known and bool(commit)
+    wants_node = wants_node and (event.deployment_window is not None or event.jobs_of is not None)
+    wants_jobs = wants_duration or (wants_node and event.deployment_window is None)
     wants_count = "commits_count" not in known
     plan = Plan(
         pull_request_of=commit if wants_pull and commit else None,
-        run_started="deployment_duration" not in known or wants_node,
         previous_release_of=event.previous_release_of if wants_count else None,
         previous_deployment_of=event.previous_deployment_of if wants_count else None,
         compare=event.compare if wants_count else None,
@@ -514,6 +582,9 @@ def plan_lookups(event: EventFacts, overrides: Mapping[str, Any]) -> Plan:
         release_gate=event.release_gate if event.workflow_file else None,
         merger_of_pull=wants_human and bool(commit),
         branch_check=event.branch_to_check if "branch" not in overrides else None,
+        jobs_of=event.jobs_of if wants_jobs else None,
+        deployment_window=event.deployment_window if wants_node else None,
+        environments=options.environments,
     )
     return within_budget(plan, event.budget)
 
@@ -524,7 +595,7 @@ _PRIORITY = (
     ("workflow_file", 1),
     ("release_gate", 0),
     ("pull_request_of", 1),
-    ("run_started", 1),
+    ("jobs_of", 1),
     ("deployment_of", 1),
     ("branch_check", 1),
     ("previous_release_of", 2),
@@ -543,11 +614,18 @@ def within_budget(plan: Plan, budget: int) -> Plan:
         if value and used + cost <= budget:
             kept[name] = value
             used += cost
-    if not kept.get("run_started"):
-        kept.pop("deployment_of", None)  # the run's start tells which deployment is its own
+    if not kept.get("jobs_of") and plan.deployment_window is None:
+        kept.pop("deployment_of", None)  # the run attempt's start tells which deployment is its own
     if not kept.get("pull_request_of"):
         kept.pop("merger_of_pull", None)
-    return Plan(**kept)
+    # Requests the kept look-ups leave unused read further pages of a long jobs list.
+    spare = budget - sum(cost for name, cost in _PRIORITY if name in kept)
+    return Plan(
+        **kept,
+        deployment_window=plan.deployment_window if "deployment_of" in kept else None,
+        environments=plan.environments,
+        jobs_pages=1 + max(0, spare) if "jobs_of" in kept else 1,
+    )
 
 
 def is_hotfix(labels: tuple[str, ...], branch: str | None, options: Options) -> bool:
@@ -592,8 +670,10 @@ def build_request(
         )
     if "pull_request_number" not in fields and pull is not None:
         fields["pull_request_number"] = pull.number
-    if "deployment_duration" not in fields and facts.run_started_at is not None:
-        fields["deployment_duration"] = minutes_between(facts.run_started_at, now)
+    if options.started_at is not None:
+        fields["deployment_duration"] = minutes_between(options.started_at, now)
+    elif "deployment_duration" not in fields and facts.job_intervals is not None:
+        fields["deployment_duration"] = minutes_ran(facts.job_intervals, now)
     fields.setdefault("commits_count", facts.commits_count)
     fields.setdefault("deployment_node_id", facts.deployment_node_id)
     fields.setdefault("status", "succes")

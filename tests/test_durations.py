@@ -1,0 +1,336 @@
+"""How long a deployment took and which GitHub deployment it was, end to end against a fake GitHub API.
+
+The jobs lists are shaped like GitHub's "list jobs for a workflow run attempt" answer; the
+action runs as a process and the body it sends to the fake iftrue is what is checked.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support import (
+    GITHUB_TOKEN,
+    SHA,
+    Answer,
+    FakeGitHub,
+    FakeIftrue,
+    assert_minutes,
+    github_deployment,
+    github_job,
+    iso,
+    jobs_pages,
+    payload,
+    run_action,
+    runner_env,
+)
+from test_lookups import happy, run_with_github, sent
+
+NOW = datetime.now(UTC)
+DAYS_AGO = NOW - timedelta(days=3)
+
+
+def minutes_ago(minutes: float) -> str:
+    return iso(NOW - timedelta(minutes=minutes))
+
+
+def deployments(*items: dict[str, Any]) -> Answer:
+    return Answer(200, list(items))
+
+
+def approval_wait_jobs() -> list[dict[str, Any]]:
+    """A build job three days ago, then the deploy job, held for approval until 2 minutes ago."""
+    build_end = iso(DAYS_AGO + timedelta(minutes=4))
+    return [
+        github_job(1, "build", iso(DAYS_AGO), iso(DAYS_AGO), build_end),
+        github_job(2, "deploy", build_end, minutes_ago(2), None, status="in_progress"),
+    ]
+
+
+def test_approval_wait_does_not_count(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    answers = happy(
+        jobs=jobs_pages(approval_wait_jobs()),
+        deployments_by_sha=deployments(
+            # The deploy job's deployment, made when it began to wait for approval.
+            github_deployment(1500000200, SHA, iso(DAYS_AGO + timedelta(minutes=4))),
+            # An earlier run's deployment of the same commit.
+            github_deployment(1500000100, SHA, iso(DAYS_AGO - timedelta(days=1))),
+        ),
+    )
+    with FakeGitHub(answers) as github:
+        run = run_with_github(tmp_path, github, iftrue, "release", payload("release"))
+    assert run.code == 0, run.stdout
+    assert github.routes == ["pulls", "jobs", "releases", "compare", "deployments_by_sha"]
+    body = sent(iftrue)
+    assert_minutes(body["deployment_duration"], 6, NOW)  # 4 minutes of build, 2 of deploy so far
+    assert body["deployment_node_id"] == "DE_1500000200"
+    assert run.warnings == []
+
+
+def test_parallel_jobs_count_once(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    jobs = [
+        github_job(1, "test (3.11)", minutes_ago(20), minutes_ago(19), minutes_ago(12)),
+        github_job(2, "test (3.13)", minutes_ago(20), minutes_ago(18), minutes_ago(10)),
+        github_job(3, "lint", minutes_ago(20), minutes_ago(19), minutes_ago(17)),
+        # Skipped jobs start and end at once.
+        github_job(4, "docs", minutes_ago(20), minutes_ago(10), minutes_ago(10), conclusion="skipped"),
+        github_job(5, "deploy", minutes_ago(10), minutes_ago(5), None, status="in_progress"),
+    ]
+    with FakeGitHub(happy(jobs=jobs_pages(jobs))) as github:
+        run = run_with_github(tmp_path, github, iftrue, "push", payload("push"))
+    assert run.code == 0, run.stdout
+    assert github.routes == ["pulls", "jobs", "deployments_by_sha"]
+    assert_minutes(sent(iftrue)["deployment_duration"], 14, NOW)  # 19→10 and 5→now
+
+
+def test_rerun_attempt_measures_its_own_jobs(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    jobs = [
+        github_job(7, "deploy", minutes_ago(3), minutes_ago(3), None, status="in_progress", attempt=2),
+    ]
+    answers = happy(
+        jobs=jobs_pages(jobs),
+        deployments_by_sha=deployments(
+            github_deployment(1500000302, SHA, minutes_ago(3)),
+            github_deployment(1500000301, SHA, minutes_ago(60)),  # the first attempt's
+        ),
+    )
+    with FakeGitHub(answers) as github:
+        env = runner_env(
+            tmp_path, "push", payload("push"), {"api_url": iftrue.url, "github_token": GITHUB_TOKEN}
+        )
+        env.update(GITHUB_API_URL=github.api_url, GITHUB_RUN_ATTEMPT="2")
+        run = run_action(env)
+    assert run.code == 0, run.stdout
+    assert github.requests[1].path == "/repos/octo-org/shop/actions/runs/12345678901/attempts/2/jobs"
+    body = sent(iftrue)
+    assert_minutes(body["deployment_duration"], 3, NOW)
+    assert body["deployment_node_id"] == "DE_1500000302"
+
+
+def many_jobs(count: int) -> list[dict[str, Any]]:
+    """A big matrix: `count` one-minute jobs in a row, the last one this step's, still running."""
+    jobs = [
+        github_job(
+            i, f"shard {i}", minutes_ago(count + 1), minutes_ago(count + 1 - i), minutes_ago(count - i)
+        )
+        for i in range(1, count)
+    ]
+    return [*jobs, github_job(count, "deploy", minutes_ago(1), minutes_ago(1), None, status="in_progress")]
+
+
+def test_jobs_are_paged(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    with FakeGitHub(happy(jobs=jobs_pages(many_jobs(150)))) as github:
+        run = run_with_github(tmp_path, github, iftrue, "push", payload("push"))
+    assert run.code == 0, run.stdout
+    # Within the push's budget of 4 requests.
+    assert github.routes == ["pulls", "jobs", "jobs", "deployments_by_sha"]
+    assert github.requests[2].query == {"per_page": ["100"], "page": ["2"]}
+    assert_minutes(sent(iftrue)["deployment_duration"], 150, NOW)
+    assert sent(iftrue)["deployment_node_id"] == "DE_1500000099"
+
+
+def test_more_jobs_than_the_budget_reads(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    event = payload("push")
+    event["commits"] = event["commits"][:1] * 2048  # a capped list: the compare takes the spare request
+    with FakeGitHub(happy(jobs=jobs_pages(many_jobs(150)))) as github:
+        run = run_with_github(tmp_path, github, iftrue, "push", event)
+    assert run.code == 0, run.stdout
+    assert github.routes == ["pulls", "jobs", "compare", "deployments_by_sha"]
+    body = sent(iftrue)
+    assert "deployment_duration" not in body
+    assert body["deployment_node_id"] == "DE_1500000099"
+    assert run.warnings == [
+        "Run 12345678901 has 50 more jobs than the action reads within its budget of GitHub requests, "
+        "so no deployment_duration is sent. Set the `started_at` input (e.g. from `date +%s` in the "
+        "first step of the deploy job) to measure the deployment."
+    ]
+
+
+def upstream_run() -> dict[str, Any]:
+    """A workflow_run event for a deploy run that began 30 minutes ago and ended 10 minutes ago."""
+    event = payload("workflow_run")
+    event["workflow_run"].update(run_started_at=minutes_ago(30), updated_at=minutes_ago(10), run_attempt=1)
+    return event
+
+
+def test_workflow_run_measures_the_upstream_run(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    jobs = [
+        github_job(1, "build", minutes_ago(30), minutes_ago(29), minutes_ago(25), run_id=12345678000),
+        # Held for approval for 10 minutes.
+        github_job(2, "deploy", minutes_ago(25), minutes_ago(15), minutes_ago(10), run_id=12345678000),
+    ]
+    answers = happy(
+        jobs=jobs_pages(jobs),
+        deployments_by_sha=deployments(
+            github_deployment(1500000402, SHA, minutes_ago(1)),  # a later run's
+            github_deployment(1500000401, SHA, minutes_ago(25)),  # the upstream run's
+            github_deployment(1500000400, SHA, minutes_ago(45)),  # made before it
+        ),
+    )
+    with FakeGitHub(answers) as github:
+        run = run_with_github(tmp_path, github, iftrue, "workflow_run", upstream_run())
+    assert run.code == 0, run.stdout
+    assert github.routes == ["pulls", "jobs", "deployments_by_sha"]
+    assert github.requests[1].path == "/repos/octo-org/shop/actions/runs/12345678000/attempts/1/jobs"
+    body = sent(iftrue)
+    assert body["deployment_duration"] == 9  # 4 minutes of build, 5 of deploy
+    assert body["deployment_node_id"] == "DE_1500000401"
+    assert run.warnings == []
+
+
+def test_workflow_run_without_an_upstream_deployment(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    answers = happy(deployments_by_sha=deployments(github_deployment(1500000400, SHA, minutes_ago(45))))
+    with FakeGitHub(answers) as github:
+        run = run_with_github(
+            tmp_path, github, iftrue, "workflow_run", upstream_run(), deployment_duration="5"
+        )
+    assert run.code == 0, run.stdout
+    assert github.routes == ["pulls", "deployments_by_sha"]  # the window is the payload's: no jobs needed
+    assert "deployment_node_id" not in sent(iftrue)
+
+
+MATRIX = deployments(
+    github_deployment(1500000502, SHA, minutes_ago(1), environment="staging"),
+    github_deployment(1500000501, SHA, minutes_ago(1), environment="production"),
+)
+
+
+@pytest.mark.parametrize(
+    ("environment", "node_id"),
+    [("production", "DE_1500000501"), ("Staging", "DE_1500000502"), ("production,qa", "DE_1500000501")],
+)
+def test_matrix_of_environments_with_environment(
+    tmp_path: Path, iftrue: FakeIftrue, environment: str, node_id: str
+) -> None:
+    with FakeGitHub(happy(deployments_by_sha=MATRIX)) as github:
+        run = run_with_github(tmp_path, github, iftrue, "push", payload("push"), environment=environment)
+    assert run.code == 0, run.stdout
+    assert github.routes == ["pulls", "jobs", "deployments_by_sha"]
+    assert sent(iftrue)["deployment_node_id"] == node_id
+    assert run.warnings == []
+
+
+def test_matrix_of_environments_without_environment(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    with FakeGitHub(happy(deployments_by_sha=MATRIX)) as github:
+        run = run_with_github(tmp_path, github, iftrue, "push", payload("push"))
+    assert run.code == 0, run.stdout
+    assert "deployment_node_id" not in sent(iftrue)
+    assert run.warnings == [
+        "GitHub deployments of commit 9f2c1e4 were made during the run to several environments "
+        "(production, staging), so no deployment_node_id is sent. Set the `environment` input to the "
+        "environment this step reports (in a matrix, e.g. `environment: ${{ matrix.environment }}`), "
+        "or set `deployment_node_id`."
+    ]
+
+
+@pytest.mark.parametrize(
+    "started_at",
+    [
+        (NOW - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        (NOW - timedelta(minutes=10)).astimezone(timezone(timedelta(hours=2))).isoformat(),
+        str(int((NOW - timedelta(minutes=10)).timestamp())),
+    ],
+    ids=["iso-utc", "iso-offset", "unix"],
+)
+def test_started_at(tmp_path: Path, iftrue: FakeIftrue, started_at: str) -> None:
+    with FakeGitHub(happy()) as github:
+        run = run_with_github(
+            tmp_path,
+            github,
+            iftrue,
+            "push",
+            payload("push"),
+            started_at=started_at,
+            deployment_node_id="DE_1",
+        )
+    assert run.code == 0, run.stdout
+    assert github.routes == ["pulls"]  # no jobs look-up for the duration
+    assert_minutes(sent(iftrue)["deployment_duration"], 10, NOW)
+
+
+def deployment_run(
+    tmp_path: Path, iftrue: FakeIftrue, event_name: str, event: Any, **inputs: str
+) -> tuple[Any, FakeGitHub]:
+    """The action on a deployment event, look-ups answered by the happy fake GitHub API."""
+    with FakeGitHub(happy()) as github:
+        run = run_with_github(tmp_path, github, iftrue, event_name, event, **inputs)
+    assert run.code == 0, run.stdout
+    return run, github
+
+
+def assert_skipped(run: Any, github: FakeGitHub, iftrue: FakeIftrue, notice: str) -> None:
+    assert iftrue.requests == [] and github.requests == []
+    assert run.outputs["result"] == "skipped"
+    assert run.notices == [f"Not a deployment: {notice}. Nothing was sent to iftrue."]
+
+
+def test_started_at_wins_over_the_event(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    deployment_run(
+        tmp_path, iftrue, "deployment_status", payload("deployment_status"), started_at=minutes_ago(20)
+    )
+    assert_minutes(sent(iftrue)["deployment_duration"], 20, NOW)
+
+
+@pytest.mark.parametrize("state", ["inactive", "destroyed"])
+def test_deployment_status_not_a_deployment_state(tmp_path: Path, iftrue: FakeIftrue, state: str) -> None:
+    event = payload("deployment_status")
+    event["deployment_status"]["state"] = state
+    run, github = deployment_run(tmp_path, iftrue, "deployment_status", event)
+    assert_skipped(
+        run,
+        github,
+        iftrue,
+        f"the deployment status is '{state}', not a state of a deployment being made "
+        "(success, failure, error, pending, queued, waiting, in_progress)",
+    )
+
+
+@pytest.mark.parametrize("event_name", ["deployment", "deployment_status"])
+def test_environment_filter_skips_other_environments(
+    tmp_path: Path, iftrue: FakeIftrue, event_name: str
+) -> None:
+    event = payload(event_name)
+    event["deployment"]["environment"] = "preview/pr-412"
+    run, github = deployment_run(tmp_path, iftrue, event_name, event, environment="Production, staging")
+    assert_skipped(
+        run,
+        github,
+        iftrue,
+        "the deployment is to environment 'preview/pr-412', not to one named in the "
+        "`environment` input (production, staging)",
+    )
+
+
+def test_environment_filter_keeps_its_environments(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    _, github = deployment_run(
+        tmp_path, iftrue, "deployment_status", payload("deployment_status"), environment="PRODUCTION"
+    )
+    assert github.routes == ["pulls", "deployments_by_environment", "compare"]
+    assert github.requests[1].query["environment"] == ["production"]
+    assert sent(iftrue)["deployment_node_id"] == "DE_kwDOKb3Q4M5ZZ3Jh"
+
+
+def test_jobs_not_readable(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    forbidden = Answer(403, {"message": "Resource not accessible by integration"})
+    with FakeGitHub(happy(jobs=forbidden)) as github:
+        run = run_with_github(tmp_path, github, iftrue, "push", payload("push"))
+    assert run.code == 0, run.stdout
+    # Without the attempt's start there is no window for the deployment look-up: it is not made.
+    assert github.routes == ["pulls", "jobs"]
+    body = sent(iftrue)
+    assert "deployment_duration" not in body and "deployment_node_id" not in body
+    [warning] = run.warnings
+    assert "jobs of run 12345678901 attempt 1 (403" in warning and "actions: read" in warning
+
+
+def test_jobs_with_unreadable_times(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    jobs = [github_job(1, "deploy", "yesterday", "soon", None, status="in_progress")]
+    with FakeGitHub(happy(jobs=jobs_pages(jobs))) as github:
+        run = run_with_github(tmp_path, github, iftrue, "push", payload("push"))
+    assert run.code == 0, run.stdout
+    assert github.routes == ["pulls", "jobs"]
+    assert "deployment_duration" not in sent(iftrue)
+    [warning] = run.warnings
+    assert "jobs of run 12345678901 attempt 1 (unexpected answer (ValueError))" in warning
