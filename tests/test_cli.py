@@ -138,3 +138,15 @@ def test_help_lists_a_flag_for_every_input(bare_env: dict[str, str]) -> None:
         assert f"--{name.replace('_', '-')} " in run.stdout
         assert f"INPUT_{name.upper()}" in run.stdout
     assert "IFTRUE_TOKEN" in run.stdout
+
+
+def test_started_at_times_a_deployment_on_another_ci(bare_env: dict[str, str], iftrue: FakeIftrue) -> None:
+    import time
+
+    started = int(time.time()) - 300  # what `date +%s` gave when the deploy job began
+    run = cli(
+        [*FIELDS, "--api-url", iftrue.url, "--started-at", str(started)], {**bare_env, "IFTRUE_TOKEN": TOKEN}
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    [post] = iftrue.posts
+    assert 5 <= post.json()["deployment_duration"] <= 5 + (time.time() - started - 300) / 60 + 0.02

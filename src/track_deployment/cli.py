@@ -44,7 +44,9 @@ exit status: 0 when recorded, skipped, a dry run, or iftrue unreachable without
 HELP = {
     "token": "iftrue deployment-tracking JWT",
     "api_url": "base URL of the iftrue API",
-    "github_token": "token for GitHub look-ups (PR, run start, commit count); none: no look-ups",
+    "github_token": "token for GitHub look-ups (PR, the run's jobs, commit count); none: no look-ups",
+    "environment": "comma-separated environment names: other environments' deployment events are skipped",
+    "started_at": "when the deployment began (ISO 8601 with a zone, or Unix seconds): duration = now - it",
     "hotfix_labels": "comma-separated PR labels that mark a hotfix",
     "fix_labels": "comma-separated PR labels that mark a fix",
     "fail_on_error": "exit 1 when iftrue is unreachable or keeps failing",
