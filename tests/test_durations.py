@@ -21,6 +21,8 @@ from support import (
     github_deployment,
     github_job,
     iso,
+    github_pull,
+    github_pull_detail,
     jobs_pages,
     payload,
     run_action,
@@ -155,6 +157,12 @@ def upstream_run() -> dict[str, Any]:
     return event
 
 
+# The pull request the workflow_run example names, as GET /pulls/412 answers.
+NAMED_PULL = Answer(
+    200, github_pull_detail(github_pull(412, SHA, "fix/rounding", title="Round totals once"), None)
+)
+
+
 def test_workflow_run_measures_the_upstream_run(tmp_path: Path, iftrue: FakeIftrue) -> None:
     jobs = [
         github_job(1, "build", minutes_ago(30), minutes_ago(29), minutes_ago(25), run_id=12345678000),
@@ -162,6 +170,7 @@ def test_workflow_run_measures_the_upstream_run(tmp_path: Path, iftrue: FakeIftr
         github_job(2, "deploy", minutes_ago(25), minutes_ago(15), minutes_ago(10), run_id=12345678000),
     ]
     answers = happy(
+        pull=NAMED_PULL,
         jobs=jobs_pages(jobs),
         deployments_by_sha=deployments(
             github_deployment(1500000402, SHA, minutes_ago(1)),  # a later run's
@@ -172,7 +181,8 @@ def test_workflow_run_measures_the_upstream_run(tmp_path: Path, iftrue: FakeIftr
     with FakeGitHub(answers) as github:
         run = run_with_github(tmp_path, github, iftrue, "workflow_run", upstream_run())
     assert run.code == 0, run.stdout
-    assert github.routes == ["pulls", "jobs", "deployments_by_sha"]
+    # The payload's pull request (#2) is read for its labels; no other PR is looked up.
+    assert github.routes == ["pull", "jobs", "deployments_by_sha"]
     assert github.requests[1].path == "/repos/octo-org/shop/actions/runs/12345678000/attempts/1/jobs"
     body = sent(iftrue)
     assert body["deployment_duration"] == 9  # 4 minutes of build, 5 of deploy
@@ -181,13 +191,15 @@ def test_workflow_run_measures_the_upstream_run(tmp_path: Path, iftrue: FakeIftr
 
 
 def test_workflow_run_without_an_upstream_deployment(tmp_path: Path, iftrue: FakeIftrue) -> None:
-    answers = happy(deployments_by_sha=deployments(github_deployment(1500000400, SHA, minutes_ago(45))))
+    answers = happy(
+        pull=NAMED_PULL, deployments_by_sha=deployments(github_deployment(1500000400, SHA, minutes_ago(45)))
+    )
     with FakeGitHub(answers) as github:
         run = run_with_github(
             tmp_path, github, iftrue, "workflow_run", upstream_run(), deployment_duration="5"
         )
     assert run.code == 0, run.stdout
-    assert github.routes == ["pulls", "deployments_by_sha"]  # the window is the payload's: no jobs needed
+    assert github.routes == ["pull", "deployments_by_sha"]  # the window is the payload's: no jobs needed
     assert "deployment_node_id" not in sent(iftrue)
 
 

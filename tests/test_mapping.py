@@ -536,10 +536,15 @@ def test_budget_keeps_the_most_needed_lookups() -> None:
         merger_of_pull=True,
     )
     assert within_budget(full, 5) == full
-    assert within_budget(full, 4) == full._replace(merger_of_pull=False)
-    assert within_budget(full, 3) == full._replace(merger_of_pull=False, compare=None)
+    # The person behind a bot's deployment (member_id is required) before the commit count.
+    assert within_budget(full, 4) == full._replace(compare=None, dropped=frozenset({"compare"}))
+    assert within_budget(full, 3) == full._replace(
+        compare=None, deployment_of=None, dropped=frozenset({"compare", "deployment_of"})
+    )
     # The run's deployment is found by the run attempt's start; the merger by the PR.
-    assert within_budget(Plan(jobs_of=(1, 1), deployment_of=SHA), 1) == Plan(jobs_of=(1, 1))
+    assert within_budget(Plan(jobs_of=(1, 1), deployment_of=SHA), 1) == Plan(
+        jobs_of=(1, 1), dropped=frozenset({"deployment_of"})
+    )
     # Unless the payload gives the window (workflow_run).
     window = (NOW, None)
     assert within_budget(Plan(deployment_of=SHA, deployment_window=window), 1) == Plan(

@@ -109,7 +109,8 @@ def test_bare_on_release_records_each_release_once(tmp_path: Path, iftrue: FakeI
         "Nothing was sent to iftrue."
     )
     assert (
-        "a prerelease promoted to a release was recorded when it was published" in runs["released"].notices[0]
+        "a prerelease promoted to a release is not a new deployment: it was recorded when it was "
+        "published, by the run for `published`" in runs["released"].notices[0]
     )
 
 
@@ -204,14 +205,53 @@ def test_a_workflow_that_is_not_yaml_is_a_failed_lookup() -> None:
         (RELEASE_TYPES, False, "published"),
         (RELEASE_TYPES, True, "published"),
         ({"released"}, False, "released"),
-        ({"created", "released"}, False, "released"),
+        # `created` never fires for a promotion: it records, and `released` skips.
+        ({"created", "released"}, False, "created"),
         ({"created", "released"}, True, "created"),
         ({"released", "prereleased"}, True, "prereleased"),
+        ({"released", "prereleased"}, False, "released"),
+        ({"published", "released"}, False, "published"),
+        ({"published", "prereleased"}, True, "published"),
+        ({"prereleased"}, False, None),
+        ({"released"}, True, None),
         ({"edited"}, False, None),
     ],
 )
 def test_release_recorder(listened: set[str], prerelease: bool, recorder: str | None) -> None:
     assert release_recorder(frozenset(listened), prerelease) == recorder
+
+
+PRERELEASED_AND_RELEASED = RELEASED_ONLY.replace("[released]", "[prereleased, released]")
+CREATED_AND_RELEASED = RELEASED_ONLY.replace("[released]", "[created, released]")
+
+
+def test_promoted_prerelease_is_not_recorded_again_after_created(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # The prerelease fired `created` (recorded); its promotion fires only `released`.
+    prerelease = webhook("release.created")
+    prerelease["release"]["prerelease"] = True
+    promoted = webhook("release.released")
+    runs = []
+    for name, event in (("created", prerelease), ("released", promoted)):
+        (tmp_path / name).mkdir()
+        with FakeGitHub(happy(contents=workflow(CREATED_AND_RELEASED))) as github:
+            runs.append(run_with_github(tmp_path / name, github, iftrue, "release", event, WORKFLOW_ENV))
+    assert [run.outputs["result"] for run in runs] == ["created", "skipped"]
+    assert len(iftrue.posts) == 1
+    assert (
+        "not a new deployment: it was recorded when it was published, by the run for `created`"
+        in (runs[1].notices[0])
+    )
+
+
+def test_released_run_that_cannot_tell_a_promotion_warns(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # [prereleased, released]: a new release fires no other listened type, so `released` records,
+    # and a promoted prerelease (already recorded on `prereleased`) is counted twice: say so.
+    with FakeGitHub(happy(contents=workflow(PRERELEASED_AND_RELEASED))) as github:
+        run = run_with_github(tmp_path, github, iftrue, "release", webhook("release.released"), WORKFLOW_ENV)
+    assert run.outputs["result"] == "created"
+    [warning] = run.warnings
+    assert "cannot tell a new release from a prerelease promoted to a release" in warning
+    assert "Listen to `published` instead" in warning
 
 
 def test_promoted_prerelease_is_recorded_by_a_released_workflow(tmp_path: Path, iftrue: FakeIftrue) -> None:
@@ -262,9 +302,29 @@ def test_bot_stays_with_a_notice_when_no_person_is_found(tmp_path: Path, iftrue:
         run = run_with_github(tmp_path, github, iftrue, "push", bot_push())
     assert sent(iftrue)["member_id"] == "118344674"
     assert (
-        "member_id is the bot account github-merge-queue[bot]: no person who merged or opened the "
-        "deployment's pull request was found. Set the member_id input to credit someone."
+        "member_id is the bot account github-merge-queue[bot]: neither who merged nor who opened pull "
+        "request #412 is known to be a person. Set the member_id input to credit someone."
     ) in run.notices
+
+
+def test_bot_notice_says_the_pull_request_lookup_failed(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    denied = Answer(403, {"message": "Resource not accessible by integration"})
+    with FakeGitHub(happy(pulls=denied)) as github:
+        run = run_with_github(tmp_path, github, iftrue, "push", bot_push())
+    assert sent(iftrue)["member_id"] == "118344674"
+    assert (
+        "member_id is the bot account github-merge-queue[bot]: the look-up of its pull request failed "
+        "(see the look-up warning). Set the member_id input to credit someone."
+    ) in run.notices
+
+
+def test_open_pull_request_has_no_merger_to_ask_for(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    listed = github_pull(412, None, "fix/rounding", title="Round totals once", merged=False)
+    with FakeGitHub(happy(pulls=Answer(200, [listed]))) as github:
+        run_with_github(tmp_path, github, iftrue, "push", bot_push())
+    # merged_at is null: GET /pulls/412 could not name a merger, so it is not made.
+    assert github.routes == ["pulls", "jobs", "deployments_by_sha"]
+    assert sent(iftrue)["member_id"] == "583231"
 
 
 def test_bot_with_lookups_off_is_kept_with_a_notice(tmp_path: Path, iftrue: FakeIftrue) -> None:
@@ -290,16 +350,21 @@ def test_release_cut_by_an_app(tmp_path: Path, iftrue: FakeIftrue) -> None:
     assert run.warnings == []
 
 
-def test_merger_is_left_out_when_the_release_budget_is_spent(tmp_path: Path, iftrue: FakeIftrue) -> None:
+def test_merger_comes_before_the_count_in_the_release_budget(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # release-please: the app opens the release PR and cuts the release; a person merges the PR.
     event = payload("release")
     event["action"] = "released"
     event["release"]["author"] = github_bot("release-please[bot]", 55107282)
     env = {"GITHUB_WORKFLOW_REF": f"octo-org/shop/{WORKFLOW_PATH}@refs/tags/v2.4.0"}
-    with FakeGitHub(with_pull() | {"contents": workflow(RELEASED_ONLY)}) as github:
-        run_with_github(tmp_path, github, iftrue, "release", event, env)
-    # Six requests already: the PR's author, from the commit's PR list, stands in for its merger.
-    assert github.routes == ["contents", "pulls", "jobs", "releases", "compare", "deployments_by_sha"]
-    assert sent(iftrue)["member_id"] == "583231"
+    app = github_bot("release-please[bot]", 55107282)
+    with FakeGitHub(with_pull(user=app) | {"contents": workflow(RELEASED_ONLY)}) as github:
+        run = run_with_github(tmp_path, github, iftrue, "release", event, env)
+    # The count (releases + compare) would take the run to seven requests: it is left out.
+    assert github.routes == ["contents", "pulls", "pull", "jobs", "deployments_by_sha"]
+    body = sent(iftrue)
+    assert body["member_id"] == "1024025"
+    assert "commits_count" not in body
+    assert not any(n.startswith("member_id is the bot") for n in run.notices)
 
 
 def test_deployment_created_through_the_api(tmp_path: Path, iftrue: FakeIftrue) -> None:
@@ -312,13 +377,17 @@ def test_deployment_created_through_the_api(tmp_path: Path, iftrue: FakeIftrue) 
 
 
 def test_workflow_run_triggered_by_a_bot(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # The payload names PR #2 (head `changes`): it is the PR, read once for its people and labels.
     event = webhook("workflow_run.completed")
     event["workflow_run"]["triggering_actor"] = github_bot("dependabot[bot]", 49699333)
-    with FakeGitHub(with_pull()) as github:
+    named = github_pull(2, SHA, "changes", title="Update the README", labels=("bug",))
+    with FakeGitHub(happy(pull=Answer(200, github_pull_detail(named, MERGER)))) as github:
         run_with_github(tmp_path, github, iftrue, "workflow_run", event)
-    assert github.routes == ["pulls", "pull", "jobs", "deployments_by_sha"]
+    assert github.routes == ["pull", "jobs", "deployments_by_sha"]
+    assert github.requests[0].path == "/repos/octo-org/shop/pulls/2"
     body = sent(iftrue)
-    assert (body["member_id"], body["branch"]) == ("1024025", "fix/rounding")
+    assert (body["member_id"], body["branch"], body["pull_request_number"]) == ("1024025", "changes", 2)
+    assert body["is_fix"] is True
 
 
 def test_auto_merged_pull_request_credits_its_author_without_a_request(

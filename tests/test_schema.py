@@ -67,4 +67,6 @@ def test_response_tolerates_missing_and_extra_fields() -> None:
     response = DeploymentResponse.model_validate({"id": "u-1", **odd})
     assert response.id == "u-1"
     assert response.model_extra == odd
-    assert DeploymentResponse.model_validate({"id": 917, "status": None}).id == 917
+    assert DeploymentResponse.model_validate({"id": 917, "status": None}).id == "917"
+    assert DeploymentResponse.model_validate({"id": 917.0}).id == "917"
+    assert DeploymentResponse.model_validate({"id": 10**40}).id == str(10**40)

@@ -175,7 +175,7 @@ def service_message(answer: requests.Response) -> str:
     text = answer.text or ""
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         data = None
     if isinstance(data, dict):
         for key in ("message", "error", "detail", "errors"):
@@ -217,7 +217,7 @@ def _created(answer: requests.Response, attempts: int) -> Delivery:
     text = answer.text or ""
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # a body nested too deep for the parser is no record either
         data = None
     if not isinstance(data, dict):
         return Delivery(
@@ -229,5 +229,5 @@ def _created(answer: requests.Response, attempts: int) -> Delivery:
         )
     try:
         return Delivery(DeploymentResponse.model_validate(data), text, attempts)
-    except ValidationError:
+    except (ValidationError, RecursionError):
         return Delivery(None, text, attempts, warning="iftrue's answer has an `id` of an unexpected type.")

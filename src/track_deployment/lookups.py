@@ -284,7 +284,7 @@ def look_up(
 
     listened = _listened(session, *plan.workflow_file) if plan.workflow_file else None
     if plan.release_gate and release_skip_reason(plan.release_gate, listened):
-        session.outcome.facts = Facts(release_types=listened)
+        session.outcome.facts = Facts(release_types=listened, looked_up=True, dropped=plan.dropped)
         return session.outcome  # another run records the release: nothing else is needed
 
     if plan.pull_request_of:
@@ -298,8 +298,12 @@ def look_up(
         )
         pull = chosen.facts if chosen else None
         searched = len(session.outcome.failures) == failed_before
-        if pull is not None and plan.merger_of_pull:
-            pull = pull._replace(merged_by=_merger(session, chosen.number))
+        # Only a merged PR has a merger: an open one's answer would be of no use.
+        if pull is not None and plan.merger_of_pull and chosen.merged:
+            detail = _pull_detail(session, chosen.number, "member_id")
+            pull = pull._replace(merged_by=detail.merged_by if detail else None)
+    elif plan.pull_request_number is not None:
+        pull = _pull_detail(session, plan.pull_request_number, "member_id, is_fix, is_hotfix")
 
     if plan.jobs_of:
         jobs = _jobs_of_run(session, plan.jobs_of, plan.jobs_pages)
@@ -328,6 +332,8 @@ def look_up(
         release_types=listened,
         is_branch=is_branch,
         job_intervals=intervals,
+        looked_up=True,
+        dropped=plan.dropped,
     )
     return session.outcome
 
@@ -342,15 +348,20 @@ def _listened(session: _Session, path: str, ref: str) -> frozenset[str] | None:
     return result if isinstance(result, frozenset) else None
 
 
-def _merger(session: _Session, number: int) -> str | None:
-    """Who merged the PR: only the PR itself tells (the commit's PR list has no `merged_by`)."""
+def _pull_detail(session: _Session, number: int, fields: str) -> PullRequestFacts | None:
+    """The PR itself: only it tells who merged it (the commit's PR list has no `merged_by`)."""
 
-    def merged_by() -> str | None:
-        user = session.repo.get_pull(number).merged_by
-        return str(user.id) if user is not None and not is_bot(user.login, user.type) else None
+    def read() -> PullRequestFacts:
+        pull = session.repo.get_pull(number)
+        return _pull(pull).facts._replace(merged_by=_person(pull.merged_by))
 
-    result = session.attempt(f"PR #{number}", "member_id", "pull-requests: read", merged_by)
-    return result if isinstance(result, str) else None
+    result = session.attempt(f"PR #{number}", fields, "pull-requests: read", read)
+    return result if isinstance(result, PullRequestFacts) else None
+
+
+def _person(user: Any) -> str | None:
+    """The account's numeric id, unless it is a bot or unknown."""
+    return str(user.id) if user is not None and not is_bot(user.login, user.type) else None
 
 
 def _is_branch(session: _Session, name: str) -> bool | None:
@@ -513,7 +524,7 @@ def _pull(pull: Any) -> PullCandidate:
             head_ref=pull.head.ref if pull.head else None,
             title=pull.title,
             labels=tuple(label.name for label in pull.labels or () if label.name),
-            author=str(pull.user.id) if pull.user and not is_bot(pull.user.login, pull.user.type) else None,
+            author=_person(pull.user),
         ),
     )
 

@@ -13,13 +13,17 @@ from .errors import ActionError, Cancelled
 from .events import load_event
 from .inputs import MAX_PAYLOAD_BYTES, Inputs, Runner, read_inputs, read_runner, read_secrets
 from .mapping import (
+    EventFacts,
     Facts,
     Options,
+    Plan,
     build_request,
+    by_dependabot,
     event_facts,
     fit_record,
     fork_of,
     plan_lookups,
+    release_caveat,
     release_skip_reason,
 )
 from .schema import DeploymentRequest, record_json
@@ -57,11 +61,23 @@ FORK_NOTE = (
 )
 
 
+DEPENDABOT_NOTE = (
+    "Dependabot started this run, and GitHub gives the runs Dependabot starts no Actions secrets, "
+    "so the `token` input is empty; this is not a misconfiguration. To record them, add the iftrue "
+    "token as a Dependabot secret of the same name (repository settings, Secrets and variables, "
+    "Dependabot), or record the deployment from a run that Dependabot does not start (the merge "
+    "of its pull request by a person, or `pull_request_target`)."
+)
+
+
 def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> DeploymentRequest | str:
     """The record for this event, or a note saying why this run records nothing."""
     payload = load_event(runner.event_path, runner.event_name)
-    if not inputs.token and not inputs.dry_run and (fork := fork_of(runner.event_name, payload)):
-        return FORK_NOTE.format(fork=fork)
+    if not inputs.token and not inputs.dry_run:
+        if fork := fork_of(runner.event_name, payload):
+            return FORK_NOTE.format(fork=fork)
+        if by_dependabot(runner.event_name, payload, runner.actor):
+            return DEPENDABOT_NOTE
     inputs.require_token()
     event = event_facts(runner.event_name, payload, runner, inputs.environments)
     if event.skip_reason:
@@ -69,7 +85,8 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> D
     options = Options(inputs.hotfix_labels, inputs.fix_labels, inputs.environments, inputs.started_at)
     plan = plan_lookups(event, inputs.fields, options)
     facts = Facts()
-    if plan and inputs.github_token and runner.api_url and runner.repository:
+    looked_up = bool(plan and inputs.github_token and runner.api_url and runner.repository)
+    if looked_up:
         from .lookups import look_up  # imports PyGithub: only when a look-up runs
 
         outcome = look_up(
@@ -85,14 +102,29 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> D
             console.warning(warning, title="GitHub look-up failed")
         for note in outcome.notes:
             console.warning(note, title=TITLE)
-    if event.release_gate and (why := release_skip_reason(event.release_gate, facts.release_types)):
-        return f"Not recorded by this run: {why}."
+    if event.release_gate:
+        if why := release_skip_reason(event.release_gate, facts.release_types):
+            return f"Not recorded by this run: {why}."
+        unknown = _types_unknown(event, plan, looked_up)
+        if caveat := release_caveat(event.release_gate, facts.release_types, unknown):
+            console.warning(caveat, title=TITLE)
     built = build_request(event, inputs.fields, facts, options, now)
     for warning in built.warnings:
         console.warning(warning, title=TITLE)
     for notice in built.notices:
         console.notice(notice, title=TITLE)
     return built.request
+
+
+def _types_unknown(event: EventFacts, plan: Plan, looked_up: bool) -> str | None:
+    """Why a release run does not know its workflow's release types; None when a look-up said."""
+    if event.workflow_file is None:
+        return "GITHUB_WORKFLOW_REF does not name a workflow file of this repository"
+    if not looked_up:
+        return "GitHub look-ups are off, so its workflow file was not read"
+    if not plan.workflow_file:
+        return "its workflow file was not read within the run's GitHub request budget"
+    return None
 
 
 def execute(inputs: Inputs, runner: Runner, console: Console, now: datetime, report: Report) -> None:
@@ -127,7 +159,7 @@ def execute(inputs: Inputs, runner: Runner, console: Console, now: datetime, rep
     report.result = "created"
     report.response_text = delivery.text
     if delivery.response is not None and delivery.response.id is not None:
-        report.deployment_id = str(delivery.response.id)
+        report.deployment_id = delivery.response.id
     tries = f" after {delivery.attempts} attempts" if delivery.attempts > 1 else ""
     console.notice(
         f"Deployment recorded in iftrue{tries} (id {report.deployment_id or 'unknown'}).",

@@ -55,7 +55,7 @@ Interval = tuple[datetime, datetime | None]
 # The input a user sets when a required field cannot be derived, and why it may be missing.
 MISSING_HINTS = {
     "title": "the event gives no title",
-    "branch": "the event names no branch and the repository's default branch is unknown",
+    "branch": "the event names no branch it is sure of, and the repository's default branch is unknown",
     "commit_id": "the event gives no commit and GITHUB_SHA is empty",
     "repository_url": "the event has no repository and GITHUB_SERVER_URL or GITHUB_REPOSITORY is empty",
     "member_id": "the event has no sender and GITHUB_ACTOR_ID is empty",
@@ -100,6 +100,8 @@ class EventFacts(NamedTuple):
     skip_reason: str | None = None
     default_branch: str | None = None
     pull_request: PullRequestFacts | None = None
+    #: The payload names its pull request by number and head only: labels and people need a request.
+    pull_request_partial: bool = False
     fix_title: str | None = None
     title_fallback: str | None = None
     previous_release_of: ReleaseRef | None = None
@@ -134,6 +136,8 @@ class Plan(NamedTuple):
     workflow_file: tuple[str, str] | None = None
     release_gate: ReleaseRef | None = None
     merger_of_pull: bool = False
+    #: The pull request the payload names, read for its labels, title and people.
+    pull_request_number: int | None = None
     branch_check: str | None = None
     jobs_of: tuple[int, int] | None = None
     #: Created in this window (else: during the run attempt the jobs look-up finds).
@@ -142,9 +146,11 @@ class Plan(NamedTuple):
     environments: frozenset[str] = frozenset()
     #: Pages of jobs to read at most: the first, and as many more as the budget leaves room for.
     jobs_pages: int = 1
+    #: Look-ups left out to stay within the request budget.
+    dropped: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
-        return self._replace(environments=frozenset(), jobs_pages=1) != Plan()
+        return self._replace(environments=frozenset(), jobs_pages=1, dropped=frozenset()) != Plan()
 
 
 class Facts(NamedTuple):
@@ -161,6 +167,10 @@ class Facts(NamedTuple):
     is_branch: bool | None = None
     #: When the measured run's jobs ran; None when unknown.
     job_intervals: tuple[Interval, ...] | None = None
+    #: The look-ups ran (a github_token was given and a look-up was planned).
+    looked_up: bool = False
+    #: Planned look-ups left out to stay within the request budget (Plan field names).
+    dropped: frozenset[str] = frozenset()
 
 
 class Options(NamedTuple):
@@ -228,12 +238,14 @@ def workflow_file(workflow_ref: str, repository: str) -> tuple[str, str] | None:
 def release_recorder(listened: frozenset[str], prerelease: bool) -> str | None:
     """The one release action type whose run records a release, of those the workflow listens to.
 
-    A release fires `created` (unless it was a draft), `published`, and `released` or
-    `prereleased`; `published` fires for every one, so it is preferred. A prerelease promoted
-    to a release fires only `released`: it was recorded when it was published, so only a
-    workflow that listens to `released` and not to `published` records it then.
+    A release fires `created` (unless it was saved as a draft first), `published`, and
+    `released` or `prereleased`; a prerelease promoted to a release fires only `released`.
+    `published` fires for every release and never for a promotion, so it is preferred. A
+    promotion is not a new deployment: `released` records a release only when the workflow
+    listens to no other type that fires for it (`created`), and then records promotions too
+    (release_caveat says when that counts a release twice).
     """
-    order = ("published", "prereleased" if prerelease else "released", "created")
+    order = ("published", "prereleased", "created") if prerelease else ("published", "created", "released")
     return next((action for action in order if action in listened), None)
 
 
@@ -245,15 +257,45 @@ def release_skip_reason(release: ReleaseRef, listened: frozenset[str] | None) ->
     if recorder is None or recorder == release.action:
         return None
     types = ", ".join(action for action in RELEASE_ACTIONS if action in listened)
+    promoted = (
+        f" (a prerelease promoted to a release is not a new deployment: it was recorded when it "
+        f"was published, by the run for `{release_recorder(listened, True)}`)"
+        if release.action == "released" and release_recorder(listened, True)
+        else ""
+    )
     return (
         f"this workflow listens to the release types {types}, and its run for `{recorder}` records "
         f"release {release.tag or ''}".rstrip()
-        + (
-            " (a prerelease promoted to a release was recorded when it was published)"
-            if release.action == "released"
-            else ""
-        )
+        + promoted
     )
+
+
+def release_caveat(
+    release: ReleaseRef, listened: frozenset[str] | None, why_unknown: str | None
+) -> str | None:
+    """A warning for a release run that records but may count the release more than once.
+
+    `why_unknown` says why the workflow's release types are unknown (None when they were read).
+    """
+    if release.action == "published":
+        return None
+    if listened is None:
+        if why_unknown is None:
+            return None  # the failed look-up's warning says so
+        return (
+            f"This run records release {release.tag}, but {why_unknown}: "
+            "a workflow that listens to several release types records each release once per type. "
+            "Listen to one type (`on: release: types: [published]`), or let the action read the workflow "
+            "file (grant `contents: read` and keep `github_token`)."
+        )
+    if release.action == "released" and "prereleased" in listened:
+        return (
+            f"This run records release {release.tag}, but a `released` run cannot tell a new release from "
+            "a prerelease promoted to a release, which the run for `prereleased` already recorded: a "
+            "promoted prerelease is counted twice. Listen to `published` instead, which fires once for "
+            "every release and prerelease."
+        )
+    return None
 
 
 def fork_of(event_name: str, event: Event) -> str | None:
@@ -268,6 +310,26 @@ def fork_of(event_name: str, event: Event) -> str | None:
         return "a deleted fork"  # GitHub sends `head.repo: null` once the fork is gone
     head_name = head.repo.full_name
     return head_name if head_name and head_name.lower() != base_name.lower() else None
+
+
+# Events whose runs GitHub starts without Actions secrets when Dependabot initiated them.
+DEPENDABOT_EVENTS = frozenset(
+    {
+        "push",
+        "pull_request",
+        "pull_request_review",
+        "pull_request_review_comment",
+        "create",
+        "deployment",
+        "deployment_status",
+    }
+)
+
+
+def by_dependabot(event_name: str, event: Event, actor: str) -> bool:
+    """A run Dependabot initiated: GitHub gives it only Dependabot secrets, not Actions secrets."""
+    sender = event.sender.login if event.sender else None
+    return event_name in DEPENDABOT_EVENTS and "dependabot[bot]" in (actor.lower(), (sender or "").lower())
 
 
 def minutes_ran(intervals: tuple[Interval, ...], now: datetime) -> float | None:
@@ -467,7 +529,9 @@ def _workflow_run(event: WorkflowRunEvent, runner: Runner, name: str) -> EventFa
     else:
         return EventFacts(skip_reason=f"workflow_run action '{event.action}' is not reported")
     pulls = [p for p in run.pull_requests or () if p is not None and p.number is not None]
-    pull_head = branch_of(pulls[0].head.ref if pulls and pulls[0].head else None)
+    # The payload's pull request gives the number and the branch; no other PR is looked up.
+    pull = PullRequestFacts(pulls[0].number, pulls[0].head.ref if pulls[0].head else None) if pulls else None
+    pull_head = branch_of(pull.head_ref if pull else None)
     # A release's run names its tag as head_branch; a pull request's names its head branch.
     head = None if run.event == "release" else branch_of(run.head_branch)
     known = (
@@ -480,8 +544,10 @@ def _workflow_run(event: WorkflowRunEvent, runner: Runner, name: str) -> EventFa
             "title": first(run.display_title, run.name),
             "url": first(run.html_url),
             "status": status,
-            "pull_request_number": pulls[0].number if pulls else None,
+            "pull_request_number": pull.number if pull else None,
         },
+        pull_request=pull,
+        pull_request_partial=pull is not None,
         member=first_account(run.triggering_actor, run.actor),
         branch_to_check=None if known else head,
         jobs_of=(run.id, run.run_attempt or 1) if run.id is not None else None,
@@ -562,9 +628,14 @@ def plan_lookups(event: EventFacts, overrides: Mapping[str, Any], options: Optio
         return name in overrides or (name in event.fields and name not in ("branch", "is_fix", "is_hotfix"))
 
     # A bot's deployment is credited to the person behind its pull request.
-    wants_human = bool(event.bot_member) and "member_id" not in overrides and event.pull_request is None
+    people_known = event.pull_request is not None and not event.pull_request_partial
+    wants_human = bool(event.bot_member) and "member_id" not in overrides and not people_known
     wants_pull = event.pull_request is None and (
         wants_human or not all(given(name) for name in _PULL_REQUEST_FIELDS)
+    )
+    # A pull request the payload names by number: read it for labels (is_fix, is_hotfix) and people.
+    wants_named_pull = event.pull_request_partial and (
+        wants_human or not all(name in overrides for name in ("is_fix", "is_hotfix"))
     )
     wants_duration = "deployment_duration" not in known and options.started_at is None
     # The run's deployment is looked for in a window: the payload's, else the run attempt's.
@@ -580,7 +651,8 @@ def plan_lookups(event: EventFacts, overrides: Mapping[str, Any], options: Optio
         deployment_of=commit if wants_node else None,
         workflow_file=event.workflow_file if event.release_gate else None,
         release_gate=event.release_gate if event.workflow_file else None,
-        merger_of_pull=wants_human and bool(commit),
+        merger_of_pull=wants_human and bool(commit) and event.pull_request is None,
+        pull_request_number=event.pull_request.number if wants_named_pull and event.pull_request else None,
         branch_check=event.branch_to_check if "branch" not in overrides else None,
         jobs_of=event.jobs_of if wants_jobs else None,
         deployment_window=event.deployment_window if wants_node else None,
@@ -595,25 +667,30 @@ _PRIORITY = (
     ("workflow_file", 1),
     ("release_gate", 0),
     ("pull_request_of", 1),
+    ("pull_request_number", 1),
+    # member_id is required: the person behind a bot's deployment before the other fields.
+    ("merger_of_pull", 1),
     ("jobs_of", 1),
     ("deployment_of", 1),
     ("branch_check", 1),
     ("previous_release_of", 2),
     ("previous_deployment_of", 2),
     ("compare", 1),
-    ("merger_of_pull", 1),
 )
 
 
 def within_budget(plan: Plan, budget: int) -> Plan:
     """The plan without the look-ups that would take the run over its request budget."""
     kept: dict[str, Any] = {}
+    dropped = set()
     used = 0
     for name, cost in _PRIORITY:
         value = getattr(plan, name)
         if value and used + cost <= budget:
             kept[name] = value
             used += cost
+        elif value:
+            dropped.add(name)
     if not kept.get("jobs_of") and plan.deployment_window is None:
         kept.pop("deployment_of", None)  # the run attempt's start tells which deployment is its own
     if not kept.get("pull_request_of"):
@@ -625,6 +702,7 @@ def within_budget(plan: Plan, budget: int) -> Plan:
         deployment_window=plan.deployment_window if "deployment_of" in kept else None,
         environments=plan.environments,
         jobs_pages=1 + max(0, spare) if "jobs_of" in kept else 1,
+        dropped=frozenset(dropped),
     )
 
 
@@ -656,12 +734,18 @@ def build_request(
     now: datetime,
 ) -> Built:
     """Combine event, look-ups and inputs into the record; an input always wins."""
-    pull = event.pull_request or facts.pull_request
+    # A PR the payload names only by number is completed by its look-up; the payload's number
+    # and branch stay.
+    pull = facts.pull_request or event.pull_request
     fields = dict(event.fields)
-    if facts.is_branch is False:
-        fields.pop("branch", None)  # the event's branch is a tag
-    if facts.pull_request and facts.pull_request.head_ref:
+    warnings = []
+    notices = []
+    if event.pull_request is None and facts.pull_request and facts.pull_request.head_ref:
         fields["branch"] = branch_of(facts.pull_request.head_ref) or fields.get("branch")
+    elif event.branch_to_check and event.branch_to_check == fields.get("branch") and not facts.is_branch:
+        fields.pop("branch", None)  # a tag, or a name that may be one
+        if facts.is_branch is None and "branch" not in overrides:
+            notices.append(_unchecked_branch(event, facts))
     if not fields.get("branch"):
         fields["branch"] = event.default_branch
     if "title" not in fields:
@@ -686,16 +770,14 @@ def build_request(
     if "is_fix" not in overrides and is_fix(labels, fields.get("branch"), fix_title, options):
         fields["is_fix"] = True
 
-    warnings = []
-    notices = []
     if event.bot_member and "member_id" not in overrides:
         human = pull.merged_by or pull.author if pull else None
         if human:
             fields["member_id"] = human
         else:
             notices.append(
-                f"member_id is the bot account {event.bot_member}: no person who merged or opened "
-                "the deployment's pull request was found. Set the member_id input to credit someone."
+                f"member_id is the bot account {event.bot_member}: {_no_person(pull, facts)}. "
+                "Set the member_id input to credit someone."
             )
     if fields.get("pull_request_number") is None:
         fields["pull_request_number"] = 0
@@ -724,6 +806,40 @@ def build_request(
     except ValidationError as exc:
         raise EventError(f"The event gives a value iftrue cannot take: {describe(exc)}.") from None
     return Built(request, tuple(warnings), tuple(notices))
+
+
+def _no_person(pull: PullRequestFacts | None, facts: Facts) -> str:
+    """Why no person behind a bot's deployment was found, as truly as the look-ups tell."""
+    if not facts.looked_up:
+        return "GitHub look-ups are off, so the person behind its pull request is unknown"
+    if pull is None:
+        if "pull_request_of" in facts.dropped:
+            return "the look-up of its pull request was left out to stay within the GitHub request budget"
+        if not facts.pull_request_searched:
+            return "the look-up of its pull request failed (see the look-up warning)"
+        return "GitHub knows no pull request of its commit"
+    if {"merger_of_pull", "pull_request_number"} & facts.dropped:
+        return (
+            f"pull request #{pull.number} was opened by a bot, and the look-up of who merged it was left "
+            "out to stay within the run's GitHub request budget"
+        )
+    return f"neither who merged nor who opened pull request #{pull.number} is known to be a person"
+
+
+def _unchecked_branch(event: EventFacts, facts: Facts) -> str:
+    name = event.branch_to_check
+    if not facts.looked_up:
+        why = "GitHub look-ups are off"
+    elif "branch_check" in facts.dropped:
+        why = "the look-up was left out to stay within the run's GitHub request budget"
+    else:
+        why = "the look-up failed (see the look-up warning)"
+    default = event.default_branch
+    stand_in = f"the default branch {default} is sent" if default else "no branch is known"
+    return (
+        f"'{name}' may be a tag, not a branch, and it could not be checked ({why}), so {stand_in}. "
+        "Set the branch input, or give the action a github_token with `contents: read` to check it."
+    )
 
 
 def fit_record(request: DeploymentRequest, max_bytes: int) -> tuple[DeploymentRequest, str | None]:

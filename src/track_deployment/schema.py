@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
 
 Status = Literal["succes", "in_progress", "fail"]
 
@@ -90,4 +91,17 @@ class DeploymentResponse(BaseModel):
 
     model_config = ConfigDict(extra="allow", defer_build=True)
 
-    id: StrictStr | StrictInt | None = None
+    #: The id as the `deployment_id` output shows it: a number without a fraction is written
+    #: as an integer (917.0 → "917").
+    id: StrictStr | None = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_text(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            return value  # not an id: left for the type check to refuse
+        if isinstance(value, int):
+            return str(value)
+        if isinstance(value, float) and math.isfinite(value):
+            return str(int(value)) if value.is_integer() else repr(value)
+        return value
