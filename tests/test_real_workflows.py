@@ -171,6 +171,38 @@ def test_without_a_workflow_ref_the_run_records(tmp_path: Path, iftrue: FakeIftr
         run = run_with_github(tmp_path, github, iftrue, "release", webhook("release.created"))
     assert run.outputs["result"] == "created"
     assert "contents" not in github.routes
+    [warning] = run.warnings
+    assert warning.startswith(
+        "This run records release 0.0.1, but GITHUB_WORKFLOW_REF does not name a workflow file of this "
+        "repository: a workflow that listens to several release types records each release once per type."
+    )
+    assert "`on: release: types: [published]`" in warning and "`contents: read`" in warning
+
+
+def test_workflow_of_another_repository_records_with_a_warning(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    env = {"GITHUB_WORKFLOW_REF": f"octo-org/shared/{WORKFLOW_PATH}@refs/heads/main"}
+    with FakeGitHub(happy()) as github:
+        run = run_with_github(tmp_path, github, iftrue, "release", webhook("release.released"), env)
+    assert run.outputs["result"] == "created"
+    assert any("GITHUB_WORKFLOW_REF does not name a workflow file" in w for w in run.warnings)
+
+
+def test_release_run_with_lookups_off_records_with_a_warning(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    env = runner_env(tmp_path, "release", webhook("release.created"), {"api_url": iftrue.url})
+    env.update(WORKFLOW_ENV)
+    run = run_action(env)
+    assert run.outputs["result"] == "created"
+    assert len(iftrue.posts) == 1
+    assert any(
+        w.startswith("This run records release 0.0.1, but GitHub look-ups are off, so its workflow file")
+        for w in run.warnings
+    )
+
+
+def test_published_run_needs_no_warning(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    run = run_action(runner_env(tmp_path, "release", webhook("release.published"), {"api_url": iftrue.url}))
+    assert run.outputs["result"] == "created"
+    assert not any("records release" in w for w in run.warnings)
 
 
 @pytest.mark.parametrize(
@@ -468,6 +500,51 @@ def test_deployment_of_a_tag_is_not_sent_as_the_branch(tmp_path: Path, iftrue: F
     assert not any("look-ups failed" in w for w in run.warnings)
 
 
+def test_unchecked_deployment_ref_is_not_sent_as_the_branch(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # Look-ups off: `v2.4.0` may be a tag, so the payload's default branch stands in, with a notice.
+    run = run_action(runner_env(tmp_path, "deployment", tag_deployment("v2.4.0"), {"api_url": iftrue.url}))
+    assert run.code == 0
+    assert sent(iftrue)["branch"] == "main"
+    assert (
+        "'v2.4.0' may be a tag, not a branch, and it could not be checked (GitHub look-ups are off), so "
+        "the default branch main is sent. Set the branch input, or give the action a github_token with "
+        "`contents: read` to check it."
+    ) in run.notices
+
+
+def test_deployment_ref_whose_check_is_refused(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    denied = Answer(403, {"message": "Resource not accessible by integration"})
+    with FakeGitHub(happy(pulls=Answer(200, []), branch=denied)) as github:
+        run = run_with_github(tmp_path, github, iftrue, "deployment", tag_deployment("v2.4.0"))
+    assert "branch" in github.routes
+    assert sent(iftrue)["branch"] == "main"
+    assert any("could not be checked (the look-up failed" in n for n in run.notices)
+
+
+def test_unchecked_ref_without_a_default_branch_fails_clearly(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    event = tag_deployment("v2.4.0")
+    del event["repository"]["default_branch"]
+    run = run_action(runner_env(tmp_path, "deployment", event, {"api_url": iftrue.url}))
+    assert run.code == 1
+    assert iftrue.requests == []
+    assert "branch is unknown" in run.errors[0] and "set the 'branch' input" in run.errors[0]
+
+
+def test_branch_input_needs_no_check(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    inputs = {"api_url": iftrue.url, "branch": "release/2.4"}
+    run = run_action(runner_env(tmp_path, "deployment", tag_deployment("v2.4.0"), inputs))
+    assert sent(iftrue)["branch"] == "release/2.4"
+    assert not any("may be a tag" in n for n in run.notices)
+
+
+def test_workflow_run_of_a_tag_push_with_lookups_off(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    event = webhook("workflow_run.completed")
+    event["workflow_run"].update(event="push", head_branch="v2.4.0", pull_requests=[])
+    run = run_action(runner_env(tmp_path, "workflow_run", event, {"api_url": iftrue.url}))
+    assert sent(iftrue)["branch"] == "master"
+    assert any(n.startswith("'v2.4.0' may be a tag") for n in run.notices)
+
+
 def test_deployment_of_a_branch_keeps_it(tmp_path: Path, iftrue: FakeIftrue) -> None:
     branch = Answer(200, github_branch("release/2.4"))
     with FakeGitHub(happy(pulls=Answer(200, []), branch=branch)) as github:
@@ -564,7 +641,9 @@ def test_multi_line_title_sends_its_first_line(tmp_path: Path, iftrue: FakeIftru
 # 8. iftrue's answer.
 
 
-@pytest.mark.parametrize(("answer_id", "output"), [(917, "917"), ("d-1", "d-1")])
+@pytest.mark.parametrize(
+    ("answer_id", "output"), [(917, "917"), ("d-1", "d-1"), (917.0, "917"), (1.5, "1.5")]
+)
 def test_any_answer_with_an_id_sets_deployment_id(tmp_path: Path, answer_id: object, output: str) -> None:
     odd = {"id": answer_id, "status": 3, "node_id": {"x": 1}, "created_at": None, "commits_count": "many"}
     with FakeIftrue(Answer(201, odd)) as iftrue:
@@ -572,3 +651,56 @@ def test_any_answer_with_an_id_sets_deployment_id(tmp_path: Path, answer_id: obj
     assert run.code == 0
     assert (run.outputs["result"], run.outputs["deployment_id"]) == ("created", output)
     assert not any("unexpected type" in w for w in run.warnings)
+
+
+def test_deeply_nested_answer_is_still_created(tmp_path: Path) -> None:
+    # iftrue stored the record: a body too deep to parse must not fail the step (a replay would duplicate).
+    deep = '{"id": 1, "x": ' + "[" * 100000 + "]" * 100000 + "}"
+    with FakeIftrue(Answer(201, deep)) as iftrue:
+        run = run_action(runner_env(tmp_path, "release", payload("release"), {"api_url": iftrue.url}))
+    assert run.code == 0
+    assert run.outputs["result"] == "created"
+    assert run.outputs.get("deployment_id", "") == ""
+    assert any("its id is unknown" in w for w in run.warnings)
+    assert len(iftrue.posts) == 1
+
+
+# Dependabot's runs get no Actions secrets.
+
+
+@pytest.mark.parametrize(
+    ("event_name", "event"),
+    [
+        ("push", "push"),
+        ("pull_request", "pull_request.closed"),
+        ("deployment", "deployment.created-by-app"),
+    ],
+)
+def test_dependabot_run_without_token_is_skipped(
+    tmp_path: Path, iftrue: FakeIftrue, event_name: str, event: str
+) -> None:
+    data = payload("push") if event == "push" else webhook(event)
+    if event_name == "pull_request":
+        data["pull_request"].update(merged=True)
+    data["sender"] = github_bot("dependabot[bot]", 49699333)
+    env = runner_env(tmp_path, event_name, data, {"api_url": iftrue.url, "token": ""})
+    run = run_action(env)
+    assert (run.code, run.outputs["result"]) == (0, "skipped")
+    assert run.errors == []
+    assert iftrue.requests == []
+    [notice] = run.notices
+    assert notice.startswith("Dependabot started this run, and GitHub gives the runs Dependabot starts no")
+    assert "Dependabot secret" in notice
+
+
+def test_dependabot_actor_is_read_from_the_runner(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    env = runner_env(tmp_path, "push", payload("push"), {"api_url": iftrue.url, "token": ""})
+    env["GITHUB_ACTOR"] = "dependabot[bot]"
+    run = run_action(env)
+    assert (run.code, run.outputs["result"]) == (0, "skipped")
+
+
+def test_person_without_token_is_still_an_error(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    run = run_action(runner_env(tmp_path, "push", payload("push"), {"api_url": iftrue.url, "token": ""}))
+    assert run.code == 1
+    assert run.errors[0].startswith("Input 'token' is required")
