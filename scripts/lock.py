@@ -6,7 +6,8 @@
   scripts/lock.py --check     recompile into a temporary copy; fail with the diff when a lock is stale
 
 Each NAME.in (direct requirements) is compiled to NAME.txt with hashes and `# via` lines by
-pip-tools. The options live here only, so `make lock` and the check compile alike.
+pip-tools. The options live here only, so `make lock` and the check compile alike: both
+recompute every hash from the index, so whatever the check finds stale, `make lock` fixes.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LOCKS = ("requirements", "requirements-build")
+# In this order: requirements-dev.in takes requirements.txt as a constraint.
+LOCKS = ("requirements", "requirements-build", "requirements-dev")
 # The header then names this very command, which is how Dependabot recompiles the lock alike.
 OPTIONS = (
     "--quiet",
@@ -31,6 +33,9 @@ OPTIONS = (
     "--no-emit-index-url",
     "--no-emit-find-links",
     "--no-emit-trusted-host",
+    # Hashes from the index, never copied from the old lock (pip-compile's default), so a file
+    # added upstream for a pinned version, or a hash edited by hand, is put right by a lock.
+    "--no-reuse-hashes",
 )
 
 
@@ -56,8 +61,7 @@ def stale(root: Path, name: str, extra: Sequence[str]) -> list[str]:
         fresh = Path(tmp) / lock.name
         if lock.exists():
             shutil.copyfile(lock, fresh)  # so pip-compile keeps the pins the .in still allows
-        # Hashes are recomputed, not copied from the lock (pip-compile reuses them by default).
-        compile_lock(root, name, fresh, [*extra, "--no-reuse-hashes"])
+        compile_lock(root, name, fresh, extra)
         current = body(lock.read_text()) if lock.exists() else []
         return list(difflib.unified_diff(current, body(fresh.read_text()), str(lock.name), "recompiled"))
 
