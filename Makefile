@@ -21,10 +21,10 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -m venv $(VENV)
 	@echo "setup: [1/3] the action's runtime requirements (requirements.txt, hash-checked)"
 	@$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt
-	@echo "setup: [2/3] test and lint tools (requirements-dev.txt)"
-	@$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	@echo "setup: [3/3] this package, editable"
-	@$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	@echo "setup: [2/3] test and lint tools and the build backend (requirements-dev.txt, hash-checked)"
+	@$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
+	@echo "setup: [3/3] this package, editable, built by the locked setuptools (nothing fetched)"
+	@$(BIN)/pip install --quiet --disable-pip-version-check --no-build-isolation --no-deps -e .
 	@touch $@
 	@echo "setup: done"
 
@@ -57,7 +57,8 @@ dry-run: setup
 	PYTHON=$(BIN)/python examples/dry-run.sh $(EVENT)
 
 # The hash-locked requirements*.txt, compiled from requirements*.in by pip-tools (scripts/lock.py
-# holds the options). `make lock` keeps pins the .in still allows; LOCK_ARGS=--upgrade moves them.
+# holds the options). `make lock` keeps pins the .in still allows and recomputes every hash, as
+# `make lock-check` does; LOCK_ARGS=--upgrade moves the pins.
 lock: setup
 	$(BIN)/python scripts/lock.py $(LOCK_ARGS)
 

@@ -6,14 +6,16 @@
   scripts/lock.py --check     recompile into a temporary copy; fail with the diff when a lock is stale
 
 Each NAME.in (direct requirements) is compiled to NAME.txt with hashes and `# via` lines by
-pip-tools. The options live here only, so `make lock` and the check compile alike.
+pip-tools. `make lock` and the check compile alike, with the options below, from the same
+start: the lock's pins without its hashes. Every hash is computed from the index again, so
+whatever the check finds stale (a file added upstream for a pinned version, a hash edited by
+hand), `make lock` puts right.
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,7 +23,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LOCKS = ("requirements", "requirements-build")
+# In this order: requirements-dev.in takes requirements.txt as a constraint.
+LOCKS = ("requirements", "requirements-build", "requirements-dev")
 # The header then names this very command, which is how Dependabot recompiles the lock alike.
 OPTIONS = (
     "--quiet",
@@ -31,6 +34,7 @@ OPTIONS = (
     "--no-emit-index-url",
     "--no-emit-find-links",
     "--no-emit-trusted-host",
+    "--no-reuse-hashes",
 )
 
 
@@ -49,17 +53,32 @@ def body(text: str) -> list[str]:
     return lines[start:]
 
 
-def stale(root: Path, name: str, extra: Sequence[str]) -> list[str]:
-    """The diff between NAME.txt and what NAME.in compiles to now; empty when the lock is current."""
+def pins(text: str) -> str:
+    """A lock's requirement lines without their hashes: what pip-compile keeps, and nothing it checks."""
+    lines = (line.removesuffix("\\").rstrip() for line in text.splitlines())
+    return "".join(f"{line}\n" for line in lines if "==" in line and line[:1] not in ("", " ", "#"))
+
+
+def recompile(root: Path, name: str, extra: Sequence[str]) -> str:
+    """What NAME.in compiles to now, keeping the pins of NAME.txt that the .in still allows.
+
+    The old lock is handed over without its hashes: pip would hold each download to them, so a
+    wrong or missing hash could never be put right.
+    """
     lock = root / f"{name}.txt"
     with tempfile.TemporaryDirectory() as tmp:
         fresh = Path(tmp) / lock.name
-        if lock.exists():
-            shutil.copyfile(lock, fresh)  # so pip-compile keeps the pins the .in still allows
-        # Hashes are recomputed, not copied from the lock (pip-compile reuses them by default).
-        compile_lock(root, name, fresh, [*extra, "--no-reuse-hashes"])
-        current = body(lock.read_text()) if lock.exists() else []
-        return list(difflib.unified_diff(current, body(fresh.read_text()), str(lock.name), "recompiled"))
+        fresh.write_text(pins(lock.read_text()) if lock.exists() else "")
+        compile_lock(root, name, fresh, extra)
+        # The header names the command that recompiles the lock in place.
+        return fresh.read_text().replace(f"--output-file={fresh}", f"--output-file={lock.name}")
+
+
+def stale(root: Path, name: str, fresh: str) -> list[str]:
+    """The diff between NAME.txt and what it compiles to now; empty when the lock is current."""
+    lock = root / f"{name}.txt"
+    current = body(lock.read_text()) if lock.exists() else []
+    return list(difflib.unified_diff(current, body(fresh), lock.name, "recompiled"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -78,10 +97,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     extra = args.pip_args.split() + (["--upgrade"] if args.upgrade else [])
     failed = False
     for name in args.names:
+        fresh = recompile(args.root, name, extra)
         if not args.check:
-            compile_lock(args.root, name, Path(f"{name}.txt"), extra)
+            (args.root / f"{name}.txt").write_text(fresh)
             continue
-        diff = stale(args.root, name, extra)
+        diff = stale(args.root, name, fresh)
         if diff:
             failed = True
             sys.stdout.writelines(diff)

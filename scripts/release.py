@@ -5,6 +5,7 @@
   render            point action.yml at the released image by its digest
   smoke IMAGE       run an image once as a dry run on a bundled event, as the runner does
   tag VERSION       commit the rendered action.yml, create its vX.Y.Z tag, move vX.Y and vX
+                    (in a re-run, a vX.Y.Z that is already this very release commit is kept)
 
 Standard library only: it runs on the runner's own Python before anything is installed.
 A release that pins more (native/action.yml's requirements, say) renders it in `render`.
@@ -23,7 +24,8 @@ import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+# The bundled event the smoke run uses by default, in this script's own checkout.
+EVENTS = Path(__file__).resolve().parent.parent / "examples/events"
 DEFAULT_IMAGE = "ghcr.io/iftrue/track-deployment"
 VERSION = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
@@ -79,8 +81,8 @@ def project_versions(repo: Path) -> dict[str, str]:
     return found
 
 
-def check(version: str, repo: Path, ref: str | None) -> Version:
-    """Refuse a bad version, one the project or changelog does not state, one tagged, a wrong branch."""
+def check_project(version: str, repo: Path, ref: str | None) -> Version:
+    """Refuse a bad version, one the project or changelog does not state, a wrong branch."""
     parsed = parse_version(version)
     if ref is not None:
         branch = RELEASE_BRANCH.fullmatch(ref)
@@ -106,6 +108,12 @@ def check(version: str, repo: Path, ref: str | None) -> Version:
             f"CHANGELOG.md has no '## [{version}]' section: add it in the pull request that bumps "
             "the version."
         )
+    return parsed
+
+
+def check(version: str, repo: Path, ref: str | None) -> Version:
+    """check_project, and refuse a version that is tagged already."""
+    parsed = check_project(version, repo, ref)
     if parsed in released_versions(repo):
         raise ReleaseError(
             f"Tag v{version} already exists, and a released version is never re-tagged: "
@@ -187,30 +195,64 @@ def floating_tags(version: Version, released: set[Version]) -> list[str]:
     return moves
 
 
-def tag(version: str, repo: Path, remote: str) -> list[str]:
+def existing_release(version: str, repo: Path) -> str | None:
+    """The commit of vX.Y.Z when it is the release commit this run makes, None when there is no tag.
+
+    That commit is the one a run that pushed the tag and then failed made: an annotated tag on a
+    commit whose only parent is the checked-out source commit and whose tree is the source tree
+    with the rendered action.yml (so the same digest). Any other vX.Y.Z is refused.
+    """
+    name = f"v{version}"
+    if git("tag", "--list", name, cwd=repo) != name:
+        return None
+    commit = git("rev-parse", f"refs/tags/{name}^{{commit}}", cwd=repo)
+    git("add", "action.yml", cwd=repo)
+    same = (
+        git("cat-file", "-t", f"refs/tags/{name}", cwd=repo) == "tag"
+        and git("rev-list", "--parents", "-n", "1", commit, cwd=repo).split()
+        == [commit, git("rev-parse", "HEAD", cwd=repo)]
+        and git("rev-parse", f"{commit}^{{tree}}", cwd=repo) == git("write-tree", cwd=repo)
+    )
+    if not same:
+        raise ReleaseError(
+            f"Tag {name} already exists and is not the release commit this run makes (the source "
+            "commit plus action.yml naming this run's image digest); a released version is never "
+            "re-tagged: release the next version instead."
+        )
+    return commit
+
+
+def tag(version: str, repo: Path, remote: str) -> tuple[list[str], bool]:
     """Commit action.yml, tag it vX.Y.Z once, and push that tag with the moved vX.Y / vX in one go.
 
     The version tag is pushed without force, so the push fails, and nothing moves, if the tag
     appeared meanwhile; only the floating tags are force-updated, each by its own refspec.
+    In a re-run after that push, vX.Y.Z is already this release commit: it is kept as it is,
+    and only the floating tags are pushed (again). Returns them, and whether vX.Y.Z existed.
     """
-    parsed = check(version, repo, ref=None)
+    parsed = check_project(version, repo, ref=None)
     rendered = IMAGE_LINE.findall((repo / "action.yml").read_text())
     if not rendered or not re.fullmatch(rf"docker://{REPOSITORY.pattern}@{DIGEST.pattern}", rendered[0][1]):
         raise ReleaseError("action.yml does not name an image by digest: run `render` first.")
-    git(
-        "commit",
-        "--quiet",
-        "-m",
-        f"Release v{version}: run the prebuilt image by digest",
-        "action.yml",
-        cwd=repo,
-    )
-    commit = git("rev-parse", "HEAD", cwd=repo)
-    git("tag", "-a", f"v{version}", "-m", f"v{version}", commit, cwd=repo)
+    commit = existing_release(version, repo)
+    resumed = commit is not None
+    if commit is None:
+        git(
+            "commit",
+            "--quiet",
+            "-m",
+            f"Release v{version}: run the prebuilt image by digest",
+            "action.yml",
+            cwd=repo,
+        )
+        commit = git("rev-parse", "HEAD", cwd=repo)
+        git("tag", "-a", f"v{version}", "-m", f"v{version}", commit, cwd=repo)
     moves = floating_tags(parsed, released_versions(repo) - {parsed})
-    refspecs = [f"refs/tags/v{version}"] + [f"+{commit}:refs/tags/{name}" for name in moves]
-    git("push", "--atomic", remote, *refspecs, cwd=repo)
-    return moves
+    refspecs = [] if resumed else [f"refs/tags/v{version}"]
+    refspecs += [f"+{commit}:refs/tags/{name}" for name in moves]
+    if refspecs:
+        git("push", "--atomic", remote, *refspecs, cwd=repo)
+    return moves, resumed
 
 
 def write_outputs(**values: str) -> None:
@@ -223,7 +265,9 @@ def write_outputs(**values: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="release.py", description=__doc__.splitlines()[0])
-    parser.add_argument("--repo", type=Path, default=ROOT, help="the clone to work in (default: this one)")
+    parser.add_argument(
+        "--repo", type=Path, default=Path.cwd(), help="the clone to work in (default: the current directory)"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     p_check = commands.add_parser("check", help="validate the version to release")
     p_check.add_argument("version")
@@ -235,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p_smoke = commands.add_parser("smoke", help="dry-run an image on a bundled event")
     p_smoke.add_argument("image", help="image reference, by digest in a release")
-    p_smoke.add_argument("--event", type=Path, default=ROOT / "examples/events/release.json")
+    p_smoke.add_argument("--event", type=Path, default=EVENTS / "release.json")
     p_smoke.add_argument("--platform", help="e.g. linux/arm64 (default: the engine's own)")
     p_tag = commands.add_parser("tag", help="commit, tag vX.Y.Z once, move vX.Y and vX")
     p_tag.add_argument("version")
@@ -253,9 +297,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             smoke(args.image, args.event, args.platform)
             print(f"{args.image} ran a dry run on {args.event.name}")
         else:
-            moves = tag(args.version, args.repo, args.remote)
+            moves, resumed = tag(args.version, args.repo, args.remote)
             write_outputs(moved=" ".join(moves))
-            print(f"Pushed v{args.version}; moved {', '.join(moves) or 'no floating tag'}")
+            done = (
+                f"Kept v{args.version}, already this release commit" if resumed else f"Pushed v{args.version}"
+            )
+            print(f"{done}; moved {', '.join(moves) or 'no floating tag'}")
     except ReleaseError as error:
         if os.environ.get("GITHUB_ACTIONS") == "true":
             # An annotation is one line: the runner reads %25, %0D and %0A back as %, CR and LF.

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import email.message
+import email.parser
+import importlib.metadata
 import os
+import re
 import subprocess
 import sys
 import tarfile
+import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.version import Version
 from support import ROOT, SHA
 
 # One worker builds once: building the sdist writes the egg-info in the source tree.
@@ -42,6 +49,58 @@ def test_wheel_and_sdist_pass_twine_check(dist: Path) -> None:
     )
     assert check.returncode == 0, check.stdout + check.stderr
     assert check.stdout.count("PASSED") == 2
+
+
+# What the pinned PyPI publishing action runs before it uploads (its requirements file); the dev
+# lock installs the same two, so `twine check` above reads the files as the upload will.
+PUBLISH_TWINE = {"twine": "5.0.0", "pkginfo": "1.10.0"}
+
+
+def metadata_of(dist: Path) -> dict[str, email.message.Message]:
+    [wheel] = dist.glob("*.whl")
+    [sdist] = dist.glob("*.tar.gz")
+    with zipfile.ZipFile(wheel) as archive:
+        from_wheel = archive.read("track_deployment-1.0.0.dist-info/METADATA").decode()
+    with tarfile.open(sdist) as archive:
+        member = archive.extractfile("track_deployment-1.0.0/PKG-INFO")
+        assert member is not None
+        from_sdist = member.read().decode()
+    return {
+        name: email.parser.Parser().parsestr(text)
+        for name, text in (("wheel", from_wheel), ("sdist", from_sdist))
+    }
+
+
+def test_the_metadata_is_what_the_publishing_twine_reads(dist: Path) -> None:
+    # twine 5.0.0 with pkginfo 1.10.0 knows Metadata-Version up to 2.3; a 2.4 file fails the
+    # upload with "Metadata is missing required fields: Name, Version".
+    assert {name: importlib.metadata.version(name) for name in PUBLISH_TWINE} == PUBLISH_TWINE
+    for kind, metadata in metadata_of(dist).items():
+        assert Version(metadata["Metadata-Version"]) <= Version("2.3"), kind
+        assert (metadata["Name"], metadata["Version"]) == ("track-deployment", "1.0.0"), kind
+        assert metadata["License"] == "MIT", kind
+        assert "License :: OSI Approved :: MIT License" in metadata.get_all("Classifier", []), kind
+    [wheel] = dist.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        assert archive.read("track_deployment-1.0.0.dist-info/LICENSE") == (ROOT / "LICENSE").read_bytes()
+
+
+def locked(lock: str, name: str) -> str:
+    match = re.search(rf"^{name}==(\S+) \\$", (ROOT / lock).read_text(), re.MULTILINE)
+    assert match, (lock, name)
+    return match.group(1)
+
+
+def test_every_build_uses_a_setuptools_the_build_system_allows() -> None:
+    # pyproject.toml's range binds isolated builds; the locks bind the release build and `make setup`.
+    [backend] = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
+    requirement = Requirement(backend)
+    assert requirement.name == "setuptools"
+    assert not requirement.specifier.contains("77.0.0")
+    for lock in ("requirements-build.txt", "requirements-dev.txt"):
+        assert requirement.specifier.contains(locked(lock, "setuptools")), lock
+    assert importlib.metadata.version("setuptools") == locked("requirements-dev.txt", "setuptools")
+    assert {name: locked("requirements-dev.txt", name) for name in PUBLISH_TWINE} == PUBLISH_TWINE
 
 
 def test_wheel_holds_the_package_and_the_command(dist: Path) -> None:

@@ -123,6 +123,21 @@ def test_render_refuses_an_action_already_rendered(checkout: Path) -> None:
     assert DIGEST in (checkout / "action.yml").read_text()
 
 
+def test_render_works_in_the_current_directory_by_default(checkout: Path) -> None:
+    # Without --repo, the clone the command runs in: never the checkout the script came from.
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "render", "--digest", DIGEST],
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert f"image: docker://{IMAGE}@{DIGEST}" in (checkout / "action.yml").read_text()
+    assert "  image: Dockerfile\n" in (ROOT / "action.yml").read_text()
+
+
 def test_in_github_actions_a_refusal_is_an_error_annotation(checkout: Path) -> None:
     proc = release("render", "--digest", "1.2.3", repo=checkout, env={"GITHUB_ACTIONS": "true"})
     assert proc.returncode == 1
@@ -176,9 +191,9 @@ class Origin:
         set_version(self.work, version)
         git(self.work, "push", "--quiet", "origin", "main")
 
-    def clone(self, name: str = "runner") -> Path:
-        """The release job's checkout: every tag (fetch-depth 0), git identity set."""
-        path = self.tmp / name
+    def clone(self) -> Path:
+        """A release job's checkout, a new one each run: every tag (fetch-depth 0), git identity set."""
+        path = self.tmp / f"runner{len(list(self.tmp.glob('runner*')))}"
         git(self.tmp, "clone", "--quiet", str(self.bare), str(path))
         for key, value in (("user.name", "github-actions[bot]"), ("user.email", "bot@example.org")):
             git(path, "config", key, value)
@@ -191,8 +206,8 @@ class Origin:
         )
         refs = {}
         for line in lines.splitlines():
-            name, target, peeled = line.split(" ")
-            refs[name] = peeled or target  # an annotated tag names its commit through the tag object
+            name, target, *peeled = line.split()
+            refs[name] = peeled[0] if peeled else target  # an annotated tag names its commit through the tag
         return refs
 
 
@@ -324,8 +339,76 @@ def test_tag_refuses_a_version_that_is_tagged(origin: Origin) -> None:
     origin.release_by_hand("1.0.0", "v1.0", "v1")
     before = origin.refs()
     proc = tag(origin, "1.0.0")
-    refused(proc, "Tag v1.0.0 already exists")
+    refused(proc, "Tag v1.0.0 already exists and is not the release commit this run makes")
     assert origin.refs() == before
+
+
+def test_a_rerun_after_the_tag_push_keeps_the_tag_and_goes_on(origin: Origin, tmp_path: Path) -> None:
+    # The first run pushed the tags, then failed (say, creating the GitHub release); "Re-run
+    # failed jobs" checks out the same source commit and renders the same digest again.
+    origin.release_by_hand("1.0.0", "v1.0", "v1")
+    origin.bump("1.1.0")
+    assert tag(origin, "1.1.0").returncode == 0
+    before = origin.refs()
+    git(origin.bare, "tag", "-f", "v1", "v1.0.0")  # as if the floating tags had not moved
+    out = tmp_path / "out"
+    proc = tag(origin, "1.1.0", out=out)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "Kept v1.1.0, already this release commit; moved v1.1, v1\n"
+    assert out.read_text() == "moved=v1.1 v1\n"  # so the image's floating tags move too
+    assert origin.refs() == before
+    assert git(origin.bare, "rev-list", "--count", "--all") == "3"  # no second release commit
+
+
+@pytest.mark.parametrize(
+    "elsewhere",
+    ["other digest", "source commit", "lightweight", "other parent"],
+)
+def test_a_rerun_refuses_a_version_tag_that_is_not_its_release_commit(origin: Origin, elsewhere: str) -> None:
+    origin.release_by_hand("1.0.0", "v1.0", "v1")
+    origin.bump("1.1.0")
+    if elsewhere == "other digest":
+        assert tag(origin, "1.1.0", digest=OTHER_DIGEST).returncode == 0
+    else:
+        assert tag(origin, "1.1.0").returncode == 0
+        release_commit = origin.refs()["v1.1.0"]
+        target = {"source commit": "main", "lightweight": release_commit, "other parent": "v1.0.0"}[elsewhere]
+        if elsewhere == "other parent":  # the same tree, on top of another commit
+            tree = git(origin.bare, "rev-parse", f"{release_commit}^{{tree}}")
+            target = git(origin.bare, "commit-tree", tree, "-p", "v1.0.0^{commit}", "-m", "x")
+        options = [] if elsewhere == "lightweight" else ["-a", "-m", "x"]
+        git(origin.bare, "tag", "-f", *options, "v1.1.0", target)
+    before = origin.refs()
+    proc = tag(origin, "1.1.0")
+    refused(proc, "Tag v1.1.0 already exists and is not the release commit this run makes")
+    assert origin.refs() == before
+
+
+def test_tag_never_forces_the_version_tag(origin: Origin, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every git command the release runs, recorded: no option forces or deletes, and only the
+    # floating tags are pushed with a forced (+) refspec, in a first run and in a re-run.
+    origin.release_by_hand("1.0.0", "v1.0", "v1")
+    origin.bump("1.1.0")
+    script = load_script()
+    calls: list[tuple[str, ...]] = []
+    real_git = script.git
+
+    def recording_git(*args: str, cwd: Path) -> str:
+        calls.append(args)
+        return real_git(*args, cwd=cwd)
+
+    monkeypatch.setattr(script, "git", recording_git)
+    for rerun in (False, True):
+        runner = origin.clone()
+        assert release("render", "--digest", DIGEST, repo=runner).returncode == 0
+        assert script.tag("1.1.0", runner, "origin") == (["v1.1", "v1"], rerun)
+    words = {word for call in calls for word in call}
+    assert not words & {"-f", "--force", "--force-with-lease", "-d", "--delete", "--mirror", "--prune"}
+    pushes = [call for call in calls if call[0] == "push"]
+    assert len(pushes) == 2
+    forced = [word for push in pushes for word in push if word.startswith("+")]
+    assert [word.split(":")[1] for word in forced] == ["refs/tags/v1.1", "refs/tags/v1"] * 2
+    assert [word for push in pushes for word in push if "v1.1.0" in word] == ["refs/tags/v1.1.0"]
 
 
 def test_a_version_tagged_meanwhile_is_not_overwritten_and_nothing_moves(origin: Origin) -> None:

@@ -17,10 +17,10 @@ from support import ROOT
 NAME = "td-lock-fixture"
 
 
-def wheel(folder: Path, version: str, requires: str = "") -> str:
+def wheel(folder: Path, version: str, requires: str = "", tag: str = "py3-none-any") -> str:
     """A minimal pure-Python wheel; returns its sha256."""
     stem = f"{NAME.replace('-', '_')}-{version}"
-    path = folder / f"{stem}-py3-none-any.whl"
+    path = folder / f"{stem}-{tag}.whl"
     metadata = f"Metadata-Version: 2.1\nName: {NAME}\nVersion: {version}\n"
     metadata += f"Requires-Dist: {requires}\n" if requires else ""
     with zipfile.ZipFile(path, "w") as archive:
@@ -28,7 +28,7 @@ def wheel(folder: Path, version: str, requires: str = "") -> str:
         archive.writestr(f"{stem}.dist-info/METADATA", metadata)
         archive.writestr(
             f"{stem}.dist-info/WHEEL",
-            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+            f"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: {tag}\n",
         )
         archive.writestr(f"{stem}.dist-info/RECORD", "")
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -107,6 +107,25 @@ def test_a_hand_edited_hash_makes_the_lock_stale(project: Path) -> None:
     assert f"+    --hash=sha256:{digest}" in check.stdout
 
 
+def test_what_the_check_finds_stale_a_lock_puts_right(project: Path) -> None:
+    # A hash edited by hand, then a new file upstream for the pinned version: each makes the lock
+    # stale, and `make lock` (without --upgrade) recomputes the hashes the check expects.
+    digest = wheel(project / "wheels", "1.0")
+    assert lock(project).returncode == 0
+    path = project / "requirements.txt"
+    path.write_text(path.read_text().replace(digest, "0" * 64))
+    assert lock(project).returncode == 0
+    assert f"--hash=sha256:{digest}\n" in path.read_text() and "0" * 64 not in path.read_text()
+    assert lock(project, "--check").returncode == 0
+    other = wheel(project / "wheels", "1.0", tag="py311-none-any")
+    check = lock(project, "--check")
+    assert check.returncode == 1
+    assert f"+    --hash=sha256:{other}" in check.stdout
+    assert lock(project).returncode == 0
+    assert f"--hash=sha256:{other}" in path.read_text() and f"--hash=sha256:{digest}" in path.read_text()
+    assert lock(project, "--check").returncode == 0
+
+
 def test_the_header_python_version_does_not_count(project: Path) -> None:
     wheel(project / "wheels", "1.0")
     assert lock(project).returncode == 0
@@ -121,10 +140,16 @@ def test_the_repository_locks_are_installed_with_hashes() -> None:
         "pip install --require-hashes --no-deps -r /opt/track-deployment/requirements.txt"
         in (ROOT / "Dockerfile").read_text()
     )
-    assert "--require-hashes -r requirements.txt" in (ROOT / "Makefile").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    assert "--require-hashes -r requirements.txt" in makefile
+    assert "--require-hashes -r requirements-dev.txt" in makefile
+    # The package itself, by the locked setuptools already installed: nothing fetched unlocked.
+    assert "--no-build-isolation --no-deps -e ." in makefile
     assert (
         "--require-hashes -r requirements-build.txt" in (ROOT / ".github/workflows/release.yml").read_text()
     )
-    for name in ("requirements.txt", "requirements-build.txt"):
+    # The dev tools resolve with the runtime lock as a constraint: the tests run its versions.
+    assert "-c requirements.txt" in (ROOT / "requirements-dev.in").read_text().splitlines()
+    for name in ("requirements.txt", "requirements-build.txt", "requirements-dev.txt"):
         pins = [line for line in (ROOT / name).read_text().splitlines() if "==" in line]
         assert pins and all(line.endswith(" \\") for line in pins), name  # each pin is followed by hashes

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import os
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +87,9 @@ def test_pypi_is_published_by_trusted_publishing_from_its_environment() -> None:
     assert JOBS["pypi"]["environment"] == "pypi"
     assert uses("pypi") == ["actions/download-artifact", "pypa/gh-action-pypi-publish"]
     assert not any("with" in step and "password" in step["with"] for step in steps("pypi"))
+    # A re-run after a partial upload finishes it instead of failing on the files already there.
+    [publish] = [step for step in steps("pypi") if "gh-action-pypi-publish" in step["uses"]]
+    assert publish["with"] == {"skip-existing": True}
     assert needs("pypi") >= {"dist", "publish", "verify"}
     build = scripts("dist")
     assert "--require-hashes -r requirements-build.txt" in build
@@ -112,16 +118,118 @@ def test_a_release_starts_by_hand_with_a_checked_version() -> None:
     assert all("prepare" in needs(name) for name in JOBS if name != "prepare")
 
 
-FORCED = re.compile(r"git\b[^\n]*\s(-f|--force\S*|\+refs/tags/v\$\{?VERSION)")
+# Options of git that force, delete or mirror refs; and a forced push of a version tag.
+FORCING = {"-f", "--force", "--force-with-lease", "-d", "--delete", "--mirror", "--prune"}
+FORCED = re.compile(r"git\b[^\n]*\s(-f|-d|--force\S*|--delete|--mirror|\+\S*refs/tags/v\$)")
+
+
+def git_calls(path: Path) -> list[list[str | None]]:
+    """The arguments of each git(...) call in a script: literal strings, None for anything computed."""
+    calls = [
+        node
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "git"
+    ]
+    return [
+        [
+            arg.value if isinstance(arg, ast.Constant) and isinstance(arg.value, str) else None
+            for arg in call.args
+        ]
+        for call in calls
+    ]
 
 
 def test_no_step_forces_a_tag() -> None:
+    # Every value of every step (run, with, env), not only the shell scripts.
     for name in JOBS:
-        assert FORCED.search(scripts(name)) is None, name
-    assert "tag -f" not in (ROOT / "scripts/release.py").read_text()
-    # The script force-updates the floating tags by their own refspecs only (tests/test_release.py
-    # shows the version tag is rejected, not rewritten, when it exists).
-    assert 'f"+{commit}:refs/tags/{name}" for name in moves' in (ROOT / "scripts/release.py").read_text()
+        assert FORCED.search(yaml.safe_dump(steps(name), width=10_000)) is None, name
+    # Every git command of the release script: none forces or deletes by an option. The only
+    # forced refspecs, "+commit:refs/tags/vX.Y" and "+…vX", are computed; tests/test_release.py
+    # records each git command of a release and shows they name the floating tags only.
+    calls = git_calls(ROOT / "scripts/release.py")
+    assert {call[0] for call in calls} >= {"tag", "push", "commit"}
+    assert not [call for call in calls if FORCING & set(call)]
+    [push] = [call for call in calls if call[0] == "push"]
+    assert push[:2] == ["push", "--atomic"]
+
+
+def test_the_verify_job_pulls_signed_out() -> None:
+    # No login anywhere in the job: the pull and the runner's own run are anonymous, as a user's.
+    assert "docker/login-action" not in uses("verify")
+    assert not re.search(
+        r"docker\s+login|--password|GITHUB_TOKEN|github\.token", yaml.safe_dump(steps("verify"))
+    )
+    assert "secrets" not in yaml.safe_dump(JOBS["verify"])
+
+
+def image_check(tmp_path: Path, answer: str, code: int) -> subprocess.CompletedProcess[str]:
+    """The image job's tag check, run by bash as the runner runs it, against a registry's answer."""
+    [step] = [
+        step for step in steps("image") if step.get("name") == "Refuse an image tag that already exists"
+    ]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(parents=True)
+    docker = bin_dir / "docker"  # stands in for `docker buildx imagetools inspect`: prints the answer
+    docker.write_text(f"#!/bin/sh\ncat >&2 <<'EOF'\n{answer}\nEOF\nexit {code}\n")
+    docker.chmod(0o755)
+    env = {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "IMAGE": "ghcr.io/iftrue/track-deployment",
+        "VERSION": "1.2.3",
+    }
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+
+
+def test_the_image_tag_check_treats_only_not_found_as_free(tmp_path: Path) -> None:
+    ref = "ghcr.io/iftrue/track-deployment:1.2.3"
+    free = image_check(tmp_path / "free", f"ERROR: {ref}: not found", 1)
+    assert (free.returncode, free.stdout) == (0, f"{ref} does not exist yet.\n")
+    taken = image_check(tmp_path / "taken", '{"schemaVersion": 2}', 0)
+    assert taken.returncode == 1
+    assert f"::error title=Release stopped::{ref} already exists and is never rewritten" in taken.stdout
+    for answer in (
+        f"ERROR: failed to authorize: failed to fetch anonymous token: 403 Forbidden ({ref})",
+        "ERROR: dial tcp: lookup ghcr.io: no such host",
+        f"ERROR: unexpected status from HEAD request to https://ghcr.io/v2/x/manifests/1.2.3: 500 ({ref})",
+    ):
+        broken = image_check(tmp_path / str(len(answer)), answer, 1)
+        assert broken.returncode == 1, answer
+        assert f"::error title=Release stopped::Could not tell whether {ref} exists:" in broken.stdout
+        assert answer in broken.stdout
+
+
+def test_the_build_helper_images_are_pinned_by_version() -> None:
+    env = RELEASE["env"]
+    assert re.fullmatch(r"docker\.io/tonistiigi/binfmt:qemu-v\d+\.\d+\.\d+-\d+", env["BINFMT_IMAGE"])
+    assert re.fullmatch(r"docker\.io/moby/buildkit:v\d+\.\d+\.\d+", env["BUILDKIT_IMAGE"])
+    for name, job in JOBS.items():
+        for step in job["steps"]:
+            action = step.get("uses", "").split("@")[0]
+            if action == "docker/setup-qemu-action":
+                assert step["with"] == {"image": "${{ env.BINFMT_IMAGE }}", "platforms": "arm64"}, name
+            if action == "docker/setup-buildx-action":
+                assert step["with"] == {"driver-opts": "image=${{ env.BUILDKIT_IMAGE }}"}, name
+
+
+def test_a_rerun_of_publish_keeps_what_the_first_run_made() -> None:
+    # The tag step keeps a vX.Y.Z that is already this release commit (tests/test_release.py);
+    # the release is created only when missing; the notes name the signing workflow.
+    [create] = [step for step in steps("publish") if "gh release create" in step.get("run", "")]
+    script = create["run"]
+    assert (
+        script.index('gh release view "v${VERSION}"')
+        < script.index("exit 0")
+        < script.index("gh release create")
+    )
+    assert "--signer-workflow ${workflow}" in script
+    assert 'workflow="${GITHUB_REPOSITORY}/.github/workflows/release.yml"' in script
 
 
 def test_the_build_attests_and_the_release_names_the_image_by_digest() -> None:
