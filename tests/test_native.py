@@ -270,6 +270,21 @@ def test_python_from_the_runner_tool_cache(tmp_path: Path, runner_temp: Path) ->
     assert run.payload == RELEASE_BODY
 
 
+def test_failed_install_says_what_to_do(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    unreachable = {"PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_NO_CACHE_DIR": "1", "PIP_RETRIES": "0"}
+    temp_dir = tmp_path / "temp"  # no environment installed yet
+    temp_dir.mkdir()
+    run = run_composite(tmp_path, temp_dir, {**release_env(tmp_path), **unreachable}, {"api_url": iftrue.url})
+    assert run.code == 1
+    assert run.errors == [
+        "pip could not install the pinned requirements (its error is above): the runner needs access to "
+        "the Python package index, or pip configured for a mirror (PIP_INDEX_URL)."
+    ]
+    assert run.outputs["result"] == ""
+    assert not list(temp_dir.glob("*/ready"))  # the next use installs again
+    assert iftrue.requests == []
+
+
 def test_cancel_while_waiting_to_retry_keeps_the_record(tmp_path: Path, runner_temp: Path) -> None:
     """The runner signals the step's process, bash: Python must be that process to report."""
 
