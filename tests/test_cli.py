@@ -9,9 +9,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from support import RELEASE_BODY, SHA, TOKEN, FakeIftrue, payload, runner_env
+from support import RELEASE_BODY, ROOT, SHA, TOKEN, FakeIftrue, payload, runner_env
 
 from track_deployment.inputs import INPUT_DEFAULTS
+from track_deployment.mapping import MISSING_HINTS
 
 # What a job on another CI has: no GITHUB_* variables, no event file.
 FIELDS = [
@@ -73,7 +74,7 @@ def test_token_flag_wins_over_the_variable(bare_env: dict[str, str], iftrue: Fak
 def test_missing_token_names_the_variable(bare_env: dict[str, str], iftrue: FakeIftrue) -> None:
     run = cli([*FIELDS, "--api-url", iftrue.url], bare_env)
     assert run.returncode == 1
-    assert "Input 'token' is required" in run.stdout + run.stderr
+    assert "Input 'token' (--token) is required" in run.stdout + run.stderr
     assert "IFTRUE_TOKEN" in run.stdout + run.stderr
     assert iftrue.requests == []
 
@@ -126,7 +127,7 @@ def test_a_bad_value_names_the_input(bare_env: dict[str, str], iftrue: FakeIftru
         [*FIELDS, "--api-url", iftrue.url, "--commits-count", "many"], {**bare_env, "IFTRUE_TOKEN": TOKEN}
     )
     assert run.returncode == 1
-    assert "Input 'commits_count' must be a whole number" in run.stdout + run.stderr
+    assert "Input 'commits_count' (--commits-count) must be a whole number" in run.stdout + run.stderr
     assert "Traceback" not in run.stdout + run.stderr
     assert iftrue.requests == []
 
@@ -150,3 +151,76 @@ def test_started_at_times_a_deployment_on_another_ci(bare_env: dict[str, str], i
     assert run.returncode == 0, run.stdout + run.stderr
     [post] = iftrue.posts
     assert 5 <= post.json()["deployment_duration"] <= 5 + (time.time() - started - 300) / 60 + 0.02
+
+
+def test_messages_name_the_flag(bare_env: dict[str, str], iftrue: FakeIftrue) -> None:
+    without_branch = [arg for arg in FIELDS if arg not in ("--branch", "main")]
+    run = cli([*without_branch, "--api-url", iftrue.url], {**bare_env, "IFTRUE_TOKEN": TOKEN})
+    assert run.returncode == 1
+    assert run.stderr == (
+        "Error (Missing deployment field): Cannot build the deployment record: branch is unknown "
+        f"({MISSING_HINTS['branch']}): set the 'branch' input (--branch).\n"
+    )
+    run = cli([*FIELDS, "--api-url", iftrue.url, "--is-fix", "yes"], {**bare_env, "IFTRUE_TOKEN": TOKEN})
+    assert (
+        run.stderr == "Error (Invalid input): Input 'is_fix' (--is-fix) must be true or false, got 'yes'.\n"
+    )
+    run = cli([*FIELDS, "--api-url", iftrue.url], {**bare_env, "IFTRUE_TOKEN": TOKEN})
+    assert run.returncode == 0
+    assert (
+        "Warning (track-deployment): No pull request is associated with this deployment, so "
+        "pull_request_number is 0. Set the pull_request_number input (--pull-request-number), or give the "
+        "github_token input (--github-token) a token with `pull-requests: read` so it can find the PR of "
+        "the commit.\n"
+    ) in run.stdout
+    assert iftrue.requests[0].json()["branch"] == "main"
+
+
+def test_without_title_the_record_is_titled_deployment(bare_env: dict[str, str], iftrue: FakeIftrue) -> None:
+    # As README and --help say: --title is not required; without it the title is "Deployment".
+    without_title = FIELDS[: FIELDS.index("--title")]
+    run = cli([*without_title, "--api-url", iftrue.url], {**bare_env, "IFTRUE_TOKEN": TOKEN})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert iftrue.posts[0].json()["title"] == "Deployment"
+    help_text = " ".join(cli(["--help"], bare_env).stdout.split())
+    assert '--member-id; --title too, or the record is titled "Deployment"' in help_text
+    assert (
+        "token for GitHub look-ups (PR, the run's jobs, commit count); without it, or '', none" in help_text
+    )
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert "Give `--title` too: without it the record is titled `Deployment`." in readme
+
+
+def jenkins_repository_url(git_url: str) -> str:
+    """What the README's Jenkins snippet passes as --repository-url for this GIT_URL."""
+    readme = (ROOT / "README.md").read_text()
+    snippet = readme[readme.index("**Jenkins**") :]
+    snippet = snippet[snippet.index("        repository=${GIT_URL") : snippet.index("        esac\n") + 13]
+    run = subprocess.run(
+        ["sh", "-c", snippet + 'printf %s "$repository"'],
+        env={"PATH": os.environ["PATH"], "GIT_URL": git_url},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return run.stdout
+
+
+@pytest.mark.parametrize(
+    "git_url",
+    [
+        "https://github.com/octo-org/shop.git",
+        "https://github.com/octo-org/shop",
+        "git@github.com:octo-org/shop.git",
+        "ssh://git@github.com/octo-org/shop.git",
+    ],
+)
+def test_jenkins_snippet_gives_an_https_repository_url(
+    git_url: str, bare_env: dict[str, str], iftrue: FakeIftrue
+) -> None:
+    repository = jenkins_repository_url(git_url)
+    assert repository == "https://github.com/octo-org/shop"
+    args = [*FIELDS, "--repository-url", repository, "--api-url", iftrue.url]
+    run = cli(args, {**bare_env, "IFTRUE_TOKEN": TOKEN})  # the later flag wins
+    assert run.returncode == 0, run.stderr
+    assert iftrue.posts[0].json()["repository_url"] == "https://github.com/octo-org/shop"

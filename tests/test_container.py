@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import ROOT, SHA, TOKEN, Answer, FakeIftrue, Run, collect, payload
+from support import CONTAINER_SKIP, ROOT, SHA, TOKEN, Answer, FakeIftrue, Run, collect, payload
 from test_cancel import RETRY_AFTER, cancel, check_cancelled
 from test_integrity import check, hostile_release
 from test_limits import big_push
@@ -35,7 +35,7 @@ IMAGE = os.environ.get("TRACK_DEPLOYMENT_IMAGE", "track-deployment:test")
 def _unavailable(reason: str) -> None:
     if os.environ.get("TRACK_DEPLOYMENT_REQUIRE_DOCKER") == "1":
         pytest.fail(f"container tests are required here, but {reason}")
-    pytest.skip(f"container tests skipped: {reason}")
+    pytest.skip(CONTAINER_SKIP + reason)  # conftest.py folds these into one summary line
 
 
 @pytest.fixture(scope="session")

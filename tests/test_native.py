@@ -9,9 +9,14 @@ environment, so these tests share one runner temporary folder and one worker.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import re
+import signal
 import subprocess
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -20,6 +25,7 @@ from support import (
     RELEASE_BODY,
     ROOT,
     TOKEN,
+    Answer,
     FakeIftrue,
     Run,
     collect,
@@ -27,6 +33,7 @@ from support import (
     run_action,
     runner_env,
 )
+from test_cancel import RETRY_AFTER, check_cancelled, wait_for_posts
 
 from track_deployment.inputs import INPUT_DEFAULTS
 
@@ -82,8 +89,18 @@ def evaluate(text: str, contexts: Mapping[str, str]) -> str:
     return EXPRESSION.sub(value, text)
 
 
-def run_composite(tmp: Path, temp_dir: Path, env: Mapping[str, str], inputs: Mapping[str, str]) -> Run:
-    """Run native/action.yml as the runner runs a composite action; one Run for the whole action."""
+def run_composite(
+    tmp: Path,
+    temp_dir: Path,
+    env: Mapping[str, str],
+    inputs: Mapping[str, str],
+    during_track: Callable[[subprocess.Popen[bytes]], None] | None = None,
+    timeout: float = 300,
+) -> Run:
+    """Run native/action.yml as the runner runs a composite action; one Run for the whole action.
+
+    `during_track` gets the track step's process (bash, as the runner starts it) while it runs.
+    """
     given = {
         name: inputs.get(name, spec.get("default", "")) for name, spec in NATIVE_ACTION["inputs"].items()
     }
@@ -103,18 +120,26 @@ def run_composite(tmp: Path, temp_dir: Path, env: Mapping[str, str], inputs: Map
         script = tmp / f"step_{index}.sh"
         script.write_text(step["run"])
         step_env = {name: evaluate(str(value), contexts) for name, value in step.get("env", {}).items()}
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
             env={**base, **step_env, "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(step_summary)},
             cwd=tmp,
-            capture_output=True,
-            timeout=300,
-            check=False,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # so a test that fails can end whatever the step started
         )
-        stdout, stderr, code = stdout + proc.stdout, stderr + proc.stderr, proc.returncode
+        try:
+            if during_track and step["id"] == "track":
+                during_track(proc)
+            out, err = proc.communicate(timeout=timeout)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        stdout, stderr, code = stdout + out, stderr + err, proc.returncode
         if step_summary.exists():
             summary += step_summary.read_text()
-        step_outputs = collect(proc.returncode, b"", b"", str(output), None).outputs  # as the runner reads it
+        step_outputs = collect(code, b"", b"", str(output), None).outputs  # as the runner reads it
         contexts |= {f"steps.{step['id']}.outputs.{k}": v for k, v in step_outputs.items()}
         if code != 0:
             break
@@ -189,20 +214,98 @@ def test_bad_input_fails_the_action(tmp_path: Path, runner_temp: Path, iftrue: F
     assert iftrue.requests == []
 
 
-def test_no_python_says_what_to_do(tmp_path: Path, runner_temp: Path) -> None:
-    bin_dir = tmp_path / "bin"
+def bin_with(tmp: Path, *tools: str) -> Path:
+    """A folder for PATH with only these tools, none of them a Python."""
+    bin_dir = tmp / "bin"
     bin_dir.mkdir()
-    for tool in ("bash", "dirname", "rm", "touch"):
+    for tool in tools:
         (bin_dir / tool).symlink_to(
             subprocess.run(
                 ["bash", "-c", f"command -v {tool}"], capture_output=True, text=True, check=True
             ).stdout.strip()
         )
+    return bin_dir
+
+
+def test_no_python_says_what_to_do(tmp_path: Path, runner_temp: Path) -> None:
+    bin_dir = bin_with(tmp_path, "bash", "dirname", "rm", "touch", "ls", "sort")
     run = run_composite(
         tmp_path, runner_temp, {**release_env(tmp_path), "PATH": str(bin_dir)}, {"dry_run": "true"}
     )
     assert run.code == 1
     assert run.errors == [
-        "No Python 3.11 or newer found on PATH (python3, python). Add actions/setup-python before this step."
+        "No Python 3.11 or newer found (python3, python, py -3.1x, the runner's tool cache). "
+        "Add actions/setup-python with python-version 3.13 before this step."
     ]
     assert run.outputs["result"] == ""
+
+
+def test_python_from_the_runner_tool_cache(tmp_path: Path, runner_temp: Path) -> None:
+    """Off PATH, the newest 3.11+ of the tool cache (as on ubuntu-22.04, whose python3 is 3.10)."""
+    bin_dir = bin_with(tmp_path, "bash", "dirname", "rm", "touch", "ls", "sort")
+    # The interpreter the other tests' python3 runs, so the environment they built is reused.
+    real = subprocess.run(
+        ["python3", "-c", "import sys; print(sys.executable)"], capture_output=True, text=True, check=True
+    )
+    cache = tmp_path / "hostedtoolcache"
+    for version, python in [
+        ("3.10.12", "exit 1"),  # too old: `import sys; sys.exit(sys.version_info < (3, 11))` fails
+        ("3.9.25", "exit 1"),
+        ("3.12.12", f'exec {real.stdout.strip()} "$@"'),
+        ("3.11.14", f'exec {real.stdout.strip()} "$@"'),
+    ]:
+        folder = cache / "Python" / version / "x64" / "bin"
+        folder.mkdir(parents=True)
+        (folder / "python3").write_text(f"#!/bin/bash\n{python}\n")
+        (folder / "python3").chmod(0o755)
+    run = run_composite(
+        tmp_path,
+        runner_temp,
+        {**release_env(tmp_path), "PATH": str(bin_dir), "RUNNER_TOOL_CACHE": str(cache)},
+        {"dry_run": "true", "token": ""},
+    )
+    assert run.code == 0, run.stdout + run.stderr
+    assert f"Using {cache}/Python/3.12.12/x64/bin/python3 (Python " in run.stdout
+    assert run.outputs["result"] == "dry_run"
+    assert run.payload == RELEASE_BODY
+
+
+def test_failed_install_says_what_to_do(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    unreachable = {"PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_NO_CACHE_DIR": "1", "PIP_RETRIES": "0"}
+    temp_dir = tmp_path / "temp"  # no environment installed yet
+    temp_dir.mkdir()
+    run = run_composite(tmp_path, temp_dir, {**release_env(tmp_path), **unreachable}, {"api_url": iftrue.url})
+    assert run.code == 1
+    assert run.errors == [
+        "pip could not install the pinned requirements (its error is above): the runner needs access to "
+        "the Python package index, or pip configured for a mirror (PIP_INDEX_URL)."
+    ]
+    assert run.outputs["result"] == ""
+    assert not list(temp_dir.glob("*/ready"))  # the next use installs again
+    assert iftrue.requests == []
+
+
+def test_cancel_while_waiting_to_retry_keeps_the_record(tmp_path: Path, runner_temp: Path) -> None:
+    """The runner signals the step's process, bash: Python must be that process to report."""
+
+    sent: list[float] = []
+
+    def cancel_the_step(proc: subprocess.Popen[bytes]) -> None:
+        wait_for_posts(server, 1, proc)
+        time.sleep(0.3)  # into the wait between attempts
+        proc.send_signal(signal.SIGINT)  # to bash, or to what bash became
+        sent.append(time.monotonic())
+
+    with FakeIftrue(*[Answer(503, {"message": "down"}, {"Retry-After": RETRY_AFTER})] * 5) as server:
+        run = run_composite(
+            tmp_path,
+            runner_temp,
+            release_env(tmp_path),
+            {"token": TOKEN, "api_url": server.url, "timeout": "300"},
+            during_track=cancel_the_step,
+            timeout=30,  # a signal that never reaches Python leaves it waiting for the next attempt
+        )
+    assert time.monotonic() - sent[0] < 5
+    assert len(server.posts) == 1
+    check_cancelled(run, signal.SIGINT)
+    assert json.loads(run.outputs["payload"]) == RELEASE_BODY

@@ -7,6 +7,7 @@ import email.parser
 import importlib.metadata
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -19,9 +20,11 @@ from packaging.requirements import Requirement
 from packaging.version import Version
 from support import ROOT, SHA
 
-# One worker builds once: building the sdist writes the egg-info in the source tree.
+# One worker builds once.
 pytestmark = pytest.mark.xdist_group("packaging")
 
+# What a checkout has that is no part of the project: tools' caches, builds, the environment.
+LOCAL_ONLY = (".git", ".venv", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis", "build", "dist")
 PACKAGE = sorted(p.name for p in (ROOT / "src" / "track_deployment").glob("*.py"))
 
 
@@ -29,9 +32,13 @@ PACKAGE = sorted(p.name for p in (ROOT / "src" / "track_deployment").glob("*.py"
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # The wheel is built from the sdist (build's default), so a file missing from the sdist
     # breaks the wheel too. No isolation: the pinned setuptools of the dev tools builds it.
+    # From a copy without the egg-info an earlier build left: setuptools adds every file that
+    # one lists, so a file MANIFEST.in no longer names would still be packed.
+    source = tmp_path_factory.mktemp("source") / "track-deployment"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*LOCAL_ONLY))
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
-        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(source)],
         check=True,
         capture_output=True,
     )
@@ -174,3 +181,56 @@ def test_installed_wheel_gives_the_command(dist: Path, tmp_path: Path) -> None:
         check=True,
     )
     assert where.stdout.startswith(str(target))
+
+
+def test_the_sdist_test_suite_collects(dist: Path, tmp_path: Path) -> None:
+    """What MANIFEST.in claims: the extracted sdist has every file its tests read when loaded."""
+    [sdist] = dist.glob("*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        archive.extractall(tmp_path, filter="data")
+    [source] = tmp_path.iterdir()
+    collect = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "tests"],
+        env={**os.environ, "PYTHONPATH": str(source / "src")},  # the sdist's package, not this checkout's
+        cwd=source,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert collect.returncode == 0, collect.stdout[-3000:] + collect.stderr[-3000:]
+    ours = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    count = [run.stdout.splitlines()[-1].partition(" in ")[0] for run in (collect, ours)]
+    assert count[0] == count[1]  # "606 tests collected"
+
+
+def test_no_engine_skips_the_container_tests_with_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"}
+    env.pop("TRACK_DEPLOYMENT_IMAGE_BUILT", None)
+    env.pop("TRACK_DEPLOYMENT_REQUIRE_DOCKER", None)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:xdist",
+            "tests/test_container.py",
+        ],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-3000:]
+    skipped = [line for line in run.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert len(skipped) == 1, skipped
+    assert re.match(r"SKIPPED \[\d\d+\] tests/test_container.py: container tests skipped: ", skipped[0])

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from support import ROOT
+from support import REPO, ROOT, SHA, FakeIftrue, payload, run_action, runner_env
 
 WORKFLOWS = sorted((ROOT / ".github/workflows").glob("*.yml"))
 RELEASE = yaml.safe_load((ROOT / ".github/workflows/release.yml").read_text())
@@ -269,3 +269,66 @@ def test_tags_move_only_after_an_anonymous_pull_and_dry_runs() -> None:
 def test_ci_checks_the_locks() -> None:
     ci = yaml.safe_load((ROOT / ".github/workflows/ci.yml").read_text())
     assert "make lock-check" in [step.get("run") for step in ci["jobs"]["lint"]["steps"]]
+
+
+CI = yaml.safe_load((ROOT / ".github/workflows/ci.yml").read_text())
+FORMAT = re.compile(r"format\(\s*'((?:[^']|'')*)',(.*?)\)\s*\|\|", re.DOTALL)
+
+
+def ci_record(values: dict[str, str]) -> str:
+    """SELF_TEST_RECORD of ci.yml on a pull_request event, its format() evaluated as GitHub does."""
+    [(template, arguments)] = FORMAT.findall(CI["env"]["SELF_TEST_RECORD"])
+    given = [values[name.strip()] for name in arguments.split(",")]
+    parts = re.split(r"(\{\{|\}\}|\{\d+\})", template.replace("''", "'"))
+    return "".join(
+        "{" if part == "{{" else "}" if part == "}}" else given[int(part[1:-1])] if part[:1] == "{" else part
+        for part in parts
+    )
+
+
+def test_ci_self_tests_send_a_record_on_pull_request_events(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    """An opened pull request is skipped by design; the self-tests replay this record instead."""
+    record = ci_record(
+        {
+            "github.run_id": "12345678901",
+            "github.sha": SHA,
+            "github.server_url": "https://github.com",
+            "github.repository": REPO,
+            "github.actor_id": "583231",
+            "github.event.pull_request.number": "7",
+        }
+    )
+    opened = payload("pull_request")
+    opened["action"] = "opened"
+    opened["pull_request"] |= {"state": "open", "merged": False, "merged_at": None, "closed_at": None}
+    env = runner_env(tmp_path, "pull_request", opened, {"api_url": iftrue.url})
+    # What the dry runs assert on these events.
+    assert run_action({**env, "INPUT_DRY_RUN": "true"}).outputs["result"] == "skipped"
+    run = run_action({**env, "INPUT_PAYLOAD": record, "GITHUB_OUTPUT": str(tmp_path / "replay_output")})
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.outputs["result"] == "created"
+    assert iftrue.posts[0].json() == {
+        "title": "Self-test 12345678901",
+        "branch": "self-test",
+        "commit_id": SHA,
+        "repository_url": f"https://github.com/{REPO}",
+        "member_id": "583231",
+        "pull_request_number": 7,
+    }
+    assert CI["env"]["DRY_RUN_RESULT"] == (
+        "${{ github.event_name == 'pull_request' && 'skipped' || 'dry_run' }}"
+    )
+
+
+def test_ci_jobs_that_send_use_the_record_on_every_event() -> None:
+    sending = [
+        (name, step)
+        for name, job in CI["jobs"].items()
+        for step in job["steps"]
+        if step.get("uses", "").startswith("./")
+        and step.get("with", {}).get("token") == "not-a-real-token"
+        and name != "misconfigured"
+    ]
+    assert {name for name, _ in sending} == {"self-test", "native", "mock-service"}
+    for name, step in sending:
+        assert step["with"]["payload"] == "${{ env.SELF_TEST_RECORD }}", name

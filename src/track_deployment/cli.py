@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from . import __version__
 from .cancel import CancelOnSignal
-from .inputs import BOOLEAN_INPUTS, INPUT_DEFAULTS, TOKEN_VARIABLE, env_name
+from .inputs import BOOLEAN_INPUTS, INPUT_DEFAULTS, TOKEN_VARIABLE, env_name, flag
 from .main import main
 from .schema import REQUEST_FIELDS
 
@@ -28,7 +28,8 @@ USAGE_ERROR = 1
 DESCRIPTION = f"""\
 Record one deployment in iftrue. In a GitHub Actions job it reads the GITHUB_* variables and
 the event, as the action does; elsewhere give the record's fields as flags (at least
---commit-id, --branch, --repository-url, --member-id and --title).
+--commit-id, --branch, --repository-url and --member-id; --title too, or the record is
+titled "Deployment").
 
 Each flag sets the input of the same name (--commit-id sets commit_id). A flag wins over the
 INPUT_<NAME> variable, which wins over the value derived from the event. The token comes from
@@ -44,7 +45,7 @@ exit status: 0 when recorded, skipped, a dry run, or iftrue unreachable without
 HELP = {
     "token": "iftrue deployment-tracking JWT",
     "api_url": "base URL of the iftrue API",
-    "github_token": "token for GitHub look-ups (PR, the run's jobs, commit count); none: no look-ups",
+    "github_token": "token for GitHub look-ups (PR, the run's jobs, commit count); without it, or '', none",
     "environment": "comma-separated environment names: other environments' deployment events are skipped",
     "started_at": "when the deployment began (ISO 8601 with a zone, or Unix seconds): duration = now - it",
     "hotfix_labels": "comma-separated PR labels that mark a hotfix",
@@ -54,10 +55,6 @@ HELP = {
     "payload": "a JSON deployment record to send as is (replay); nothing is derived",
     "timeout": "seconds for the whole delivery, retries included",
 }
-
-
-def flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
 
 
 def describe(name: str) -> str:

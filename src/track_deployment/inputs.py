@@ -217,6 +217,26 @@ def env_name(name: str) -> str:
     return f"INPUT_{name.upper()}"
 
 
+def flag(name: str) -> str:
+    """The `track-deployment` command's flag for input `name`: --commit-id for commit_id."""
+    return "--" + name.replace("_", "-")
+
+
+_NAMES = "|".join(sorted(INPUT_DEFAULTS, key=len, reverse=True))
+# How messages name an input: "Input 'is_fix' must be", "the `api_url` input", "set the 'branch'
+# input", "the member_id input".
+_INPUT_MENTION = re.compile(rf"(?<![\w-])(?:Input '({_NAMES})'|([`']?)({_NAMES})\2 input\b)")
+
+
+def with_flags(text: str) -> str:
+    """The text with each input it names followed by the command's flag for it.
+
+    For readers outside GitHub Actions, who give the inputs as flags: "set the 'branch' input
+    (--branch)". One rewrite here, so every message keeps one wording.
+    """
+    return _INPUT_MENTION.sub(lambda m: f"{m.group(0)} ({flag(m.group(1) or m.group(3))})", text)
+
+
 def _given(environ: Mapping[str, str], name: str) -> str | None:
     value = environ.get(env_name(name))
     if name == "token" and not value:

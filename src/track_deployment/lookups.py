@@ -194,7 +194,8 @@ class Outcome:
         permissions = ", ".join(sorted({f.permission for f in self.failures}))
         return (
             f"GitHub look-ups failed, so some fields use their fallback: {details}. "
-            f"Grant the job `permissions:` {permissions} (or set `github_token: ''` to turn look-ups off)."
+            f"Grant the job `permissions:` {permissions} "
+            "(or set the `github_token` input to '' to turn look-ups off)."
         )
 
 

@@ -787,7 +787,7 @@ def build_request(
         else:
             why = "No pull request is associated with this deployment"
             fix = (
-                "Set the pull_request_number input, or give the action a github_token with "
+                "Set the pull_request_number input, or give the github_token input a token with "
                 "`pull-requests: read` so it can find the PR of the commit."
             )
         warnings.append(f"{why}, so pull_request_number is 0. {fix}")

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from .inputs import with_flags
 from .schema import record_json
 
 REDACTED = "***"
@@ -156,9 +157,12 @@ class Console:
         self._write(f"::{name}{props}::{escape_data(self.redact(text))}")
 
     def _plain(self, label: str, text: str, title: str | None = None, stream: TextIO | None = None) -> None:
-        """An annotation outside Actions: `Warning (title): text`, continuation lines indented."""
+        """An annotation outside Actions: `Warning (title): text`, continuation lines indented.
+
+        Each input the text names is followed by the command's flag for it (--branch).
+        """
         head = f"{label} ({self.redact(title)})" if title else label
-        first, *rest = self.redact(text).splitlines() or [""]
+        first, *rest = self.redact(with_flags(text)).splitlines() or [""]
         self._write(f"{head}: {first}", stream)
         for line in rest:
             self._write(f"  {line}", stream)
