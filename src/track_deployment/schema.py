@@ -62,16 +62,24 @@ class DeploymentRequest(BaseModel):
 # `##[name]` and the like (`##vso[`, `##teamcity[`) are commands anywhere in a line of a CI log:
 # GitHub's runner reads the legacy `##[name]` syntax wherever it appears (actions/runner,
 # ActionCommand.TryParse). In a JSON string `#` may be written `\u0023`: same record, inert text.
-_LOG_COMMAND = re.compile(r"##(?=[A-Za-z-]*\[)")
+# U+0085, U+2028 and U+2029 end a line for many log readers (Python's str.splitlines, some CI
+# log viewers) though not for JSON: escaped, they cannot start a line that reads as a command.
+_LOG_UNSAFE = re.compile("##(?=[A-Za-z-]*\\[)|[\x85\u2028\u2029]")
+
+
+def _escape_unsafe(match: re.Match[str]) -> str:
+    found = match.group()
+    return "#\\u0023" if found == "##" else f"\\u{ord(found):04x}"
 
 
 def record_json(body: Mapping[str, Any], indent: int | None = None) -> str:
     """The record as JSON for the `payload` output, the log and the summary.
 
-    Text stays UTF-8 and any `##…[` is escaped, so the record can be printed in a log (by this
-    action or by a later step) without forming a command; `json.loads` gives the record back.
+    Text stays UTF-8 and any `##…[` and unusual line break is escaped, so the record can be
+    printed in a log (by this action or by a later step) without forming a command;
+    `json.loads` gives the record back.
     """
-    return _LOG_COMMAND.sub(lambda _: "#\\u0023", json.dumps(body, ensure_ascii=False, indent=indent))
+    return _LOG_UNSAFE.sub(_escape_unsafe, json.dumps(body, ensure_ascii=False, indent=indent))
 
 
 def record_size(body: Mapping[str, Any]) -> int:
