@@ -150,3 +150,21 @@ def test_started_at_times_a_deployment_on_another_ci(bare_env: dict[str, str], i
     assert run.returncode == 0, run.stdout + run.stderr
     [post] = iftrue.posts
     assert 5 <= post.json()["deployment_duration"] <= 5 + (time.time() - started - 300) / 60 + 0.02
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--title", "x", TOKEN], "unexpected argument (its value is not shown): every value follows its flag"),
+        (["--tokn=" + TOKEN], "unknown flag '--tokn'; did you mean --token?"),
+    ],
+)
+def test_a_stray_value_is_never_repeated(
+    bare_env: dict[str, str], iftrue: FakeIftrue, args: list[str], message: str
+) -> None:
+    # `IFTRUE_TOKEN=$T track-deployment --title x "$T"`: the token where a flag was meant.
+    run = cli([*args, "--api-url", iftrue.url], {**bare_env, "IFTRUE_TOKEN": TOKEN})
+    assert run.returncode == 1
+    assert run.stderr.startswith(f"track-deployment: {message}")
+    assert TOKEN[:20] not in run.stdout + run.stderr
+    assert iftrue.requests == []

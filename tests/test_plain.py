@@ -76,3 +76,18 @@ def test_dry_run_without_a_token(tmp_path: Path, iftrue: FakeIftrue) -> None:
     assert "Deployment record:" in run.stdout
     assert "Warning (track-deployment): No pull request is associated" in run.stdout
     assert run.stdout.splitlines()[-1] == "result=dry_run"
+
+
+def test_unusual_line_breaks_start_no_command(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # U+2028, U+2029 and U+0085 end a line for Python's splitlines() and some log viewers.
+    data = payload("release")
+    data["release"]["body"] = "notes\u2028::error title=pwned::injected\u0085  ::add-mask::x\u2029::warning::y"
+    env = runner_env(tmp_path, "release", data, {"api_url": iftrue.url})
+    del env["GITHUB_ACTIONS"]
+    run = run_action(env)
+    assert run.code == 0, run.stderr
+    check_plain(run)
+    for line in (run.stdout + run.stderr).splitlines():  # every line break any reader knows
+        assert not line.lstrip().startswith("::"), line
+    assert iftrue.posts[0].json()["changelog"] == data["release"]["body"]
+    assert json.loads(run.outputs["payload"])["changelog"] == data["release"]["body"]
