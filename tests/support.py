@@ -78,6 +78,8 @@ class Answer:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    #: Seconds between the status line and headers, sent at once, and the body.
+    body_delay: float = 0.0
 
     def encoded(self) -> bytes:
         if self.body is None:
@@ -128,6 +130,9 @@ class FakeServer:
                         self.send_header(key, value)
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
+                    if answer.body_delay:
+                        self.wfile.flush()
+                        time.sleep(answer.body_delay)
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass

@@ -155,7 +155,10 @@ def test_started_at_times_a_deployment_on_another_ci(bare_env: dict[str, str], i
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--title", "x", TOKEN], "unexpected argument (its value is not shown): every value follows its flag"),
+        (
+            ["--title", "x", TOKEN],
+            "unexpected argument (its value is not shown): every value follows its flag",
+        ),
         (["--tokn=" + TOKEN], "unknown flag '--tokn'; did you mean --token?"),
     ],
 )

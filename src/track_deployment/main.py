@@ -34,7 +34,11 @@ TITLE = "track-deployment"
 
 def replay_hint(outputs: bool, summary: bool) -> str:
     """Where the record is kept and how to send it again; names only the files written."""
-    kept = [place for place, written in (("the `payload` output", outputs), ("the job summary", summary)) if written]
+    kept = [
+        place
+        for place, written in (("the `payload` output", outputs), ("the job summary", summary))
+        if written
+    ]
     if not kept:
         return (
             "The deployment record printed above can be sent again as the `payload` input "
@@ -121,7 +125,12 @@ def _types_unknown(event: EventFacts, plan: Plan, looked_up: bool) -> str | None
 
 
 def execute(
-    inputs: Inputs, runner: Runner, console: Console, now: datetime, report: Report, answered: Callable[[], None]
+    inputs: Inputs,
+    runner: Runner,
+    console: Console,
+    now: datetime,
+    report: Report,
+    answered: Callable[[], None],
 ) -> None:
     """Derive the record and send it unless it is a dry run, filling `report` as it goes.
 

@@ -33,6 +33,14 @@ STATUS_WORDS: dict[str, Status] = {
 # A JSON number for `deployment_duration`; bool is excluded (True is an int in Python).
 Minutes = StrictInt | float
 
+# Bounds on the fields the record never shortens (a cut URL or id would be wrong), so that the
+# changelog and the title can always be cut until the record fits the `payload` input: even
+# escaped at 6 bytes a character, these fields stay under 51,000 bytes of JSON.
+MAX_URL_CHARS = 2048  # what browsers and proxies reliably carry
+MAX_LINE_CHARS = 2048  # a branch, a node id, a one-line input
+MAX_SHA_CHARS = 64  # SHA-256 repositories
+MAX_MEMBER_ID_CHARS = 20  # a GitHub account id is a 64-bit number
+
 
 class DeploymentRequest(BaseModel):
     """Body of `POST /v1/organization/deployment`; unset optional fields are not sent."""
@@ -41,18 +49,18 @@ class DeploymentRequest(BaseModel):
 
     title: StrictStr = Field(min_length=1)
     changelog: StrictStr | None = None
-    url: StrictStr | None = None
-    branch: StrictStr = Field(min_length=1)
-    commit_id: StrictStr = Field(min_length=1)
+    url: StrictStr | None = Field(default=None, max_length=MAX_URL_CHARS)
+    branch: StrictStr = Field(min_length=1, max_length=MAX_LINE_CHARS)
+    commit_id: StrictStr = Field(min_length=1, max_length=MAX_SHA_CHARS)
     deployment_duration: Minutes | None = Field(default=None, ge=0)
     is_fix: StrictBool | None = None
     is_hotfix: StrictBool | None = None
     is_forced: StrictBool | None = None
     commits_count: StrictInt | None = Field(default=None, ge=0)
-    repository_url: StrictStr = Field(min_length=1)
-    member_id: StrictStr = Field(min_length=1)
+    repository_url: StrictStr = Field(min_length=1, max_length=MAX_URL_CHARS)
+    member_id: StrictStr = Field(min_length=1, max_length=MAX_MEMBER_ID_CHARS)
     pull_request_number: StrictInt = Field(ge=0)
-    deployment_node_id: StrictStr | None = None
+    deployment_node_id: StrictStr | None = Field(default=None, max_length=MAX_LINE_CHARS)
     status: Status | None = None
 
     def body(self) -> dict[str, Any]:

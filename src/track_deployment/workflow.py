@@ -370,7 +370,9 @@ def _append(console: Console, what: str, path: str | None, text: Callable[[], st
     try:
         append_file(path, text())
     except OSError as exc:
-        console.warning(f"Could not write the step's {what} ({path}): {exc.strerror or exc}.", title="track-deployment")
+        console.warning(
+            f"Could not write the step's {what} ({path}): {exc.strerror or exc}.", title="track-deployment"
+        )
         return False
     return True
 
