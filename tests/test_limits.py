@@ -154,7 +154,6 @@ def test_payload_input_over_the_limit_is_refused() -> None:
     ("data", "message"),
     [
         (b"result\n", "Invalid format 'result'"),
-        (b"=x\n", "Name must not be empty"),
         (b"<<EOF\nx\nEOF\n", "Name must not be empty and delimiter must not be empty"),
         (b"result<<\nx\n\n", "Name must not be empty and delimiter must not be empty"),
         (b"result<<EOF\nx\n", "Matching delimiter not found 'EOF'"),
@@ -167,10 +166,18 @@ def test_output_file_errors_the_runner_fails_on(data: bytes, message: str) -> No
         parse_outputs(data)
 
 
+def test_output_lines_the_runner_accepts_but_the_action_never_writes() -> None:
+    # The runner checks the whole line, not the name, so `=x` sets an output named "".
+    with pytest.raises(AssertionError, match="empty name") as raised:
+        parse_outputs(b"=x\n")
+    assert not isinstance(raised.value, RunnerRejects)
+
+
 def test_output_file_read_as_the_runner_does() -> None:
     data = b"a=1\n\nb<<D\nline\r\nmore\n\nD\nc<<D\nD\nd<<E\nx\nE"
     assert parse_outputs(data) == {"a": "1", "b": "line\r\nmore\n", "c": "", "d": "x"}
     assert parse_outputs(b"r<<EOF\r\nx\r\nEOF\r\n") == {"r": "x\r"}
+    assert parse_outputs(b"r<<EOF\nbad \xff byte\nEOF\n") == {"r": "bad \ufffd byte"}
 
 
 def test_any_valid_record_fits_the_payload_input() -> None:

@@ -109,7 +109,10 @@ class Parser:
     def explain(self, word: str) -> str:
         # A stray value is never repeated: it may be the token, passed where a flag was meant.
         if not word.startswith("-"):
-            return "unexpected argument (its value is not shown): every value follows its flag (--title 'Release 2.4')."
+            return (
+                "unexpected argument (its value is not shown): every value follows its flag "
+                "(--title 'Release 2.4')."
+            )
         import difflib
 
         name = word.partition("=")[0]  # `--tokn=<value>`: only the flag's name is shown
