@@ -36,6 +36,9 @@ def assert_no_token(run_text: str, token: str = TOKEN) -> None:
     text = "\n".join(line for line in run_text.splitlines() if not line.startswith("::add-mask::"))
     assert token not in text
     assert GITHUB_TOKEN not in text
+    # Nor its start, as a value shortened in a message would show it (`got 'eyJhbGciOi…'`).
+    assert token[:16] not in text
+    assert GITHUB_TOKEN[:16] not in text
     assert f"Bearer {token}" not in text
 
 

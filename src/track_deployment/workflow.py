@@ -31,12 +31,35 @@ def log_lines(text: str) -> list[str]:
     return _LINE_END.split(text)
 
 
+_CUT = "…"
+# The shortest start of a secret that is redacted where text was cut after it.
+_CUT_SECRET_CHARS = 8
+
+
+def _redact_cut(text: str, secrets: Iterable[str]) -> str:
+    """Redact the start of a secret that a shortening cut off at a "…".
+
+    Text is redacted before it is shortened wherever the action shortens it; this catches a
+    value shortened before the secrets were known (an input quoted in its own error message).
+    """
+    for secret in secrets:
+        start = secret[:_CUT_SECRET_CHARS]
+        end = text.find(_CUT)
+        while end >= 0:
+            begin = text.rfind(start, max(0, end - len(secret)), end)
+            if begin >= 0 and secret.startswith(text[begin:end]):
+                text = text[:begin] + REDACTED + text[end:]
+                end = begin + len(REDACTED)
+            end = text.find(_CUT, end + 1)
+    return text
+
+
 def shorten(text: str, limit: int) -> str:
     """At most `limit` characters of `text` and a "…" when cut.
 
     Call it on redacted text only: a secret cut in half is no longer recognised by any masker.
     """
-    return text if len(text) <= limit else text[:limit] + "…"
+    return text if len(text) <= limit else text[:limit] + _CUT
 
 
 _HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})
@@ -120,7 +143,7 @@ class Console:
     def redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
-        return text
+        return _redact_cut(text, self._secrets) if _CUT in text else text
 
     def _write(self, line: str, stream: TextIO | None = None) -> None:
         stream = stream or self._stream
