@@ -47,6 +47,12 @@ def cancel(
     return collect(proc.returncode, stdout, stderr, output, summary), time.monotonic() - sent
 
 
+def cancel_action(env: dict[str, str], server: FakeIftrue, signum: int) -> tuple[Run, float]:
+    """cancel() on the action's entry point, with the files the runner gives it."""
+    command = [sys.executable, str(ENTRYPOINT)]
+    return cancel(command, env, server, signum, env["GITHUB_OUTPUT"], env["GITHUB_STEP_SUMMARY"])
+
+
 def check_cancelled(run: Run, signum: int) -> None:
     name = signal.Signals(signum).name
     assert run.code == 128 + signum, run.stdout + run.stderr
@@ -65,14 +71,7 @@ def check_cancelled(run: Run, signum: int) -> None:
 def test_cancel_while_waiting_to_retry(tmp_path: Path, signum: int) -> None:
     with FakeIftrue(*[Answer(503, {"message": "down"}, {"Retry-After": RETRY_AFTER})] * 5) as server:
         env = runner_env(tmp_path, "release", payload("release"), {"api_url": server.url, "timeout": "300"})
-        run, seconds = cancel(
-            [sys.executable, str(ENTRYPOINT)],
-            env,
-            server,
-            signum,
-            env["GITHUB_OUTPUT"],
-            env["GITHUB_STEP_SUMMARY"],
-        )
+        run, seconds = cancel_action(env, server, signum)
     assert seconds < 1, seconds
     assert len(server.posts) == 1
     check_cancelled(run, signum)
@@ -81,14 +80,7 @@ def test_cancel_while_waiting_to_retry(tmp_path: Path, signum: int) -> None:
 def test_cancel_while_waiting_for_an_answer(tmp_path: Path) -> None:
     with FakeIftrue(Answer(201, {"id": "late"}, delay=20)) as server:
         env = runner_env(tmp_path, "release", payload("release"), {"api_url": server.url})
-        run, seconds = cancel(
-            [sys.executable, str(ENTRYPOINT)],
-            env,
-            server,
-            signal.SIGINT,
-            env["GITHUB_OUTPUT"],
-            env["GITHUB_STEP_SUMMARY"],
-        )
+        run, seconds = cancel_action(env, server, signal.SIGINT)
     assert seconds < 1, seconds
     check_cancelled(run, signal.SIGINT)
 
@@ -139,14 +131,7 @@ def test_a_cancel_after_iftrue_answered_2xx_keeps_created(tmp_path: Path) -> Non
     answer = Answer(201, {"id": "3f0c2a8e-6b1d-4c55-9d0e-0a1b2c3d4e5f"}, body_delay=2)
     with FakeIftrue(answer) as server:
         env = runner_env(tmp_path, "release", payload("release"), {"api_url": server.url})
-        run, _ = cancel(
-            [sys.executable, str(ENTRYPOINT)],
-            env,
-            server,
-            signal.SIGINT,
-            env["GITHUB_OUTPUT"],
-            env["GITHUB_STEP_SUMMARY"],
-        )
+        run, _ = cancel_action(env, server, signal.SIGINT)
     assert len(server.posts) == 1
     assert run.code == 0, run.stdout + run.stderr
     assert run.outputs["result"] == "created"
