@@ -46,9 +46,10 @@ def _redact_cut(text: str, secrets: Iterable[str]) -> str:
         start = secret[:_CUT_SECRET_CHARS]
         end = text.find(_CUT)
         while end >= 0:
-            begin = text.rfind(start, max(0, end - len(secret)), end)
-            if begin >= 0 and secret.startswith(text[begin:end]):
-                text = text[:begin] + REDACTED + text[end:]
+            begin = text.rfind(start, max(0, end - len(secret) - 1), end)
+            stem = text[begin:end].rstrip()  # "…" may follow on the next line ("\n… and 9 more")
+            if begin >= 0 and secret.startswith(stem):
+                text = text[:begin] + REDACTED + text[begin + len(stem) :]
                 end = begin + len(REDACTED)
             end = text.find(_CUT, end + 1)
     return text
