@@ -80,6 +80,8 @@ class Answer:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    #: Seconds between the status line and headers, sent at once, and the body.
+    body_delay: float = 0.0
 
     def encoded(self) -> bytes:
         if self.body is None:
@@ -130,6 +132,9 @@ class FakeServer:
                         self.send_header(key, value)
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
+                    if answer.body_delay:
+                        self.wfile.flush()
+                        time.sleep(answer.body_delay)
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
@@ -184,13 +189,16 @@ def parse_outputs(data: bytes) -> dict[str, str]:
     EnvFileKeyValuePairs: the file is read whole as UTF-8; only LF ends a line (a CR stays in
     the line and in the value); `NAME=value` and `NAME<<DELIMITER` lines, blank lines skipped;
     a heredoc value runs to the first line that equals the delimiter, without the LF before it.
-    The runner fails the step on a line with neither `=` nor `<<`, an empty name or delimiter,
-    a missing delimiter, or a value line that ends the file without an LF. Two stricter checks
-    than the runner's: an empty name in the `=` form (the runner tests the line, not the name,
-    and sets an output named "") and an output written twice (the runner keeps the last; the
-    action writes each once, so a second one is forged).
+    The runner fails the step on a line with neither `=` nor `<<`, an empty name or delimiter
+    in the `<<` form, a missing delimiter, or a value line that ends the file without an LF.
+    Two stricter checks than the runner's, as plain AssertionErrors (the runner accepts both):
+    an empty name in the `=` form (its check is IsNullOrEmpty of the whole line, so `=x` sets
+    an output named "") and an output written twice (the runner keeps the last; the action
+    writes each once, so a second one is forged).
     """
-    text = data.decode("utf-8-sig")  # File.ReadAllText drops a BOM; not UTF-8 is an error
+    # File.ReadAllText drops a UTF-8 BOM and replaces bytes that are not UTF-8 with U+FFFD
+    # (.NET's UTF8Encoding replacement fallback) rather than failing.
+    text = data.decode("utf-8-sig", "replace")
     outputs: dict[str, str] = {}
     index = 0
 
@@ -215,8 +223,7 @@ def parse_outputs(data: bytes) -> dict[str, str]:
         eq, heredoc = line.find("="), line.find("<<")
         if eq >= 0 and (heredoc < 0 or eq < heredoc):
             name, value = line[:eq], line[eq + 1 :]
-            if not name:
-                raise RunnerRejects(f"Invalid format '{line}'. Name must not be empty")
+            assert name, f"output with an empty name: {line!r} (the runner accepts it)"
         elif heredoc >= 0:
             name, delimiter = line[:heredoc], line[heredoc + 2 :]
             if not name or not delimiter:

@@ -6,7 +6,9 @@ action waits between retries (urllib3's Retry sleeping) or waits for an answer.
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import re
 import signal
 import subprocess
@@ -16,6 +18,9 @@ from pathlib import Path
 
 import pytest
 from support import ENTRYPOINT, RELEASE_BODY, Answer, FakeIftrue, Run, collect, payload, runner_env
+
+from track_deployment.cancel import CancelOnSignal
+from track_deployment.main import main
 
 # Long enough that only the cancel can end the wait, short enough for the `timeout` input.
 RETRY_AFTER = "60"
@@ -42,6 +47,12 @@ def cancel(
     return collect(proc.returncode, stdout, stderr, output, summary), time.monotonic() - sent
 
 
+def cancel_action(env: dict[str, str], server: FakeIftrue, signum: int) -> tuple[Run, float]:
+    """cancel() on the action's entry point, with the files the runner gives it."""
+    command = [sys.executable, str(ENTRYPOINT)]
+    return cancel(command, env, server, signum, env["GITHUB_OUTPUT"], env["GITHUB_STEP_SUMMARY"])
+
+
 def check_cancelled(run: Run, signum: int) -> None:
     name = signal.Signals(signum).name
     assert run.code == 128 + signum, run.stdout + run.stderr
@@ -60,14 +71,7 @@ def check_cancelled(run: Run, signum: int) -> None:
 def test_cancel_while_waiting_to_retry(tmp_path: Path, signum: int) -> None:
     with FakeIftrue(*[Answer(503, {"message": "down"}, {"Retry-After": RETRY_AFTER})] * 5) as server:
         env = runner_env(tmp_path, "release", payload("release"), {"api_url": server.url, "timeout": "300"})
-        run, seconds = cancel(
-            [sys.executable, str(ENTRYPOINT)],
-            env,
-            server,
-            signum,
-            env["GITHUB_OUTPUT"],
-            env["GITHUB_STEP_SUMMARY"],
-        )
+        run, seconds = cancel_action(env, server, signum)
     assert seconds < 1, seconds
     assert len(server.posts) == 1
     check_cancelled(run, signum)
@@ -76,14 +80,7 @@ def test_cancel_while_waiting_to_retry(tmp_path: Path, signum: int) -> None:
 def test_cancel_while_waiting_for_an_answer(tmp_path: Path) -> None:
     with FakeIftrue(Answer(201, {"id": "late"}, delay=20)) as server:
         env = runner_env(tmp_path, "release", payload("release"), {"api_url": server.url})
-        run, seconds = cancel(
-            [sys.executable, str(ENTRYPOINT)],
-            env,
-            server,
-            signal.SIGINT,
-            env["GITHUB_OUTPUT"],
-            env["GITHUB_STEP_SUMMARY"],
-        )
+        run, seconds = cancel_action(env, server, signal.SIGINT)
     assert seconds < 1, seconds
     check_cancelled(run, signal.SIGINT)
 
@@ -127,3 +124,51 @@ def test_cancel_while_starting(tmp_path: Path, iftrue: FakeIftrue) -> None:
     assert run.warnings == [
         "The step was cancelled (SIGTERM) before the deployment record was built. Nothing was sent to iftrue."
     ]
+
+
+def test_a_cancel_after_iftrue_answered_2xx_keeps_created(tmp_path: Path) -> None:
+    """The record exists once iftrue answered: a cancel while its body arrives must not say failed."""
+    answer = Answer(201, {"id": "3f0c2a8e-6b1d-4c55-9d0e-0a1b2c3d4e5f"}, body_delay=2)
+    with FakeIftrue(answer) as server:
+        env = runner_env(tmp_path, "release", payload("release"), {"api_url": server.url})
+        run, _ = cancel_action(env, server, signal.SIGINT)
+    assert len(server.posts) == 1
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.outputs["result"] == "created"
+    assert run.outputs["deployment_id"] == "3f0c2a8e-6b1d-4c55-9d0e-0a1b2c3d4e5f"
+    assert not [w for w in run.warnings if "cancelled" in w or "payload" in w]
+    assert "### Deployment recorded in iftrue" in run.summary
+
+
+class CancelAtStopCommands(io.StringIO):
+    """A log whose reader is cancelled the moment `::stop-commands::` is written."""
+
+    def write(self, text: str) -> int:
+        written = super().write(text)
+        if text.startswith("::stop-commands::"):
+            os.kill(os.getpid(), signal.SIGINT)
+        return written
+
+
+def test_a_cancel_never_leaves_commands_stopped(tmp_path: Path) -> None:
+    data = payload("release")
+    data["release"]["body"] = "notes with ::warning::x"  # printed between stop-commands and resume
+    with FakeIftrue(*[Answer(503, {"message": "down"}, {"Retry-After": RETRY_AFTER})] * 5) as server:
+        env = runner_env(tmp_path, "release", data, {"api_url": server.url, "timeout": "300"})
+        handlers = {signum: signal.getsignal(signum) for signum in CancelOnSignal.SIGNALS}
+        watcher = CancelOnSignal()
+        watcher.install()
+        log = CancelAtStopCommands()
+        try:
+            code = main(env, log, cancel=watcher)
+        finally:
+            for signum, handler in handlers.items():
+                signal.signal(signum, handler)
+    assert code == 128 + signal.SIGINT
+    assert server.posts == []  # cancelled while the record was printed, before it was sent
+    run = collect(code, log.getvalue().encode(), b"", env["GITHUB_OUTPUT"], env["GITHUB_STEP_SUMMARY"])
+    # The record was printed whole, between the pair, and the cancel warning after it is read.
+    assert '  "changelog": "notes with ::warning::x",' in run.stdout
+    assert run.commands[-1].name == "warning"
+    assert run.commands[-1].message.startswith("The step was cancelled (SIGINT) before iftrue confirmed")
+    assert run.outputs["result"] == "failed"

@@ -224,3 +224,24 @@ def test_jenkins_snippet_gives_an_https_repository_url(
     run = cli(args, {**bare_env, "IFTRUE_TOKEN": TOKEN})  # the later flag wins
     assert run.returncode == 0, run.stderr
     assert iftrue.posts[0].json()["repository_url"] == "https://github.com/octo-org/shop"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--title", "x", TOKEN],
+            "unexpected argument (its value is not shown): every value follows its flag",
+        ),
+        (["--tokn=" + TOKEN], "unknown flag '--tokn'; did you mean --token?"),
+    ],
+)
+def test_a_stray_value_is_never_repeated(
+    bare_env: dict[str, str], iftrue: FakeIftrue, args: list[str], message: str
+) -> None:
+    # `IFTRUE_TOKEN=$T track-deployment --title x "$T"`: the token where a flag was meant.
+    run = cli([*args, "--api-url", iftrue.url], {**bare_env, "IFTRUE_TOKEN": TOKEN})
+    assert run.returncode == 1
+    assert run.stderr.startswith(f"track-deployment: {message}")
+    assert TOKEN[:20] not in run.stdout + run.stderr
+    assert iftrue.requests == []

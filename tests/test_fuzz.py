@@ -53,8 +53,15 @@ nasty_text = st.lists(
     ),
     max_size=20,
 ).map("".join)
+# An event file may escape half of a UTF-16 pair on its own (`"\\ud800"`); json.loads keeps it.
+lone_surrogates = st.lists(
+    st.one_of(st.characters(codec="utf-8"), st.sampled_from(["\ud800", "\udbff", "\udc00", "\udfff"])),
+    min_size=1,
+    max_size=6,
+).map("".join)
 junk = st.one_of(
     st.none(),
+    lone_surrogates,
     st.booleans(),
     st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=True, allow_infinity=True),

@@ -147,3 +147,15 @@ def test_record_in_the_log_is_inert_json(tmp_path: Path, iftrue: FakeIftrue) -> 
     assert record == iftrue.posts[0].json()
     assert "##[" not in run.stdout[start:]
     assert "##[" not in run.outputs["payload"]
+
+
+def test_a_lone_surrogate_in_the_event_is_replaced(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # JSON may escape half of a UTF-16 pair on its own; no UTF-8 output could hold it as is.
+    raw = json.dumps(payload("release")).replace('"body": "', '"body": "\\ud800 \\udfff ', 1)
+    run = run_action(runner_env(tmp_path, "release", raw.encode(), {"api_url": iftrue.url}))
+    assert run.code == 0, run.stdout
+    assert "Internal error" not in run.stdout
+    sent = iftrue.posts[0].json()
+    assert sent["changelog"].startswith("\ufffd \ufffd ## What's changed")
+    assert json.loads(run.outputs["payload"]) == sent
+    assert run.outputs["result"] == "created"

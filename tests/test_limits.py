@@ -13,7 +13,15 @@ from support import SHA, Answer, FakeIftrue, RunnerRejects, parse_outputs, paylo
 from track_deployment.errors import InputError
 from track_deployment.inputs import MAX_PAYLOAD_BYTES, read_inputs
 from track_deployment.mapping import PUSH_COMMITS_CAP, fit_record
-from track_deployment.schema import DeploymentRequest, record_json
+from track_deployment.schema import (
+    MAX_LINE_CHARS,
+    MAX_MEMBER_ID_CHARS,
+    MAX_SHA_CHARS,
+    MAX_URL_CHARS,
+    DeploymentRequest,
+    record_json,
+    record_size,
+)
 from track_deployment.workflow import SUMMARY_MAX_BYTES, Report, render_summary
 
 # Linux refuses one "NAME=value" environment string over MAX_ARG_STRLEN (32 pages), NUL included.
@@ -146,7 +154,6 @@ def test_payload_input_over_the_limit_is_refused() -> None:
     ("data", "message"),
     [
         (b"result\n", "Invalid format 'result'"),
-        (b"=x\n", "Name must not be empty"),
         (b"<<EOF\nx\nEOF\n", "Name must not be empty and delimiter must not be empty"),
         (b"result<<\nx\n\n", "Name must not be empty and delimiter must not be empty"),
         (b"result<<EOF\nx\n", "Matching delimiter not found 'EOF'"),
@@ -159,7 +166,119 @@ def test_output_file_errors_the_runner_fails_on(data: bytes, message: str) -> No
         parse_outputs(data)
 
 
+def test_output_lines_the_runner_accepts_but_the_action_never_writes() -> None:
+    # The runner checks the whole line, not the name, so `=x` sets an output named "".
+    with pytest.raises(AssertionError, match="empty name") as raised:
+        parse_outputs(b"=x\n")
+    assert not isinstance(raised.value, RunnerRejects)
+
+
 def test_output_file_read_as_the_runner_does() -> None:
     data = b"a=1\n\nb<<D\nline\r\nmore\n\nD\nc<<D\nD\nd<<E\nx\nE"
     assert parse_outputs(data) == {"a": "1", "b": "line\r\nmore\n", "c": "", "d": "x"}
     assert parse_outputs(b"r<<EOF\r\nx\r\nEOF\r\n") == {"r": "x\r"}
+    assert parse_outputs(b"r<<EOF\nbad \xff byte\nEOF\n") == {"r": "bad \ufffd byte"}
+
+
+def test_any_valid_record_fits_the_payload_input() -> None:
+    # Every field the record never cuts at its longest, of characters JSON writes in 6 bytes.
+    worst = "\x01" * 10_000
+    fitted, note = fit_record(
+        request(
+            title=worst,
+            changelog=worst * 10,
+            url="https://x/" + "\x01" * (MAX_URL_CHARS - 10),
+            repository_url="https://x/" + "\x01" * (MAX_URL_CHARS - 10),
+            branch="\x01" * MAX_LINE_CHARS,
+            deployment_node_id="\x01" * MAX_LINE_CHARS,
+            commit_id="\x01" * MAX_SHA_CHARS,
+            member_id="9" * MAX_MEMBER_ID_CHARS,
+        ),
+        MAX_PAYLOAD_BYTES,
+    )
+    assert record_size(fitted.body()) <= MAX_PAYLOAD_BYTES
+    assert note is not None and note.startswith("The record was shortened")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        (
+            "url",
+            "https://example.com/" + "a" * 90_000,
+            "Input 'url' must be a URL of at most 2,048 characters",
+        ),
+        (
+            "repository_url",
+            "https://example.com/" + "a" * 2029,
+            "Input 'repository_url' must be a URL of at most",
+        ),
+        (
+            "member_id",
+            "1" * 21,
+            "Input 'member_id' must be the numeric id of a GitHub account (e.g. 583231), at most 20",
+        ),
+    ],
+)
+def test_inputs_the_record_never_cuts_are_bounded(
+    tmp_path: Path, iftrue: FakeIftrue, name: str, value: str, message: str
+) -> None:
+    run = run_action(
+        runner_env(tmp_path, "release", payload("release"), {"api_url": iftrue.url, name: value})
+    )
+    assert run.code == 1
+    [error] = run.errors
+    assert error.startswith(message)
+    assert iftrue.requests == []
+
+
+def test_an_event_value_the_record_never_cuts_is_bounded(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    data = payload("release")
+    data["release"]["html_url"] = "https://example.com/" + "a" * 90_000
+    run = run_action(runner_env(tmp_path, "release", data, {"api_url": iftrue.url}))
+    assert run.code == 1
+    [error] = run.errors
+    assert error.startswith(
+        "The event gives a value iftrue cannot take: url: string should have at most 2048"
+    )
+    assert iftrue.requests == []
+    # The input overrides it.
+    (tmp_path / "again").mkdir()
+    again = run_action(
+        runner_env(
+            tmp_path / "again", "release", data, {"api_url": iftrue.url, "url": "https://example.com/r"}
+        )
+    )
+    assert again.code == 0, again.stdout
+    assert iftrue.posts[0].json()["url"] == "https://example.com/r"
+
+
+def test_summary_of_any_report_stays_within_the_limit() -> None:
+    # Everything shown above the JSON block at its longest, of characters HTML escaping grows.
+    huge = '"' * 99_000
+    body = dict.fromkeys(
+        ["title", "changelog", "url", "branch", "commit_id", "repository_url", "member_id"], huge
+    )
+    report = Report(
+        result="failed",
+        payload=body,
+        error=huge,
+        error_title=huge,
+        note=huge,
+        deployment_id=huge,
+        links={"commit": "https://x/" + huge, "pull_request": "https://x/" + huge, "url": huge, "run": huge},
+    )
+    summary = render_summary(report)
+    assert len(summary.encode()) <= SUMMARY_MAX_BYTES
+    assert "<details><summary>Payload (JSON)</summary>" in summary
+    assert summary.rstrip().endswith("payload: ${{ inputs.payload }}</pre>")
+
+
+def test_summary_with_the_longest_links_the_inputs_allow(tmp_path: Path) -> None:
+    long_url = "https://example.com/?" + "&" * (MAX_URL_CHARS - 21)
+    inputs = {"url": long_url, "repository_url": long_url, "pull_request_number": "1", "timeout": "1"}
+    with FakeIftrue(*[Answer(503, {"message": "down"})] * 5) as down:
+        run = run_action(runner_env(tmp_path, "release", payload("release"), {**inputs, "api_url": down.url}))
+    assert run.outputs["result"] == "failed"
+    assert run.summary_size <= SUMMARY_MAX_BYTES
+    assert f'<a href="{long_url.replace("&", "&amp;")}">' in run.summary

@@ -114,7 +114,7 @@ def run_composite(
     base |= {"RUNNER_OS": "Linux", "RUNNER_TEMP": str(temp_dir)}
     files = tmp / "file_commands"
     files.mkdir(exist_ok=True)
-    stdout, stderr, summary, code = b"", b"", "", 0
+    stdout, stderr, summary, summary_size, code = b"", b"", "", 0, 0
     for index, step in enumerate(NATIVE_ACTION["runs"]["steps"]):
         output, step_summary = files / f"set_output_{index}", files / f"step_summary_{index}"
         script = tmp / f"step_{index}.sh"
@@ -137,15 +137,14 @@ def run_composite(
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         stdout, stderr, code = stdout + out, stderr + err, proc.returncode
-        if step_summary.exists():
-            summary += step_summary.read_text()
-        step_outputs = collect(code, b"", b"", str(output), None).outputs  # as the runner reads it
-        contexts |= {f"steps.{step['id']}.outputs.{k}": v for k, v in step_outputs.items()}
+        read = collect(code, b"", b"", str(output), str(step_summary))  # as the runner reads them
+        summary, summary_size = summary + read.summary, summary_size + read.summary_size
+        contexts |= {f"steps.{step['id']}.outputs.{k}": v for k, v in read.outputs.items()}
         if code != 0:
             break
     run = collect(code, stdout, stderr, None, None)
     run.outputs = {name: evaluate(spec["value"], contexts) for name, spec in NATIVE_ACTION["outputs"].items()}
-    run.summary = summary
+    run.summary, run.summary_size = summary, summary_size
     return run
 
 

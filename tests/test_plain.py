@@ -78,3 +78,37 @@ def test_dry_run_without_a_token(tmp_path: Path, iftrue: FakeIftrue) -> None:
     assert "Deployment record:" in run.stdout
     assert "Warning (track-deployment): No pull request is associated" in run.stdout
     assert run.stdout.splitlines()[-1] == "result=dry_run"
+
+
+def test_unusual_line_breaks_start_no_command(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # U+2028, U+2029 and U+0085 end a line for Python's splitlines() and some log viewers.
+    data = payload("release")
+    data["release"]["body"] = (
+        "notes\u2028::error title=pwned::injected\u0085  ::add-mask::x\u2029::warning::y"
+    )
+    env = runner_env(tmp_path, "release", data, {"api_url": iftrue.url})
+    del env["GITHUB_ACTIONS"]
+    run = run_action(env)
+    assert run.code == 0, run.stderr
+    check_plain(run)
+    for line in (run.stdout + run.stderr).splitlines():  # every line break any reader knows
+        assert not line.lstrip().startswith("::"), line
+    assert iftrue.posts[0].json()["changelog"] == data["release"]["body"]
+    assert json.loads(run.outputs["payload"])["changelog"] == data["release"]["body"]
+
+
+@pytest.mark.parametrize("actions", ["true", ""])
+def test_an_unwritable_output_file_keeps_the_summary(tmp_path: Path, actions: str) -> None:
+    with FakeIftrue(*[Answer(503, {"message": "down"})] * 5) as server:
+        env = runner_env(tmp_path, "release", payload("release"), {"api_url": server.url, "timeout": "1"})
+        env["GITHUB_OUTPUT"] = str(tmp_path / "missing" / "output")
+        env["GITHUB_ACTIONS"] = actions
+        run = run_action(env)
+    assert run.code == 0
+    assert "Could not write the step's outputs (" in run.stdout
+    [outage] = [line for line in run.stdout.splitlines() if "answered 503" in line]
+    assert "The record is kept in the job summary: run the action again" in outage
+    assert "`payload` output" not in outage
+    assert "### Deployment not recorded" in run.summary
+    assert "the whole record is" not in run.summary  # the block is whole; no marker needed
+    assert "<details><summary>Payload (JSON)</summary>" in run.summary

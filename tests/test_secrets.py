@@ -36,6 +36,9 @@ def assert_no_token(run_text: str, token: str = TOKEN) -> None:
     text = "\n".join(line for line in run_text.splitlines() if not line.startswith("::add-mask::"))
     assert token not in text
     assert GITHUB_TOKEN not in text
+    # Nor its start, as a value shortened in a message would show it (`got 'eyJhbGciOi…'`).
+    assert token[:16] not in text
+    assert GITHUB_TOKEN[:16] not in text
     assert f"Bearer {token}" not in text
 
 
@@ -119,3 +122,25 @@ def test_token_from_the_ci_variable_is_masked(tmp_path: Path) -> None:
     assert iftrue.posts[0].headers["authorization"] == f"Bearer {TOKEN}"
     assert run.code == 1
     assert_no_token(run.everything())
+
+
+# Where text is shortened: iftrue's message in an annotation (500 characters) and a summary
+# cell (300, after "iftrue answered 400, rejecting the record: ").
+CUTS = [500, 300 - len("iftrue answered 400, rejecting the record: ")]
+
+
+@pytest.mark.parametrize("cut", CUTS)
+@pytest.mark.parametrize("overlap", [1, 4, len(TOKEN) // 2])
+def test_a_token_cut_by_shortening_is_still_redacted(tmp_path: Path, cut: int, overlap: int) -> None:
+    # iftrue echoes the token so that the cut falls inside it, `overlap` characters before its end.
+    message = "x" * (cut - len(TOKEN) + overlap) + TOKEN
+    with FakeIftrue(*[Answer(400, {"message": message})] * 5) as iftrue:
+        run = run_action(runner_env(tmp_path, "release", payload("release"), {"api_url": iftrue.url}))
+    assert run.code == 1
+    assert_no_token(run.everything())
+    text = "\n".join(line for line in run.everything().splitlines() if not line.startswith("::add-mask::"))
+    assert TOKEN[:32] not in text
+    assert run.errors[0].startswith("iftrue answered 400, rejecting the record: xxx")
+    assert "***" in run.errors[0]
+    if cut == CUTS[1]:
+        assert "***" in run.summary

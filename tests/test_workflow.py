@@ -153,3 +153,13 @@ def test_summary_escapes_html_and_table_cells() -> None:
 )
 def test_summary_heading_for_every_result(result: str, heading: str) -> None:
     assert heading in render_summary(Report(result=result)).splitlines()[0]
+
+
+def test_a_secret_cut_before_an_ellipsis_is_redacted() -> None:
+    con, stream = console()
+    secret = "eyJhbGciOi.s3cr3t-value-long"
+    con.add_secret(secret)
+    con.info(f"got '{secret[:20]}…' and {secret[:12]}\n… and 3 more characters; {secret[:5]}… is too short")
+    printed = stream.getvalue().split("\n", 1)[1]  # after the ::add-mask:: line
+    assert secret[:9] not in printed
+    assert "got '***…' and ***\n… and 3 more characters; eyJhb… is too short" in printed

@@ -7,6 +7,8 @@ imports: a cancel that comes while the action starts is not lost.
 from __future__ import annotations
 
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
 
 from .errors import Cancelled
@@ -48,3 +50,13 @@ class CancelOnSignal:
 
     def disarm(self) -> None:
         self._armed = False
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """A block a cancel cannot cut in half: a signal meanwhile raises Cancelled after it."""
+        armed, self._armed = self._armed, False
+        try:
+            yield
+        finally:
+            if armed:
+                self.arm()

@@ -104,14 +104,19 @@ class Parser:
         return args
 
     def explain(self, word: str) -> str:
+        # A stray value is never repeated: it may be the token, passed where a flag was meant.
         if not word.startswith("-"):
-            return f"unexpected argument {word!r}: every value follows its flag (--title 'Release 2.4')."
+            return (
+                "unexpected argument (its value is not shown): every value follows its flag "
+                "(--title 'Release 2.4')."
+            )
         import difflib
 
+        name = word.partition("=")[0]  # `--tokn=<value>`: only the flag's name is shown
         # Compared without the dashes, which every flag shares.
         known = [flag(name)[2:] for name in INPUT_DEFAULTS] + ["help", "version"]
-        close = difflib.get_close_matches(word.lstrip("-").partition("=")[0], known, n=1)
-        return f"unknown flag {word!r}" + (f"; did you mean --{close[0]}?" if close else ".")
+        close = difflib.get_close_matches(name.lstrip("-"), known, n=1)
+        return f"unknown flag {name!r}" + (f"; did you mean --{close[0]}?" if close else ".")
 
 
 def environment(argv: Sequence[str], environ: Mapping[str, str]) -> dict[str, str]:

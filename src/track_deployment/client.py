@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import requests
@@ -16,6 +17,7 @@ from urllib3.util.timeout import Timeout
 from . import __version__
 from .errors import ServiceRejected, ServiceUnavailable
 from .schema import DeploymentRequest, DeploymentResponse
+from .workflow import REDACTED, shorten
 
 ENDPOINT = "/v1/organization/deployment"
 USER_AGENT = f"track-deployment/{__version__} (+https://github.com/iftrue/track-deployment)"
@@ -122,13 +124,29 @@ class BearerAuth(requests.auth.AuthBase):
 class IftrueClient:
     """Posts deployment records to iftrue."""
 
-    def __init__(self, api_url: str, token: str, *, timeout: float, backoff_factor: float = 0.5) -> None:
+    def __init__(
+        self,
+        api_url: str,
+        token: str,
+        *,
+        timeout: float,
+        backoff_factor: float = 0.5,
+        redact: Callable[[str], str] | None = None,
+    ) -> None:
         self.url = api_url.rstrip("/") + ENDPOINT
         self._token = token
         self._timeout = timeout
         self._backoff_factor = backoff_factor
+        #: Applied to the service's words before they are shortened (a cut secret is not masked).
+        self._redact = redact or (lambda text: text.replace(token, REDACTED) if token else text)
 
-    def send(self, request: DeploymentRequest) -> Delivery:
+    def send(self, request: DeploymentRequest, answered: Callable[[], None] | None = None) -> Delivery:
+        """POST the record; `answered` is called as soon as iftrue's final answer is a 2xx."""
+
+        def on_answer(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+            if answered and 200 <= response.status_code < 300:
+                answered()
+
         deadline = time.monotonic() + self._timeout
         retry = retry_policy(deadline, self._backoff_factor)
         with requests.Session() as session:
@@ -147,6 +165,7 @@ class IftrueClient:
                     # requests passes a urllib3 Timeout through as is; its stubs only name floats.
                     timeout=DeadlineTimeout(deadline, CONNECT_TIMEOUT, READ_TIMEOUT),  # type: ignore[arg-type]
                     allow_redirects=False,
+                    hooks={"response": on_answer},
                 )
             except DeadlineReached as exc:
                 raise ServiceUnavailable(
@@ -158,7 +177,7 @@ class IftrueClient:
                     f"Could not reach iftrue at {self.url} within {self._timeout:g} s "
                     f"({_network_reason(exc)})."
                 ) from None
-        return _interpret(answer, attempts=len(retry.retried) + 1)
+        return _interpret(answer, len(retry.retried) + 1, self._redact)
 
 
 def _network_reason(exc: requests.RequestException) -> str:
@@ -170,8 +189,8 @@ def _network_reason(exc: requests.RequestException) -> str:
     return type(exc).__name__
 
 
-def service_message(answer: requests.Response) -> str:
-    """The service's own words about an error, one line, truncated."""
+def service_message(answer: requests.Response, redact: Callable[[str], str] = str) -> str:
+    """The service's own words about an error, one line, redacted, then shortened."""
     text = answer.text or ""
     try:
         data = json.loads(text)
@@ -183,16 +202,16 @@ def service_message(answer: requests.Response) -> str:
                 value = data[key]
                 text = value if isinstance(value, str) else json.dumps(value)
                 break
-    text = " ".join(text.split())
-    return text[:MESSAGE_CHARS] + ("…" if len(text) > MESSAGE_CHARS else "") or "(no message)"
+    text = redact(" ".join(text.split()))
+    return shorten(text, MESSAGE_CHARS) or "(no message)"
 
 
-def _interpret(answer: requests.Response, attempts: int) -> Delivery:
+def _interpret(answer: requests.Response, attempts: int, redact: Callable[[str], str]) -> Delivery:
     """Map the final answer to a delivery or an error; the one place statuses are judged."""
     status = answer.status_code
     if 200 <= status < 300:
         return _created(answer, attempts)
-    message = service_message(answer)
+    message = service_message(answer, redact)
     if status in (401, 403):
         raise ServiceRejected(
             f"iftrue answered {status}: the token was refused ({message}). Check that the `token` "

@@ -7,7 +7,9 @@ as it can be in real payloads.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -205,4 +207,22 @@ def load_event(path: str, event_name: str) -> Event:
         raise EventError(f"The event file {path} is not valid JSON: {exc}.") from None
     if not isinstance(data, dict):
         raise EventError(f"The event file {path} must hold a JSON object, not a JSON {type(data).__name__}.")
+    if _SURROGATE_ESCAPE.search(raw):
+        data = _without_lone_surrogates(data)
     return parse_event(event_name, data)
+
+
+# JSON may write a UTF-16 surrogate as an escape (`\ud800`); json.loads joins a pair into one
+# character but keeps a lone one, which no UTF-8 text (an output, the summary, the request) can hold.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _without_lone_surrogates(node: Any) -> Any:
+    """The event with each lone surrogate replaced by U+FFFD, as a UTF-8 decoder would."""
+    if isinstance(node, str):
+        return node.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(node, dict):
+        return {_without_lone_surrogates(key): _without_lone_surrogates(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_without_lone_surrogates(item) for item in node]
+    return node

@@ -15,7 +15,15 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from .errors import InputError
-from .schema import REQUEST_FIELDS, STATUS_WORDS, DeploymentRequest, Status
+from .schema import (
+    MAX_LINE_CHARS,
+    MAX_MEMBER_ID_CHARS,
+    MAX_URL_CHARS,
+    REQUEST_FIELDS,
+    STATUS_WORDS,
+    DeploymentRequest,
+    Status,
+)
 
 DEFAULT_API_URL = "https://api.iftrue.co"
 MAX_INPUT_CHARS = 100_000
@@ -25,7 +33,6 @@ MAX_INPUT_CHARS = 100_000
 # That limit counts bytes, so this one does too; it also leaves room in a workflow_dispatch,
 # whose inputs together may hold 65,535 characters (GitHub docs, workflow_dispatch).
 MAX_PAYLOAD_BYTES = 64_000
-MAX_LINE_CHARS = 2048
 MAX_COUNT = 2**31 - 1
 MAX_MINUTES = 10_000_000.0
 
@@ -277,9 +284,10 @@ def parse_field(name: str, value: str) -> Any:
     if name == "status":
         return parse_status(value)
     if name == "member_id":
-        if not value.isascii() or not value.isdigit():
+        if not value.isascii() or not value.isdigit() or len(value) > MAX_MEMBER_ID_CHARS:
             raise InputError(
-                f"Input 'member_id' must be the numeric id of a GitHub account (e.g. 583231), got {value!r}."
+                "Input 'member_id' must be the numeric id of a GitHub account (e.g. 583231), at most "
+                f"{MAX_MEMBER_ID_CHARS} digits, got {_show(value)}."
             )
         return value
     if name == "commit_id":
@@ -340,6 +348,10 @@ def parse_timeout(value: str) -> float:
 
 
 def parse_http_url(name: str, value: str) -> str:
+    if len(value) > MAX_URL_CHARS:
+        raise InputError(
+            f"Input '{name}' must be a URL of at most {MAX_URL_CHARS:,} characters, got {len(value):,}."
+        )
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
         raise InputError(f"Input '{name}' must be an http:// or https:// URL, got {_show(value)}.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import signal
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TextIO
 
@@ -32,15 +32,12 @@ from .workflow import Console, Report, publish
 TITLE = "track-deployment"
 
 
-def replay_hint(runner: Runner) -> str:
-    """Where the record is kept and how to send it again; names only files this run writes."""
+def replay_hint(outputs: bool, summary: bool) -> str:
+    """Where the record is kept and how to send it again; names only the files written."""
     kept = [
         place
-        for place, path in (
-            ("the `payload` output", runner.output_path),
-            ("the job summary", runner.summary_path),
-        )
-        if path
+        for place, written in (("the `payload` output", outputs), ("the job summary", summary))
+        if written
     ]
     if not kept:
         return (
@@ -127,8 +124,19 @@ def _types_unknown(event: EventFacts, plan: Plan, looked_up: bool) -> str | None
     return None
 
 
-def execute(inputs: Inputs, runner: Runner, console: Console, now: datetime, report: Report) -> None:
-    """Derive the record and send it unless it is a dry run, filling `report` as it goes."""
+def execute(
+    inputs: Inputs,
+    runner: Runner,
+    console: Console,
+    now: datetime,
+    report: Report,
+    answered: Callable[[], None],
+) -> None:
+    """Derive the record and send it unless it is a dry run, filling `report` as it goes.
+
+    `answered` is called the moment iftrue has answered 2xx: from then on a cancel no longer
+    stops the run, which only reads the answer (the record exists: replaying it would duplicate it).
+    """
     if inputs.payload is not None:
         inputs.require_token()
         console.info("Replaying the record given in the `payload` input; nothing is derived.")
@@ -153,7 +161,8 @@ def execute(inputs: Inputs, runner: Runner, console: Console, now: datetime, rep
         report.result = "dry_run"
         console.notice("Dry run: the deployment record above was not sent.", title=TITLE)
         return
-    delivery = IftrueClient(inputs.api_url, inputs.token, timeout=inputs.timeout).send(request)
+    client = IftrueClient(inputs.api_url, inputs.token, timeout=inputs.timeout, redact=console.redact)
+    delivery = client.send(request, answered=answered)
     if delivery.warning:
         console.warning(delivery.warning, title=TITLE)
     report.result = "created"
@@ -180,15 +189,15 @@ def links(runner: Runner, request: DeploymentRequest | None) -> dict[str, str]:
     return {name: url for name, url in found.items() if url.startswith(("https://", "http://"))}
 
 
-def fail(console: Console, report: Report, exc: ActionError, *, fail_on_error: bool, hint: str) -> int:
-    """Report an error; only configuration errors, or any with fail_on_error, fail the step."""
+def fail(report: Report, exc: ActionError, *, fail_on_error: bool) -> int:
+    """Record an error; only configuration errors, or any with fail_on_error, fail the step."""
     report.result = "failed"
     report.error, report.error_title = str(exc), exc.title
-    message = str(exc) + (f" {hint}" if report.payload else "")
+    report.alert_title = exc.title
     if exc.outage and not fail_on_error:
-        console.warning(message + " The step succeeds because `fail_on_error` is false.", title=exc.title)
+        report.alert, report.alert_tail = "warning", "The step succeeds because `fail_on_error` is false."
         return 0
-    console.error(message, title=exc.title)
+    report.alert = "error"
     return 1
 
 
@@ -198,24 +207,41 @@ def format_exc() -> str:
     return traceback.format_exc()
 
 
-def cancelled(console: Console, report: Report, exc: Cancelled, hint: str) -> int:
-    """Report a cancelled run: the record is kept, and the step fails as the runner expects."""
+def cancelled(report: Report, exc: Cancelled) -> int:
+    """Record a cancelled run: the record is kept, and the step fails as the runner expects."""
     name = signal.Signals(exc.signum).name
     report.result = "failed"
     report.error_title = "Cancelled"
+    report.alert, report.alert_title = "warning", "track-deployment cancelled"
     if report.payload:
         report.error = f"The step was cancelled ({name}) before iftrue confirmed the deployment."
-        console.warning(f"{report.error} {hint}", title="track-deployment cancelled")
     else:
         report.error = f"The step was cancelled ({name}) before the deployment record was built."
-        console.warning(f"{report.error} Nothing was sent to iftrue.", title="track-deployment cancelled")
+        report.alert_tail = "Nothing was sent to iftrue."
     return 128 + exc.signum
 
 
-def run(environ: Mapping[str, str], runner: Runner, console: Console, now: datetime, report: Report) -> int:
+def announce(console: Console, report: Report, hint: str) -> None:
+    """The run's final annotation, once it is known where the record was kept."""
+    if report.alert:
+        parts = [report.error, hint if report.payload else "", report.alert_tail]
+        text = " ".join(part for part in parts if part)
+        if report.alert == "error":
+            console.error(text, title=report.alert_title)
+        else:
+            console.warning(text, title=report.alert_title)
+
+
+def run(
+    environ: Mapping[str, str],
+    runner: Runner,
+    console: Console,
+    now: datetime,
+    report: Report,
+    answered: Callable[[], None],
+) -> int:
     """Read the inputs and record the deployment; every error becomes an exit code here."""
     fail_on_error = True
-    hint = replay_hint(runner)
     try:
         inputs = read_inputs(environ, now=now)
         fail_on_error = inputs.fail_on_error
@@ -223,12 +249,12 @@ def run(environ: Mapping[str, str], runner: Runner, console: Console, now: datet
             console.warning(warning, title=TITLE)
         for notice in inputs.notices:
             console.notice(notice, title=TITLE)
-        execute(inputs, runner, console, now, report)
+        execute(inputs, runner, console, now, report, answered)
         return 0
     except ActionError as exc:
         if runner.debug:
             console.info(format_exc())
-        return fail(console, report, exc, fail_on_error=fail_on_error, hint=hint)
+        return fail(report, exc, fail_on_error=fail_on_error)
     except Exception as exc:  # a bug must not break the deploy unless fail_on_error says so
         if runner.debug:
             console.info(format_exc())
@@ -237,7 +263,7 @@ def run(environ: Mapping[str, str], runner: Runner, console: Console, now: datet
             "(re-run with debug logging for a traceback)."
         )
         error.outage = True
-        return fail(console, report, error, fail_on_error=fail_on_error, hint=hint)
+        return fail(report, error, fail_on_error=fail_on_error)
 
 
 def main(
@@ -249,23 +275,21 @@ def main(
     cancel: CancelOnSignal | None = None,
 ) -> int:
     runner = read_runner(environ)
-    console = Console(stream, debug=runner.debug, actions=runner.actions, errors=errors)
+    cancel = cancel or CancelOnSignal()
+    console = Console(stream, debug=runner.debug, actions=runner.actions, errors=errors, hold=cancel.held)
     for secret in read_secrets(environ):
         if secret:
             console.add_secret(secret)
     now = now or datetime.now(UTC)
     report = Report(result="failed", event_name=runner.event_name, links=links(runner, None))
-    cancel = cancel or CancelOnSignal()
     try:
         cancel.arm()
-        code = run(environ, runner, console, now, report)
+        code = run(environ, runner, console, now, report, cancel.disarm)
         cancel.disarm()
     except Cancelled as exc:  # only the first signal raises, so none can interrupt this report
-        code = cancelled(console, report, exc, replay_hint(runner))
-    try:
-        publish(report, console, runner.output_path, runner.summary_path)
-    except OSError as exc:
-        console.warning(f"Could not write the step's outputs or summary: {exc.strerror or exc}.", title=TITLE)
+        code = cancelled(report, exc)
+    outputs, summary = publish(report, console, runner.output_path, runner.summary_path)
+    announce(console, report, replay_hint(outputs, summary))
     if not console.actions:
         # Outside Actions no runner reads the outputs: one line tells a CI log or a script.
         console.info(

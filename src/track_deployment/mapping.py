@@ -847,8 +847,10 @@ def fit_record(request: DeploymentRequest, max_bytes: int) -> tuple[DeploymentRe
 
     The changelog goes first, then the title: a push changelog loses whole commit lines and
     ends with "… and N more commits", any other text ends with "… and N more characters".
-    Other fields are never cut (a shortened URL or id would be wrong); if they alone are too
-    long the record stays over the limit, and the note says so.
+    Other fields are never cut (a shortened URL or id would be wrong); their lengths are bounded
+    (DeploymentRequest), so any record fits MAX_PAYLOAD_BYTES once its changelog and title are
+    cut. Under a smaller limit they alone may be too long: the record stays over it, and the
+    note says so.
     """
     body = request.body()
     if record_size(body) <= max_bytes:

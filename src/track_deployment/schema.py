@@ -33,6 +33,14 @@ STATUS_WORDS: dict[str, Status] = {
 # A JSON number for `deployment_duration`; bool is excluded (True is an int in Python).
 Minutes = StrictInt | float
 
+# Bounds on the fields the record never shortens (a cut URL or id would be wrong), so that the
+# changelog and the title can always be cut until the record fits the `payload` input: even
+# escaped at 6 bytes a character, these fields stay under 51,000 bytes of JSON.
+MAX_URL_CHARS = 2048  # what browsers and proxies reliably carry
+MAX_LINE_CHARS = 2048  # a branch, a node id, a one-line input
+MAX_SHA_CHARS = 64  # SHA-256 repositories
+MAX_MEMBER_ID_CHARS = 20  # a GitHub account id is a 64-bit number
+
 
 class DeploymentRequest(BaseModel):
     """Body of `POST /v1/organization/deployment`; unset optional fields are not sent."""
@@ -41,18 +49,18 @@ class DeploymentRequest(BaseModel):
 
     title: StrictStr = Field(min_length=1)
     changelog: StrictStr | None = None
-    url: StrictStr | None = None
-    branch: StrictStr = Field(min_length=1)
-    commit_id: StrictStr = Field(min_length=1)
+    url: StrictStr | None = Field(default=None, max_length=MAX_URL_CHARS)
+    branch: StrictStr = Field(min_length=1, max_length=MAX_LINE_CHARS)
+    commit_id: StrictStr = Field(min_length=1, max_length=MAX_SHA_CHARS)
     deployment_duration: Minutes | None = Field(default=None, ge=0)
     is_fix: StrictBool | None = None
     is_hotfix: StrictBool | None = None
     is_forced: StrictBool | None = None
     commits_count: StrictInt | None = Field(default=None, ge=0)
-    repository_url: StrictStr = Field(min_length=1)
-    member_id: StrictStr = Field(min_length=1)
+    repository_url: StrictStr = Field(min_length=1, max_length=MAX_URL_CHARS)
+    member_id: StrictStr = Field(min_length=1, max_length=MAX_MEMBER_ID_CHARS)
     pull_request_number: StrictInt = Field(ge=0)
-    deployment_node_id: StrictStr | None = None
+    deployment_node_id: StrictStr | None = Field(default=None, max_length=MAX_LINE_CHARS)
     status: Status | None = None
 
     def body(self) -> dict[str, Any]:
@@ -62,16 +70,24 @@ class DeploymentRequest(BaseModel):
 # `##[name]` and the like (`##vso[`, `##teamcity[`) are commands anywhere in a line of a CI log:
 # GitHub's runner reads the legacy `##[name]` syntax wherever it appears (actions/runner,
 # ActionCommand.TryParse). In a JSON string `#` may be written `\u0023`: same record, inert text.
-_LOG_COMMAND = re.compile(r"##(?=[A-Za-z-]*\[)")
+# U+0085, U+2028 and U+2029 end a line for many log readers (Python's str.splitlines, some CI
+# log viewers) though not for JSON: escaped, they cannot start a line that reads as a command.
+_LOG_UNSAFE = re.compile("##(?=[A-Za-z-]*\\[)|[\x85\u2028\u2029]")
+
+
+def _escape_unsafe(match: re.Match[str]) -> str:
+    found = match.group()
+    return "#\\u0023" if found == "##" else f"\\u{ord(found):04x}"
 
 
 def record_json(body: Mapping[str, Any], indent: int | None = None) -> str:
     """The record as JSON for the `payload` output, the log and the summary.
 
-    Text stays UTF-8 and any `##…[` is escaped, so the record can be printed in a log (by this
-    action or by a later step) without forming a command; `json.loads` gives the record back.
+    Text stays UTF-8 and any `##…[` and unusual line break is escaped, so the record can be
+    printed in a log (by this action or by a later step) without forming a command;
+    `json.loads` gives the record back.
     """
-    return _LOG_COMMAND.sub(lambda _: "#\\u0023", json.dumps(body, ensure_ascii=False, indent=indent))
+    return _LOG_UNSAFE.sub(_escape_unsafe, json.dumps(body, ensure_ascii=False, indent=indent))
 
 
 def record_size(body: Mapping[str, Any]) -> int:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -18,6 +19,49 @@ from .inputs import with_flags
 from .schema import record_json
 
 REDACTED = "***"
+
+# The runner reads a step's output with .NET's StreamReader.ReadLine, which ends a line at CR,
+# LF or CRLF and nowhere else; text is split exactly there, so what this module calls a line is
+# one line for the runner (str.splitlines() would also split at U+2028, U+0085, ... and print
+# them as real line ends).
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def log_lines(text: str) -> list[str]:
+    """`text` split where the runner ends a line, and only there."""
+    return _LINE_END.split(text)
+
+
+_CUT = "…"
+# The shortest start of a secret that is redacted where text was cut after it.
+_CUT_SECRET_CHARS = 8
+
+
+def _redact_cut(text: str, secrets: Iterable[str]) -> str:
+    """Redact the start of a secret that a shortening cut off at a "…".
+
+    Text is redacted before it is shortened wherever the action shortens it; this catches a
+    value shortened before the secrets were known (an input quoted in its own error message).
+    """
+    for secret in secrets:
+        start = secret[:_CUT_SECRET_CHARS]
+        end = text.find(_CUT)
+        while end >= 0:
+            begin = text.rfind(start, max(0, end - len(secret) - 1), end)
+            stem = text[begin:end].rstrip()  # "…" may follow on the next line ("\n… and 9 more")
+            if begin >= 0 and secret.startswith(stem):
+                text = text[:begin] + REDACTED + text[begin + len(stem) :]
+                end = begin + len(REDACTED)
+            end = text.find(_CUT, end + 1)
+    return text
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters of `text` and a "…" when cut.
+
+    Call it on redacted text only: a secret cut in half is no longer recognised by any masker.
+    """
+    return text if len(text) <= limit else text[:limit] + _CUT
 
 
 _HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})
@@ -76,8 +120,11 @@ class Console:
         debug: bool = False,
         actions: bool = True,
         errors: TextIO | None = None,
+        hold: Callable[[], AbstractContextManager[object]] = nullcontext,
     ) -> None:
         self._stream = stream or sys.stdout
+        #: Defers a cancel while a block that must stay whole is written (CancelOnSignal.held).
+        self._hold = hold
         self._errors = errors or sys.stderr
         self._secrets: list[str] = []
         self.debug_enabled = debug
@@ -98,7 +145,7 @@ class Console:
     def redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
-        return text
+        return _redact_cut(text, self._secrets) if _CUT in text else text
 
     def _write(self, line: str, stream: TextIO | None = None) -> None:
         stream = stream or self._stream
@@ -113,19 +160,18 @@ class Console:
         acts on no other command in either syntax (ActionCommandManager.TryProcessCommand),
         and the text cannot guess the token.
         """
-        # splitlines() breaks at every character the runner's line reader does (CR, LF)
-        # and more, so each line written here is one line for the runner too.
-        lines = self.redact(text).splitlines() or [""]
+        lines = log_lines(self.redact(text).rstrip("\r\n"))
         if not (self.actions and any(could_be_command(line) for line in lines)):
             for line in lines:
                 self._write(line)
             return
         token = os.urandom(16).hex()
-        self._write(f"::stop-commands::{token}")
-        try:
+        # A cancel between the two command lines would leave the runner deaf to every later
+        # annotation, the cancel warning included: the pair is written with the cancel held.
+        with self._hold():
+            self._write(f"::stop-commands::{token}")
             for line in lines:
                 self._write(line)
-        finally:  # a cancel while printing must not leave the runner deaf to what follows
             self._write(f"::{token}::")
 
     def debug(self, text: str) -> None:
@@ -162,7 +208,7 @@ class Console:
         Each input the text names is followed by the command's flag for it (--branch).
         """
         head = f"{label} ({self.redact(title)})" if title else label
-        first, *rest = self.redact(with_flags(text)).splitlines() or [""]
+        first, *rest = log_lines(self.redact(with_flags(text)).rstrip("\r\n"))
         self._write(f"{head}: {first}", stream)
         for line in rest:
             self._write(f"  {line}", stream)
@@ -193,6 +239,10 @@ class Report:
     note: str = ""
     event_name: str = ""
     links: dict[str, str] = field(default_factory=dict)
+    #: The run's final annotation ("error" or "warning"), its title and what follows the replay hint.
+    alert: str = ""
+    alert_title: str = ""
+    alert_tail: str = ""
 
     @property
     def payload_json(self) -> str:
@@ -218,15 +268,23 @@ _HEADINGS = {
 _LINKED = {"commit_id": "commit", "pull_request_number": "pull_request", "url": "url"}
 
 
-def _cell(value: object) -> str:
-    text = json.dumps(value) if isinstance(value, bool) else str(value)
-    if len(text) > 300:
-        text = text[:300] + "…"
+Redact = Callable[[str], str]
+
+# Characters of a table cell, and of a link's address: beyond it the cell is plain text (a cut
+# address would lead elsewhere). Both keep everything above the JSON block small, so that block
+# alone has to give way to the summary's limit.
+_CELL_CHARS = 300
+_HREF_CHARS = 4096
+
+
+def _cell(value: object, redact: Redact) -> str:
+    text = shorten(redact(json.dumps(value) if isinstance(value, bool) else str(value)), _CELL_CHARS)
     return escape_html(text).replace("|", "&#124;").replace("\r", "").replace("\n", "<br>")
 
 
-def _link(text: str, href: str) -> str:
-    return f'<a href="{escape_html(href)}">{text}</a>'
+def _link(text: str, href: str, redact: Redact) -> str:
+    href = redact(href)
+    return f'<a href="{escape_html(href)}">{text}</a>' if len(href) <= _HREF_CHARS else text
 
 
 # The runner drops a step summary over 1 MiB whole, with an error ("upload aborted"):
@@ -236,32 +294,37 @@ SUMMARY_MAX_BYTES = 1024 * 1024
 _SUMMARY_SLACK = 1024
 
 
-def render_summary(report: Report, *, payload_output: bool = True) -> str:
+def render_summary(report: Report, *, payload_output: bool = True, redact: Redact = str) -> str:
     """Markdown for $GITHUB_STEP_SUMMARY, at most SUMMARY_MAX_BYTES in UTF-8.
 
-    Only the JSON block can be long; it is shortened to fit, with a marker that says where
-    the whole record is (`payload_output`: whether the step has a `payload` output to read).
+    Only the JSON block can be long (every cell and link above it is bounded); it is shortened
+    to fit, with a marker that says where the whole record is (`payload_output`: whether the
+    step has a `payload` output to read). Text is redacted before anything is cut.
     """
+
+    def cell(value: object) -> str:
+        return _cell(value, redact)
+
     lines = [f"### {_HEADINGS[report.result]}", ""]
     if report.note:
-        lines += [_cell(report.note), ""]
+        lines += [cell(report.note), ""]
     if report.error:
-        lines += [f"**{_cell(report.error_title)}**: {_cell(report.error)}", ""]
+        lines += [f"**{cell(report.error_title)}**: {cell(report.error)}", ""]
     if report.payload:
         lines += ["| field | value |", "| --- | --- |"]
         for name, value in report.payload.items():
-            cell = _cell(value)
+            text = cell(value)
             href = report.links.get(_LINKED.get(name, ""))
-            lines.append(f"| `{name}` | {_link(cell, href) if href else cell} |")
+            lines.append(f"| `{name}` | {_link(text, href, redact) if href else text} |")
         lines.append("")
     else:
         # No record was built (a skipped event or an error before it): say what was read.
-        lines += ["| | |", "| --- | --- |", f"| event | `{_cell(report.event_name or 'unknown')}` |"]
+        lines += ["| | |", "| --- | --- |", f"| event | `{cell(report.event_name or 'unknown')}` |"]
         lines += [f"| result | `{report.result}` |", ""]
     if "run" in report.links:
-        lines += [f"Workflow run: {_link('logs', report.links['run'])}", ""]
+        lines += [f"Workflow run: {_link('logs', report.links['run'], redact)}", ""]
     if report.deployment_id:
-        lines += [f"iftrue deployment id: `{_cell(report.deployment_id)}`", ""]
+        lines += [f"iftrue deployment id: `{cell(report.deployment_id)}`", ""]
     if not (report.result == "failed" and report.payload):
         return "\n".join(lines) + "\n"
     head = "\n".join([*lines, "<details><summary>Payload (JSON)</summary>", "", "<pre>"])
@@ -282,9 +345,9 @@ def render_summary(report: Report, *, payload_output: bool = True) -> str:
     where = "in the step's `payload` output" if payload_output else "printed in the log"
     marker = f"\n… shortened to fit the job summary; the whole record is {where}."
     budget = SUMMARY_MAX_BYTES - _SUMMARY_SLACK - _size(head) - _size(tail) - _size(marker)
-    block = escape_html(record_json(report.payload, indent=2))
+    block = escape_html(redact(record_json(report.payload, indent=2)))
     if _size(block) > budget:
-        block = _cut_html(block, max(budget, 0)) + marker
+        block = _cut_html(block, budget) + marker
     return head + block + tail + "\n"
 
 
@@ -310,12 +373,36 @@ def append_file(path: str | None, text: str) -> None:
             handle.write(text)
 
 
-def publish(report: Report, console: Console, output_path: str | None, summary_path: str | None) -> None:
-    """Write the outputs and the job summary where their files are given, redacted."""
+def publish(
+    report: Report, console: Console, output_path: str | None, summary_path: str | None
+) -> tuple[bool, bool]:
+    """Write the outputs and the job summary where their files are given, redacted.
+
+    Each is written on its own, so a file that cannot be written loses nothing else; the
+    answer says which were written.
+    """
     values = {name: console.redact(value) for name, value in report.outputs().items()}
-    append_file(output_path, format_outputs(values))
-    summary = render_summary(report, payload_output=bool(output_path))
-    append_file(summary_path, console.redact(summary))
+    outputs = _append(console, "outputs", output_path, lambda: format_outputs(values))
+    summary = _append(
+        console,
+        "job summary",
+        summary_path,
+        lambda: console.redact(render_summary(report, payload_output=outputs, redact=console.redact)),
+    )
+    return outputs, summary
+
+
+def _append(console: Console, what: str, path: str | None, text: Callable[[], str]) -> bool:
+    if not path:
+        return False
+    try:
+        append_file(path, text())
+    except OSError as exc:
+        console.warning(
+            f"Could not write the step's {what} ({path}): {exc.strerror or exc}.", title="track-deployment"
+        )
+        return False
+    return True
 
 
 def print_block(console: Console, title: str, lines: Iterable[str]) -> None:
