@@ -413,6 +413,17 @@ def test_started_at(tmp_path: Path, iftrue: FakeIftrue, started_at: str) -> None
     assert_minutes(sent(iftrue)["deployment_duration"], 10, NOW)
 
 
+def test_started_at_a_moment_ahead_is_now(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    """The deploy job's runner, whose clock gave started_at, may run a few seconds ahead."""
+    ahead = str(int(datetime.now(UTC).timestamp()) + 5)
+    with FakeGitHub(happy()) as github:
+        run = run_with_github(
+            tmp_path, github, iftrue, "push", payload("push"), started_at=ahead, deployment_node_id="DE_1"
+        )
+    assert run.code == 0, run.stdout
+    assert sent(iftrue)["deployment_duration"] == 0
+
+
 def deployment_run(
     tmp_path: Path, iftrue: FakeIftrue, event_name: str, event: Any, **inputs: str
 ) -> tuple[Any, FakeGitHub]:
