@@ -255,50 +255,34 @@ def test_window_of_a_rerun_is_paged_for(tmp_path: Path, iftrue: FakeIftrue) -> N
         ),
     )
     with FakeGitHub(answers) as github:
+        rerun = {"GITHUB_RUN_ATTEMPT": "2"}
         run = run_with_github(
-            tmp_path,
-            github,
-            iftrue,
-            "push",
-            payload("push"),
-            runner_vars={"GITHUB_RUN_ATTEMPT": "2"},
-            deployment_duration="5",
+            tmp_path, github, iftrue, "push", payload("push"), rerun, deployment_duration="5"
         )
     assert run.code == 0, run.stdout
     assert github.routes == ["pulls", "jobs", "jobs", "deployments_by_sha"]
     assert sent(iftrue)["deployment_node_id"] == "DE_1500000306"
 
 
-def test_deployment_a_moment_before_the_first_job(tmp_path: Path, iftrue: FakeIftrue) -> None:
-    """The deployments API's clock may run behind the Actions service's by some seconds."""
+@pytest.mark.parametrize(
+    ("before", "node_id"),
+    [(timedelta(seconds=30), "DE_1500000600"), (timedelta(minutes=2), None)],
+    ids=["30 s before", "2 min before"],
+)
+def test_deployment_made_before_the_first_job(
+    tmp_path: Path, iftrue: FakeIftrue, before: timedelta, node_id: str | None
+) -> None:
+    """The deployments API's clock may run some seconds behind the Actions service's."""
     first_job = NOW - timedelta(minutes=5)
     jobs = [github_job(1, "deploy", iso(first_job), iso(first_job), None, status="in_progress")]
     answers = happy(
         jobs=jobs_pages(jobs),
-        deployments_by_sha=deployments(
-            github_deployment(1500000601, SHA, iso(first_job - timedelta(seconds=30))),
-            github_deployment(1500000600, SHA, iso(first_job - timedelta(minutes=2))),  # before the run
-        ),
+        deployments_by_sha=deployments(github_deployment(1500000600, SHA, iso(first_job - before))),
     )
     with FakeGitHub(answers) as github:
         run = run_with_github(tmp_path, github, iftrue, "push", payload("push"))
     assert run.code == 0, run.stdout
-    assert sent(iftrue)["deployment_node_id"] == "DE_1500000601"
-
-
-def test_deployment_well_before_the_first_job_is_not_the_runs(tmp_path: Path, iftrue: FakeIftrue) -> None:
-    first_job = NOW - timedelta(minutes=5)
-    jobs = [github_job(1, "deploy", iso(first_job), iso(first_job), None, status="in_progress")]
-    answers = happy(
-        jobs=jobs_pages(jobs),
-        deployments_by_sha=deployments(
-            github_deployment(1500000600, SHA, iso(first_job - timedelta(minutes=2)))
-        ),
-    )
-    with FakeGitHub(answers) as github:
-        run = run_with_github(tmp_path, github, iftrue, "push", payload("push"))
-    assert run.code == 0, run.stdout
-    assert "deployment_node_id" not in sent(iftrue)
+    assert sent(iftrue).get("deployment_node_id") == node_id
 
 
 def upstream_run() -> dict[str, Any]:

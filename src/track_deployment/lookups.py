@@ -319,7 +319,7 @@ def look_up(
         pull = _pull_detail(session, plan.pull_request_number, "member_id, is_fix, is_hotfix")
 
     if plan.jobs_of:
-        jobs = _jobs_of_run(session, plan)
+        jobs = _jobs_of_run(session, plan.jobs_of, plan)
         if jobs is not None:
             intervals, began = jobs
             window = window or ((began, None) if began else None)
@@ -394,7 +394,9 @@ def _is_branch(session: _Session, name: str) -> bool | None:
     return result if isinstance(result, bool) else None
 
 
-def _jobs_of_run(session: _Session, plan: Plan) -> tuple[tuple[Interval, ...] | None, datetime | None] | None:
+def _jobs_of_run(
+    session: _Session, run: tuple[int, int], plan: Plan
+) -> tuple[tuple[Interval, ...] | None, datetime | None] | None:
     """When the jobs of a run attempt ran, and when the attempt began (its first job was created).
 
     PyGithub lists the jobs of a run's latest attempt only, so the attempt's own list is read
@@ -402,9 +404,11 @@ def _jobs_of_run(session: _Session, plan: Plan) -> tuple[tuple[Interval, ...] | 
     re-run of failed jobs kept: only the attempt's own count. All pages are read when they
     measure the duration and fit in `plan.jobs_pages` (the first page's `total_count` tells);
     else pages are read only until one of the attempt's jobs gives its start.
+
+    The attempt's `run_started_at` would cost one more request (the run), which this list
+    replaced; its first job is created moments after it, before any deployment a job makes.
     """
-    assert plan.jobs_of is not None
-    run_id, attempt = plan.jobs_of
+    run_id, attempt = run
     readable = plan.jobs_pages * JOBS_PER_PAGE
 
     def pages() -> Iterator[tuple[list[dict[str, Any]], Any]]:
