@@ -519,12 +519,14 @@ def test_job_times_without_a_zone_are_utc(tmp_path: Path, iftrue: FakeIftrue) ->
 def test_workflow_run_jobs_not_readable(tmp_path: Path, iftrue: FakeIftrue) -> None:
     forbidden = Answer(403, {"message": "Resource not accessible by integration"})
     answers = happy(
-        jobs=forbidden, deployments_by_sha=deployments(github_deployment(1500000401, SHA, minutes_ago(25)))
+        pull=NAMED_PULL,
+        jobs=forbidden,
+        deployments_by_sha=deployments(github_deployment(1500000401, SHA, minutes_ago(25))),
     )
     with FakeGitHub(answers) as github:
         run = run_with_github(tmp_path, github, iftrue, "workflow_run", upstream_run())
     assert run.code == 0, run.stdout
-    assert github.routes == ["pulls", "jobs", "deployments_by_sha"]
+    assert github.routes == ["pull", "jobs", "deployments_by_sha"]
     body = sent(iftrue)
     assert "deployment_duration" not in body
     assert body["deployment_node_id"] == "DE_1500000401"  # the payload's window needs no jobs
