@@ -533,5 +533,5 @@ def test_workflow_run_jobs_not_readable(tmp_path: Path, iftrue: FakeIftrue) -> N
     assert run.warnings == [
         "GitHub look-ups failed, so some fields use their fallback: jobs of run 12345678000 attempt 1 "
         "(403 Resource not accessible by integration): deployment_duration fell back. Grant the job "
-        "`permissions:` actions: read (or set `github_token: ''` to turn look-ups off)."
+        "`permissions:` actions: read (or set the `github_token` input to '' to turn look-ups off)."
     ]
