@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -648,6 +648,17 @@ def github_deployment(id_: int, sha: str, created: str, environment: str = "prod
     }
 
 
+def step_time(moment: str | None) -> str | None:
+    """A step's time as GitHub's documented example gives it: in the runner's zone, milliseconds."""
+    try:
+        parsed = datetime.fromisoformat(moment) if moment else None
+    except ValueError:
+        return moment  # a broken time stays broken
+    if parsed is None or parsed.tzinfo is None:
+        return moment
+    return parsed.astimezone(timezone(timedelta(hours=-8))).isoformat(timespec="milliseconds")
+
+
 def github_job(
     id_: int,
     name: str,
@@ -659,13 +670,41 @@ def github_job(
     conclusion: str | None = "success",
     run_id: int = 12345678901,
     attempt: int = 1,
+    picked_up: str | None = None,
+    ran: bool | None = None,
 ) -> dict[str, Any]:
-    """A job as `GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt}/jobs` lists it."""
+    """A job as `GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt}/jobs` lists it.
+
+    `picked_up` is when a runner took the job, its "Set up job" step's start (by default the
+    job's `started_at`, as in GitHub's documented example). A job that `ran` on a runner has
+    steps and runner fields; one that did not (queued, waiting for reviewers, skipped, cancelled
+    while waiting) has neither.
+    """
+    if ran is None:
+        ran = started is not None and status in ("in_progress", "completed") and conclusion != "skipped"
+    begun = step_time(picked_up or started)
+    ended = step_time(completed) if status == "completed" else None
+    steps = [
+        {
+            "name": "Set up job",
+            "status": "completed",
+            "conclusion": "success",
+            "number": 1,
+            "started_at": begun,
+            "completed_at": begun,
+        },
+        {
+            "name": "Run ./deploy.sh",
+            "status": status,
+            "conclusion": conclusion if status == "completed" else None,
+            "number": 2,
+            "started_at": begun,
+            "completed_at": ended,
+        },
+    ]
     return {
         "id": id_,
         "run_id": run_id,
-        "workflow_name": "Deploy",
-        "head_branch": "main",
         "run_url": f"https://api.github.com/repos/{REPO}/actions/runs/{run_id}",
         "run_attempt": attempt,
         "node_id": f"CR_kwDO{id_}",
@@ -678,24 +717,15 @@ def github_job(
         "started_at": started,
         "completed_at": completed if status == "completed" else None,
         "name": name,
-        "steps": [
-            {
-                "name": "Set up job",
-                "status": "completed",
-                "conclusion": "success",
-                "number": 1,
-                "started_at": started,
-                "completed_at": started,
-            }
-        ]
-        if started
-        else [],
+        "steps": steps if ran else [],
         "check_run_url": f"https://api.github.com/repos/{REPO}/check-runs/{id_}",
         "labels": ["ubuntu-latest"],
-        "runner_id": 1 if started else None,
-        "runner_name": "GitHub Actions 1" if started else None,
-        "runner_group_id": 0 if started else None,
-        "runner_group_name": "GitHub Actions" if started else None,
+        "runner_id": 1 if ran else None,
+        "runner_name": "GitHub Actions 1" if ran else None,
+        "runner_group_id": 0 if ran else None,
+        "runner_group_name": "GitHub Actions" if ran else None,
+        "workflow_name": "Deploy",
+        "head_branch": "main",
     }
 
 

@@ -71,6 +71,23 @@ def test_approval_wait_does_not_count(tmp_path: Path, iftrue: FakeIftrue) -> Non
     assert run.warnings == []
 
 
+def test_approval_wait_inside_the_jobs_own_times(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    """A job's started_at may be when it was queued: only its steps tell when a runner took it."""
+    build_end = iso(DAYS_AGO + timedelta(minutes=4))
+    jobs = [
+        github_job(1, "build", iso(DAYS_AGO), iso(DAYS_AGO), build_end),
+        # Waited three days for its reviewers with started_at already set; its steps began 2 minutes ago.
+        github_job(2, "deploy", build_end, build_end, None, status="in_progress", picked_up=minutes_ago(2)),
+        # Rejected by its reviewers: it waited until a minute ago and never had a runner.
+        github_job(3, "deploy (eu)", build_end, build_end, minutes_ago(1), conclusion="failure", ran=False),
+    ]
+    with FakeGitHub(happy(jobs=jobs_pages(jobs))) as github:
+        run = run_with_github(tmp_path, github, iftrue, "release", payload("release"))
+    assert run.code == 0, run.stdout
+    assert_minutes(sent(iftrue)["deployment_duration"], 6, NOW)  # 4 minutes of build, 2 of deploy so far
+    assert run.warnings == []
+
+
 def test_parallel_jobs_count_once(tmp_path: Path, iftrue: FakeIftrue) -> None:
     jobs = [
         github_job(1, "test (3.11)", minutes_ago(20), minutes_ago(19), minutes_ago(12)),
@@ -111,6 +128,32 @@ def test_rerun_attempt_measures_its_own_jobs(tmp_path: Path, iftrue: FakeIftrue)
     assert body["deployment_node_id"] == "DE_1500000302"
 
 
+def test_rerun_of_failed_jobs_measures_only_the_rerun(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    """Attempt 2's list also holds the job attempt 1 ran and the re-run kept."""
+    a_day_ago = NOW - timedelta(days=1)
+    jobs = [
+        github_job(1, "build", iso(a_day_ago), iso(a_day_ago), iso(a_day_ago + timedelta(minutes=30))),
+        github_job(7, "deploy", minutes_ago(3), minutes_ago(3), None, status="in_progress", attempt=2),
+    ]
+    answers = happy(
+        jobs=jobs_pages(jobs),
+        deployments_by_sha=deployments(
+            github_deployment(1500000304, SHA, minutes_ago(3), environment="production"),
+            github_deployment(1500000303, SHA, iso(a_day_ago), environment="staging"),  # attempt 1's
+        ),
+    )
+    with FakeGitHub(answers) as github:
+        run = run_with_github(
+            tmp_path, github, iftrue, "push", payload("push"), runner_vars={"GITHUB_RUN_ATTEMPT": "2"}
+        )
+    assert run.code == 0, run.stdout
+    assert github.routes == ["pulls", "jobs", "deployments_by_sha"]
+    body = sent(iftrue)
+    assert_minutes(body["deployment_duration"], 3, NOW)
+    assert body["deployment_node_id"] == "DE_1500000304"
+    assert run.warnings == []
+
+
 def many_jobs(count: int) -> list[dict[str, Any]]:
     """A big matrix: `count` one-minute jobs in a row, the last one this step's, still running."""
     jobs = [
@@ -148,6 +191,98 @@ def test_more_jobs_than_the_budget_reads(tmp_path: Path, iftrue: FakeIftrue) -> 
         "so no deployment_duration is sent. Set the `started_at` input (e.g. from `date +%s` in the "
         "first step of the deploy job) to measure the deployment."
     ]
+
+
+def too_many_jobs_warning(more: int) -> str:
+    return (
+        f"Run 12345678901 has {more} more jobs than the action reads within its budget of GitHub "
+        "requests, so no deployment_duration is sent. Set the `started_at` input (e.g. from `date +%s` "
+        "in the first step of the deploy job) to measure the deployment."
+    )
+
+
+@pytest.mark.parametrize(
+    ("event_name", "count", "routes", "more"),
+    [
+        ("push", 350, ["pulls", "jobs", "deployments_by_sha"], 150),  # 2 pages of 100 in budget
+        ("pull_request", 250, ["jobs", "deployments_by_sha"], 50),
+    ],
+)
+def test_no_page_is_read_when_the_list_cannot_be_read_within_budget(
+    tmp_path: Path, iftrue: FakeIftrue, event_name: str, count: int, routes: list[str], more: int
+) -> None:
+    with FakeGitHub(happy(jobs=jobs_pages(many_jobs(count)))) as github:
+        run = run_with_github(tmp_path, github, iftrue, event_name, payload(event_name))
+    assert run.code == 0, run.stdout
+    assert github.routes == routes  # the first page's total_count tells
+    body = sent(iftrue)
+    assert "deployment_duration" not in body
+    assert body["deployment_node_id"] == "DE_1500000099"
+    assert run.warnings == [too_many_jobs_warning(more)]
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [{"deployment_duration": "5"}, {"started_at": str(int(NOW.timestamp()) - 60)}],
+    ids=["deployment_duration", "started_at"],
+)
+def test_jobs_read_only_for_the_window_are_not_paged(
+    tmp_path: Path, iftrue: FakeIftrue, inputs: dict[str, str]
+) -> None:
+    with FakeGitHub(happy(jobs=jobs_pages(many_jobs(150)))) as github:
+        run = run_with_github(tmp_path, github, iftrue, "push", payload("push"), **inputs)
+    assert run.code == 0, run.stdout
+    assert github.routes == ["pulls", "jobs", "deployments_by_sha"]
+    assert sent(iftrue)["deployment_node_id"] == "DE_1500000099"
+    assert run.warnings == []
+
+
+def test_window_of_a_rerun_is_paged_for(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    """The first page holds only jobs attempt 1 ran: the next one tells when attempt 2 began."""
+    a_day_ago = NOW - timedelta(days=1)
+    kept = [
+        github_job(i, f"shard {i}", iso(a_day_ago), iso(a_day_ago), iso(a_day_ago)) for i in range(1, 101)
+    ]
+    rerun = [
+        github_job(i, f"deploy {i}", minutes_ago(5), minutes_ago(4), None, status="in_progress", attempt=2)
+        for i in range(101, 151)
+    ]
+    answers = happy(
+        jobs=jobs_pages(kept + rerun),
+        deployments_by_sha=deployments(
+            github_deployment(1500000306, SHA, minutes_ago(4), environment="production"),
+            github_deployment(1500000305, SHA, iso(a_day_ago), environment="staging"),  # attempt 1's
+        ),
+    )
+    with FakeGitHub(answers) as github:
+        rerun = {"GITHUB_RUN_ATTEMPT": "2"}
+        run = run_with_github(
+            tmp_path, github, iftrue, "push", payload("push"), rerun, deployment_duration="5"
+        )
+    assert run.code == 0, run.stdout
+    assert github.routes == ["pulls", "jobs", "jobs", "deployments_by_sha"]
+    assert sent(iftrue)["deployment_node_id"] == "DE_1500000306"
+
+
+@pytest.mark.parametrize(
+    ("before", "node_id"),
+    [(timedelta(seconds=30), "DE_1500000600"), (timedelta(minutes=2), None)],
+    ids=["30 s before", "2 min before"],
+)
+def test_deployment_made_before_the_first_job(
+    tmp_path: Path, iftrue: FakeIftrue, before: timedelta, node_id: str | None
+) -> None:
+    """The deployments API's clock may run some seconds behind the Actions service's."""
+    first_job = NOW - timedelta(minutes=5)
+    jobs = [github_job(1, "deploy", iso(first_job), iso(first_job), None, status="in_progress")]
+    answers = happy(
+        jobs=jobs_pages(jobs),
+        deployments_by_sha=deployments(github_deployment(1500000600, SHA, iso(first_job - before))),
+    )
+    with FakeGitHub(answers) as github:
+        run = run_with_github(tmp_path, github, iftrue, "push", payload("push"))
+    assert run.code == 0, run.stdout
+    assert sent(iftrue).get("deployment_node_id") == node_id
 
 
 def upstream_run() -> dict[str, Any]:
@@ -262,6 +397,17 @@ def test_started_at(tmp_path: Path, iftrue: FakeIftrue, started_at: str) -> None
     assert_minutes(sent(iftrue)["deployment_duration"], 10, NOW)
 
 
+def test_started_at_a_moment_ahead_is_now(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    """The deploy job's runner, whose clock gave started_at, may run a few seconds ahead."""
+    ahead = str(int(datetime.now(UTC).timestamp()) + 5)
+    with FakeGitHub(happy()) as github:
+        run = run_with_github(
+            tmp_path, github, iftrue, "push", payload("push"), started_at=ahead, deployment_node_id="DE_1"
+        )
+    assert run.code == 0, run.stdout
+    assert sent(iftrue)["deployment_duration"] == 0
+
+
 def deployment_run(
     tmp_path: Path, iftrue: FakeIftrue, event_name: str, event: Any, **inputs: str
 ) -> tuple[Any, FakeGitHub]:
@@ -346,3 +492,46 @@ def test_jobs_with_unreadable_times(tmp_path: Path, iftrue: FakeIftrue) -> None:
     assert "deployment_duration" not in sent(iftrue)
     [warning] = run.warnings
     assert "jobs of run 12345678901 attempt 1 (unexpected answer (ValueError))" in warning
+
+
+def test_job_times_without_a_zone_are_utc(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    def unzoned(minutes: float) -> str:
+        return (NOW - timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%S")
+
+    jobs = [
+        github_job(1, "build", unzoned(10), unzoned(10), unzoned(5)),
+        github_job(2, "deploy", unzoned(4), unzoned(3), None, status="in_progress"),
+    ]
+    answers = happy(
+        jobs=jobs_pages(jobs),
+        deployments_by_sha=deployments(github_deployment(1500000700, SHA, minutes_ago(3))),
+    )
+    with FakeGitHub(answers) as github:
+        run = run_with_github(tmp_path, github, iftrue, "push", payload("push"))
+    assert run.code == 0, run.stdout
+    assert run.outputs["result"] == "created"
+    body = sent(iftrue)
+    assert_minutes(body["deployment_duration"], 8, NOW)
+    assert body["deployment_node_id"] == "DE_1500000700"
+    assert run.warnings == []
+
+
+def test_workflow_run_jobs_not_readable(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    forbidden = Answer(403, {"message": "Resource not accessible by integration"})
+    answers = happy(
+        pull=NAMED_PULL,
+        jobs=forbidden,
+        deployments_by_sha=deployments(github_deployment(1500000401, SHA, minutes_ago(25))),
+    )
+    with FakeGitHub(answers) as github:
+        run = run_with_github(tmp_path, github, iftrue, "workflow_run", upstream_run())
+    assert run.code == 0, run.stdout
+    assert github.routes == ["pull", "jobs", "deployments_by_sha"]
+    body = sent(iftrue)
+    assert "deployment_duration" not in body
+    assert body["deployment_node_id"] == "DE_1500000401"  # the payload's window needs no jobs
+    assert run.warnings == [
+        "GitHub look-ups failed, so some fields use their fallback: jobs of run 12345678000 attempt 1 "
+        "(403 Resource not accessible by integration): deployment_duration fell back. Grant the job "
+        "`permissions:` actions: read (or set the `github_token` input to '' to turn look-ups off)."
+    ]

@@ -131,3 +131,32 @@ def test_environment_and_started_at() -> None:
     assert got.started_at == datetime(2026, 11, 25, 22, tzinfo=UTC)
     assert read(started_at="1764110000.5").started_at == datetime.fromtimestamp(1764110000.5, UTC)
     assert (read().environments, read().started_at) == (frozenset(), None)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-11-25t23:00:00z", datetime(2026, 11, 25, 23, tzinfo=UTC)),  # RFC 3339 allows lower case
+        (" 1764110000\n", datetime.fromtimestamp(1764110000, UTC)),
+        # Up to a minute ahead: another machine's clock, read as now.
+        ("2026-11-26T00:01:00Z", NOW),
+        (str(int(NOW.timestamp()) + 30), NOW),
+    ],
+)
+def test_started_at_forms(value: str, expected: datetime) -> None:
+    assert read(started_at=value).started_at == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2026-11-26T00:01:01Z", "is in the future"),
+        ("\u0661\u0667\u0666\u0664\u0661\u0661\u0660\u0660\u0660\u0660", "must be an ISO 8601 time"),
+        ("\u0662\u0660\u0662\u0666-11-25T23:00:00Z", "must be an ISO 8601 time"),
+        ("1764110000.\u0665", "must be an ISO 8601 time"),
+    ],
+    ids=["61 s ahead", "arabic-indic unix", "arabic-indic iso", "arabic-indic fraction"],
+)
+def test_started_at_rejected(value: str, message: str) -> None:
+    with pytest.raises(InputError, match=f"Input 'started_at' {message}"):
+        read(started_at=value)

@@ -472,20 +472,45 @@ def test_choose_run_deployment_in_a_window_and_environments() -> None:
     assert choose_run_deployment(again, window, frozenset()) == (again[1], ())
 
 
-@pytest.mark.parametrize(
-    ("status", "started", "completed", "interval"),
-    [
-        ("completed", 1, 3, (1, 3)),
-        ("in_progress", 1, None, (1, None)),
-        ("completed", 1, None, (1, 1)),  # skipped jobs may lack an end: they did not run
-        ("queued", 1, None, None),
-        ("waiting", 1, None, None),  # held by an environment's required reviewers
-        ("completed", None, None, None),
-    ],
-)
-def test_job_interval(status: str, started: int | None, completed: int | None, interval: Any) -> None:
-    def moment(minute: int | None) -> datetime | None:
-        return None if minute is None else datetime(2026, 11, 20, 10, minute, tzinfo=UTC)
+def at(minute: int) -> datetime:
+    return datetime(2026, 11, 20, 10, minute, tzinfo=UTC)
 
-    expected = None if interval is None else (moment(interval[0]), moment(interval[1]))
-    assert job_interval(status, moment(started), moment(completed)) == expected
+
+def shaped_job(started: int | None, completed: int | None, **shape: Any) -> dict[str, Any]:
+    return github_job(
+        1, "deploy", iso(at(0)), iso(at(started)) if started is not None else None,
+        iso(at(completed)) if completed is not None else None, **shape,
+    )  # fmt: skip
+
+
+def without_steps(job: dict[str, Any]) -> dict[str, Any]:
+    return {**job, "steps": []}
+
+
+@pytest.mark.parametrize(
+    ("job", "interval"),
+    [
+        (shaped_job(1, 3), (at(1), at(3))),
+        (shaped_job(1, None, status="in_progress"), (at(1), None)),
+        # Its started_at is when it was queued, days before reviewers approved it; its steps ran.
+        (shaped_job(0, None, status="in_progress", picked_up=iso(at(7))), (at(7), None)),
+        (shaped_job(0, 9, picked_up=iso(at(7))), (at(7), at(9))),
+        # A runner but no steps listed: the job's own times.
+        (without_steps(shaped_job(1, 3)), (at(1), at(3))),
+        ({**shaped_job(1, 3), "completed_at": None}, (at(1), at(1))),
+        (shaped_job(1, None, status="queued"), None),
+        (shaped_job(1, None, status="waiting"), None),  # held by an environment's required reviewers
+        # Cancelled or rejected while it waited: it never had a runner.
+        (shaped_job(0, 9, conclusion="cancelled", ran=False), None),
+        (shaped_job(5, 5, conclusion="skipped"), None),
+        (shaped_job(None, None, conclusion="cancelled"), None),
+        # GitHub's times are UTC; one without a zone is read so.
+        (without_steps(shaped_job(1, 3)) | {"started_at": "2026-11-20T10:01:00"}, (at(1), at(3))),
+    ],
+    ids=[
+        "completed", "running", "approval wait, running", "approval wait, completed", "no steps",
+        "no end", "queued", "waiting", "cancelled while waiting", "skipped", "never started", "no zone",
+    ],
+)  # fmt: skip
+def test_job_interval(job: dict[str, Any], interval: Any) -> None:
+    assert job_interval(job) == interval

@@ -8,7 +8,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -35,6 +35,8 @@ MAX_INPUT_CHARS = 100_000
 MAX_PAYLOAD_BYTES = 64_000
 MAX_COUNT = 2**31 - 1
 MAX_MINUTES = 10_000_000.0
+# How far ahead of this machine's clock a `started_at` may be and still be read as now.
+CLOCK_SKEW = timedelta(seconds=60)
 
 BOOLEAN_FIELDS = ("is_fix", "is_hotfix", "is_forced")
 COUNT_FIELDS = ("commits_count", "pull_request_number")
@@ -398,13 +400,20 @@ def parse_labels(value: str) -> frozenset[str]:
 
 
 def parse_started_at(value: str, now: datetime) -> datetime:
-    """An ISO 8601 time with a zone, or Unix seconds; not in the future, not absurdly old."""
-    moment: datetime | None
+    """An ISO 8601 time with a zone, or Unix seconds; not in the future, not absurdly old.
+
+    A time up to CLOCK_SKEW ahead is read as now: it was taken on another machine (the deploy
+    job's runner) whose clock may run a little ahead of this one.
+    """
+    moment: datetime | None = None
+    text = value.strip()
     try:
-        if re.fullmatch(r"\d+(\.\d+)?", value):
-            moment = datetime.fromtimestamp(float(value), UTC)
-        else:
-            moment = datetime.fromisoformat(value)
+        # Only ASCII digits: `float` and `\d` also read other scripts' digits.
+        if re.fullmatch(r"[0-9]+(\.[0-9]+)?", text):
+            moment = datetime.fromtimestamp(float(text), UTC)
+        elif text.isascii():
+            # RFC 3339 allows a lower-case `t` and `z`; Python's parser only an upper-case `Z`.
+            moment = datetime.fromisoformat(text.upper())
     except (ValueError, OverflowError, OSError):
         moment = None
     if moment is None or moment.tzinfo is None:
@@ -412,7 +421,7 @@ def parse_started_at(value: str, now: datetime) -> datetime:
             "Input 'started_at' must be an ISO 8601 time with a zone (e.g. 2026-11-20T10:00:00Z) or "
             f"Unix seconds (e.g. the output of `date +%s`), got {_show(value)}."
         )
-    if moment > now:
+    if moment > now + CLOCK_SKEW:
         raise InputError(
             f"Input 'started_at' is in the future ({moment.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC, now "
             f"{now:%Y-%m-%d %H:%M:%S} UTC); give the time the deployment began."
@@ -421,7 +430,7 @@ def parse_started_at(value: str, now: datetime) -> datetime:
         raise InputError(
             f"Input 'started_at' is more than {MAX_MINUTES:.0f} minutes ago, got {_show(value)}."
         )
-    return moment
+    return min(moment, now)
 
 
 def parse_payload(value: str) -> DeploymentRequest:

@@ -8,7 +8,7 @@ a failed look-up never fails the run: the field falls back and one warning says 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -17,6 +17,7 @@ from .errors import LookupFailed
 from .events import is_bot
 from .mapping import (
     RELEASE_TYPES,
+    WINDOW_TOLERANCE,
     DeploymentRef,
     Facts,
     Interval,
@@ -24,6 +25,7 @@ from .mapping import (
     PullRequestFacts,
     ReleaseRef,
     release_skip_reason,
+    utc,
 )
 
 if TYPE_CHECKING:
@@ -113,7 +115,7 @@ def choose_run_deployment(
         for d in deployments
         if d.node_id
         and d.created_at is not None
-        and start <= d.created_at
+        and start - WINDOW_TOLERANCE <= d.created_at
         and (end is None or d.created_at <= end)
         and (not environments or d.environment.lower() in environments)
     ]
@@ -125,18 +127,28 @@ def choose_run_deployment(
     return newest, ()
 
 
-def job_interval(
-    status: str | None, started_at: datetime | None, completed_at: datetime | None
-) -> Interval | None:
-    """When a job ran: a running one is open-ended; one that never started (queued, waiting for
-    an environment's reviewers) has none.
+def job_interval(job: Mapping[str, Any]) -> Interval | None:
+    """When a job ran on a runner, as the jobs list gives it: a running one is open-ended; one
+    that never reached a runner (queued, waiting for an environment's reviewers, cancelled or
+    rejected while waiting) has none.
+
+    A job's own `started_at` may be when it was queued, not when a runner took it: GitHub's
+    documented example has `started_at` equal to `created_at`, and a job that goes from queued
+    to in_progress keeps its `started_at`. Its first step ("Set up job") starts on the runner,
+    so that step's start is taken; the job's `started_at` only for a job that had a runner and
+    lists no steps.
     """
-    if started_at is None:
+    steps = job.get("steps")
+    step_starts = (_time(step.get("started_at")) for step in steps or () if isinstance(step, dict))
+    started = min((moment for moment in step_starts if moment is not None), default=None)
+    if started is None and (job.get("runner_id") or job.get("runner_name")):
+        started = _time(job.get("started_at"))
+    if started is None:
         return None
-    if status == "in_progress":
-        return started_at, None
-    if status == "completed":
-        return started_at, completed_at or started_at
+    if job.get("status") == "in_progress":
+        return started, None
+    if job.get("status") == "completed":
+        return started, _time(job.get("completed_at")) or started
     return None
 
 
@@ -307,7 +319,7 @@ def look_up(
         pull = _pull_detail(session, plan.pull_request_number, "member_id, is_fix, is_hotfix")
 
     if plan.jobs_of:
-        jobs = _jobs_of_run(session, plan.jobs_of, plan.jobs_pages)
+        jobs = _jobs_of_run(session, plan.jobs_of, plan)
         if jobs is not None:
             intervals, began = jobs
             window = window or ((began, None) if began else None)
@@ -383,52 +395,62 @@ def _is_branch(session: _Session, name: str) -> bool | None:
 
 
 def _jobs_of_run(
-    session: _Session, run: tuple[int, int], pages: int
+    session: _Session, run: tuple[int, int], plan: Plan
 ) -> tuple[tuple[Interval, ...] | None, datetime | None] | None:
     """When the jobs of a run attempt ran, and when the attempt began (its first job was created).
 
     PyGithub lists the jobs of a run's latest attempt only, so the attempt's own list is read
-    through its requester, at most `pages` pages of it.
+    through its requester. An attempt's list also holds the jobs an earlier attempt ran that a
+    re-run of failed jobs kept: only the attempt's own count. All pages are read when they
+    measure the duration and fit in `plan.jobs_pages` (the first page's `total_count` tells);
+    else pages are read only until one of the attempt's jobs gives its start.
+
+    The attempt's `run_started_at` would cost one more request (the run), which this list
+    replaced; its first job is created moments after it, before any deployment a job makes.
     """
     run_id, attempt = run
+    readable = plan.jobs_pages * JOBS_PER_PAGE
 
-    def read() -> tuple[list[dict[str, Any]], Any]:
-        listed: list[dict[str, Any]] = []
-        total: Any = None
-        url: str | None = f"{session.repo.url}/actions/runs/{run_id}/attempts/{attempt}/jobs"
+    def pages() -> Iterator[tuple[list[dict[str, Any]], Any]]:
+        url = f"{session.repo.url}/actions/runs/{run_id}/attempts/{attempt}/jobs"
         parameters: dict[str, Any] | None = {"per_page": JOBS_PER_PAGE}
-        for _ in range(pages):
-            if url is None:
-                break
+        for _ in range(plan.jobs_pages):
             headers, data = session.repo.requester.requestJsonAndCheck("GET", url, parameters=parameters)
             if not isinstance(data, dict) or not isinstance(data.get("jobs"), list):
                 raise LookupFailed("unexpected answer (no jobs list)")
-            listed += (job for job in data["jobs"] if isinstance(job, dict))
-            total = data.get("total_count")
-            url, parameters = _next_page(headers), None  # the next link carries the parameters
-        return listed, total
+            jobs = [job for job in data["jobs"] if isinstance(job, dict)]
+            yield [job for job in jobs if job.get("run_attempt") in (None, attempt)], data.get("total_count")
+            following = _next_page(headers)
+            if following is None:
+                return
+            url, parameters = following, None  # the next link carries the parameters
 
     def when() -> tuple[tuple[Interval, ...], datetime | None, int | None]:
-        listed, total = read()
-        created = (_time(job.get("created_at")) or _time(job.get("started_at")) for job in listed)
-        began = min((moment for moment in created if moment is not None), default=None)
-        ran = (
-            job_interval(job.get("status"), _time(job.get("started_at")), _time(job.get("completed_at")))
-            for job in listed
-        )
-        unread = total - len(listed) if isinstance(total, int) and total > len(listed) else None
+        listed: list[dict[str, Any]] = []
+        unread: int | None = None
+        began: datetime | None = None
+        for jobs, total in pages():
+            listed += jobs
+            created = (_time(job.get("created_at")) or _time(job.get("started_at")) for job in listed)
+            began = min((moment for moment in created if moment is not None), default=None)
+            if isinstance(total, int) and total > readable:
+                unread = total - readable
+            if began is not None and (unread is not None or not plan.jobs_measure):
+                break
+        ran = (job_interval(job) for job in listed)
         return tuple(interval for interval in ran if interval is not None), began, unread
 
+    # Name only the fields this list would have given.
+    fields = ["deployment_duration"] if plan.jobs_measure else []
+    if plan.deployment_of and plan.deployment_window is None:
+        fields.append("deployment_node_id")
     answer = session.attempt(
-        f"jobs of run {run_id} attempt {attempt}",
-        "deployment_duration, deployment_node_id",
-        "actions: read",
-        when,
+        f"jobs of run {run_id} attempt {attempt}", ", ".join(fields), "actions: read", when
     )
     if answer is None:
         return None
     intervals, began, unread = answer
-    if unread:
+    if unread and plan.jobs_measure:
         session.outcome.notes.append(
             f"Run {run_id} has {unread} more jobs than the action reads within its budget of GitHub "
             "requests, so no deployment_duration is sent. Set the `started_at` input (e.g. from "
@@ -446,7 +468,7 @@ def _next_page(headers: dict[str, Any]) -> str | None:
 
 
 def _time(value: Any) -> datetime | None:
-    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+    return utc(datetime.fromisoformat(value)) if isinstance(value, str) and value else None
 
 
 def _run_deployment(
@@ -545,6 +567,6 @@ def _deployment(deployment: Any) -> DeploymentCandidate:
         id=deployment.id,
         sha=deployment.sha,
         node_id=deployment.node_id,
-        created_at=deployment.created_at,
+        created_at=utc(deployment.created_at) if deployment.created_at else None,
         environment=deployment.environment or "",
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -51,6 +51,11 @@ _NOT_RUN_BASED = ("deployment_status", "workflow_run")
 
 #: A span of time: when a job ran, when a deployment may have been made; an open end reaches to now.
 Interval = tuple[datetime, datetime | None]
+
+# A deployment counts as made in a run's window up to this long before the window's start:
+# the start is a job's or run's time from GitHub Actions and the deployment's time comes from
+# the deployments API, two services whose clocks and order of writing GitHub does not promise.
+WINDOW_TOLERANCE = timedelta(seconds=60)
 
 # The input a user sets when a required field cannot be derived, and why it may be missing.
 MISSING_HINTS = {
@@ -148,9 +153,14 @@ class Plan(NamedTuple):
     jobs_pages: int = 1
     #: Look-ups left out to stay within the request budget.
     dropped: frozenset[str] = frozenset()
+    #: The jobs measure the duration, so all of them are read; else only the attempt's start is.
+    jobs_measure: bool = False
 
     def __bool__(self) -> bool:
-        return self._replace(environments=frozenset(), jobs_pages=1, dropped=frozenset()) != Plan()
+        unplanned = self._replace(
+            environments=frozenset(), jobs_pages=1, dropped=frozenset(), jobs_measure=False
+        )
+        return unplanned != Plan()
 
 
 class Facts(NamedTuple):
@@ -204,10 +214,15 @@ def branch_of(ref: str | None) -> str | None:
     return None if _SHA.fullmatch(ref) else ref
 
 
+def utc(moment: datetime) -> datetime:
+    """A time GitHub gave without a zone read as UTC, which all its API times are."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def minutes_between(start: datetime | None, end: datetime | None) -> float | None:
     if start is None or end is None:
         return None
-    minutes = (end - start).total_seconds() / 60
+    minutes = (utc(end) - utc(start)).total_seconds() / 60
     return round(minutes, 2) if minutes >= 0 else None
 
 
@@ -338,7 +353,7 @@ def minutes_ran(intervals: tuple[Interval, ...], now: datetime) -> float | None:
     Waits between jobs (a queue, an environment's required reviewers) are not covered by any
     job, so they do not count; parallel jobs count once.
     """
-    spans = sorted((start, max(start, end or now)) for start, end in intervals)
+    spans = sorted((utc(start), max(utc(start), utc(end or now))) for start, end in intervals)
     if not spans:
         return None
     total = 0.0
@@ -552,7 +567,10 @@ def _workflow_run(event: WorkflowRunEvent, runner: Runner, name: str) -> EventFa
         branch_to_check=None if known else head,
         jobs_of=(run.id, run.run_attempt or 1) if run.id is not None else None,
         # A run that has not completed may still create its deployment: no end to the window.
-        deployment_window=(run.run_started_at, run.updated_at if event.action == "completed" else None)
+        deployment_window=(
+            utc(run.run_started_at),
+            utc(run.updated_at) if run.updated_at and event.action == "completed" else None,
+        )
         if run.run_started_at
         else None,
     )
@@ -657,6 +675,7 @@ def plan_lookups(event: EventFacts, overrides: Mapping[str, Any], options: Optio
         jobs_of=event.jobs_of if wants_jobs else None,
         deployment_window=event.deployment_window if wants_node else None,
         environments=options.environments,
+        jobs_measure=wants_duration,
     )
     return within_budget(plan, event.budget)
 
@@ -703,6 +722,7 @@ def within_budget(plan: Plan, budget: int) -> Plan:
         environments=plan.environments,
         jobs_pages=1 + max(0, spare) if "jobs_of" in kept else 1,
         dropped=frozenset(dropped),
+        jobs_measure=plan.jobs_measure and "jobs_of" in kept,
     )
 
 
