@@ -514,3 +514,16 @@ def without_steps(job: dict[str, Any]) -> dict[str, Any]:
 )  # fmt: skip
 def test_job_interval(job: dict[str, Any], interval: Any) -> None:
     assert job_interval(job) == interval
+
+
+@pytest.mark.parametrize("overlap", [8, 12, 30])
+def test_github_message_cut_across_the_token_is_still_redacted(
+    tmp_path: Path, iftrue: FakeIftrue, overlap: int
+) -> None:
+    # The reason is cut at 200 characters: a token GitHub echoes across the cut must not leak in part.
+    message = "x" * (200 - len("403 ") - overlap) + GITHUB_TOKEN
+    with FakeGitHub({**happy(), "pulls": Answer(403, {"message": message})}) as github:
+        run = run_with_github(tmp_path, github, iftrue, "release", payload("release"))
+    assert run.code == 0, run.stdout + run.stderr
+    assert any("x" * 20 in warning for warning in run.warnings)
+    assert GITHUB_TOKEN[:overlap] not in run.everything().replace(f"::add-mask::{GITHUB_TOKEN}", "")

@@ -27,6 +27,7 @@ from .mapping import (
     release_skip_reason,
     utc,
 )
+from .workflow import shorten
 
 if TYPE_CHECKING:
     from github.Repository import Repository
@@ -246,7 +247,8 @@ def _classify(exc: Exception) -> LookupFailed:
         return LookupFailed(f"{exc.status} rate limit exceeded", stop=True)
     if isinstance(exc, GithubException):
         message = exc.data.get("message") if isinstance(exc.data, dict) else None
-        return LookupFailed(f"{exc.status} {message or 'error'}"[:200])
+        # Marked "…" where cut, so the console still redacts a secret GitHub echoed across the cut.
+        return LookupFailed(shorten(f"{exc.status} {message or 'error'}", 200))
     import requests
 
     if isinstance(exc, requests.Timeout):
