@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from support import (
     GITHUB_TOKEN,
+    RELEASE_BODY,
     SHA,
     Answer,
     FakeGitHub,
@@ -527,3 +528,20 @@ def test_github_message_cut_across_the_token_is_still_redacted(
     assert run.code == 0, run.stdout + run.stderr
     assert any("x" * 20 in warning for warning in run.warnings)
     assert GITHUB_TOKEN[:overlap] not in run.everything().replace(f"::add-mask::{GITHUB_TOKEN}", "")
+
+
+@pytest.mark.parametrize(
+    "api_url", ["github.example.com/api/v3", "ftp://github.example.com", "http://[::1", "https://h:99999"]
+)
+def test_unusable_api_url_turns_lookups_off_and_records(
+    tmp_path: Path, iftrue: FakeIftrue, api_url: str
+) -> None:
+    env = runner_env(
+        tmp_path, "release", payload("release"), {"api_url": iftrue.url, "github_token": GITHUB_TOKEN}
+    )
+    env["GITHUB_API_URL"] = api_url
+    run = run_action(env)
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.outputs["result"] == "created"
+    assert sent(iftrue)["title"] == RELEASE_BODY["title"]
+    assert any(w.startswith(f"GITHUB_API_URL is {api_url!r}, not an http") for w in run.warnings)

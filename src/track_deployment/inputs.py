@@ -373,6 +373,18 @@ def parse_api_url(value: str) -> str:
     return url.rstrip("/")
 
 
+def api_url_problem(url: str) -> str | None:
+    """Why GITHUB_API_URL cannot be used for look-ups, or None when it can."""
+    try:
+        parts = urlsplit(url)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # an unclosed IPv6 bracket, or a port that is not a number up to 65535
+        usable = False
+    if not usable:
+        return f"is {_show(url)}, not an http:// or https:// URL"
+    return None
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True

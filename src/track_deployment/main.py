@@ -11,7 +11,15 @@ from .cancel import CancelOnSignal
 from .client import USER_AGENT, IftrueClient
 from .errors import ActionError, Cancelled
 from .events import load_event
-from .inputs import MAX_PAYLOAD_BYTES, Inputs, Runner, read_inputs, read_runner, read_secrets
+from .inputs import (
+    MAX_PAYLOAD_BYTES,
+    Inputs,
+    Runner,
+    api_url_problem,
+    read_inputs,
+    read_runner,
+    read_secrets,
+)
 from .mapping import (
     EventFacts,
     Facts,
@@ -83,6 +91,15 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> D
     plan = plan_lookups(event, inputs.fields, options)
     facts = Facts()
     looked_up = bool(plan and inputs.github_token and runner.api_url and runner.repository)
+    if looked_up and (problem := api_url_problem(runner.api_url)):
+        # A hand-set variable (the command on GitHub Enterprise Server, say): never fail the run for it.
+        console.warning(
+            f"GITHUB_API_URL {problem}, so no GitHub look-up was made and the fields they fill "
+            "fall back. Set it to the API's base URL (https://api.github.com, or "
+            "https://HOST/api/v3 on GitHub Enterprise Server).",
+            title="GitHub look-up failed",
+        )
+        looked_up = False
     if looked_up:
         from .lookups import look_up  # imports PyGithub: only when a look-up runs
 
