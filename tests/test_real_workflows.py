@@ -630,12 +630,27 @@ def test_missing_token_is_still_an_error(tmp_path: Path, iftrue: FakeIftrue, eve
 # 7. A multi-line title.
 
 
-def test_multi_line_title_sends_its_first_line(tmp_path: Path, iftrue: FakeIftrue) -> None:
-    title = "Fix rounding (#412)\n\nTotals were rounded twice.\n"
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Fix rounding (#412)\n\nTotals were rounded twice.\n",
+        "Fix rounding (#412)\r\nTotals were rounded twice.",
+        "Fix rounding (#412)\rTotals were rounded twice.",  # a lone CR ends a line in the log too
+    ],
+)
+def test_multi_line_title_sends_its_first_line(tmp_path: Path, iftrue: FakeIftrue, title: str) -> None:
     run = run_action(runner_env(tmp_path, "push", payload("push"), {"api_url": iftrue.url, "title": title}))
     assert run.code == 0
     assert sent(iftrue)["title"] == "Fix rounding (#412)"
     assert "Input 'title' has several lines; its first line is sent: 'Fix rounding (#412)'." in run.notices
+
+
+def test_title_with_an_unusual_line_break_is_one_line(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # U+2028 is no line end for the runner's log: the title is sent whole, not cut there.
+    title = "Fix rounding\u2028(#412)\nbody"
+    run = run_action(runner_env(tmp_path, "push", payload("push"), {"api_url": iftrue.url, "title": title}))
+    assert run.code == 0
+    assert sent(iftrue)["title"] == "Fix rounding\u2028(#412)"
 
 
 # 8. iftrue's answer.

@@ -195,9 +195,10 @@ def read_inputs(environ: Mapping[str, str], *, now: datetime | None = None) -> I
     fields: dict[str, Any] = {}
     for name in REQUEST_FIELDS:
         value = raw[name]
-        if name == "title" and "\n" in value:
-            # `${{ github.event.head_commit.message }}` is a common title, body included.
-            value = value.splitlines()[0].strip()
+        if name == "title" and ("\n" in value or "\r" in value):
+            # `${{ github.event.head_commit.message }}` is a common title, body included. Lines
+            # end at CR or LF only, as the runner's log reads them (not at U+2028 and the like).
+            value = re.split(r"\r\n?|\n", value, maxsplit=1)[0].strip()
             notices.append(f"Input 'title' has several lines; its first line is sent: {_show(value)}.")
         if value:
             fields[name] = parse_field(name, value)

@@ -50,7 +50,7 @@ def replay_hint(outputs: bool, summary: bool) -> str:
     if not kept:
         return (
             "The deployment record printed above can be sent again as the `payload` input "
-            "(INPUT_PAYLOAD) to record this deployment."
+            "to record this deployment."
         )
     return (
         f"The record is kept in {' and '.join(kept)}: run the action again with it as the "
