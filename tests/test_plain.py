@@ -64,9 +64,8 @@ def test_warning_and_invalid_input(tmp_path: Path, iftrue: FakeIftrue) -> None:
     run = run_action(env)
     assert run.code == 1
     check_plain(run)
-    assert (
-        run.stderr == "Error (Invalid input): Input 'is_fix' (--is-fix) must be true or false, got 'yes'.\n"
-    )
+    # Given as a variable, not a flag: the message names the input alone (the command adds its flag).
+    assert run.stderr == "Error (Invalid input): Input 'is_fix' must be true or false, got 'yes'.\n"
     assert run.stdout == "result=failed\n"
     assert iftrue.requests == []
 

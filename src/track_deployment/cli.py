@@ -137,4 +137,4 @@ def run_cli(argv: Sequence[str] | None = None, cancel: CancelOnSignal | None = N
         environ = environment(args, os.environ)
     except SystemExit as exit_:  # --help, --version, or a flag error already printed
         return exit_.code if isinstance(exit_.code, int) else USAGE_ERROR
-    return main(environ, cancel=cancel)
+    return main(environ, cancel=cancel, flags=True)

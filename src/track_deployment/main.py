@@ -290,10 +290,13 @@ def main(
     *,
     errors: TextIO | None = None,
     cancel: CancelOnSignal | None = None,
+    flags: bool = False,
 ) -> int:
     runner = read_runner(environ)
     cancel = cancel or CancelOnSignal()
-    console = Console(stream, debug=runner.debug, actions=runner.actions, errors=errors, hold=cancel.held)
+    console = Console(
+        stream, debug=runner.debug, actions=runner.actions, errors=errors, hold=cancel.held, flags=flags
+    )
     for secret in read_secrets(environ):
         if secret:
             console.add_secret(secret)

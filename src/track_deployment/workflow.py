@@ -121,8 +121,11 @@ class Console:
         actions: bool = True,
         errors: TextIO | None = None,
         hold: Callable[[], AbstractContextManager[object]] = nullcontext,
+        flags: bool = False,
     ) -> None:
         self._stream = stream or sys.stdout
+        #: The inputs came as the command's flags: plain messages name the flag beside the input.
+        self._flags = flags
         #: Defers a cancel while a block that must stay whole is written (CancelOnSignal.held).
         self._hold = hold
         self._errors = errors or sys.stderr
@@ -205,10 +208,11 @@ class Console:
     def _plain(self, label: str, text: str, title: str | None = None, stream: TextIO | None = None) -> None:
         """An annotation outside Actions: `Warning (title): text`, continuation lines indented.
 
-        Each input the text names is followed by the command's flag for it (--branch).
+        When the inputs came as the command's flags, each input the text names is followed by
+        its flag (--branch).
         """
         head = f"{label} ({self.redact(title)})" if title else label
-        first, *rest = log_lines(self.redact(with_flags(text)).rstrip("\r\n"))
+        first, *rest = log_lines(self.redact(with_flags(text) if self._flags else text).rstrip("\r\n"))
         self._write(f"{head}: {first}", stream)
         for line in rest:
             self._write(f"  {line}", stream)
