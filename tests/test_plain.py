@@ -6,7 +6,17 @@ import json
 from pathlib import Path
 
 import pytest
-from support import RELEASE_BODY, TOKEN, Answer, FakeIftrue, Run, payload, run_action, runner_env
+from support import (
+    RELEASE_BODY,
+    TOKEN,
+    Answer,
+    FakeIftrue,
+    Run,
+    parse_commands,
+    payload,
+    run_action,
+    runner_env,
+)
 
 
 def plain_env(tmp_path: Path, server: FakeIftrue, files: bool, **inputs: str) -> dict[str, str]:
@@ -111,3 +121,20 @@ def test_an_unwritable_output_file_keeps_the_summary(tmp_path: Path, actions: st
     assert "### Deployment not recorded" in run.summary
     assert "the whole record is" not in run.summary  # the block is whole; no marker needed
     assert "<details><summary>Payload (JSON)</summary>" in run.summary
+
+
+def test_hostile_text_forms_no_command_outside_actions(tmp_path: Path) -> None:
+    # The image run from a workflow's `run:` step gets no GITHUB_ACTIONS, yet the runner reads
+    # its log: neither `::cmd::` after spaces nor `##[cmd]` anywhere may come from the text.
+    data = payload("release")
+    data["release"]["name"] = "v2 ##[error]from the name"
+    message = "bad title ##[warning]from iftrue"
+    with FakeIftrue(Answer(422, {"message": message})) as server:
+        env = runner_env(tmp_path, "release", data, {"api_url": server.url})
+        del env["GITHUB_ACTIONS"]
+        run = run_action(env)
+    assert run.code == 1
+    check_plain(run)
+    assert parse_commands(run.stdout, run.stderr) == []
+    assert "from iftrue" in run.stderr
+    assert json.loads(run.outputs["payload"])["title"] == "v2 ##[error]from the name"

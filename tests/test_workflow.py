@@ -99,7 +99,10 @@ def test_plain_console_prints_no_commands() -> None:
     con.warning("careful")
     con.error("broken s3cr3t-value", title="Invalid input")
     con.debug("hidden")
-    assert out.getvalue() == "Record:\n::error::text ***\nNotice (t): two\n  lines\nWarning: careful\n"
+    # The untrusted line reads the same, but an invisible U+2060 keeps it from being a command.
+    inert = "::error::text ***".replace("::", ":\u2060:")
+    assert out.getvalue() == f"Record:\n{inert}\nNotice (t): two\n  lines\nWarning: careful\n"
+    assert parse_commands(out.getvalue(), err.getvalue()) == []
     assert err.getvalue() == "Error (Invalid input): broken ***\n"
 
 

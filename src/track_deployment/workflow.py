@@ -105,6 +105,22 @@ def could_be_command(line: str) -> bool:
     return "::" in line or "##[" in line
 
 
+# U+2060 WORD JOINER: invisible, and no white space to .NET's TrimStart, so neither syntax matches.
+_JOIN = "\u2060"
+
+
+def inert(line: str) -> str:
+    """A line the runner cannot read as a command, for logs no stop-commands can guard.
+
+    Outside GitHub Actions no workflow command is printed, yet a runner may still read the log
+    (the image run from a workflow's `run:` step gets no GITHUB_ACTIONS): `::` and `##[` are
+    split by an invisible character, so the text reads the same and acts on nothing.
+    """
+    if not could_be_command(line):
+        return line
+    return line.replace("::", f":{_JOIN}:").replace("##[", f"##{_JOIN}[")
+
+
 class Console:
     """Prints log lines and annotations, with every known secret redacted.
 
@@ -164,7 +180,11 @@ class Console:
         and the text cannot guess the token.
         """
         lines = log_lines(self.redact(text).rstrip("\r\n"))
-        if not (self.actions and any(could_be_command(line) for line in lines)):
+        if not self.actions:
+            for line in lines:
+                self._write(inert(line))
+            return
+        if not any(could_be_command(line) for line in lines):
             for line in lines:
                 self._write(line)
             return
@@ -213,14 +233,14 @@ class Console:
         """
         head = f"{label} ({self.redact(title)})" if title else label
         first, *rest = log_lines(self.redact(with_flags(text) if self._flags else text).rstrip("\r\n"))
-        self._write(f"{head}: {first}", stream)
+        self._write(inert(f"{head}: {first}"), stream)
         for line in rest:
-            self._write(f"  {line}", stream)
+            self._write(inert(f"  {line}"), stream)
 
     @contextmanager
     def group(self, title: str) -> Iterator[None]:
         if not self.actions:
-            self._write(f"{self.redact(title)}:")
+            self._write(inert(f"{self.redact(title)}:"))
             yield
             return
         self._write(f"::group::{escape_data(self.redact(title))}")
