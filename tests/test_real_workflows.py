@@ -719,3 +719,12 @@ def test_person_without_token_is_still_an_error(tmp_path: Path, iftrue: FakeIftr
     run = run_action(runner_env(tmp_path, "push", payload("push"), {"api_url": iftrue.url, "token": ""}))
     assert run.code == 1
     assert run.errors[0].startswith("Input 'token' is required")
+
+
+def test_push_title_ends_where_the_runner_ends_a_line(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # A commit message's first line ends at CR or LF only, not at U+2028 as str.splitlines() would.
+    data = payload("push")
+    data["head_commit"]["message"] = "Fix rounding\u2028of totals\n\nBody"
+    run = run_action(runner_env(tmp_path, "push", data, {"api_url": iftrue.url}))
+    assert run.code == 0, run.stdout + run.stderr
+    assert sent(iftrue)["title"] == "Fix rounding\u2028of totals"

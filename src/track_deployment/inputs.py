@@ -23,6 +23,7 @@ from .schema import (
     STATUS_WORDS,
     DeploymentRequest,
     Status,
+    first_line,
 )
 
 DEFAULT_API_URL = "https://api.iftrue.co"
@@ -198,7 +199,7 @@ def read_inputs(environ: Mapping[str, str], *, now: datetime | None = None) -> I
         if name == "title" and ("\n" in value or "\r" in value):
             # `${{ github.event.head_commit.message }}` is a common title, body included. Lines
             # end at CR or LF only, as the runner's log reads them (not at U+2028 and the like).
-            value = re.split(r"\r\n?|\n", value, maxsplit=1)[0].strip()
+            value = first_line(value) or ""
             notices.append(f"Input 'title' has several lines; its first line is sent: {_show(value)}.")
         if value:
             fields[name] = parse_field(name, value)
@@ -355,10 +356,24 @@ def parse_http_url(name: str, value: str) -> str:
         raise InputError(
             f"Input '{name}' must be a URL of at most {MAX_URL_CHARS:,} characters, got {len(value):,}."
         )
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+    if not is_http_url(value):
         raise InputError(f"Input '{name}' must be an http:// or https:// URL, got {_show(value)}.")
     return value
+
+
+def is_http_url(value: str) -> bool:
+    """An http(s) URL with a host and a usable port, as requests and PyGithub can open it."""
+    try:
+        parts = urlsplit(value)
+        port_ok = parts.port != 0  # reading .port raises for one that is not a number to 65535
+    except ValueError:  # also an unclosed IPv6 bracket
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and port_ok
+        and not any(c.isspace() for c in value)
+    )
 
 
 def parse_api_url(value: str) -> str:
@@ -376,14 +391,7 @@ def parse_api_url(value: str) -> str:
 
 def api_url_problem(url: str) -> str | None:
     """Why GITHUB_API_URL cannot be used for look-ups, or None when it can."""
-    try:
-        parts = urlsplit(url)
-        usable = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
-    except ValueError:  # an unclosed IPv6 bracket, or a port that is not a number up to 65535
-        usable = False
-    if not usable:
-        return f"is {_show(url)}, not an http:// or https:// URL"
-    return None
+    return None if is_http_url(url) else f"is {_show(url)}, not an http:// or https:// URL"
 
 
 def _is_loopback(host: str) -> bool:

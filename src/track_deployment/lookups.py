@@ -376,7 +376,9 @@ def _pull_detail(session: _Session, number: int, fields: str) -> PullRequestFact
 
 def _person(user: Any) -> str | None:
     """The account's numeric id, unless it is a bot or unknown."""
-    return str(user.id) if user is not None and not is_bot(user.login, user.type) else None
+    if user is None or user.id is None or is_bot(user.login, user.type):
+        return None
+    return str(user.id)
 
 
 def _is_branch(session: _Session, name: str) -> bool | None:

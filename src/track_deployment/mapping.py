@@ -23,7 +23,7 @@ from .events import (
     is_bot,
 )
 from .inputs import Runner, describe
-from .schema import REQUIRED_FIELDS, STATUS_WORDS, DeploymentRequest, Status, record_size
+from .schema import REQUIRED_FIELDS, STATUS_WORDS, DeploymentRequest, Status, first_line, record_size
 
 # GitHub truncates a push payload's commit list at this length.
 PUSH_COMMITS_CAP = 2048
@@ -196,11 +196,6 @@ def first(*values: str | None) -> str | None:
         if value is not None and value.strip():
             return value
     return None
-
-
-def first_line(text: str | None) -> str | None:
-    lines = (text or "").strip().splitlines()
-    return lines[0].strip() if lines else None
 
 
 def branch_of(ref: str | None) -> str | None:

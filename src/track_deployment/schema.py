@@ -10,6 +10,24 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, field_validator
 
+# The runner reads a step's output with .NET's StreamReader.ReadLine, which ends a line at CR,
+# LF or CRLF and nowhere else; text is split exactly there, so what this module calls a line is
+# one line for the runner (str.splitlines() would also split at U+2028, U+0085, ... and print
+# them as real line ends).
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def log_lines(text: str) -> list[str]:
+    """`text` split where the runner ends a line, and only there."""
+    return _LINE_END.split(text)
+
+
+def first_line(text: str | None) -> str | None:
+    """The first non-blank line of `text`, lines ending where the runner ends them."""
+    lines = log_lines((text or "").strip())
+    return lines[0].strip() if lines and lines[0].strip() else None
+
+
 Status = Literal["succes", "in_progress", "fail"]
 
 # iftrue's status words, and what GitHub's job, run and deployment states mean in them.

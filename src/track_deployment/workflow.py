@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -16,20 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from .inputs import with_flags
-from .schema import record_json
+from .schema import log_lines, record_json
 
 REDACTED = "***"
-
-# The runner reads a step's output with .NET's StreamReader.ReadLine, which ends a line at CR,
-# LF or CRLF and nowhere else; text is split exactly there, so what this module calls a line is
-# one line for the runner (str.splitlines() would also split at U+2028, U+0085, ... and print
-# them as real line ends).
-_LINE_END = re.compile(r"\r\n|\r|\n")
-
-
-def log_lines(text: str) -> list[str]:
-    """`text` split where the runner ends a line, and only there."""
-    return _LINE_END.split(text)
 
 
 _CUT = "…"
@@ -151,7 +139,7 @@ class Console:
 
     def add_secret(self, secret: str) -> None:
         """Mask a secret in the runner's log and redact it from everything printed after."""
-        for part in [secret, *secret.splitlines()]:
+        for part in [secret, *log_lines(secret)]:
             part = part.strip()
             if len(part) >= 4 and part not in self._secrets:
                 if self.actions:
