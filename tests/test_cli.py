@@ -234,6 +234,8 @@ def test_jenkins_snippet_gives_an_https_repository_url(
             "unexpected argument (its value is not shown): every value follows its flag",
         ),
         (["--tokn=" + TOKEN], "unknown flag '--tokn'; did you mean --token?"),
+        (["--token" + TOKEN], "unknown flag (not shown)."),  # a missing space
+        (["--version=" + TOKEN], "argument --version: ignored explicit argument (a value not shown)"),
     ],
 )
 def test_a_stray_value_is_never_repeated(
@@ -245,3 +247,11 @@ def test_a_stray_value_is_never_repeated(
     assert run.stderr.startswith(f"track-deployment: {message}")
     assert TOKEN[:20] not in run.stdout + run.stderr
     assert iftrue.requests == []
+
+
+@pytest.mark.parametrize("args", [["--y##[error]from a title"], ["--version=##[warning]v"]])
+def test_a_flag_error_forms_no_command(bare_env: dict[str, str], args: list[str]) -> None:
+    # An unquoted `--title $TITLE` in a workflow's `run:` makes event text a flag.
+    run = cli(args, {**bare_env, "GITHUB_ACTIONS": "true"})
+    assert run.returncode == 1
+    assert "##[" not in run.stdout + run.stderr

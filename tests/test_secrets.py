@@ -18,6 +18,8 @@ from support import (
     runner_env,
 )
 
+from track_deployment.inputs import MAX_PAYLOAD_BYTES
+
 
 class EchoIftrue(FakeIftrue):
     """A service that echoes the request's headers back, as some error pages do."""
@@ -144,3 +146,15 @@ def test_a_token_cut_by_shortening_is_still_redacted(tmp_path: Path, cut: int, o
     assert "***" in run.errors[0]
     if cut == CUTS[1]:
         assert "***" in run.summary
+
+
+def test_a_token_in_a_changelog_cut_to_fit_is_redacted(tmp_path: Path) -> None:
+    # The record is shortened to fit the payload input, wherever the cut falls: with the token
+    # repeated, it falls inside one, which must be redacted before it is cut.
+    changelog = " ".join([TOKEN] * (MAX_PAYLOAD_BYTES // len(TOKEN) + 50))
+    inputs = {"api_url": "http://127.0.0.1:9", "timeout": "1", "changelog": changelog}
+    run = run_action(runner_env(tmp_path, "release", payload("release"), inputs))
+    assert run.outputs["result"] == "failed"
+    assert json.loads(run.outputs["payload"])["changelog"].endswith(" more characters")
+    text = "\n".join(line for line in run.everything().splitlines() if not line.startswith("::add-mask::"))
+    assert TOKEN[:8] not in text

@@ -8,6 +8,7 @@ goes to `main` untouched.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, NoReturn
@@ -69,6 +70,10 @@ def describe(name: str) -> str:
     return f"{what} [{where}" + (f"; default: {default}]" if default else "]")
 
 
+_QUOTED = re.compile(r"'[^']*'")
+_FLAG_LIKE = re.compile(r"--?[a-z][a-z-]{0,30}")
+
+
 class Parser:
     """argparse with one flag per input of INPUT_DEFAULTS, so a new input gets its flag."""
 
@@ -94,13 +99,18 @@ class Parser:
                 self.parser.add_argument(flag(name), dest=name, metavar=name.upper(), help=describe(name))
 
     def error(self, message: str) -> NoReturn:
+        # argparse quotes what was typed ("ignored explicit argument '<value>'"): it may be the
+        # token, or text a runner would read as a command, and no secret is known yet.
+        self.fail(_QUOTED.sub("(a value not shown)", message))
+
+    def fail(self, message: str) -> NoReturn:
         sys.stderr.write(f"{PROG}: {message}\nRun `{PROG} --help` for the list of flags.\n")
         raise SystemExit(USAGE_ERROR)
 
     def parse(self, argv: Sequence[str]) -> argparse.Namespace:
         args, unknown = self.parser.parse_known_args(argv)
         if unknown:
-            self.error(self.explain(unknown[0]))
+            self.fail(self.explain(unknown[0]))
         return args
 
     def explain(self, word: str) -> str:
@@ -116,7 +126,9 @@ class Parser:
         # Compared without the dashes, which every flag shares.
         known = [flag(name)[2:] for name in INPUT_DEFAULTS] + ["help", "version"]
         close = difflib.get_close_matches(name.lstrip("-"), known, n=1)
-        return f"unknown flag {name!r}" + (f"; did you mean --{close[0]}?" if close else ".")
+        # Shown only when it looks like a flag: `--token<value>` (a missing space) is not.
+        shown = repr(name) if _FLAG_LIKE.fullmatch(name) else "(not shown)"
+        return f"unknown flag {shown}" + (f"; did you mean --{close[0]}?" if close else ".")
 
 
 def environment(argv: Sequence[str], environ: Mapping[str, str]) -> dict[str, str]:

@@ -166,7 +166,7 @@ def execute(
             console.notice(f"{report.note} Nothing was sent to iftrue.", title=f"{TITLE} skipped")
             return
         request = derived
-    request, shortened = fit_record(request, MAX_PAYLOAD_BYTES)
+    request, shortened = fit_record(request, MAX_PAYLOAD_BYTES, console.redact)
     if shortened:
         report.note = shortened
         console.notice(shortened, title=TITLE)

@@ -857,8 +857,13 @@ def _unchecked_branch(event: EventFacts, facts: Facts) -> str:
     )
 
 
-def fit_record(request: DeploymentRequest, max_bytes: int) -> tuple[DeploymentRequest, str | None]:
+def fit_record(
+    request: DeploymentRequest, max_bytes: int, redact: Callable[[str], str] = str
+) -> tuple[DeploymentRequest, str | None]:
     """The record shortened so its JSON takes at most max_bytes, and what was shortened.
+
+    Text is passed through `redact` before it is cut: a secret cut in half is no longer
+    recognised by any masker, the runner's included.
 
     The changelog goes first, then the title: a push changelog loses whole commit lines and
     ends with "… and N more commits", any other text ends with "… and N more characters".
@@ -871,6 +876,7 @@ def fit_record(request: DeploymentRequest, max_bytes: int) -> tuple[DeploymentRe
     if record_size(body) <= max_bytes:
         return request, None
     said = []
+    body.update({name: redact(body[name]) for name in ("changelog", "title") if body.get(name)})
     changelog = body.get("changelog")
     if changelog:
         lines = changelog.split("\n")
