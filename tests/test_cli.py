@@ -185,7 +185,7 @@ def test_without_title_the_record_is_titled_deployment(bare_env: dict[str, str],
     help_text = " ".join(cli(["--help"], bare_env).stdout.split())
     assert '--member-id; --title too, or the record is titled "Deployment"' in help_text
     assert (
-        "token for GitHub look-ups (PR, the run's jobs, commit count); without it, or '', none" in help_text
+        "GitHub look-ups token (PR, the run's jobs, commit count, ...); without it or '', none" in help_text
     )
     readme = " ".join((ROOT / "README.md").read_text().split())
     assert "Give `--title` too: without it the record is titled `Deployment`." in readme

@@ -46,7 +46,7 @@ exit status: 0 when recorded, skipped, a dry run, or iftrue unreachable without
 HELP = {
     "token": "iftrue deployment-tracking JWT",
     "api_url": "base URL of the iftrue API",
-    "github_token": "token for GitHub look-ups (PR, the run's jobs, commit count); without it, or '', none",
+    "github_token": "GitHub look-ups token (PR, the run's jobs, commit count, ...); without it or '', none",
     "environment": "comma-separated environment names: other environments' deployment events are skipped",
     "started_at": "when the deployment began (ISO 8601 with a zone, or Unix seconds): duration = now - it",
     "hotfix_labels": "comma-separated PR labels that mark a hotfix",
