@@ -518,7 +518,7 @@ def test_deployment_ref_whose_check_is_refused(tmp_path: Path, iftrue: FakeIftru
         run = run_with_github(tmp_path, github, iftrue, "deployment", tag_deployment("v2.4.0"))
     assert "branch" in github.routes
     assert sent(iftrue)["branch"] == "main"
-    assert any("could not be checked (the look-up failed" in n for n in run.notices)
+    assert any("could not be checked (the look-up of the name failed" in n for n in run.notices)
 
 
 def test_unchecked_ref_without_a_default_branch_fails_clearly(tmp_path: Path, iftrue: FakeIftrue) -> None:

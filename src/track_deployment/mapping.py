@@ -823,37 +823,35 @@ def build_request(
     return Built(request, tuple(warnings), tuple(notices))
 
 
+def _lookup_gap(facts: Facts, steps: set[str], what: str, answered: bool) -> str | None:
+    """Why the look-up of `what` gave nothing: off, left out for the budget, or failed."""
+    if not facts.looked_up:
+        return "GitHub look-ups are off"
+    if steps & facts.dropped:
+        return f"the look-up of {what} was left out to stay within the run's GitHub request budget"
+    if not answered:
+        return f"the look-up of {what} failed (see the look-up warning)"
+    return None
+
+
 def _no_person(pull: PullRequestFacts | None, facts: Facts) -> str:
     """Why no person behind a bot's deployment was found, as truly as the look-ups tell."""
-    if not facts.looked_up:
-        return "GitHub look-ups are off, so the person behind its pull request is unknown"
     if pull is None:
-        if "pull_request_of" in facts.dropped:
-            return "the look-up of its pull request was left out to stay within the GitHub request budget"
-        if not facts.pull_request_searched:
-            return "the look-up of its pull request failed (see the look-up warning)"
-        return "GitHub knows no pull request of its commit"
-    if {"merger_of_pull", "pull_request_number"} & facts.dropped:
-        return (
-            f"pull request #{pull.number} was opened by a bot, and the look-up of who merged it was left "
-            "out to stay within the run's GitHub request budget"
-        )
+        why = _lookup_gap(facts, {"pull_request_of"}, "its pull request", facts.pull_request_searched)
+        return why or "GitHub knows no pull request of its commit"
+    if gap := _lookup_gap(facts, {"merger_of_pull", "pull_request_number"}, "who merged it", True):
+        return f"pull request #{pull.number} was opened by a bot, and {gap}"
     return f"neither who merged nor who opened pull request #{pull.number} is known to be a person"
 
 
 def _unchecked_branch(event: EventFacts, facts: Facts) -> str:
-    name = event.branch_to_check
-    if not facts.looked_up:
-        why = "GitHub look-ups are off"
-    elif "branch_check" in facts.dropped:
-        why = "the look-up was left out to stay within the run's GitHub request budget"
-    else:
-        why = "the look-up failed (see the look-up warning)"
+    why = _lookup_gap(facts, {"branch_check"}, "the name", False)
     default = event.default_branch
     stand_in = f"the default branch {default} is sent" if default else "no branch is known"
     return (
-        f"'{name}' may be a tag, not a branch, and it could not be checked ({why}), so {stand_in}. "
-        "Set the branch input, or give the action a github_token with `contents: read` to check it."
+        f"'{event.branch_to_check}' may be a tag, not a branch, and it could not be checked ({why}), "
+        f"so {stand_in}. Set the branch input, or give the action a github_token with `contents: read` "
+        "to check it."
     )
 
 
