@@ -200,6 +200,24 @@ def test_deployment_counts_commits_since_previous_deployment(
     assert (body["commits_count"], body["deployment_node_id"]) == (17, "DE_kwDOKb3Q4M5ZZ3Jh")
 
 
+def test_redeploy_of_the_same_commit_sends_no_count(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # The deployment before this one shipped the same commit: 0 new commits only if it
+    # succeeded, which the list does not say (a retry after a failed deploy ships them first).
+    earlier = Answer(
+        200,
+        [
+            github_deployment(1500000001, SHA, "2026-11-20T10:00:00Z"),
+            github_deployment(1499999500, SHA, "2026-11-19T12:00:00Z"),
+            github_deployment(1499999000, "7" * 40, "2026-11-19T10:00:00Z"),
+        ],
+    )
+    with FakeGitHub(happy(deployments_by_environment=earlier)) as github:
+        run = run_with_github(tmp_path, github, iftrue, "deployment", payload("deployment"))
+    assert run.code == 0
+    assert github.routes == ["pulls", "jobs", "deployments_by_environment"]
+    assert "commits_count" not in sent(iftrue)
+
+
 def test_deployment_status_needs_no_run_lookup(
     tmp_path: Path, github: FakeGitHub, iftrue: FakeIftrue
 ) -> None:

@@ -606,6 +606,15 @@ def test_fork_pull_request_without_token_is_skipped(tmp_path: Path, iftrue: Fake
     assert "`pull_request_target`" in notice and "needs no checkout" in notice
 
 
+def test_pull_request_of_a_deleted_fork_without_token_is_skipped(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # A fork deleted after the PR was opened: GitHub sends `head.repo: null`.
+    event = fork_pull_request()
+    event["pull_request"]["head"]["repo"] = None
+    run = run_action(runner_env(tmp_path, "pull_request", event, {"api_url": iftrue.url, "token": ""}))
+    assert (run.code, run.outputs["result"], iftrue.requests) == (0, "skipped", [])
+    assert "`pull_request_target`" in run.notices[0]
+
+
 def test_fork_pull_request_dry_run_needs_no_token(tmp_path: Path, iftrue: FakeIftrue) -> None:
     inputs = {"api_url": iftrue.url, "token": "", "dry_run": "true"}
     run = run_action(runner_env(tmp_path, "pull_request", fork_pull_request(), inputs))
@@ -728,3 +737,14 @@ def test_push_title_ends_where_the_runner_ends_a_line(tmp_path: Path, iftrue: Fa
     run = run_action(runner_env(tmp_path, "push", data, {"api_url": iftrue.url}))
     assert run.code == 0, run.stdout + run.stderr
     assert sent(iftrue)["title"] == "Fix rounding\u2028of totals"
+
+
+def test_merge_ref_of_another_event_is_not_a_branch(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # A workflow on `issue_comment` (and the like) runs on refs/pull/N/merge: "7/merge" is no branch.
+    env = runner_env(
+        tmp_path, "issue_comment", {"repository": payload("push")["repository"]}, {"api_url": iftrue.url}
+    )
+    env.update(GITHUB_REF="refs/pull/7/merge", GITHUB_REF_NAME="7/merge")
+    run = run_action(env)
+    assert run.code == 0, run.stdout + run.stderr
+    assert sent(iftrue)["branch"] == payload("push")["repository"]["default_branch"]

@@ -537,7 +537,9 @@ def _count_since_deployment(session: _Session, current: DeploymentRef) -> int | 
     if previous is None:
         return None
     if previous.sha.lower() == current.sha.lower():
-        return 0
+        # A redeploy of the same commit: 0 new commits only if that deployment succeeded, which
+        # this list does not tell (a retry after a failure ships them for the first time).
+        return None
     return _compare(session, previous.sha, current.sha)
 
 

@@ -572,7 +572,9 @@ def _workflow_run(event: WorkflowRunEvent, runner: Runner, name: str) -> EventFa
 
 
 def _generic(event: Event, runner: Runner, name: str) -> EventFacts:
-    branch = None if runner.ref.startswith("refs/tags/") else branch_of(runner.ref_name)
+    # The full ref tells a branch from a tag or a PR's merge ref (`refs/pull/7/merge`, whose
+    # GITHUB_REF_NAME `7/merge` is no branch); the short name only when no full ref is given.
+    branch = branch_of(runner.ref) if runner.ref else branch_of(runner.ref_name)
     return EventFacts(
         fields={"commit_id": runner.sha or None, "branch": branch, "url": runner.run_url},
         title_fallback=f"{runner.workflow or runner.event_name or 'Deployment'} #{runner.run_number}".rstrip(
