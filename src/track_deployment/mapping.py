@@ -737,10 +737,29 @@ def is_fix(labels: tuple[str, ...], branch: str | None, title: str | None, optio
     )
 
 
+class Source(NamedTuple):
+    """Where a field's value came from, or why it is left out; for a flag set by a rule, why.
+
+    `kind` is one of SOURCE_KINDS; `detail` is a few words (`release.name`, `PR #412`,
+    `rolls production back from v2.4.0`); `link` points at what it names, when it has an address.
+    """
+
+    kind: str
+    detail: str
+    link: str | None = None
+
+
+#: event: the payload or the runner's variables; look-up: a GitHub request; input: the user;
+#: rule: derived by a rule of the action (a fix commit, a rollback); left out: not sent, and why.
+SOURCE_KINDS = ("event", "look-up", "input", "rule", "left out")
+
+
 class Built(NamedTuple):
     request: DeploymentRequest
     warnings: tuple[str, ...] = ()
     notices: tuple[str, ...] = ()
+    #: Field name → where its value came from (or why it was left out).
+    sources: Mapping[str, Source] = MappingProxyType({})
 
 
 def build_request(
