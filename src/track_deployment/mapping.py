@@ -163,6 +163,23 @@ class Plan(NamedTuple):
         return unplanned != Plan()
 
 
+class Job(NamedTuple):
+    """One job of a run, as the jobs look-up read it: for the duration, the summary's chart and
+    finding this job's own deployment."""
+
+    id: int | None
+    name: str
+    #: When the job was created (queued, or waiting for an environment's reviewers).
+    created_at: datetime | None
+    #: When it started on a runner (its first step); None when it never reached one.
+    started_at: datetime | None
+    completed_at: datetime | None
+    status: str = ""
+    conclusion: str | None = None
+    #: The job that runs this step.
+    this_job: bool = False
+
+
 class Facts(NamedTuple):
     """The answers of the look-ups; None where a look-up was not made or failed."""
 
@@ -177,6 +194,8 @@ class Facts(NamedTuple):
     is_branch: bool | None = None
     #: When the measured run's jobs ran; None when unknown.
     job_intervals: tuple[Interval, ...] | None = None
+    #: The measured run's jobs as read (for the job summary and this job's deployment); None when unread.
+    jobs: tuple[Job, ...] | None = None
     #: The look-ups ran (a github_token was given and a look-up was planned).
     looked_up: bool = False
     #: Planned look-ups left out to stay within the request budget (Plan field names).
