@@ -648,6 +648,79 @@ def github_deployment(id_: int, sha: str, created: str, environment: str = "prod
     }
 
 
+def github_deployment_status(
+    id_: int, deployment_id: int, state: str, created: str, environment: str = "production"
+) -> dict[str, Any]:
+    """A status as `GET /repos/{owner}/{repo}/deployments/{id}/statuses` lists it (newest first)."""
+    log = f"https://github.com/{REPO}/actions/runs/{deployment_id // 100}/job/{deployment_id}"
+    return {
+        "url": f"https://api.github.com/repos/{REPO}/deployments/{deployment_id}/statuses/{id_}",
+        "id": id_,
+        "node_id": f"DES_{id_}",
+        "state": state,
+        "creator": github_bot("github-actions[bot]", 41898282),
+        "description": "",
+        "environment": environment,
+        "target_url": log,
+        "created_at": created,
+        "updated_at": created,
+        "deployment_url": f"https://api.github.com/repos/{REPO}/deployments/{deployment_id}",
+        "repository_url": f"https://api.github.com/repos/{REPO}",
+        "environment_url": "",
+        "log_url": log,
+    }
+
+
+def statuses_of(states: Mapping[int, str]) -> Route:
+    """Each deployment's statuses, by id: its final state over `in_progress` (unlisted: success)."""
+
+    def route(request: Recorded) -> Answer:
+        deployment_id = int(request.path.rstrip("/").split("/")[-2])
+        state = states.get(deployment_id, "success")
+        return Answer(
+            200,
+            [
+                github_deployment_status(
+                    deployment_id * 10 + 2, deployment_id, state, "2026-11-20T10:05:00Z"
+                ),
+                github_deployment_status(
+                    deployment_id * 10 + 1, deployment_id, "in_progress", "2026-11-20T10:00:00Z"
+                ),
+            ],
+        )
+
+    return route
+
+
+def github_workflow_run(
+    id_: int, head_sha: str, *, number: int, event: str = "schedule", head_branch: str = "main"
+) -> dict[str, Any]:
+    """A run as `GET /repos/{owner}/{repo}/actions/workflows/{id}/runs?status=success` lists it."""
+    return {
+        "id": id_,
+        "name": "Deploy",
+        "node_id": f"WFR_{id_}",
+        "head_branch": head_branch,
+        "head_sha": head_sha,
+        "path": ".github/workflows/deploy.yml",
+        "display_title": "Deploy",
+        "run_number": number,
+        "event": event,
+        "status": "completed",
+        "conclusion": "success",
+        "workflow_id": 161335,
+        "url": f"https://api.github.com/repos/{REPO}/actions/runs/{id_}",
+        "html_url": f"https://github.com/{REPO}/actions/runs/{id_}",
+        "pull_requests": [],
+        "created_at": "2026-11-19T02:00:00Z",
+        "updated_at": "2026-11-19T02:06:00Z",
+        "run_attempt": 1,
+        "run_started_at": "2026-11-19T02:00:00Z",
+        "actor": github_user(),
+        "triggering_actor": github_user(),
+    }
+
+
 def step_time(moment: str | None) -> str | None:
     """A step's time as GitHub's documented example gives it: in the runner's zone, milliseconds."""
     try:
@@ -752,8 +825,8 @@ class FakeGitHub(FakeServer):
     """The GitHub REST endpoints the look-ups use, under an optional GHES-style prefix.
 
     `answers` maps a route name (pulls, pull, jobs, releases, compare, deployments_by_sha,
-    deployments_by_environment, contents, branch) to the Answer to give, or to a Route that
-    makes it; unlisted routes answer 404.
+    deployments_by_environment, statuses, workflow_runs, contents, branch) to the Answer to give,
+    or to a Route that makes it; unlisted routes answer 404.
     """
 
     def __init__(self, answers: dict[str, Answer | Route], prefix: str = "") -> None:
@@ -783,6 +856,10 @@ class FakeGitHub(FakeServer):
             return "compare"
         if path == "/deployments":
             return "deployments_by_sha" if "sha" in request.query else "deployments_by_environment"
+        if re.fullmatch(r"/deployments/\d+/statuses", path):
+            return "statuses"
+        if re.fullmatch(r"/actions/workflows/[^/]+/runs", path):
+            return "workflow_runs"
         return "unknown"
 
     def _route(self, request: Recorded) -> Answer:

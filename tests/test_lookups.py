@@ -26,6 +26,7 @@ from support import (
     payload,
     run_action,
     runner_env,
+    statuses_of,
 )
 
 from track_deployment.lookups import (
@@ -102,6 +103,7 @@ def happy(**changes: Answer | Route) -> dict[str, Answer | Route]:
                 github_deployment(1499998000, "6" * 40, "2026-11-18T10:00:00Z"),
             ],
         ),
+        "statuses": statuses_of({}),
     }
     return answers | changes
 
@@ -193,29 +195,69 @@ def test_deployment_counts_commits_since_previous_deployment(
 ) -> None:
     run = run_with_github(tmp_path, github, iftrue, "deployment", payload("deployment"))
     assert run.code == 0
-    assert github.routes == ["pulls", "jobs", "deployments_by_environment", "compare"]
+    assert github.routes == ["pulls", "jobs", "deployments_by_environment", "statuses", "compare"]
     assert github.requests[2].query["environment"] == ["production"]
-    assert github.requests[3].path == f"/repos/octo-org/shop/compare/{'7' * 40}...{SHA}"
+    assert github.requests[3].path == "/repos/octo-org/shop/deployments/1499999000/statuses"
+    assert github.requests[4].path == f"/repos/octo-org/shop/compare/{'7' * 40}...{SHA}"
     body = sent(iftrue)
     assert (body["commits_count"], body["deployment_node_id"]) == (17, "DE_kwDOKb3Q4M5ZZ3Jh")
 
 
-def test_redeploy_of_the_same_commit_sends_no_count(tmp_path: Path, iftrue: FakeIftrue) -> None:
-    # The deployment before this one shipped the same commit: 0 new commits only if it
-    # succeeded, which the list does not say (a retry after a failed deploy ships them first).
-    earlier = Answer(
-        200,
-        [
-            github_deployment(1500000001, SHA, "2026-11-20T10:00:00Z"),
-            github_deployment(1499999500, SHA, "2026-11-19T12:00:00Z"),
-            github_deployment(1499999000, "7" * 40, "2026-11-19T10:00:00Z"),
-        ],
-    )
-    with FakeGitHub(happy(deployments_by_environment=earlier)) as github:
+SAME_COMMIT_BEFORE = Answer(
+    200,
+    [
+        github_deployment(1500000001, SHA, "2026-11-20T10:00:00Z"),
+        github_deployment(1499999500, SHA, "2026-11-19T12:00:00Z"),
+        github_deployment(1499999000, "7" * 40, "2026-11-19T10:00:00Z"),
+    ],
+)
+
+
+def test_redeploy_of_the_commit_production_runs_is_skipped(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    with FakeGitHub(happy(deployments_by_environment=SAME_COMMIT_BEFORE)) as github:
         run = run_with_github(tmp_path, github, iftrue, "deployment", payload("deployment"))
-    assert run.code == 0
-    assert github.routes == ["pulls", "jobs", "deployments_by_environment"]
+    assert (run.code, run.outputs["result"], iftrue.posts) == (0, "skipped", [])
+    assert github.routes == ["pulls", "jobs", "deployments_by_environment", "statuses"]
+    assert github.requests[3].path == "/repos/octo-org/shop/deployments/1499999500/statuses"
+    [notice] = run.notices
+    assert notice == (
+        "Not a deployment: commit 9f2c1e4 is what deployment 1499999500 to production already deployed at "
+        "https://github.com/octo-org/shop/actions/runs/14999995/job/1499999500, so no change ships. Set "
+        "the `redeploys` input to true to record redeploys too. Nothing was sent to iftrue."
+    )
+
+
+def test_redeploy_is_recorded_with_redeploys_true(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    with FakeGitHub(happy(deployments_by_environment=SAME_COMMIT_BEFORE)) as github:
+        run = run_with_github(tmp_path, github, iftrue, "deployment", payload("deployment"), redeploys="true")
+    assert (run.code, run.outputs["result"]) == (0, "created")
+    # Nothing new ships: no count, rather than a 0 for what the earlier deployment shipped.
     assert "commits_count" not in sent(iftrue)
+
+
+def test_retry_after_a_failed_deployment_is_no_redeploy(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # The earlier deployment of this commit failed: this one ships it for the first time. Its
+    # count needs the statuses of the one before, a sixth request: none is sent, and a warning says so.
+    answers = happy(
+        deployments_by_environment=SAME_COMMIT_BEFORE, statuses=statuses_of({1499999500: "failure"})
+    )
+    with FakeGitHub(answers) as github:
+        run = run_with_github(tmp_path, github, iftrue, "deployment", payload("deployment"))
+    assert (run.code, run.outputs["result"]) == (0, "created")
+    assert github.routes == ["pulls", "jobs", "deployments_by_environment", "statuses"]
+    assert "commits_count" not in sent(iftrue)
+    assert any("earlier deployments to production did not succeed" in w for w in run.warnings)
+
+
+def test_count_runs_from_the_last_successful_deployment(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    answers = happy(statuses=statuses_of({1499999000: "error"}))
+    with FakeGitHub(answers) as github:
+        run = run_with_github(tmp_path, github, iftrue, "deployment_status", payload("deployment_status"))
+    assert run.code == 0
+    # deployment_status makes no jobs look-up: its spare request reads the next deployment's statuses.
+    assert github.routes == ["pulls", "deployments_by_environment", "statuses", "statuses", "compare"]
+    assert github.requests[4].path == f"/repos/octo-org/shop/compare/{'6' * 40}...{SHA}"
+    assert sent(iftrue)["commits_count"] == 17
 
 
 def test_deployment_status_needs_no_run_lookup(
@@ -223,7 +265,7 @@ def test_deployment_status_needs_no_run_lookup(
 ) -> None:
     run = run_with_github(tmp_path, github, iftrue, "deployment_status", payload("deployment_status"))
     assert run.code == 0
-    assert github.routes == ["pulls", "deployments_by_environment", "compare"]
+    assert github.routes == ["pulls", "deployments_by_environment", "statuses", "compare"]
     assert sent(iftrue)["deployment_duration"] == 7.5
 
 

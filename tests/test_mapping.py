@@ -173,7 +173,8 @@ def test_push_forced_fix_commit_and_no_head_commit() -> None:
     data["commits"] = []
     got = body("push", data)
     assert got["title"] == "Push to main"
-    assert got["commits_count"] == 0
+    # A forced push that lists no commits may go back to an ancestor: only its compare can tell.
+    assert "commits_count" not in got
     assert "changelog" not in got
 
 

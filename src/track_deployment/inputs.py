@@ -53,6 +53,7 @@ INPUT_DEFAULTS: dict[str, str] = {
     **dict.fromkeys(REQUEST_FIELDS, ""),
     "environment": "",
     "started_at": "",
+    "redeploys": "false",
     "hotfix_labels": "hotfix",
     "fix_labels": "bug,fix,bugfix",
     "fail_on_error": "false",
@@ -62,7 +63,7 @@ INPUT_DEFAULTS: dict[str, str] = {
 }
 
 SECRET_INPUTS = ("token", "github_token")
-BOOLEAN_INPUTS = (*BOOLEAN_FIELDS, "fail_on_error", "dry_run")
+BOOLEAN_INPUTS = (*BOOLEAN_FIELDS, "redeploys", "fail_on_error", "dry_run")
 # Other CI systems keep the token in a variable of this name; the `token` input wins over it.
 TOKEN_VARIABLE = "IFTRUE_TOKEN"  # noqa: S105 - a variable name, not a secret
 
@@ -85,6 +86,8 @@ class Inputs(NamedTuple):
     #: Lower-cased environment names; empty means every environment.
     environments: frozenset[str] = frozenset()
     started_at: datetime | None = None
+    #: Record a deployment of the commit production already runs (skipped by default).
+    redeploys: bool = False
 
     def require_token(self) -> None:
         """The token is needed to send; checked once the event is known (a fork PR has none)."""
@@ -220,6 +223,7 @@ def read_inputs(environ: Mapping[str, str], *, now: datetime | None = None) -> I
         notices=tuple(notices),
         environments=parse_labels(raw["environment"]),
         started_at=parse_started_at(raw["started_at"], now) if raw["started_at"] else None,
+        redeploys=parse_bool("redeploys", raw["redeploys"]),
     )
 
 

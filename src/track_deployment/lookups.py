@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import LookupFailed
 from .events import is_bot
@@ -27,6 +27,7 @@ from .mapping import (
     release_skip_reason,
     utc,
 )
+from .recovery import BEHIND, Before, Commit, Shipped
 from .workflow import shorten
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 REQUEST_TIMEOUT = 10
 # The most jobs GitHub lists per page.
 JOBS_PER_PAGE = 100
+# Runs of pull requests and merge queues test a change: they deploy nothing.
+_NOT_DEPLOYING = frozenset({"pull_request", "pull_request_target", "merge_group"})
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,21 @@ class DeploymentCandidate:
     node_id: str | None
     created_at: datetime | None
     environment: str = ""
+    ref: str | None = None
+
+
+class Compared(NamedTuple):
+    """One compare's answer: the count, how head relates to base, and the commits it listed."""
+
+    total: int | None
+    status: str | None
+    base_sha: str | None
+    shipped: Shipped
+
+    @property
+    def shipped_count(self) -> int | None:
+        """Commits that ship: none for a rollback (GitHub's total is 0, nothing new ships)."""
+        return None if self.status == BEHIND else self.total
 
 
 def choose_pull(pulls: Sequence[PullCandidate], sha: str) -> PullCandidate | None:
@@ -101,6 +119,35 @@ def choose_previous_deployment(
         and (current.created_at is None or deployment.created_at < current.created_at)
     ]
     return max(candidates, key=lambda deployment: deployment.created_at or datetime.min, default=None)
+
+
+def newest_first(
+    deployments: Iterable[DeploymentCandidate], current: DeploymentRef
+) -> list[DeploymentCandidate]:
+    """The deployments to the same environment created before `current`, newest first."""
+    earlier = [
+        deployment
+        for deployment in deployments
+        if deployment.created_at is not None
+        and (current.id is None or deployment.id != current.id)
+        and (current.created_at is None or deployment.created_at < current.created_at)
+    ]
+    return sorted(earlier, key=lambda deployment: deployment.created_at or datetime.min, reverse=True)
+
+
+def choose_previous_run(runs: Iterable[Mapping[str, Any]], run_id: int) -> Mapping[str, Any] | None:
+    """The newest successful run of the workflow other than this one that could have deployed."""
+    candidates = [
+        run
+        for run in runs
+        if run.get("id") != run_id
+        and isinstance(run.get("head_sha"), str)
+        and run.get("conclusion") == "success"
+        and run.get("event") not in _NOT_DEPLOYING
+    ]
+    return max(
+        candidates, key=lambda run: str(run.get("run_started_at") or run.get("created_at")), default=None
+    )
 
 
 def choose_run_deployment(
@@ -215,10 +262,12 @@ class Outcome:
 class _Session:
     """Runs look-ups one by one, recording failures; after a fatal one the rest are not tried."""
 
-    def __init__(self, repo: Repository) -> None:
+    def __init__(self, repo: Repository, spare: int = 0) -> None:
         self.repo = repo
         self.outcome = Outcome()
         self.stopped: str | None = None
+        #: Requests the plan leaves unused, for more jobs pages or deployment statuses.
+        self.spare = spare
 
     def attempt(self, what: str, fields: str, permission: str, call: Any) -> Any:
         if self.stopped:
@@ -287,7 +336,7 @@ def look_up(
     timeout: float,
 ) -> Outcome:
     """Make the planned look-ups, in an order that lets later ones use earlier answers."""
-    session = _Session(_repository(api_url, repository, token, user_agent, timeout))
+    session = _Session(_repository(api_url, repository, token, user_agent, timeout), plan.statuses_reads - 1)
     repo = session.repo
     pull: PullRequestFacts | None = None
     searched = False
@@ -296,6 +345,7 @@ def look_up(
     count: int | None = None
     node_id: str | None = None
     is_branch: bool | None = None
+    before: Before | None = None
 
     listened = _listened(session, *plan.workflow_file) if plan.workflow_file else None
     if plan.release_gate and release_skip_reason(plan.release_gate, listened):
@@ -330,14 +380,23 @@ def look_up(
         is_branch = _is_branch(session, plan.branch_check)
 
     if plan.previous_release_of:
-        count = _count_since_release(session, plan.previous_release_of)
+        count, before = _since_release(session, plan.previous_release_of)
     elif plan.previous_deployment_of:
-        count = _count_since_deployment(session, plan.previous_deployment_of)
+        count, before = _since_deployment(session, plan.previous_deployment_of)
     elif plan.compare:
-        count = _compare(session, *plan.compare)
+        compared = _compare(session, *plan.compare)
+        if compared is not None:
+            count = compared.shipped_count
+            base = compared.base_sha or plan.compare[0]
+            before = Before(base, base[:7], base[:7], status=compared.status, shipped=compared.shipped)
 
+    run_deployment = None
     if plan.deployment_of and window is not None:
-        node_id = _run_deployment(session, plan.deployment_of, window, plan.environments)
+        run_deployment = _run_deployment(session, plan.deployment_of, window, plan.environments)
+        node_id = run_deployment.node_id if run_deployment else None
+
+    if plan.previous_run_of and plan.deployment_of:
+        count, before = _since_run(session, plan.previous_run_of, plan.deployment_of, run_deployment)
 
     session.outcome.facts = Facts(
         pull_request=pull,
@@ -349,6 +408,7 @@ def look_up(
         job_intervals=intervals,
         looked_up=True,
         dropped=plan.dropped,
+        before=before,
     )
     return session.outcome
 
@@ -427,6 +487,7 @@ def _jobs_of_run(
             following = _next_page(headers)
             if following is None:
                 return
+            session.spare -= 1
             url, parameters = following, None  # the next link carries the parameters
 
     def when() -> tuple[tuple[Interval, ...], datetime | None, int | None]:
@@ -477,7 +538,7 @@ def _time(value: Any) -> datetime | None:
 
 def _run_deployment(
     session: _Session, sha: str, window: Interval, environments: frozenset[str]
-) -> str | None:
+) -> DeploymentCandidate | None:
     chosen = session.attempt(
         f"deployments of commit {sha[:7]}",
         "deployment_node_id",
@@ -488,6 +549,7 @@ def _run_deployment(
     )
     if chosen is None:
         return None
+    deployment: DeploymentCandidate | None
     deployment, ambiguous = chosen
     if ambiguous:
         session.outcome.notes.append(
@@ -496,20 +558,54 @@ def _run_deployment(
             "the environment this step reports (in a matrix, e.g. `environment: ${{ matrix.environment }}`), "
             "or set `deployment_node_id`."
         )
-    return deployment.node_id if deployment else None
+    return deployment
 
 
-def _compare(session: _Session, base: str, head: str) -> int | None:
-    result = session.attempt(
-        f"compare {base[:12]}...{head[:12]}",
-        "commits_count",
-        "contents: read",
-        lambda: session.repo.compare(base, head).total_commits,
+def _compare(session: _Session, base: str, head: str) -> Compared | None:
+    def read() -> Compared:
+        comparison = session.repo.compare(base, head)
+        data = comparison.raw_data
+        # Only the commits this one answer lists (up to 250): `Comparison.commits` would page on.
+        listed = data.get("commits")
+        commits = tuple(_commit(item) for item in listed or () if isinstance(item, dict))
+        total = data.get("total_commits")
+        base_commit = data.get("base_commit")
+        return Compared(
+            total=total if isinstance(total, int) else None,
+            status=data.get("status") if isinstance(data.get("status"), str) else None,
+            base_sha=base_commit.get("sha") if isinstance(base_commit, dict) else None,
+            shipped=Shipped(commits, isinstance(total, int) and len(commits) >= total),
+        )
+
+    result = session.attempt(f"compare {base[:12]}...{head[:12]}", "commits_count", "contents: read", read)
+    return result if isinstance(result, Compared) else None
+
+
+def _commit(item: Mapping[str, Any]) -> Commit:
+    commit = item.get("commit")
+    message = commit.get("message") if isinstance(commit, dict) else None
+    parents = item.get("parents")
+    return Commit(
+        str(item.get("sha") or ""),
+        message if isinstance(message, str) else "",
+        len(parents) if isinstance(parents, list) else None,
     )
-    return result if isinstance(result, int) else None
 
 
-def _count_since_release(session: _Session, current: ReleaseRef) -> int | None:
+Counted = tuple[int | None, Before | None]
+
+
+def _since(session: _Session, before: Before, head: str) -> Counted:
+    """The count since what ran before, and how `head` compares with it (no compare for the same commit)."""
+    if before.sha.lower() == head.lower():
+        return None, before
+    compared = _compare(session, before.sha, head)
+    if compared is None:
+        return None, None
+    return compared.shipped_count, before._replace(status=compared.status, shipped=compared.shipped)
+
+
+def _since_release(session: _Session, current: ReleaseRef) -> Counted:
     previous = session.attempt(
         "releases",
         "commits_count",
@@ -518,15 +614,23 @@ def _count_since_release(session: _Session, current: ReleaseRef) -> int | None:
             (_release(r) for r in session.repo.get_releases().get_page(0)), current
         ),
     )
-    return _compare(session, previous.tag, current.tag) if previous else None
+    if not previous:
+        return None, None
+    compared = _compare(session, previous.tag, current.tag)
+    if compared is None:
+        return None, None
+    base = compared.base_sha or previous.tag
+    where = "the released version"
+    release = Before(base, f"release {previous.tag}", where, previous.tag, status=compared.status)
+    return compared.shipped_count, release._replace(shipped=compared.shipped)
 
 
-def _count_since_deployment(session: _Session, current: DeploymentRef) -> int | None:
-    previous = session.attempt(
+def _since_deployment(session: _Session, current: DeploymentRef) -> Counted:
+    listed = session.attempt(
         f"deployments to {current.environment}",
         "commits_count",
         "deployments: read",
-        lambda: choose_previous_deployment(
+        lambda: newest_first(
             (
                 _deployment(d)
                 for d in session.repo.get_deployments(environment=current.environment).get_page(0)
@@ -534,13 +638,90 @@ def _count_since_deployment(session: _Session, current: DeploymentRef) -> int | 
             current,
         ),
     )
-    if previous is None:
-        return None
-    if previous.sha.lower() == current.sha.lower():
-        # A redeploy of the same commit: 0 new commits only if that deployment succeeded, which
-        # this list does not tell (a retry after a failure ships them for the first time).
-        return None
-    return _compare(session, previous.sha, current.sha)
+    previous = _last_successful(session, listed or [], current.environment)
+    return _since(session, previous, current.sha) if previous else (None, None)
+
+
+def _last_successful(
+    session: _Session, deployments: Sequence[DeploymentCandidate], environment: str
+) -> Before | None:
+    """The newest of the deployments whose statuses hold a `success`, read within the budget.
+
+    GitHub lists a deployment without its state: a failed one ships nothing, so the count runs
+    from the last one that succeeded (which GitHub marks `inactive` once a newer one succeeds).
+    """
+    for index, deployment in enumerate(deployments):
+        if index > 0:
+            if session.spare <= 0:
+                session.outcome.notes.append(
+                    f"The newest {index} earlier deployments to {environment} did not succeed, and the "
+                    "action reads no further within its budget of GitHub requests, so commits_count is "
+                    "left out and no rollback or redeploy is detected. Set the `commits_count` input to "
+                    "send one."
+                )
+                return None
+            session.spare -= 1
+        statuses = session.attempt(
+            f"statuses of deployment {deployment.id}",
+            "commits_count, is_hotfix",
+            "deployments: read",
+            lambda d=deployment: _statuses(session, d),
+        )
+        if statuses is None:
+            return None
+        success = next((status for status in statuses if status.get("state") == "success"), None)
+        if success is not None:
+            link = next(
+                (
+                    url
+                    for url in (success.get("log_url"), success.get("target_url"))
+                    if isinstance(url, str) and url.startswith(("https://", "http://"))
+                ),
+                None,
+            )
+            what = f"deployment {deployment.id} to {environment}"
+            return Before(deployment.sha, what, environment, deployment.ref, link, succeeded=True)
+    return None
+
+
+def _statuses(session: _Session, deployment: DeploymentCandidate) -> list[dict[str, Any]]:
+    url = f"{session.repo.url}/deployments/{deployment.id}/statuses"
+    _, data = session.repo.requester.requestJsonAndCheck("GET", url, parameters={"per_page": 100})
+    if not isinstance(data, list):
+        raise LookupFailed("unexpected answer (no statuses list)")
+    return [status for status in data if isinstance(status, dict)]
+
+
+def _since_run(
+    session: _Session, workflow_run: tuple[str, int], sha: str, deployment: DeploymentCandidate | None
+) -> Counted:
+    """What this run deploys over: its environment's last successful deployment when the run made
+    a GitHub deployment, else the head of the workflow's last successful run."""
+    if deployment is not None and deployment.environment:
+        current = DeploymentRef(deployment.id, sha, deployment.environment, deployment.created_at)
+        return _since_deployment(session, current)
+    workflow, run_id = workflow_run
+
+    def read() -> Mapping[str, Any] | None:
+        url = f"{session.repo.url}/actions/workflows/{workflow}/runs"
+        parameters = {"status": "success", "per_page": 10, "exclude_pull_requests": "true"}
+        _, data = session.repo.requester.requestJsonAndCheck("GET", url, parameters=parameters)
+        runs = data.get("workflow_runs") if isinstance(data, dict) else None
+        if not isinstance(runs, list):
+            raise LookupFailed("unexpected answer (no workflow_runs list)")
+        return choose_previous_run((run for run in runs if isinstance(run, dict)), run_id)
+
+    run = session.attempt(
+        f"successful runs of workflow {workflow}", "commits_count, is_hotfix", "actions: read", read
+    )
+    if not isinstance(run, Mapping):
+        return None, None
+    name = run.get("name") or workflow
+    link = run.get("html_url") if isinstance(run.get("html_url"), str) else None
+    what = f"run #{run.get('run_number')} of {name}" if run.get("run_number") else f"the last run of {name}"
+    where = f"what {name} deployed"
+    previous = Before(str(run["head_sha"]), what, where, run.get("head_branch") or None, link, succeeded=True)
+    return _since(session, previous, sha)
 
 
 def _pull(pull: Any) -> PullCandidate:
@@ -575,4 +756,5 @@ def _deployment(deployment: Any) -> DeploymentCandidate:
         node_id=deployment.node_id,
         created_at=utc(deployment.created_at) if deployment.created_at else None,
         environment=deployment.environment or "",
+        ref=deployment.ref or None,
     )

@@ -34,6 +34,7 @@ from .mapping import (
     release_caveat,
     release_skip_reason,
 )
+from .recovery import redeploy
 from .schema import DeploymentRequest, record_json
 from .workflow import Console, Report, publish
 
@@ -87,7 +88,9 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> D
     event = event_facts(runner.event_name, payload, runner, inputs.environments)
     if event.skip_reason:
         return f"Not a deployment: {event.skip_reason}."
-    options = Options(inputs.hotfix_labels, inputs.fix_labels, inputs.environments, inputs.started_at)
+    options = Options(
+        inputs.hotfix_labels, inputs.fix_labels, inputs.environments, inputs.started_at, inputs.redeploys
+    )
     plan = plan_lookups(event, inputs.fields, options)
     facts = Facts()
     looked_up = bool(plan and inputs.github_token and runner.api_url and runner.repository)
@@ -122,6 +125,9 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> D
         unknown = _types_unknown(event, plan, looked_up)
         if caveat := release_caveat(event.release_gate, facts.release_types, unknown):
             console.warning(caveat, title=TITLE)
+    commit = inputs.fields.get("commit_id") or event.fields.get("commit_id")
+    if not inputs.redeploys and (why := redeploy(facts.before, commit)):
+        return f"Not a deployment: {why}."
     built = build_request(event, inputs.fields, facts, options, now)
     for warning in built.warnings:
         console.warning(warning, title=TITLE)

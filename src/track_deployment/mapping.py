@@ -23,6 +23,8 @@ from .events import (
     is_bot,
 )
 from .inputs import Runner, describe
+from .recovery import Before, Commit, Shipped, Verdict, is_conventional_fix, judge
+from .recovery import PullRequest as RevertCheck
 from .schema import REQUIRED_FIELDS, STATUS_WORDS, DeploymentRequest, Status, first_line, record_size
 
 # GitHub truncates a push payload's commit list at this length.
@@ -31,14 +33,20 @@ PUSH_COMMITS_CAP = 2048
 # A push changelog line, as _push writes it: "- <sha7> <first line>".
 _COMMIT_LINE = re.compile(r"- [0-9a-fA-F]{7}(?: |$)")
 _SHA = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
-_CONVENTIONAL_FIX = re.compile(r"fix(\([^)]*\))?!?:", re.IGNORECASE)
 _HOTFIX_BRANCH = ("hotfix/", "hotfix-")
 _FIX_BRANCH = ("fix/", "fix-", "bugfix/", "bugfix-")
 _ZERO_SHA = re.compile(r"0{40}|0{64}")
 
 # At most this many GitHub requests per run (SPEC §5); look-ups of lower priority are
 # dropped, and their fields left out, when a run would need more.
-REQUEST_BUDGET = {"release": 6, "push": 4, "pull_request": 3, "pull_request_target": 3}
+REQUEST_BUDGET = {
+    "release": 6,
+    "push": 4,
+    "pull_request": 3,
+    "pull_request_target": 3,
+    "deployment": 5,
+    "deployment_status": 5,
+}
 DEFAULT_REQUEST_BUDGET = 6
 
 RELEASE_ACTIONS = ("published", "released", "created", "prereleased")
@@ -77,6 +85,8 @@ class PullRequestFacts(NamedTuple):
     #: Numeric ids of the people who merged and opened it; None for a bot or when unknown.
     merged_by: str | None = None
     author: str | None = None
+    #: The description (the payload's PR only): GitHub's Revert button writes `Reverts owner/repo#n`.
+    body: str | None = None
 
 
 class ReleaseRef(NamedTuple):
@@ -128,6 +138,15 @@ class EventFacts(NamedTuple):
     #: When the reported run ran, when the payload tells (workflow_run): its deployment's window.
     deployment_window: Interval | None = None
     budget: int = DEFAULT_REQUEST_BUDGET
+    #: The commits the payload lists as shipped (a push), for the recovery rules.
+    shipped: Shipped | None = None
+    #: The tag or branch deployed, for a rollback's reason (`v2.3.0`).
+    deployed_name: str | None = None
+    #: (workflow file name, run id) of a run-based deploy: what ran before it is the environment's
+    #: last successful deployment, else the workflow's last successful run.
+    previous_run_of: tuple[str, int] | None = None
+    #: What the compare's base was, for a rollback's reason (a forced push: the branch before it).
+    compare_base: Before | None = None
 
 
 class Plan(NamedTuple):
@@ -155,10 +174,13 @@ class Plan(NamedTuple):
     dropped: frozenset[str] = frozenset()
     #: The jobs measure the duration, so all of them are read; else only the attempt's start is.
     jobs_measure: bool = False
+    previous_run_of: tuple[str, int] | None = None
+    #: Deployments whose statuses are read at most to find the last successful one.
+    statuses_reads: int = 1
 
     def __bool__(self) -> bool:
         unplanned = self._replace(
-            environments=frozenset(), jobs_pages=1, dropped=frozenset(), jobs_measure=False
+            environments=frozenset(), jobs_pages=1, dropped=frozenset(), jobs_measure=False, statuses_reads=1
         )
         return unplanned != Plan()
 
@@ -200,6 +222,8 @@ class Facts(NamedTuple):
     looked_up: bool = False
     #: Planned look-ups left out to stay within the request budget (Plan field names).
     dropped: frozenset[str] = frozenset()
+    #: What production ran before this deployment and how this one compares with it; None when unknown.
+    before: Before | None = None
 
 
 class Options(NamedTuple):
@@ -207,6 +231,8 @@ class Options(NamedTuple):
     labels_fix: frozenset[str] = frozenset({"bug", "fix", "bugfix"})
     environments: frozenset[str] = frozenset()
     started_at: datetime | None = None
+    #: Record a deployment of the commit production already runs.
+    redeploys: bool = False
 
 
 def first(*values: str | None) -> str | None:
@@ -427,6 +453,7 @@ def _release(event: ReleaseEvent, runner: Runner, name: str) -> EventFacts:
             "url": first(release.html_url),
         },
         previous_release_of=this if tag else None,
+        deployed_name=tag or None,
         member=first_account(release.author),
         release_gate=this if gate else None,
         workflow_file=workflow_file(runner.workflow_ref, runner.repository) if gate else None,
@@ -462,9 +489,11 @@ def _deployment(event: DeploymentEvent, runner: Runner, name: str) -> EventFacts
         DeploymentRef(deployment.id, sha, environment, deployment.created_at) if sha and environment else None
     )
     short = not (deployment.ref or "").startswith("refs/")
+    ref = first(deployment.ref)
     return EventFacts(
         fields=fields,
         previous_deployment_of=previous,
+        deployed_name=ref.removeprefix("refs/heads/").removeprefix("refs/tags/") if ref else None,
         member=first_account(deployment.creator),
         branch_to_check=branch if short and branch != _default_branch(event) else None,
         environment=environment or "",
@@ -487,20 +516,27 @@ def _push(event: PushEvent, runner: Runner, name: str) -> EventFacts:
     )
     before, after = first(event.before), first(event.after)
     created, tag = is_zero_sha(before), ref.startswith("refs/tags/")
-    default = _default_branch(event)
     # A new ref's `commits` lists only what no other branch had, and a tag's lists nothing:
-    # the count comes from a compare, or is left out (never a guessed 0).
+    # the count comes from a compare, or is left out (never a guessed 0). A new branch's first
+    # push deploys nothing new against the branch it was cut from: comparing with that one would
+    # send 0, so it sends none.
     count: int | None = None
     compare: tuple[str, str] | None = None
+    base: Before | None = None
     previous_release: ReleaseRef | None = None
     if tag and created:
         previous_release = ReleaseRef(id=None, tag=short or "", prerelease=False, published_at=None)
     elif created:
-        compare = (default, after) if default and after and short != default else None
-    elif len(commits) >= PUSH_COMMITS_CAP or tag:
+        pass
+    elif len(commits) >= PUSH_COMMITS_CAP or tag or (event.forced and not commits):
+        # A forced push back to an ancestor lists no commits: its compare says `behind`.
         compare = (before, after) if before and after else None
+        where = short or "the branch"
+        base = Before(before or "", f"{where} before this push", where, short) if compare else None
     else:
         count = len(commits)
+    listed = tuple(Commit(c.id or "", c.message or "") for c in commits)
+    complete = not created and not tag and len(commits) < PUSH_COMMITS_CAP
     return EventFacts(
         fields={
             "commit_id": after,
@@ -514,7 +550,10 @@ def _push(event: PushEvent, runner: Runner, name: str) -> EventFacts:
         },
         fix_title=head_line,
         compare=compare,
+        compare_base=base,
         previous_release_of=previous_release if short else None,
+        shipped=Shipped(listed, complete) if commits else None,
+        deployed_name=short,
     )
 
 
@@ -531,6 +570,7 @@ def _pull_request(event: PullRequestEvent, runner: Runner, name: str) -> EventFa
         labels=label_names(pull.labels),
         merged_by=human_id(pull.merged_by),
         author=human_id(pull.user),
+        body=pull.body,
     )
     return EventFacts(
         fields={
@@ -594,8 +634,14 @@ def _generic(event: Event, runner: Runner, name: str) -> EventFacts:
     # The full ref tells a branch from a tag or a PR's merge ref (`refs/pull/7/merge`, whose
     # GITHUB_REF_NAME `7/merge` is no branch); the short name only when no full ref is given.
     branch = branch_of(runner.ref) if runner.ref else branch_of(runner.ref_name)
+    workflow = workflow_file(runner.workflow_ref, runner.repository)
     return EventFacts(
         fields={"commit_id": runner.sha or None, "branch": branch, "url": runner.run_url},
+        deployed_name=runner.ref_name or None,
+        # The workflow's runs are listed by its file name (GitHub REST, list workflow runs).
+        previous_run_of=(workflow[0].rsplit("/", 1)[-1], int(runner.run_id))
+        if workflow and runner.run_id.isdigit()
+        else None,
         title_fallback=f"{runner.workflow or runner.event_name or 'Deployment'} #{runner.run_number}".rstrip(
             " #"
         ),
@@ -676,11 +722,13 @@ def plan_lookups(event: EventFacts, overrides: Mapping[str, Any], options: Optio
     wants_node = "deployment_node_id" not in known and bool(commit)
     wants_node = wants_node and (event.deployment_window is not None or event.jobs_of is not None)
     wants_jobs = wants_duration or (wants_node and event.deployment_window is None)
-    wants_count = "commits_count" not in known
+    # What ran before tells the count, a rollback, a redeploy and the commits that ship.
+    wants_count = "commits_count" not in known or not {"is_fix", "is_hotfix"} <= set(overrides)
     plan = Plan(
         pull_request_of=commit if wants_pull and commit else None,
         previous_release_of=event.previous_release_of if wants_count else None,
         previous_deployment_of=event.previous_deployment_of if wants_count else None,
+        previous_run_of=event.previous_run_of if wants_count and commit else None,
         compare=event.compare if wants_count else None,
         deployment_of=commit if wants_node else None,
         workflow_file=event.workflow_file if event.release_gate else None,
@@ -709,9 +757,15 @@ _PRIORITY = (
     ("deployment_of", 1),
     ("branch_check", 1),
     ("previous_release_of", 2),
-    ("previous_deployment_of", 2),
+    # The deployments list, the statuses of the newest earlier one, the compare (a run without
+    # GitHub deployments: its workflow's last successful run and the compare).
+    ("previous_deployment_of", 3),
+    ("previous_run_of", 3),
     ("compare", 1),
 )
+# A name shaped like a version (`v2.3.0`, a rollback deployed by its tag) is checked last: if it
+# is no branch, the default branch stands in as it would without the check.
+_VERSION_NAME = re.compile(r"v?\d+(\.\d+)+([-+].*)?", re.IGNORECASE)
 
 
 def within_budget(plan: Plan, budget: int) -> Plan:
@@ -719,7 +773,10 @@ def within_budget(plan: Plan, budget: int) -> Plan:
     kept: dict[str, Any] = {}
     dropped = set()
     used = 0
-    for name, cost in _PRIORITY:
+    priority = _PRIORITY
+    if plan.branch_check and _VERSION_NAME.fullmatch(plan.branch_check):
+        priority = (*(step for step in _PRIORITY if step[0] != "branch_check"), ("branch_check", 1))
+    for name, cost in priority:
         value = getattr(plan, name)
         if value and used + cost <= budget:
             kept[name] = value
@@ -732,28 +789,55 @@ def within_budget(plan: Plan, budget: int) -> Plan:
         kept.pop("merger_of_pull", None)
     # Requests the kept look-ups leave unused read further pages of a long jobs list.
     spare = budget - sum(cost for name, cost in _PRIORITY if name in kept)
+    statuses = "previous_deployment_of" in kept or "previous_run_of" in kept
     return Plan(
         **kept,
         deployment_window=plan.deployment_window if "deployment_of" in kept else None,
         environments=plan.environments,
         jobs_pages=1 + max(0, spare) if "jobs_of" in kept else 1,
+        statuses_reads=1 + max(0, spare) if statuses else 1,
         dropped=frozenset(dropped),
         jobs_measure=plan.jobs_measure and "jobs_of" in kept,
     )
 
 
+def hotfix_reason(labels: tuple[str, ...], branch: str | None, options: Options) -> str | None:
+    """Why the labels or branch mark a hotfix; None when they do not."""
+    if label := next((label for label in labels if label.lower() in options.labels_hotfix), None):
+        return f"the pull request is labelled {label}"
+    return f"the branch {branch} is a hotfix branch" if (branch or "").startswith(_HOTFIX_BRANCH) else None
+
+
+def fix_reason(
+    labels: tuple[str, ...], branch: str | None, title: str | None, options: Options
+) -> str | None:
+    """Why the labels, branch or title mark a fix; None when they do not."""
+    if label := next((label for label in labels if label.lower() in options.labels_fix), None):
+        return f"the pull request is labelled {label}"
+    if (branch or "").startswith(_FIX_BRANCH):
+        return f"the branch {branch} is a fix branch"
+    return f"the title is a fix: {first_line(title)}" if is_conventional_fix(title) else None
+
+
 def is_hotfix(labels: tuple[str, ...], branch: str | None, options: Options) -> bool:
-    return any(label.lower() in options.labels_hotfix for label in labels) or (branch or "").startswith(
-        _HOTFIX_BRANCH
-    )
+    return hotfix_reason(labels, branch, options) is not None
 
 
 def is_fix(labels: tuple[str, ...], branch: str | None, title: str | None, options: Options) -> bool:
-    return (
-        any(label.lower() in options.labels_fix for label in labels)
-        or (branch or "").startswith(_FIX_BRANCH)
-        or bool(_CONVENTIONAL_FIX.match((title or "").strip()))
-    )
+    return fix_reason(labels, branch, title, options) is not None
+
+
+def recovery_verdict(
+    event: EventFacts, facts: Facts, commit: str | None, repository_url: str | None
+) -> Verdict:
+    """The recovery rules' flags for this deployment (recovery.judge), from the event and look-ups."""
+    pull = facts.pull_request or event.pull_request
+    check = RevertCheck(pull.number, pull.head_ref, pull.title, pull.body) if pull else None
+    before = facts.before
+    if before is not None and event.compare_base is not None:
+        # The compare of a push: the event names its base.
+        before = event.compare_base._replace(status=before.status, shipped=before.shipped)
+    return judge(event.shipped, check, before, (commit or "", event.deployed_name), repository_url)
 
 
 class Source(NamedTuple):
@@ -820,10 +904,27 @@ def build_request(
 
     labels = pull.labels if pull else ()
     fix_title = pull.title if pull and pull.title else event.fix_title
-    if "is_hotfix" not in overrides and is_hotfix(labels, fields.get("branch"), options):
-        fields["is_hotfix"] = True
-    if "is_fix" not in overrides and is_fix(labels, fields.get("branch"), fix_title, options):
-        fields["is_fix"] = True
+    verdict = recovery_verdict(event, facts, fields.get("commit_id"), fields.get("repository_url"))
+    sources: dict[str, Source] = {}
+    reasons = {
+        "is_hotfix": (hotfix_reason(labels, fields.get("branch"), options), verdict.is_hotfix),
+        "is_fix": (fix_reason(labels, fields.get("branch"), fix_title, options), verdict.is_fix),
+    }
+    for flag, (plain, recovery) in reasons.items():
+        if flag in overrides:
+            continue  # an input wins over every rule
+        if plain:
+            source = Source("rule", plain)
+        elif recovery:
+            source = Source("rule", recovery.detail, recovery.link)
+        else:
+            continue
+        fields[flag], sources[flag] = True, source
+        notices.append(f"{flag}: {source.detail}")
+    if verdict.rollback and "commits_count" not in overrides:
+        # Nothing new ships in a rollback; a count would be negative or a guess.
+        fields["commits_count"] = None
+        sources["commits_count"] = Source("left out", "a rollback ships no new commits")
 
     if event.bot_member and "member_id" not in overrides:
         human = pull.merged_by or pull.author if pull else None
@@ -860,7 +961,7 @@ def build_request(
         request = DeploymentRequest.model_validate({k: v for k, v in fields.items() if v is not None})
     except ValidationError as exc:
         raise EventError(f"The event gives a value iftrue cannot take: {describe(exc)}.") from None
-    return Built(request, tuple(warnings), tuple(notices))
+    return Built(request, tuple(warnings), tuple(notices), MappingProxyType(sources))
 
 
 def _lookup_gap(facts: Facts, steps: set[str], what: str, answered: bool) -> str | None:

@@ -1,0 +1,210 @@
+"""Recovery deployments: reverts, rollbacks and redeploys, and fix flags from what shipped.
+
+Pure functions of the event and the looked-up facts (SPEC §4, "Recovery deployments"); no
+I/O here. Each rule that sets a flag gives its reason in one line, which the log and the job
+summary show.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+# GitHub's Revert button names the branch `revert-<number>-<head of the reverted PR>`, titles the
+# PR `Revert "<title>"` and writes `Reverts owner/repo#<number>` as its body.
+_REVERT_HEAD = re.compile(r"revert-(\d+)-")
+_REVERT_TITLE = re.compile(r'Revert "(.*)"(?:\s*\(#\d+\))?\s*$', re.DOTALL)
+_REVERTS_BODY = re.compile(r"\bReverts [\w.-]+/[\w.-]+#(\d+)")
+# `git revert` writes `Revert "<subject>"` and `This reverts commit <sha>.`
+_REVERTS_COMMIT = re.compile(r"\bThis reverts commit ([0-9a-fA-F]{7,64})\b")
+_CONVENTIONAL_FIX = re.compile(r"fix(\([^)]*\))?!?:", re.IGNORECASE)
+# Merges say nothing of their own; release-please and semantic-release titles name a version.
+_MERGE = re.compile(r"Merge (pull request #\d+|branch '|remote-tracking branch '|[0-9a-f]{7,40} into )")
+_RELEASE = re.compile(r"chore(\([^)]*\))?!?: release\b", re.IGNORECASE)
+
+#: GitHub compare statuses: how the head relates to the base.
+BEHIND = "behind"
+IDENTICAL = "identical"
+
+
+class Commit(NamedTuple):
+    """A commit that ships: its SHA, message and, when the source tells, how many parents it has."""
+
+    sha: str
+    message: str
+    parents: int | None = None
+
+    @property
+    def subject(self) -> str:
+        return self.message.strip().splitlines()[0].strip() if self.message.strip() else ""
+
+    @property
+    def short(self) -> str:
+        return self.sha[:7]
+
+
+class Shipped(NamedTuple):
+    """The commits a deployment ships, as one source lists them; `complete` when it lists all."""
+
+    commits: tuple[Commit, ...]
+    complete: bool
+
+
+class Before(NamedTuple):
+    """What production ran before this deployment, and how this deployment's commit compares with it.
+
+    The environment's last successful deployment, the workflow's last successful run, the branch
+    before a forced push, or the previous release (whose compare counts the commits).
+    """
+
+    sha: str
+    #: What it is, for a reason: `deployment 1499999000 to production`, `run #41 of Deploy`.
+    what: str
+    #: What it ran as, for a rollback's reason: `production`, `main`, `the Deploy workflow's deployment`.
+    where: str
+    #: Its tag or branch, when known: `v2.4.0`.
+    name: str | None = None
+    link: str | None = None
+    #: The compare's status (ahead, behind, identical, diverged); None when not compared.
+    status: str | None = None
+    shipped: Shipped | None = None
+    #: It is known to have succeeded: only then is the same commit again a redeploy.
+    succeeded: bool = False
+
+
+class PullRequest(NamedTuple):
+    """The parts of a pull request that tell a revert."""
+
+    number: int | None
+    head_ref: str | None
+    title: str | None
+    body: str | None = None
+
+
+class Reason(NamedTuple):
+    detail: str
+    link: str | None = None
+
+
+class Verdict(NamedTuple):
+    """What the recovery rules decide; None where a rule says nothing."""
+
+    is_hotfix: Reason | None = None
+    is_fix: Reason | None = None
+    #: A rollback: nothing new ships, so no commits_count is sent.
+    rollback: bool = False
+
+
+def label(name: str | None, sha: str) -> str:
+    """`v2.4.0 (9f2c1e4)`, or the short SHA alone when the name is a SHA or unknown."""
+    if not name or sha.lower().startswith(name.lower()):
+        return sha[:7]
+    return f"{name} ({sha[:7]})"
+
+
+def is_revert(commit: Commit) -> bool:
+    return bool(_REVERTS_COMMIT.search(commit.message) or commit.subject.startswith('Revert "'))
+
+
+def decides(commit: Commit) -> bool:
+    """A commit whose message speaks for a change: not a merge, not a release commit."""
+    if commit.parents is not None and commit.parents > 1:
+        return False
+    return not (_MERGE.match(commit.subject) or _RELEASE.match(commit.subject))
+
+
+def is_conventional_fix(subject: str | None) -> bool:
+    """`fix:`, `fix(scope):` or `fix!:` (Conventional Commits)."""
+    return bool(_CONVENTIONAL_FIX.match((subject or "").strip()))
+
+
+def _quoted(text: str, most: int = 80) -> str:
+    text = " ".join(text.split())
+    return f'"{text if len(text) <= most else text[: most - 1] + "…"}"'
+
+
+def _commit_revert_reason(commit: Commit, commit_url: str | None) -> Reason:
+    subject = _REVERT_TITLE.match(commit.subject)
+    reverted = _REVERTS_COMMIT.search(commit.message)
+    if subject:
+        what = _quoted(subject.group(1))
+    else:
+        what = f"commit {reverted.group(1)[:7]}" if reverted else "a change"
+    return Reason(f"reverts {what} ({commit.short})", _link(commit_url, commit.sha))
+
+
+def _link(base: str | None, sha: str) -> str | None:
+    return f"{base}/{sha}" if base else None
+
+
+def pull_revert(pull: PullRequest | None, pull_url: str | None = None) -> Reason | None:
+    """The reason when the pull request is one that GitHub's Revert button made (or looks like it)."""
+    if pull is None:
+        return None
+    head = _REVERT_HEAD.match(pull.head_ref or "")
+    title = _REVERT_TITLE.match((pull.title or "").strip())
+    body = _REVERTS_BODY.search(pull.body or "")
+    if not (title or head):
+        return None
+    found = head or body
+    number = found.group(1) if found else None
+    target = f"#{number}" if number else "a change"
+    what = f"{target} {_quoted(title.group(1))}" if title else target
+    return Reason(f"reverts {what}", pull_url)
+
+
+def judge(
+    shipped: Shipped | None,
+    pull: PullRequest | None,
+    before: Before | None,
+    this: tuple[str, str | None],
+    repository_url: str | None = None,
+) -> Verdict:
+    """The recovery flags of a deployment of `this` (sha, its tag or branch).
+
+    A rollback (behind what ran before) is a hotfix and ships nothing; a deployment of reverts
+    only is a hotfix; a revert or a Conventional Commit fix among the shipped commits is a fix.
+    """
+    sha, name = this
+    if before is not None and before.status == BEHIND:
+        detail = f"rolls {before.where} back from {label(before.name, before.sha)} to {label(name, sha)}"
+        compare = f"{repository_url}/compare/{sha}...{before.sha}" if repository_url else None
+        return Verdict(is_hotfix=Reason(detail, before.link or compare), rollback=True)
+    commit_url = f"{repository_url}/commit" if repository_url else None
+    pull_url = f"{repository_url}/pull/{pull.number}" if repository_url and pull and pull.number else None
+    if reason := pull_revert(pull, pull_url):
+        return Verdict(is_hotfix=reason)
+    if shipped is None and before is not None:
+        shipped = before.shipped
+    deciding = [commit for commit in shipped.commits if decides(commit)] if shipped else []
+    reverts = [commit for commit in deciding if is_revert(commit)]
+    if shipped is not None and shipped.complete and reverts and len(reverts) == len(deciding):
+        first = _commit_revert_reason(reverts[0], commit_url)
+        more = f" and {len(reverts) - 1} more" if len(reverts) > 1 else ""
+        return Verdict(is_hotfix=Reason(first.detail + more, first.link))
+    fixes = [commit for commit in deciding if is_conventional_fix(commit.subject)]
+    if fixes:
+        more = f" and {len(fixes) - 1} more fixes" if len(fixes) > 1 else ""
+        detail = f"ships {_shorten(fixes[0].subject)} ({fixes[0].short}){more}"
+        return Verdict(is_fix=Reason(detail, _link(commit_url, fixes[0].sha)))
+    if reverts:
+        reason = _commit_revert_reason(reverts[0], commit_url)
+        return Verdict(is_fix=Reason(f"ships a revert among other changes: {reason.detail}", reason.link))
+    return Verdict()
+
+
+def _shorten(text: str, most: int = 100) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def redeploy(before: Before | None, sha: str | None) -> str | None:
+    """Why this deployment is a redeploy of the commit production already runs; None when it is not."""
+    if before is None or not sha or not before.succeeded:
+        return None
+    if before.sha.lower() != sha.lower() and before.status != IDENTICAL:
+        return None
+    at = f" at {before.link}" if before.link else ""
+    return (
+        f"commit {sha[:7]} is what {before.what} already deployed{at}, so no change ships. "
+        "Set the `redeploys` input to true to record redeploys too"
+    )
