@@ -773,7 +773,7 @@ def within_budget(plan: Plan, budget: int) -> Plan:
     kept: dict[str, Any] = {}
     dropped = set()
     used = 0
-    priority = _PRIORITY
+    priority: tuple[tuple[str, int], ...] = _PRIORITY
     if plan.branch_check and _VERSION_NAME.fullmatch(plan.branch_check):
         priority = (*(step for step in _PRIORITY if step[0] != "branch_check"), ("branch_check", 1))
     for name, cost in priority:
