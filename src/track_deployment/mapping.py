@@ -532,7 +532,7 @@ def _push(event: PushEvent, runner: Runner, name: str) -> EventFacts:
         # A forced push back to an ancestor lists no commits: its compare says `behind`.
         compare = (before, after) if before and after else None
         where = short or "the branch"
-        base = Before(before or "", f"{where} before this push", where, short) if compare else None
+        base = Before(before or "", f"{where} before this push", where) if compare else None
     else:
         count = len(commits)
     listed = tuple(Commit(c.id or "", c.message or "") for c in commits)
@@ -553,7 +553,8 @@ def _push(event: PushEvent, runner: Runner, name: str) -> EventFacts:
         compare_base=base,
         previous_release_of=previous_release if short else None,
         shipped=Shipped(listed, complete) if commits else None,
-        deployed_name=short,
+        # A branch rolls back from one commit to another; a tag names what it rolls back to.
+        deployed_name=short if tag else None,
     )
 
 

@@ -1,0 +1,545 @@
+"""Recovery deployments: reverts, rollbacks and redeploys, and fix flags from the commits that ship.
+
+Process tests run the action against a fake GitHub API on loopback with the payloads GitHub
+writes (the Revert button's pull request, `git revert` messages, a forced push back to an
+ancestor, a dispatch of an older tag); unit and property tests check the reasons and that an
+input always wins.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from support import (
+    SHA,
+    Answer,
+    FakeGitHub,
+    FakeIftrue,
+    Recorded,
+    github_deployment,
+    github_pull,
+    github_workflow_run,
+    iso,
+    payload,
+    run_action,
+    runner_env,
+)
+from test_lookups import happy, run_with_github, sent
+
+from track_deployment.events import parse_event
+from track_deployment.inputs import Runner
+from track_deployment.mapping import EventFacts, Facts, Options, Source, build_request, event_facts
+from track_deployment.recovery import Before, Commit, PullRequest, Shipped, judge, pull_revert, redeploy
+
+# v2.3.0, the older release a rollback deploys again; SHA is v2.4.0, what production runs.
+OLD = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d"
+REVERT = "2222222bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+FIX = "3f00a1bcccccccccccccccccccccccccccccccccc"
+WORKFLOW_REF = "octo-org/shop/.github/workflows/deploy.yml@refs/heads/main"
+NOW = datetime(2026, 11, 20, 10, 10, tzinfo=UTC)
+
+
+def push_commit(sha: str, message: str) -> dict[str, Any]:
+    """A commit as a push payload lists it."""
+    return {
+        "id": sha,
+        "tree_id": "t" + sha[:6],
+        "distinct": True,
+        "message": message,
+        "timestamp": "2026-11-20T09:30:00Z",
+        "url": f"https://github.com/octo-org/shop/commit/{sha}",
+        "author": {"name": "Mona", "email": "mona@example.com", "username": "mona"},
+        "committer": {"name": "GitHub", "email": "noreply@github.com", "username": "web-flow"},
+        "added": [],
+        "removed": [],
+        "modified": ["app.py"],
+    }
+
+
+def compare_commit(sha: str, message: str, parents: int = 1) -> dict[str, Any]:
+    """A commit as `GET /repos/{owner}/{repo}/compare/{base}...{head}` lists it."""
+    return {
+        "sha": sha,
+        "node_id": f"C_{sha[:8]}",
+        "commit": {
+            "author": {"name": "Mona", "email": "mona@example.com", "date": "2026-11-20T09:30:00Z"},
+            "committer": {"name": "GitHub", "email": "noreply@github.com", "date": "2026-11-20T09:30:00Z"},
+            "message": message,
+            "tree": {
+                "sha": "4" * 40,
+                "url": "https://api.github.com/repos/octo-org/shop/git/trees/" + "4" * 40,
+            },
+            "comment_count": 0,
+        },
+        "url": f"https://api.github.com/repos/octo-org/shop/commits/{sha}",
+        "html_url": f"https://github.com/octo-org/shop/commit/{sha}",
+        "parents": [{"sha": f"{i}" * 40} for i in range(parents)],
+    }
+
+
+def comparison(status: str, commits: list[dict[str, Any]], base: str) -> Answer:
+    ahead = len(commits) if status in ("ahead", "diverged") else 0
+    return Answer(
+        200,
+        {
+            "url": "https://api.github.com/repos/octo-org/shop/compare/a...b",
+            "html_url": "https://github.com/octo-org/shop/compare/a...b",
+            "status": status,
+            "ahead_by": ahead,
+            "behind_by": 5 if status in ("behind", "diverged") else 0,
+            "total_commits": ahead,
+            "base_commit": compare_commit(base, "base"),
+            "merge_base_commit": compare_commit(base, "base"),
+            "commits": commits,
+            "files": [],
+        },
+    )
+
+
+# 1. Reverts.
+
+
+def revert_button_pull() -> dict[str, Any]:
+    """The merged pull request GitHub's Revert button opens for PR #412 "Add gift cards"."""
+    event = copy.deepcopy(payload("pull_request"))
+    pull = event["pull_request"]
+    pull["head"]["ref"] = "revert-412-feature/gift-cards"
+    pull["head"]["label"] = "octo-org:revert-412-feature/gift-cards"
+    pull["title"] = 'Revert "Add gift cards"'
+    pull["body"] = "Reverts octo-org/shop#412"
+    pull["labels"] = []
+    pull["number"] = event["number"] = 413
+    return event
+
+
+def test_revert_button_pull_request_is_a_hotfix(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    run = run_action(runner_env(tmp_path, "pull_request", revert_button_pull(), {"api_url": iftrue.url}))
+    assert run.code == 0
+    body = sent(iftrue)
+    assert (body["is_hotfix"], body["title"], body["pull_request_number"]) == (
+        True,
+        'Revert "Add gift cards"',
+        413,
+    )
+    assert "is_fix" not in body
+    assert 'is_hotfix: reverts #412 "Add gift cards"' in run.notices
+
+
+def revert_push(*messages: tuple[str, str]) -> dict[str, Any]:
+    event = copy.deepcopy(payload("push"))
+    event["commits"] = [push_commit(sha, message) for sha, message in messages]
+    event["head_commit"] = event["commits"][-1]
+    event["after"] = messages[-1][0]
+    return event
+
+
+GIT_REVERT = f'Revert "Add gift cards"\n\nThis reverts commit {"1111111" + "a" * 33}.\n'
+
+
+def test_git_revert_pushed_is_a_hotfix_without_lookups(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    event = revert_push((REVERT, GIT_REVERT))
+    run = run_action(runner_env(tmp_path, "push", event, {"api_url": iftrue.url}))
+    body = sent(iftrue)
+    assert (body["is_hotfix"], body["commits_count"]) == (True, 1)
+    assert "is_fix" not in body
+    assert 'is_hotfix: reverts "Add gift cards" (2222222)' in run.notices
+
+
+def test_merged_revert_pull_request_pushed_is_a_hotfix(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # The merge commit says nothing of its own: the revert it merges decides.
+    event = revert_push(
+        (REVERT, GIT_REVERT),
+        (
+            SHA,
+            'Merge pull request #413 from octo-org/revert-412-feature/gift-cards\n\nRevert "Add gift cards"',
+        ),
+    )
+    run = run_action(runner_env(tmp_path, "push", event, {"api_url": iftrue.url}))
+    assert sent(iftrue)["is_hotfix"] is True
+    assert 'is_hotfix: reverts "Add gift cards" (2222222)' in run.notices
+
+
+def test_revert_among_other_changes_is_a_fix(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    event = revert_push((REVERT, GIT_REVERT), ("4" * 40, "feat: wish lists"))
+    run = run_action(runner_env(tmp_path, "push", event, {"api_url": iftrue.url}))
+    body = sent(iftrue)
+    assert (body["is_fix"], "is_hotfix" in body) == (True, False)
+    assert 'is_fix: ships a revert among other changes: reverts "Add gift cards" (2222222)' in run.notices
+
+
+def test_inputs_win_over_the_revert(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    event = revert_push((REVERT, GIT_REVERT), ("4" * 40, "fix: totals"))
+    inputs = {"api_url": iftrue.url, "is_hotfix": "false", "is_fix": "false"}
+    run = run_action(runner_env(tmp_path, "push", event, inputs))
+    body = sent(iftrue)
+    assert (body["is_hotfix"], body["is_fix"]) == (False, False)
+    assert not any(notice.startswith(("is_fix", "is_hotfix")) for notice in run.notices)
+
+
+# 2. Rollbacks.
+
+
+def dispatch_of_older_tag(github: FakeGitHub, tmp_path: Path, iftrue: FakeIftrue, **inputs: str) -> Any:
+    runner = {
+        "GITHUB_REF": "refs/tags/v2.3.0",
+        "GITHUB_REF_NAME": "v2.3.0",
+        "GITHUB_SHA": OLD,
+        "GITHUB_WORKFLOW_REF": WORKFLOW_REF,
+    }
+    return run_with_github(
+        tmp_path, github, iftrue, "workflow_dispatch", payload("workflow_dispatch"), runner, **inputs
+    )
+
+
+def production_history(now: datetime) -> dict[str, Answer]:
+    """This run's deployment of v2.3.0, made a minute ago, over v2.4.0 that production runs."""
+    own = github_deployment(1500000200, OLD, iso(now - timedelta(minutes=1)))
+    own["ref"] = "v2.3.0"
+    current = github_deployment(1500000100, SHA, "2026-11-20T10:00:00Z")
+    current["ref"] = "v2.4.0"
+    return {
+        "deployments_by_sha": Answer(200, [own]),
+        "deployments_by_environment": Answer(
+            200, [own, current, github_deployment(1499999000, "7" * 40, "2026-11-19T10:00:00Z")]
+        ),
+    }
+
+
+def test_dispatch_of_an_older_tag_is_a_rollback(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    answers = happy(
+        pulls=Answer(200, []), compare=comparison("behind", [], SHA), **production_history(datetime.now(UTC))
+    )
+    with FakeGitHub(answers) as github:
+        run = dispatch_of_older_tag(github, tmp_path, iftrue)
+    assert run.code == 0
+    assert github.routes == [
+        "pulls",
+        "jobs",
+        "deployments_by_sha",
+        "deployments_by_environment",
+        "statuses",
+        "compare",
+    ]
+    assert github.requests[3].query["environment"] == ["production"]
+    assert github.requests[4].path == "/repos/octo-org/shop/deployments/1500000100/statuses"
+    assert github.requests[5].path == f"/repos/octo-org/shop/compare/{SHA}...{OLD}"
+    body = sent(iftrue)
+    assert (body["is_hotfix"], body["commit_id"], body["deployment_node_id"]) == (True, OLD, "DE_1500000200")
+    assert "commits_count" not in body
+    assert "is_hotfix: rolls production back from v2.4.0 (9f2c1e4) to v2.3.0 (1a2b3c4)" in run.notices
+
+
+def test_dispatch_of_a_newer_tag_counts_from_the_last_good_deployment(
+    tmp_path: Path, iftrue: FakeIftrue
+) -> None:
+    shipped = [
+        compare_commit(FIX, "fix(api): handle an empty cart"),
+        compare_commit("5" * 40, "feat: wish lists"),
+    ]
+    answers = happy(
+        pulls=Answer(200, []),
+        compare=comparison("ahead", shipped, SHA),
+        **production_history(datetime.now(UTC)),
+    )
+    with FakeGitHub(answers) as github:
+        run = dispatch_of_older_tag(github, tmp_path, iftrue)
+    body = sent(iftrue)
+    assert (body["commits_count"], body["is_fix"], "is_hotfix" in body) == (2, True, False)
+    assert "is_fix: ships fix(api): handle an empty cart (3f00a1b)" in run.notices
+
+
+def test_diverged_history_is_no_rollback(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    answers = happy(
+        pulls=Answer(200, []),
+        compare=comparison("diverged", [compare_commit("5" * 40, "feat: wish lists")], SHA),
+        **production_history(datetime.now(UTC)),
+    )
+    with FakeGitHub(answers) as github:
+        dispatch_of_older_tag(github, tmp_path, iftrue)
+    body = sent(iftrue)
+    assert ("is_hotfix" in body, body["commits_count"]) == (False, 1)
+
+
+def forced_push_to_ancestor() -> dict[str, Any]:
+    """`git push --force origin 1a2b3c4:main`: main goes back to an ancestor; GitHub lists no commits."""
+    event = copy.deepcopy(payload("push"))
+    event.update(before=SHA, after=OLD, forced=True, commits=[])
+    event["compare"] = f"https://github.com/octo-org/shop/compare/{SHA[:12]}...{OLD[:12]}"
+    event["head_commit"] = push_commit(OLD, "Add search (#380)")
+    return event
+
+
+def test_forced_push_to_an_ancestor_is_a_rollback(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    answers = happy(
+        pulls=Answer(200, []), deployments_by_sha=Answer(200, []), compare=comparison("behind", [], SHA)
+    )
+    with FakeGitHub(answers) as github:
+        run = run_with_github(
+            tmp_path, github, iftrue, "push", forced_push_to_ancestor(), {"GITHUB_SHA": OLD}
+        )
+    assert github.routes == ["pulls", "jobs", "compare", "deployments_by_sha"]
+    assert github.requests[2].path == f"/repos/octo-org/shop/compare/{SHA}...{OLD}"
+    body = sent(iftrue)
+    assert (body["is_hotfix"], body["is_forced"], body["commit_id"]) == (True, True, OLD)
+    assert "commits_count" not in body
+    assert "is_hotfix: rolls main back from 9f2c1e4 to 1a2b3c4" in run.notices
+
+
+def test_forced_push_without_lookups_sends_no_count(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    run_action(runner_env(tmp_path, "push", forced_push_to_ancestor(), {"api_url": iftrue.url}))
+    body = sent(iftrue)
+    assert ("commits_count" in body, "is_hotfix" in body) == (False, False)
+
+
+# 3. Redeploys.
+
+
+def nightly(
+    tmp_path: Path,
+    iftrue: FakeIftrue,
+    runs: list[dict[str, Any]],
+    compare: Answer | None = None,
+    **inputs: str,
+) -> tuple[Any, FakeGitHub]:
+    def listed(request: Recorded) -> Answer:
+        # `?status=success` lists only the runs that succeeded (GitHub REST, list workflow runs).
+        wanted = request.query.get("status", [""])[0]
+        kept = [run for run in runs if not wanted or run["conclusion"] == wanted]
+        return Answer(200, {"total_count": len(kept), "workflow_runs": kept})
+
+    extra = {"compare": compare} if compare else {}
+    answers = happy(pulls=Answer(200, []), deployments_by_sha=Answer(200, []), workflow_runs=listed, **extra)
+    runner = {"GITHUB_WORKFLOW_REF": WORKFLOW_REF, "GITHUB_REF": "refs/heads/main", "GITHUB_REF_NAME": "main"}
+    with FakeGitHub(answers) as github:
+        run = run_with_github(tmp_path, github, iftrue, "schedule", payload("schedule"), runner, **inputs)
+    return run, github
+
+
+def test_nightly_deploy_of_an_unchanged_main_is_skipped(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    run, github = nightly(tmp_path, iftrue, [github_workflow_run(12300000000, SHA, number=41)])
+    assert (run.code, run.outputs["result"], iftrue.posts) == (0, "skipped", [])
+    assert github.routes == ["pulls", "jobs", "deployments_by_sha", "workflow_runs"]
+    assert github.requests[3].path == "/repos/octo-org/shop/actions/workflows/deploy.yml/runs"
+    assert github.requests[3].query["status"] == ["success"]
+    [notice] = run.notices
+    assert notice == (
+        "Not a deployment: commit 9f2c1e4 is what run #41 of Deploy already deployed at "
+        "https://github.com/octo-org/shop/actions/runs/12300000000, so no change ships. Set the "
+        "`redeploys` input to true to record redeploys too. Nothing was sent to iftrue."
+    )
+
+
+def test_nightly_redeploy_is_recorded_with_redeploys_true(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    run, github = nightly(
+        tmp_path, iftrue, [github_workflow_run(12300000000, SHA, number=41)], redeploys="true"
+    )
+    assert (run.code, run.outputs["result"]) == (0, "created")
+    # The same look-ups as the skipped run: the earlier run was found, and the input records it.
+    assert github.routes == ["pulls", "jobs", "deployments_by_sha", "workflow_runs"]
+    body = sent(iftrue)
+    assert "commits_count" not in body
+    assert body["title"] == "Deploy #42"
+
+
+def test_rerun_after_a_failed_attempt_is_recorded(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # Attempt 1 of this run failed at the same commit: the last successful run is older.
+    runs = [
+        {**github_workflow_run(12345678901, SHA, number=42), "conclusion": "failure"},
+        github_workflow_run(12300000000, OLD, number=41),
+    ]
+    shipped = [compare_commit(SHA, "feat: gift cards")]
+    run, github = nightly(tmp_path, iftrue, runs, comparison("ahead", shipped, OLD), GITHUB_RUN_ATTEMPT="2")
+    assert (run.code, run.outputs["result"]) == (0, "created")
+    assert github.routes == ["pulls", "jobs", "deployments_by_sha", "workflow_runs", "compare"]
+    assert github.requests[4].path == f"/repos/octo-org/shop/compare/{OLD}...{SHA}"
+    assert sent(iftrue)["commits_count"] == 1
+
+
+# 4. Fix flags from what shipped.
+
+
+def test_release_of_fixes_under_a_release_title_is_a_fix(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    release_pull = github_pull(
+        415,
+        SHA,
+        "release-please--branches--main",
+        title="chore(main): release 2.4.1",
+        labels=("autorelease: tagged",),
+    )
+    shipped = [
+        compare_commit(FIX, "fix(api): handle an empty cart (#414)\n\nCloses #400"),
+        compare_commit("6" * 40, "Merge branch 'main' into release-please--branches--main", parents=2),
+        compare_commit(SHA, "chore(main): release 2.4.1 (#415)"),
+    ]
+    answers = happy(pulls=Answer(200, [release_pull]), compare=comparison("ahead", shipped, "7" * 40))
+    with FakeGitHub(answers) as github:
+        run = run_with_github(tmp_path, github, iftrue, "release", payload("release"))
+    assert github.routes == ["pulls", "jobs", "releases", "compare", "deployments_by_sha"]
+    body = sent(iftrue)
+    assert (body["is_fix"], body["commits_count"], "is_hotfix" in body) == (True, 3, False)
+    assert "is_fix: ships fix(api): handle an empty cart (#414) (3f00a1b)" in run.notices
+
+
+def test_release_commits_alone_decide_nothing(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    shipped = [
+        compare_commit(SHA, "chore(main): release 2.4.1"),
+        compare_commit("6" * 40, "feat: wish lists"),
+    ]
+    answers = happy(pulls=Answer(200, []), compare=comparison("ahead", shipped, "7" * 40))
+    with FakeGitHub(answers) as github:
+        run_with_github(tmp_path, github, iftrue, "release", payload("release"))
+    body = sent(iftrue)
+    assert ("is_fix" in body, "is_hotfix" in body) == (False, False)
+
+
+# 5. Say why: the reasons in Built.sources.
+
+
+def built(
+    event_name: str, data: dict[str, Any], facts: Facts, overrides: dict[str, Any] | None = None
+) -> Any:
+    runner = Runner(
+        event_name=event_name, repository="octo-org/shop", server_url="https://github.com", sha=SHA
+    )
+    event = event_facts(event_name, parse_event(event_name, data), runner)
+    return build_request(event, overrides or {}, facts, Options(), NOW)
+
+
+def test_rollback_reason_in_sources() -> None:
+    deployment = copy.deepcopy(payload("deployment"))
+    deployment["deployment"].update(sha=OLD, ref="v2.3.0")
+    before = Before(SHA, "deployment 1500000100 to production", "production", "v2.4.0", status="behind")
+    result = built("deployment", deployment, Facts(before=before, commits_count=None))
+    assert result.request.is_hotfix is True
+    assert result.sources["is_hotfix"] == Source(
+        "rule",
+        "rolls production back from v2.4.0 (9f2c1e4) to v2.3.0 (1a2b3c4)",
+        f"https://github.com/octo-org/shop/compare/{OLD}...{SHA}",
+    )
+    assert result.sources["commits_count"] == Source("left out", "a rollback ships no new commits")
+    assert "is_hotfix: rolls production back from v2.4.0 (9f2c1e4) to v2.3.0 (1a2b3c4)" in result.notices
+
+
+def test_revert_and_fix_reasons_in_sources() -> None:
+    result = built("pull_request", revert_button_pull(), Facts())
+    assert result.sources["is_hotfix"] == Source(
+        "rule", 'reverts #412 "Add gift cards"', "https://github.com/octo-org/shop/pull/413"
+    )
+    shipped = Shipped((Commit(FIX, "fix(api): handle an empty cart"),), True)
+    release = built(
+        "release", payload("release"), Facts(before=Before("7" * 40, "release v2.3.0", "x", shipped=shipped))
+    )
+    assert release.sources["is_fix"] == Source(
+        "rule",
+        "ships fix(api): handle an empty cart (3f00a1b)",
+        f"https://github.com/octo-org/shop/commit/{FIX}",
+    )
+    # The labels' rule says why too.
+    labelled = built("pull_request", payload("pull_request"), Facts())
+    assert labelled.sources["is_fix"] == Source("rule", "the pull request is labelled Bug")
+
+
+def test_pull_revert_reads_what_github_writes() -> None:
+    assert (
+        pull_revert(PullRequest(413, "revert-412-feature/gift-cards", 'Revert "Add gift cards"')) is not None
+    )
+    # The body names the reverted PR when the branch was renamed.
+    reason = pull_revert(
+        PullRequest(413, "undo-gift-cards", 'Revert "Add gift cards"', "Reverts octo-org/shop#412")
+    )
+    assert reason is not None and reason.detail == 'reverts #412 "Add gift cards"'
+    assert pull_revert(PullRequest(414, "feature/revert-button-ui", "Add a revert button")) is None
+
+
+def test_redeploy_needs_a_successful_deployment_of_the_same_commit() -> None:
+    good = Before(SHA, "deployment 1 to production", "production", succeeded=True)
+    assert redeploy(good, SHA) is not None
+    assert redeploy(good._replace(succeeded=False), SHA) is None  # a retry after a failure
+    assert redeploy(good, OLD) is None
+
+
+# Property tests: an input always wins; a rollback never sends a count.
+
+MESSAGES = st.sampled_from(
+    [
+        "fix: totals",
+        "fix(api)!: drop the v1 cart",
+        'Revert "Add gift cards"\n\nThis reverts commit 1111111.',
+        "feat: wish lists",
+        "Merge pull request #9 from octo-org/fix/x",
+        "chore(main): release 2.4.1",
+        "docs: typo",
+    ]
+)
+SHAS = st.text("0123456789abcdef", min_size=40, max_size=40)
+BEFORE = st.builds(
+    Before,
+    sha=SHAS,
+    what=st.just("deployment 1 to production"),
+    where=st.just("production"),
+    name=st.one_of(st.none(), st.just("v2.4.0")),
+    status=st.sampled_from([None, "ahead", "behind", "identical", "diverged"]),
+    shipped=st.one_of(
+        st.none(), st.builds(Shipped, st.tuples(st.builds(Commit, SHAS, MESSAGES)), st.booleans())
+    ),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    before=st.one_of(st.none(), BEFORE),
+    messages=st.lists(MESSAGES, min_size=1, max_size=4),
+    title=st.sampled_from(['Revert "Add gift cards"', "fix: totals", "feat: cart"]),
+    head=st.sampled_from(["revert-412-feature/x", "hotfix/cart", "fix/cart", "feature/cart"]),
+    flags=st.fixed_dictionaries({}, optional={"is_fix": st.booleans(), "is_hotfix": st.booleans()}),
+    count=st.one_of(st.none(), st.integers(0, 50)),
+)
+def test_inputs_win_and_rollbacks_send_no_count(
+    before: Before | None,
+    messages: list[str],
+    title: str,
+    head: str,
+    flags: dict[str, bool],
+    count: int | None,
+) -> None:
+    data = copy.deepcopy(payload("push"))
+    data["commits"] = [push_commit(f"{i}" * 40, message) for i, message in enumerate(messages)]
+    data["head_commit"] = data["commits"][-1]
+    runner = Runner(event_name="push", repository="octo-org/shop", server_url="https://github.com", sha=SHA)
+    event = event_facts("push", parse_event("push", data), runner)
+    pull = event.pull_request
+    facts = Facts(before=before)
+    overrides: dict[str, Any] = dict(flags)
+    if count is not None:
+        overrides["commits_count"] = count
+    from track_deployment.mapping import PullRequestFacts
+
+    facts = facts._replace(
+        pull_request=PullRequestFacts(413, head, title, ("bug",)) if pull is None else pull
+    )
+    result = build_request(event, overrides, facts, Options(), NOW)
+    request = result.request
+    for flag, value in flags.items():
+        assert getattr(request, flag) is value
+        assert flag not in result.sources
+    if before is not None and before.status == "behind" and "is_hotfix" not in flags:
+        assert request.is_hotfix is True
+    if before is not None and before.status == "behind":
+        assert request.commits_count == count  # only the input's
+    verdict = judge(None, None, before, (SHA, None))
+    assert not (verdict.rollback and verdict.is_fix)
+
+
+def test_event_facts_for_push_list_the_commits() -> None:
+    runner = Runner(event_name="push", repository="octo-org/shop")
+    facts: EventFacts = event_facts("push", parse_event("push", payload("push")), runner)
+    assert facts.shipped is not None and facts.shipped.complete
+    assert [commit.subject for commit in facts.shipped.commits] == [
+        "feat: add gift cards",
+        "Merge pull request #412 from octo-org/feature/checkout",
+    ]
