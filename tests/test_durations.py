@@ -465,7 +465,7 @@ def test_environment_filter_keeps_its_environments(tmp_path: Path, iftrue: FakeI
     _, github = deployment_run(
         tmp_path, iftrue, "deployment_status", payload("deployment_status"), environment="PRODUCTION"
     )
-    assert github.routes == ["pulls", "deployments_by_environment", "compare"]
+    assert github.routes == ["pulls", "deployments_by_environment", "statuses", "compare"]
     assert github.requests[1].query["environment"] == ["production"]
     assert sent(iftrue)["deployment_node_id"] == "DE_kwDOKb3Q4M5ZZ3Jh"
 

@@ -33,11 +33,11 @@ from track_deployment.lookups import (
     DeploymentCandidate,
     PullCandidate,
     ReleaseCandidate,
-    choose_previous_deployment,
     choose_previous_release,
     choose_pull,
     choose_run_deployment,
     job_interval,
+    newest_first,
 )
 from track_deployment.mapping import DeploymentRef, PullRequestFacts, ReleaseRef
 
@@ -201,52 +201,6 @@ def test_deployment_counts_commits_since_previous_deployment(
     assert github.requests[4].path == f"/repos/octo-org/shop/compare/{'7' * 40}...{SHA}"
     body = sent(iftrue)
     assert (body["commits_count"], body["deployment_node_id"]) == (17, "DE_kwDOKb3Q4M5ZZ3Jh")
-
-
-SAME_COMMIT_BEFORE = Answer(
-    200,
-    [
-        github_deployment(1500000001, SHA, "2026-11-20T10:00:00Z"),
-        github_deployment(1499999500, SHA, "2026-11-19T12:00:00Z"),
-        github_deployment(1499999000, "7" * 40, "2026-11-19T10:00:00Z"),
-    ],
-)
-
-
-def test_redeploy_of_the_commit_production_runs_is_skipped(tmp_path: Path, iftrue: FakeIftrue) -> None:
-    with FakeGitHub(happy(deployments_by_environment=SAME_COMMIT_BEFORE)) as github:
-        run = run_with_github(tmp_path, github, iftrue, "deployment", payload("deployment"))
-    assert (run.code, run.outputs["result"], iftrue.posts) == (0, "skipped", [])
-    assert github.routes == ["pulls", "jobs", "deployments_by_environment", "statuses"]
-    assert github.requests[3].path == "/repos/octo-org/shop/deployments/1499999500/statuses"
-    [notice] = run.notices
-    assert notice == (
-        "Not a deployment: commit 9f2c1e4 is what deployment 1499999500 to production already deployed at "
-        "https://github.com/octo-org/shop/actions/runs/14999995/job/1499999500, so no change ships. Set "
-        "the `redeploys` input to true to record redeploys too. Nothing was sent to iftrue."
-    )
-
-
-def test_redeploy_is_recorded_with_redeploys_true(tmp_path: Path, iftrue: FakeIftrue) -> None:
-    with FakeGitHub(happy(deployments_by_environment=SAME_COMMIT_BEFORE)) as github:
-        run = run_with_github(tmp_path, github, iftrue, "deployment", payload("deployment"), redeploys="true")
-    assert (run.code, run.outputs["result"]) == (0, "created")
-    # Nothing new ships: no count, rather than a 0 for what the earlier deployment shipped.
-    assert "commits_count" not in sent(iftrue)
-
-
-def test_retry_after_a_failed_deployment_is_no_redeploy(tmp_path: Path, iftrue: FakeIftrue) -> None:
-    # The earlier deployment of this commit failed: this one ships it for the first time. Its
-    # count needs the statuses of the one before, a sixth request: none is sent, and a warning says so.
-    answers = happy(
-        deployments_by_environment=SAME_COMMIT_BEFORE, statuses=statuses_of({1499999500: "failure"})
-    )
-    with FakeGitHub(answers) as github:
-        run = run_with_github(tmp_path, github, iftrue, "deployment", payload("deployment"))
-    assert (run.code, run.outputs["result"]) == (0, "created")
-    assert github.routes == ["pulls", "jobs", "deployments_by_environment", "statuses"]
-    assert "commits_count" not in sent(iftrue)
-    assert any("earlier deployments to production did not succeed" in w for w in run.warnings)
 
 
 def test_count_runs_from_the_last_successful_deployment(tmp_path: Path, iftrue: FakeIftrue) -> None:
@@ -501,11 +455,11 @@ def deployment(
     return DeploymentCandidate(id_, f"{id_:040d}", node, datetime(2026, 11, day, tzinfo=UTC), environment)
 
 
-def test_choose_previous_deployment_and_run_deployment() -> None:
-    deployments = [deployment(3, 20), deployment(2, 19), deployment(1, 18)]
+def test_earlier_deployments_and_run_deployment() -> None:
+    deployments = [deployment(1, 18), deployment(3, 20), deployment(2, 19)]
     current = DeploymentRef(3, SHA, "production", datetime(2026, 11, 20, tzinfo=UTC))
-    assert choose_previous_deployment(deployments, current).id == 2  # type: ignore[union-attr]
-    assert choose_previous_deployment([deployment(3, 20)], current) is None
+    assert [d.id for d in newest_first(deployments, current)] == [2, 1]
+    assert newest_first([deployment(3, 20)], current) == []
     since = (datetime(2026, 11, 19, tzinfo=UTC), None)
     assert choose_run_deployment(deployments, since, frozenset())[0].id == 3  # type: ignore[union-attr]
     assert choose_run_deployment([deployment(4, 21, None), deployment(1, 18)], since, frozenset()) == (

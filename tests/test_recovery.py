@@ -28,13 +28,22 @@ from support import (
     payload,
     run_action,
     runner_env,
+    statuses_of,
 )
 from test_lookups import happy, run_with_github, sent
 
 from track_deployment.events import parse_event
 from track_deployment.inputs import Runner
-from track_deployment.mapping import EventFacts, Facts, Options, Source, build_request, event_facts
-from track_deployment.recovery import Before, Commit, PullRequest, Shipped, judge, pull_revert, redeploy
+from track_deployment.mapping import (
+    EventFacts,
+    Facts,
+    Options,
+    PullRequestFacts,
+    Source,
+    build_request,
+    event_facts,
+)
+from track_deployment.recovery import Before, Commit, PullRequest, Shipped, pull_revert, redeploy
 
 # v2.3.0, the older release a rollback deploys again; SHA is v2.4.0, what production runs.
 OLD = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d"
@@ -299,6 +308,60 @@ def test_forced_push_without_lookups_sends_no_count(tmp_path: Path, iftrue: Fake
 # 3. Redeploys.
 
 
+SAME_COMMIT_BEFORE = Answer(
+    200,
+    [
+        github_deployment(1500000001, SHA, "2026-11-20T10:00:00Z"),
+        github_deployment(1499999500, SHA, "2026-11-19T12:00:00Z"),
+        github_deployment(1499999000, "7" * 40, "2026-11-19T10:00:00Z"),
+    ],
+)
+
+
+def assert_skipped_as_redeploy(run: Any, iftrue: FakeIftrue, earlier: str) -> None:
+    """Skipped, nothing sent, and the one notice names the earlier deployment or run."""
+    assert (run.code, run.outputs["result"], iftrue.posts) == (0, "skipped", [])
+    assert run.notices == [
+        f"Not a deployment: commit 9f2c1e4 is what {earlier}, so no change ships. Set the `redeploys` "
+        "input to true to record redeploys too. Nothing was sent to iftrue."
+    ]
+
+
+def test_redeploy_of_the_commit_production_runs_is_skipped(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    with FakeGitHub(happy(deployments_by_environment=SAME_COMMIT_BEFORE)) as github:
+        run = run_with_github(tmp_path, github, iftrue, "deployment", payload("deployment"))
+    assert github.routes == ["pulls", "jobs", "deployments_by_environment", "statuses"]
+    assert github.requests[3].path == "/repos/octo-org/shop/deployments/1499999500/statuses"
+    assert_skipped_as_redeploy(
+        run,
+        iftrue,
+        "deployment 1499999500 to production already deployed at "
+        "https://github.com/octo-org/shop/actions/runs/14999995/job/1499999500",
+    )
+
+
+def test_redeploy_is_recorded_with_redeploys_true(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    with FakeGitHub(happy(deployments_by_environment=SAME_COMMIT_BEFORE)) as github:
+        run = run_with_github(tmp_path, github, iftrue, "deployment", payload("deployment"), redeploys="true")
+    assert (run.code, run.outputs["result"]) == (0, "created")
+    # Nothing new ships: no count, rather than a 0 for what the earlier deployment shipped.
+    assert "commits_count" not in sent(iftrue)
+
+
+def test_retry_after_a_failed_deployment_is_no_redeploy(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # The earlier deployment of this commit failed: this one ships it for the first time. Its
+    # count needs the statuses of the one before, a sixth request: none is sent, and a warning says so.
+    answers = happy(
+        deployments_by_environment=SAME_COMMIT_BEFORE, statuses=statuses_of({1499999500: "failure"})
+    )
+    with FakeGitHub(answers) as github:
+        run = run_with_github(tmp_path, github, iftrue, "deployment", payload("deployment"))
+    assert (run.code, run.outputs["result"]) == (0, "created")
+    assert github.routes == ["pulls", "jobs", "deployments_by_environment", "statuses"]
+    assert "commits_count" not in sent(iftrue)
+    assert any("earlier deployments to production did not succeed" in w for w in run.warnings)
+
+
 def nightly(
     tmp_path: Path,
     iftrue: FakeIftrue,
@@ -322,15 +385,13 @@ def nightly(
 
 def test_nightly_deploy_of_an_unchanged_main_is_skipped(tmp_path: Path, iftrue: FakeIftrue) -> None:
     run, github = nightly(tmp_path, iftrue, [github_workflow_run(12300000000, SHA, number=41)])
-    assert (run.code, run.outputs["result"], iftrue.posts) == (0, "skipped", [])
     assert github.routes == ["pulls", "jobs", "deployments_by_sha", "workflow_runs"]
     assert github.requests[3].path == "/repos/octo-org/shop/actions/workflows/deploy.yml/runs"
     assert github.requests[3].query["status"] == ["success"]
-    [notice] = run.notices
-    assert notice == (
-        "Not a deployment: commit 9f2c1e4 is what run #41 of Deploy already deployed at "
-        "https://github.com/octo-org/shop/actions/runs/12300000000, so no change ships. Set the "
-        "`redeploys` input to true to record redeploys too. Nothing was sent to iftrue."
+    assert_skipped_as_redeploy(
+        run,
+        iftrue,
+        "run #41 of Deploy already deployed at https://github.com/octo-org/shop/actions/runs/12300000000",
     )
 
 
@@ -512,16 +573,11 @@ def test_inputs_win_and_rollbacks_send_no_count(
     data["head_commit"] = data["commits"][-1]
     runner = Runner(event_name="push", repository="octo-org/shop", server_url="https://github.com", sha=SHA)
     event = event_facts("push", parse_event("push", data), runner)
-    pull = event.pull_request
-    facts = Facts(before=before)
+    # The pull request of the head commit, as the look-up finds it: a revert, hotfix or fix branch.
+    facts = Facts(before=before, pull_request=PullRequestFacts(413, head, title, ("bug",)))
     overrides: dict[str, Any] = dict(flags)
     if count is not None:
         overrides["commits_count"] = count
-    from track_deployment.mapping import PullRequestFacts
-
-    facts = facts._replace(
-        pull_request=PullRequestFacts(413, head, title, ("bug",)) if pull is None else pull
-    )
     result = build_request(event, overrides, facts, Options(), NOW)
     request = result.request
     for flag, value in flags.items():
@@ -531,8 +587,6 @@ def test_inputs_win_and_rollbacks_send_no_count(
         assert request.is_hotfix is True
     if before is not None and before.status == "behind":
         assert request.commits_count == count  # only the input's
-    verdict = judge(None, None, before, (SHA, None))
-    assert not (verdict.rollback and verdict.is_fix)
 
 
 def test_event_facts_for_push_list_the_commits() -> None:

@@ -107,20 +107,6 @@ def choose_previous_release(
     return max(candidates, key=lambda release: release.published_at or datetime.min, default=None)
 
 
-def choose_previous_deployment(
-    deployments: Iterable[DeploymentCandidate], current: DeploymentRef
-) -> DeploymentCandidate | None:
-    """The newest deployment to the same environment created before `current`."""
-    candidates = [
-        deployment
-        for deployment in deployments
-        if deployment.created_at is not None
-        and (current.id is None or deployment.id != current.id)
-        and (current.created_at is None or deployment.created_at < current.created_at)
-    ]
-    return max(candidates, key=lambda deployment: deployment.created_at or datetime.min, default=None)
-
-
 def newest_first(
     deployments: Iterable[DeploymentCandidate], current: DeploymentRef
 ) -> list[DeploymentCandidate]:
