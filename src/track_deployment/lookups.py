@@ -381,8 +381,8 @@ def look_up(
         run_deployment = _run_deployment(session, plan.deployment_of, window, plan.environments)
         node_id = run_deployment.node_id if run_deployment else None
 
-    if plan.previous_run_of and plan.deployment_of:
-        count, before = _since_run(session, plan.previous_run_of, plan.deployment_of, run_deployment)
+    if plan.previous_run_of:
+        count, before = _since_run(session, plan.previous_run_of, run_deployment)
 
     session.outcome.facts = Facts(
         pull_request=pull,
@@ -679,14 +679,14 @@ def _statuses(session: _Session, deployment: DeploymentCandidate) -> list[dict[s
 
 
 def _since_run(
-    session: _Session, workflow_run: tuple[str, int], sha: str, deployment: DeploymentCandidate | None
+    session: _Session, workflow_run: tuple[str, int, str], deployment: DeploymentCandidate | None
 ) -> Counted:
     """What this run deploys over: its environment's last successful deployment when the run made
     a GitHub deployment, else the head of the workflow's last successful run."""
+    workflow, run_id, sha = workflow_run
     if deployment is not None and deployment.environment:
         current = DeploymentRef(deployment.id, sha, deployment.environment, deployment.created_at)
         return _since_deployment(session, current)
-    workflow, run_id = workflow_run
 
     def read() -> Mapping[str, Any] | None:
         url = f"{session.repo.url}/actions/workflows/{workflow}/runs"

@@ -174,7 +174,8 @@ class Plan(NamedTuple):
     dropped: frozenset[str] = frozenset()
     #: The jobs measure the duration, so all of them are read; else only the attempt's start is.
     jobs_measure: bool = False
-    previous_run_of: tuple[str, int] | None = None
+    #: (workflow file name, run id, commit) of a run-based deploy: what ran before it.
+    previous_run_of: tuple[str, int, str] | None = None
     #: Deployments whose statuses are read at most to find the last successful one.
     statuses_reads: int = 1
 
@@ -729,7 +730,9 @@ def plan_lookups(event: EventFacts, overrides: Mapping[str, Any], options: Optio
         pull_request_of=commit if wants_pull and commit else None,
         previous_release_of=event.previous_release_of if wants_count else None,
         previous_deployment_of=event.previous_deployment_of if wants_count else None,
-        previous_run_of=event.previous_run_of if wants_count and commit else None,
+        previous_run_of=(*event.previous_run_of, commit)
+        if event.previous_run_of and wants_count and commit
+        else None,
         compare=event.compare if wants_count else None,
         deployment_of=commit if wants_node else None,
         workflow_file=event.workflow_file if event.release_gate else None,
