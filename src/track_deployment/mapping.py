@@ -629,15 +629,17 @@ def _push(event: PushEvent, runner: Runner, name: str) -> EventFacts:
             if created
             else _branch_given("ref", ref),
             "title": [
-                ("head_commit.message, first line", head_line),
+                ("head_commit.message (first line)", head_line),
                 ("Push to {ref}", f"Push to {short or 'the repository'}"),
             ],
-            "changelog": (f"commits: {len(commits):,} listed", changelog)
+            "changelog": ("commits, a line each", changelog)
             if changelog
             else Source("left out", "the push lists no commits"),
             "url": ("this run's URL", runner.run_url),
-            "is_forced": ("forced", True) if event.forced else Source("left out", "false: not a forced push"),
-            "commits_count": (f"commits: {count:,} listed", count) if count is not None else None,
+            "is_forced": ("forced", True)
+            if event.forced
+            else Source("left out", "not forced: not a forced push"),
+            "commits_count": (f"commits ({count:,} listed)", count) if count is not None else None,
         }
     )
     return EventFacts(
@@ -1052,11 +1054,17 @@ def build_request(
         fix_title: Given | None = (f"PR #{pull.number} title" if pull.number else "PR title", pull.title)
     else:
         fix_title = ("head commit", event.fix_title) if event.fix_title else None
+    # A label or title is the pull request's: the detail names it, and links it.
+    named = f", PR #{pull.number}" if pull and pull.number else ""
     pull_link = of_pull("").link
     if "is_hotfix" not in overrides and (hotfix := hotfix_reason(labels, fields.get("branch"), options)):
-        put("is_hotfix", True, Source("rule", hotfix, pull_link))
+        put(
+            "is_hotfix",
+            True,
+            Source("rule", hotfix + (named if hotfix.startswith("label") else ""), pull_link),
+        )
     if "is_fix" not in overrides and (fix := fix_reason(labels, fields.get("branch"), fix_title, options)):
-        put("is_fix", True, Source("rule", fix, pull_link))
+        put("is_fix", True, Source("rule", fix + (named if fix.startswith("label") else ""), pull_link))
 
     if event.bot_member and "member_id" not in overrides:
         human = pull.merged_by or pull.author if pull else None
@@ -1079,7 +1087,7 @@ def build_request(
                 "Set the pull_request_number input, or give the github_token input a token with "
                 "`pull-requests: read` so it can find the PR of the commit."
             )
-        put("pull_request_number", 0, Source("rule", f"0: {why[0].lower()}{why[1:]}"))
+        put("pull_request_number", 0, Source("rule", f"{why[0].lower()}{why[1:]}"))
         warnings.append(f"{why}, so pull_request_number is 0. {fix}")
     missing = [name for name in REQUIRED_FIELDS if fields.get(name) in (None, "")]
     if missing:
@@ -1110,9 +1118,9 @@ def _short(ref: str) -> str:
 
 # Why an optional field the record does not send is left out, when no rule said more.
 _FALSE_FLAGS = {
-    "is_fix": "false: no fix label, fix/ branch or `fix:` title",
-    "is_hotfix": "false: no hotfix label or hotfix/ branch",
-    "is_forced": "false: only a forced push sets it",
+    "is_fix": "not a fix: no fix label, fix/ branch or `fix:` title",
+    "is_hotfix": "not a hotfix: no hotfix label or hotfix/ branch",
+    "is_forced": "not forced: only a forced push sets it",
 }
 # The look-ups (Plan field names) that would have given a field, and what the event lacks when
 # it names nothing to look up.
@@ -1163,7 +1171,7 @@ def _left_out(
         found = "release of this package" if event.previous_release_of else "successful deployment"
         return Source("left out", f"unknown: no earlier {found} to count from, or nothing new to count")
     commit = str(fields.get("commit_id") or "")[:7]
-    return Source("left out", f"unknown: no single deployment of {commit} was made during this run")
+    return Source("left out", f"unknown: no single deployment of {commit} was made during the run")
 
 
 def _lookup_gap(facts: Facts, steps: set[str], what: str, answered: bool) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from .mapping import Job, Source, utc
 from .schema import REQUEST_FIELDS, record_json
@@ -203,7 +203,7 @@ _FAILED = frozenset({"failure", "timed_out", "cancelled", "startup_failure"})
 
 
 def _moment(value: datetime) -> str:
-    return utc(value).strftime("%Y-%m-%d %H:%M:%S")
+    return utc(value).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _task(text: str, tags: Iterable[str], start: datetime, end: datetime) -> str:
@@ -218,7 +218,7 @@ def _job_tasks(job: Job, now: datetime | None) -> list[str]:
         return []
     tasks = []
     if job.conclusion == "skipped" or (job.started_at is None and job.completed_at is not None):
-        return [_task(job.conclusion or "never ran", ["milestone"], created, created)]
+        return [_task(gantt_text(job.conclusion or "never ran"), ["milestone"], created, created)]
     started = job.started_at
     waited_until = started or now
     if waited_until is not None and utc(waited_until) > utc(created):
@@ -227,7 +227,7 @@ def _job_tasks(job: Job, now: datetime | None) -> list[str]:
         end = job.completed_at or now or started
         tags = ["active"] if job.this_job else ["crit"] if job.conclusion in _FAILED else []
         text = (
-            "ran (this step)" if job.this_job else f"ran: {job.conclusion}" if job.conclusion else "running"
+            "ran (this step)" if job.this_job else f"ran ({gantt_text(job.conclusion)})" if job.conclusion else "running"
         )
         tasks.append(_task(text, tags, started, end))
     return tasks
