@@ -91,8 +91,9 @@ class Source(NamedTuple):
 #: rule: derived by a rule of the action (a fix commit, a rollback); left out: not sent, and why.
 SOURCE_KINDS = ("event", "look-up", "input", "rule", "left out")
 
-#: A value as the event gives it, and where (`release.name`, `GITHUB_SHA`).
-Given = tuple[str, Any]
+#: A value as the event gives it, and where (`release.name`, `GITHUB_SHA`); or a value a rule
+#: makes of the event's (`Deploy {sha7} to {environment}`), and its Source.
+Given = tuple[str | Source, Any]
 
 
 def _present(value: Any) -> bool:
@@ -115,7 +116,8 @@ def sourced(
             continue
         for where, value in entry if isinstance(entry, list) else [entry] if entry else []:
             if _present(value):
-                fields[name], sources[name] = value, Source("event", where)
+                fields[name] = value
+                sources[name] = where if isinstance(where, Source) else Source("event", where)
                 break
     return fields, sources
 
@@ -540,7 +542,7 @@ def _deployment(event: DeploymentEvent, runner: Runner, name: str) -> EventFacts
             "title": [
                 ("deployment.description", deployment.description),
                 (
-                    "Deploy {sha7} to {deployment.environment}",
+                    Source("rule", "Deploy {sha7} to {environment}: the deployment has no description"),
                     f"Deploy {sha[:7]} to {environment or 'an environment'}" if sha else None,
                 ),
             ],
@@ -630,7 +632,7 @@ def _push(event: PushEvent, runner: Runner, name: str) -> EventFacts:
             else _branch_given("ref", ref),
             "title": [
                 ("head_commit.message (first line)", head_line),
-                ("Push to {ref}", f"Push to {short or 'the repository'}"),
+                (Source("rule", "Push to {ref}: no head commit"), f"Push to {short or 'the repository'}"),
             ],
             "changelog": ("commits, a line each", changelog)
             if changelog
@@ -1008,7 +1010,8 @@ def build_request(
         if title := first(facts.pull_request.title if facts.pull_request else None):
             put("title", title, of_pull("title"))
         elif event.title_fallback:
-            put("title", event.title_fallback, Source("event", "GITHUB_WORKFLOW #GITHUB_RUN_NUMBER"))
+            fallback = Source("rule", "{workflow} #{run number}: no pull request title")
+            put("title", event.title_fallback, fallback)
     if "pull_request_number" not in fields and pull is not None and pull.number is not None:
         commit = str(fields.get("commit_id") or "")[:7]
         put("pull_request_number", pull.number, of_pull(f"of commit {commit}" if commit else ""))

@@ -227,7 +227,11 @@ def _job_tasks(job: Job, now: datetime | None) -> list[str]:
         end = job.completed_at or now or started
         tags = ["active"] if job.this_job else ["crit"] if job.conclusion in _FAILED else []
         text = (
-            "ran (this step)" if job.this_job else f"ran ({gantt_text(job.conclusion)})" if job.conclusion else "running"
+            "ran (this step)"
+            if job.this_job
+            else f"ran ({gantt_text(job.conclusion)})"
+            if job.conclusion
+            else "running"
         )
         tasks.append(_task(text, tags, started, end))
     return tasks
