@@ -20,6 +20,7 @@ import pytest
 from gantt import mermaid_blocks, parse
 from support import (
     GITHUB_TOKEN,
+    ROOT,
     SHA,
     Answer,
     FakeGitHub,
@@ -133,3 +134,8 @@ def test_summary_with_the_run_chart(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(lookups, "look_up", look_up)
     render("release_with_jobs", tmp_path, "release", payload("release"))
+
+
+def test_the_documented_summary_is_the_one_the_action_writes() -> None:
+    documented = (ROOT / "docs" / "summary.md").read_text(encoding="utf-8")
+    assert (GOLDEN / "release_with_jobs.md").read_text(encoding="utf-8").rstrip("\n") in documented

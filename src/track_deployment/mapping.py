@@ -761,7 +761,10 @@ def _generic(event: Event, runner: Runner, name: str) -> EventFacts:
             "branch": _branch_given("GITHUB_REF", runner.ref)
             if runner.ref
             else _branch_given("GITHUB_REF_NAME", runner.ref_name),
-            "changelog": Source("left out", f"a {runner.event_name or 'run'} event has no changelog"),
+            "changelog": Source(
+                "left out",
+                f"a {runner.event_name} event has no changelog" if runner.event_name else "no event to read",
+            ),
             "url": ("this run's URL", runner.run_url),
         }
     )
@@ -1151,7 +1154,7 @@ def _left_out(
     if name in _FALSE_FLAGS:
         return Source("left out", _FALSE_FLAGS[name])
     if name not in _LOOKUPS_OF:
-        return Source("left out", "the event does not give it")
+        return Source("left out", "neither the event nor an input gives it")
     steps, what, unnamed = _LOOKUPS_OF[name]
     named = {
         "deployment_duration": event.jobs_of,
