@@ -31,7 +31,7 @@ from support import (
 from test_lookups import happy, run_with_github, sent
 
 from track_deployment.lookups import job_interval
-from track_deployment.mapping import Job, Source
+from track_deployment.mapping import EventFacts, Facts, Job, Options, Source, build_request
 from track_deployment.schema import REQUEST_FIELDS
 from track_deployment.summary import CHART_JOBS, SUMMARY_MAX_BYTES, gantt_text, render_summary
 from track_deployment.workflow import Report
@@ -321,9 +321,7 @@ def test_fields_left_out_say_why(tmp_path: Path, iftrue: FakeIftrue) -> None:
     assert rows["status"] == ("succes", "rule: the default: nothing tells of a failure")
 
 
-def test_inputs_and_budget_cuts_are_named(tmp_path: Path, iftrue: FakeIftrue) -> None:
-    # A push may make 4 requests: the PR, the jobs, the deployment and the branch check leave
-    # none for the compare of a capped push.
+def test_inputs_and_compares_are_named(tmp_path: Path, iftrue: FakeIftrue) -> None:
     data = payload("push")
     data["commits"] = data["commits"] * 1024  # 2,048 commits: GitHub's cap, so the count needs a compare
     with FakeGitHub(happy()) as github:
@@ -331,11 +329,35 @@ def test_inputs_and_budget_cuts_are_named(tmp_path: Path, iftrue: FakeIftrue) ->
     rows = table(run.summary)
     assert rows["title"] == ("Ship it", "input: `title` input")
     assert rows["is_hotfix"] == ("true", "input: `is_hotfix` input")
-    assert rows["commits_count"][1] in (
-        "left out: left out for the request budget",
-        f'look-up: <a href="https://github.com/octo-org/shop/compare/{data["before"]}...{data["after"]}">'
-        f"compare {data['before'][:7]}…{data['after'][:7]}</a>",
+    before, after = data["before"], data["after"]
+    assert rows["commits_count"] == (
+        "17",
+        f'look-up: <a href="https://github.com/octo-org/shop/compare/{before}...{after}">'
+        f"compare {before[:7]}…{after[:7]}</a>",
     )
+
+
+def test_a_failed_look_up_is_named_where_its_field_is_left_out(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    denied = Answer(403, {"message": "Resource not accessible by integration"})
+    with FakeGitHub(happy(compare=denied)) as github:
+        run = run_with_github(tmp_path, github, iftrue, "release", payload("release"))
+    assert "commits_count" not in sent(iftrue)
+    assert table(run.summary)["commits_count"] == (
+        "—",
+        "left out: unknown: the look-up of the commit count failed (see its warning)",
+    )
+
+
+def test_a_look_up_left_out_for_the_budget_is_named() -> None:
+    event = EventFacts(
+        fields={"commit_id": SHA, "branch": "main", "title": "t", "repository_url": "https://github.com/o/r"},
+        sources={name: Source("event", name) for name in ("commit_id", "branch", "title", "repository_url")},
+        compare=("a" * 40, SHA),
+    )
+    facts = Facts(looked_up=True, dropped=frozenset({"compare"}))
+    built = build_request(event, {"member_id": "1"}, facts, Options(), START)
+    assert built.sources["commits_count"] == Source("left out", "left out for the request budget")
+    assert set(built.sources) == set(REQUEST_FIELDS)
 
 
 def test_every_flag_set_by_a_rule_names_its_reason(tmp_path: Path, iftrue: FakeIftrue) -> None:

@@ -33,10 +33,11 @@ from support import (
     runner_env,
 )
 from test_lookups import happy
-from test_summary import read_jobs
+from test_summary import read_jobs, table
 
 from track_deployment import lookups
 from track_deployment.main import main
+from track_deployment.schema import REQUEST_FIELDS
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "summaries"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -116,6 +117,9 @@ def render(name: str, tmp_path: Path, event_name: str, event: Any, answers: tupl
         summary = summary.replace(url, stand_in)  # the ports change from run to run
     for chart in mermaid_blocks(summary):
         parse(chart)
+    if rows := table(summary):  # a record was built: every field has a row and a source
+        assert set(rows) == set(REQUEST_FIELDS)
+        assert all(source for _, source in rows.values())
     check(name, summary)
 
 

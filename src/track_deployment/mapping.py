@@ -1111,7 +1111,10 @@ def build_request(
         raise EventError(f"The event gives a value iftrue cannot take: {describe(exc)}.") from None
     sent = request.body()
     told = {
-        name: sources[name] if name in sent else _left_out(name, sources.get(name), event, facts, fields)
+        # Every value sets its source with it; a field an event gave without one is the event's.
+        name: sources.get(name, Source("event", "the event"))
+        if name in sent
+        else _left_out(name, sources.get(name), event, facts, fields)
         for name in REQUEST_FIELDS
     }
     return Built(request, tuple(warnings), tuple(notices), MappingProxyType(told), facts.jobs)
