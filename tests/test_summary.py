@@ -148,6 +148,22 @@ def test_failed_job_is_marked_critical() -> None:
     assert [(t.text.strip(), t.tags) for t in chart.sections[0].tasks] == [("ran (failure)", ["crit"])]
 
 
+def test_job_cancelled_while_waiting_for_approval_ends_in_a_milestone() -> None:
+    # Never reached a runner: no steps, no runner; GitHub sets started_at and completed_at anyway.
+    listed = [
+        github_job(3, "deploy", at(4), at(4), at(64), conclusion="cancelled", ran=False),
+        github_job(4, "still queued", at(5), None, None, status="queued", conclusion=None),
+    ]
+    chart = parse(the_chart(render_summary(chart_report(read_jobs(listed)))))
+    deploy, queued = chart.sections
+    assert [(t.text.strip(), t.tags, t.end - t.start) for t in deploy.tasks] == [
+        ("waited", ["done"], timedelta(hours=1)),
+        ("cancelled", ["milestone"], timedelta(0)),
+    ]
+    assert [(t.text.strip(), t.tags) for t in queued.tasks] == [("waiting", ["done"])]
+    assert queued.tasks[0].end == datetime(2026, 11, 20, 10, 40)  # up to when the run reported
+
+
 def test_a_200_job_matrix_shows_the_first_jobs_and_this_one() -> None:
     listed = [
         github_job(i, f"test (ubuntu-latest, 3.{i % 4 + 10}, shard {i})", at(0), at(i / 100), at(3 + i / 100))

@@ -212,29 +212,28 @@ def _task(text: str, tags: Iterable[str], start: datetime, end: datetime) -> str
 
 
 def _job_tasks(job: Job, now: datetime | None) -> list[str]:
-    """A job's bars: from creation until a runner took it (queued, or waiting for approval), then running."""
+    """A job's bars: from creation until a runner took it (queued, or waiting for approval), then
+    running; a job that never reached a runner (skipped, rejected, cancelled while waiting) ends
+    in a milestone naming how it ended."""
     created = job.created_at or job.started_at
     if created is None:
         return []
+    started = job.started_at if job.conclusion != "skipped" else None
+    ended = job.completed_at if job.status == "completed" or job.completed_at else None
+    waited_until = started or ended or now
     tasks = []
-    if job.conclusion == "skipped" or (job.started_at is None and job.completed_at is not None):
-        return [_task(gantt_text(job.conclusion or "never ran"), ["milestone"], created, created)]
-    started = job.started_at
-    waited_until = started or now
     if waited_until is not None and utc(waited_until) > utc(created):
-        tasks.append(_task("waited" if started else "waiting", ["done"], created, waited_until))
-    if started is not None:
-        end = job.completed_at or now or started
-        tags = ["active"] if job.this_job else ["crit"] if job.conclusion in _FAILED else []
-        text = (
-            "ran (this step)"
-            if job.this_job
-            else f"ran ({gantt_text(job.conclusion)})"
-            if job.conclusion
-            else "running"
-        )
-        tasks.append(_task(text, tags, started, end))
-    return tasks
+        tasks.append(_task("waited" if started or ended else "waiting", ["done"], created, waited_until))
+    if started is None:
+        if ended is not None:
+            tasks.append(_task(gantt_text(job.conclusion or "never ran"), ["milestone"], ended, ended))
+        return tasks
+    tags = ["active"] if job.this_job else ["crit"] if job.conclusion in _FAILED else []
+    if job.this_job:
+        text = "ran (this step)"
+    else:
+        text = f"ran ({gantt_text(job.conclusion)})" if job.conclusion else "running"
+    return [*tasks, _task(text, tags, started, ended or now or started)]
 
 
 def _run_chart(report: Report, redact: Redact) -> list[str]:
