@@ -440,6 +440,37 @@ def test_docker_entrypoint_and_command_write_the_same_summary(tmp_path: Path, if
     assert command.summary == docker.summary
 
 
+def test_the_command_prints_where_each_value_came_from(tmp_path: Path) -> None:
+    flags = [
+        "--dry-run",
+        "--commit-id",
+        SHA,
+        "--branch",
+        "main",
+        "--member-id",
+        "42",
+        "--title",
+        "Release 2.4",
+    ]
+    flags += ["--repository-url", "https://gitlab.example/octo/shop", "--pull-request-number", "412"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "track_deployment", *flags],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT / "src")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    start = lines.index("Where each value came from:")
+    assert lines[start + 1 : start + 3] == [
+        "title: input: `title` input (--title)",
+        "changelog: left out: no event to read",
+    ]
+    assert "status: rule: the default: nothing tells of a failure" in lines
+
+
 def test_outside_actions_the_sources_are_printed_under_the_record(tmp_path: Path, iftrue: FakeIftrue) -> None:
     env = runner_env(tmp_path, "release", payload("release"), {"api_url": iftrue.url})
     del env["GITHUB_ACTIONS"]

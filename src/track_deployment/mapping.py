@@ -1023,7 +1023,7 @@ def build_request(
         put(
             "deployment_duration",
             minutes_between(options.started_at, now),
-            Source("input", f"now - `started_at` input ({since})"),
+            Source("input", f"the time since the `started_at` input: {since}"),
         )
     elif "deployment_duration" not in fields and facts.job_intervals is not None:
         run = _web(home, f"actions/runs/{event.jobs_of[0]}") if event.jobs_of else None

@@ -324,5 +324,7 @@ def _append(console: Console, what: str, path: str | None, text: Callable[[], st
 
 
 def print_block(console: Console, title: str, lines: Iterable[str]) -> None:
+    """Lines under a title; the inputs they name are followed by their flags when the inputs came as flags."""
+    text = "\n".join(lines)
     with console.group(title):
-        console.info("\n".join(lines))
+        console.info(with_flags(text) if console._flags else text)
