@@ -20,8 +20,8 @@ from track_deployment.mapping import (
     branch_of,
     build_request,
     event_facts,
-    is_fix,
-    is_hotfix,
+    fix_reason,
+    hotfix_reason,
     minutes_ran,
     plan_lookups,
     within_budget,
@@ -406,14 +406,14 @@ def test_branch_of(ref: str | None, branch: str | None) -> None:
 def test_fix_and_hotfix_rules(
     labels: tuple[str, ...], branch: str | None, title: str | None, fix: bool, hotfix: bool
 ) -> None:
-    assert is_fix(labels, branch, title, Options()) is fix
-    assert is_hotfix(labels, branch, Options()) is hotfix
+    assert bool(fix_reason(labels, branch, ("title", title or ""), Options())) is fix
+    assert bool(hotfix_reason(labels, branch, Options())) is hotfix
 
 
 def test_custom_labels() -> None:
     options = Options(frozenset({"p0"}), frozenset({"defect"}))
-    assert is_hotfix(("P0",), None, options) and is_fix(("Defect",), None, None, options)
-    assert not is_fix(("bug",), None, None, options)
+    assert hotfix_reason(("P0",), None, options) and fix_reason(("Defect",), None, None, options)
+    assert not fix_reason(("bug",), None, None, options)
 
 
 class TestPlan:

@@ -502,7 +502,10 @@ def test_revert_and_fix_reasons_in_sources() -> None:
     )
     # The labels' rule says why too.
     labelled = built("pull_request", payload("pull_request"), Facts())
-    assert labelled.sources["is_fix"] == Source("rule", "the pull request is labelled Bug")
+    assert labelled.sources["is_fix"] == Source(
+        "rule", "label `Bug`, PR #412", "https://github.com/octo-org/shop/pull/412"
+    )
+    assert "is_fix: label `Bug`, PR #412" in labelled.notices
 
 
 def test_pull_revert_reads_what_github_writes() -> None:
@@ -582,7 +585,8 @@ def test_inputs_win_and_rollbacks_send_no_count(
     request = result.request
     for flag, value in flags.items():
         assert getattr(request, flag) is value
-        assert flag not in result.sources
+        assert result.sources[flag].kind == "input"
+        assert not any(notice.startswith(f"{flag}:") for notice in result.notices)
     if before is not None and before.status == "behind" and "is_hotfix" not in flags:
         assert request.is_hotfix is True
     if before is not None and before.status == "behind":

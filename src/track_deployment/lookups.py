@@ -254,6 +254,8 @@ class _Session:
         self.stopped: str | None = None
         #: Requests the plan leaves unused, for more jobs pages or deployment statuses.
         self.spare = spare
+        #: The (base, head) of the compare that counted the commits.
+        self.compared: tuple[str, str] | None = None
 
     def attempt(self, what: str, fields: str, permission: str, call: Any) -> Any:
         if self.stopped:
@@ -394,6 +396,8 @@ def look_up(
         job_intervals=intervals,
         looked_up=True,
         dropped=plan.dropped,
+        compared=session.compared if count is not None else None,
+        failed=frozenset(name for failure in session.outcome.failures for name in failure.fields.split(", ")),
         before=before,
     )
     return session.outcome
@@ -564,7 +568,10 @@ def _compare(session: _Session, base: str, head: str) -> Compared | None:
         )
 
     result = session.attempt(f"compare {base[:12]}...{head[:12]}", "commits_count", "contents: read", read)
-    return result if isinstance(result, Compared) else None
+    if not isinstance(result, Compared):
+        return None
+    session.compared = (base, head)
+    return result
 
 
 def _commit(item: Mapping[str, Any]) -> Commit:
