@@ -138,3 +138,15 @@ def test_hostile_text_forms_no_command_outside_actions(tmp_path: Path) -> None:
     assert parse_commands(run.stdout, run.stderr) == []
     assert "from iftrue" in run.stderr
     assert json.loads(run.outputs["payload"])["title"] == "v2 ##[error]from the name"
+
+
+def test_an_address_in_a_message_stays_copyable(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # Only what the runner reads is defused: `::1` in the middle of a line is copied as printed.
+    env = plain_env(tmp_path, iftrue, files=False)
+    env["INPUT_API_URL"] = "http://192.0.2.1:9"
+    run = run_action(env)
+    assert run.code == 1
+    check_plain(run)
+    assert "accepted only for 127.0.0.1, ::1 and localhost" in run.stderr
+    assert "\u2060" not in run.stdout + run.stderr
+    assert iftrue.requests == []

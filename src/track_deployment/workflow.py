@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -81,19 +82,23 @@ def format_outputs(values: Mapping[str, str]) -> str:
     return "".join(chunks)
 
 
+# Where the runner finds a command (actions/runner, ActionCommandManager.TryProcessCommand tries
+# both parsers on every line): `::` at the start of a line after white space (ActionCommand.TryParseV2,
+# .NET TrimStart, whose white space Python's \s includes), and `##[` anywhere (ActionCommand.TryParse).
+# A line also starts after the breaks str.splitlines() and some log viewers know (U+2028, U+0085, ...),
+# which the runner does not: cheap to cover, and `::1`, `a::b` and URLs elsewhere stay as they are.
+_COMMAND_START = re.compile(r"(?:^|(?<=[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]))\s*:(?=:)|##(?=\[)")
+
+
 def could_be_command(line: str) -> bool:
-    """Whether the runner might read `line` as a workflow command, in either syntax.
-
-    The runner tries every line of a step's stdout and stderr twice (actions/runner,
-    ActionCommandManager.TryProcessCommand): as `::name props::data` after leading
-    whitespace (ActionCommand.TryParseV2, .NET TrimStart) and as the legacy `##[name props]data`
-    anywhere in the line (ActionCommand.TryParse). Any `::` counts here, not only a leading one,
-    because .NET and Python disagree on what whitespace is.
-    """
-    return "::" in line or "##[" in line
+    """Whether the runner might read `line` (one line, as log_lines splits) as a workflow command."""
+    return _COMMAND_START.search(line) is not None
 
 
-# U+2060 WORD JOINER: invisible, and no white space to .NET's TrimStart, so neither syntax matches.
+# U+2060 WORD JOINER: invisible, and no white space to .NET's TrimStart. The runner's StartsWith and
+# IndexOf compare by culture, and ICU ignores U+2060, yet both parsers cut the command's name at
+# fixed offsets from where the key starts: the joiner inside the key moves that cut onto its `:` or
+# `[`, and no registered command is named `:error` or `[error`.
 _JOIN = "\u2060"
 
 
@@ -101,12 +106,10 @@ def inert(line: str) -> str:
     """A line the runner cannot read as a command, for logs no stop-commands can guard.
 
     Outside GitHub Actions no workflow command is printed, yet a runner may still read the log
-    (the image run from a workflow's `run:` step gets no GITHUB_ACTIONS): `::` and `##[` are
-    split by an invisible character, so the text reads the same and acts on nothing.
+    (the image run from a workflow's `run:` step gets no GITHUB_ACTIONS): a leading `::` and any
+    `##[` are split by an invisible character, so the text reads the same and acts on nothing.
     """
-    if not could_be_command(line):
-        return line
-    return line.replace("::", f":{_JOIN}:").replace("##[", f"##{_JOIN}[")
+    return _COMMAND_START.sub(lambda match: match.group() + _JOIN, line)
 
 
 class Console:
