@@ -63,7 +63,7 @@ def test_outage_names_only_what_exists(tmp_path: Path, files: bool) -> None:
         assert sorted(p.name for p in tmp_path.iterdir()) == ["event.json"]  # no file written
         assert "`payload` output" not in run.stdout + run.stderr
         assert "job summary" not in run.stdout + run.stderr
-        assert "The deployment record printed above can be sent again as the `payload` input" in error
+        assert "The deployment record printed above can be sent again as INPUT_PAYLOAD (--payload)" in error
         start = run.stdout.index("{\n")
         assert json.loads(run.stdout[start : run.stdout.index("\n}\n", start) + 2]) == RELEASE_BODY
 
@@ -74,8 +74,8 @@ def test_warning_and_invalid_input(tmp_path: Path, iftrue: FakeIftrue) -> None:
     run = run_action(env)
     assert run.code == 1
     check_plain(run)
-    # Given as a variable, not a flag: the message names the input alone (the command adds its flag).
-    assert run.stderr == "Error (Invalid input): Input 'is_fix' must be true or false, got 'yes'.\n"
+    # Given as a variable, not a flag: the message names the variable, then the flag.
+    assert run.stderr == "Error (Invalid input): INPUT_IS_FIX (--is-fix) must be true or false, got 'yes'.\n"
     assert run.stdout == "result=failed\n"
     assert iftrue.requests == []
 
@@ -85,7 +85,10 @@ def test_dry_run_without_a_token(tmp_path: Path, iftrue: FakeIftrue) -> None:
     assert run.code == 0
     check_plain(run)
     assert "Deployment record:" in run.stdout
-    assert "Warning (track-deployment): No pull request is associated" in run.stdout
+    assert (
+        "Warning (track-deployment): The deployment's pull request is unknown: no look-up of its pull "
+        "request was made (INPUT_GITHUB_TOKEN (--github-token) is empty)"
+    ) in run.stdout
     assert run.stdout.splitlines()[-1] == "result=dry_run"
 
 

@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from .inputs import with_flags
+from .inputs import for_command
 from .schema import log_lines, record_json
 
 REDACTED = "***"
@@ -131,7 +131,7 @@ class Console:
         flags: bool = False,
     ) -> None:
         self._stream = stream or sys.stdout
-        #: The inputs came as the command's flags: plain messages name the flag beside the input.
+        #: The inputs came as the command's flags: plain messages name flags, not variables.
         self._flags = flags
         #: Defers a cancel while a block that must stay whole is written (CancelOnSignal.held).
         self._hold = hold
@@ -219,11 +219,10 @@ class Console:
     def _plain(self, label: str, text: str, title: str | None = None, stream: TextIO | None = None) -> None:
         """An annotation outside Actions: `Warning (title): text`, continuation lines indented.
 
-        When the inputs came as the command's flags, each input the text names is followed by
-        its flag (--branch).
+        The text names flags and variables, not inputs or workflow syntax (for_command).
         """
         head = f"{label} ({self.redact(title)})" if title else label
-        first, *rest = log_lines(self.redact(with_flags(text) if self._flags else text).rstrip("\r\n"))
+        first, *rest = log_lines(self.redact(for_command(text, flags=self._flags)).rstrip("\r\n"))
         self._write(inert(f"{head}: {first}"), stream)
         for line in rest:
             self._write(inert(f"  {line}"), stream)
