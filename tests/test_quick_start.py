@@ -19,7 +19,8 @@ import pytest
 from support import ROOT, parse_outputs
 from test_examples import check_demo_messages
 
-pytestmark = pytest.mark.network
+# One worker runs them all, so the clone and its demo environment are made once.
+pytestmark = [pytest.mark.network, pytest.mark.xdist_group("quick_start")]
 
 # The Quick start's promise for `make dry-run` on a fresh clone (see BENCHMARKS.md).
 DEMO_SECONDS = 25
