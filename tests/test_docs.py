@@ -70,8 +70,7 @@ def target(source: Path, link: str) -> tuple[Path, str] | None:
     return ((source.parent / file).resolve() if file else source), anchor
 
 
-@pytest.mark.parametrize("doc", DOCS, ids=[str(d.relative_to(ROOT)) for d in DOCS])
-def test_every_link_resolves(doc: Path) -> None:
+def broken_links(doc: Path) -> list[str]:
     broken = []
     for link in links(doc):
         found = target(doc, link)
@@ -79,10 +78,15 @@ def test_every_link_resolves(doc: Path) -> None:
             continue
         file, anchor = found
         if not file.exists():
-            broken.append(f"{link}: no file {file.relative_to(ROOT) if file.is_relative_to(ROOT) else file}")
+            broken.append(f"{link}: no such file")
         elif anchor and file.suffix == ".md" and anchor not in anchors(file):
-            broken.append(f"{link}: no heading #{anchor} in {file.relative_to(ROOT)}")
-    assert broken == []
+            broken.append(f"{link}: no such heading")
+    return broken
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=[str(d.relative_to(ROOT)) for d in DOCS])
+def test_every_link_resolves(doc: Path) -> None:
+    assert broken_links(doc) == []
 
 
 def test_the_checker_finds_broken_links(tmp_path: Path) -> None:
@@ -93,6 +97,7 @@ def test_the_checker_finds_broken_links(tmp_path: Path) -> None:
         "`[e](#not-a-link)`\n```\n[f](#in-code)\n```\n"
     )
     assert links(page) == ["#any-other-ci-the-track-deployment-command", "#inputs-1", "#nope", "missing.md"]
+    assert broken_links(page) == ["#nope: no such heading", "missing.md: no such file"]
     assert anchors(page) == {"any-other-ci-the-track-deployment-command", "inputs", "inputs-1"}
     assert slug("`docker run`") == "docker-run"
     assert slug("Where each field comes from") == "where-each-field-comes-from"
