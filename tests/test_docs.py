@@ -120,3 +120,27 @@ def test_help_links_documents_that_exist() -> None:
         found = target(ROOT / "README.md", url)
         assert found is not None and found[0].exists(), url
     assert "README.md" not in run.stdout
+
+
+def test_readme_is_a_front_door() -> None:
+    import yaml
+
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.encode()) <= 25 * 1024
+    # The first code block is a whole workflow to paste, with what a real deploy job needs.
+    first = readme[readme.index("```") :]
+    assert first.startswith("```yaml\n")
+    workflow = yaml.safe_load(first[8 : first.index("```", 3)])
+    assert workflow[True]["push"]  # PyYAML reads the key `on` as True
+    assert set(workflow["permissions"]) == {"contents", "pull-requests", "actions", "deployments"}
+    [step] = [s for job in workflow["jobs"].values() for s in job["steps"] if "iftrue" in s.get("uses", "")]
+    assert step["uses"] == "iftrue/track-deployment@v1"
+    assert step["if"] == "always()"
+    assert step["with"] == {"token": "${{ secrets.IFTRUE_TOKEN }}", "status": "${{ job.status }}"}
+    assert "New repository secret" in readme  # where the token goes
+    assert "`POST {api_url}/v1/organization/deployment`" in readme
+    assert "https://docs.iftrue.co/" in readme
+    quick_start = readme[readme.index("## Quick start") : readme.index("## Where it runs")]
+    for says in ("requirements.txt", ".venv-demo", "requirements-dev.txt", "make clean"):
+        assert says in quick_start
+    assert "## Which trigger should I use?" in readme
