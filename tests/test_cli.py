@@ -29,6 +29,16 @@ FIELDS = [
     "Release 2.4",
 ]
 
+# The record those flags give, with --pull-request-number 7.
+RECORD = {
+    "title": "Release 2.4",
+    "branch": "main",
+    "commit_id": SHA,
+    "repository_url": "https://gitlab.example.com/octo-org/shop",
+    "member_id": "42",
+    "pull_request_number": 7,
+}
+
 
 def cli(args: list[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
     # This checkout's package, whichever one the interpreter has installed.
@@ -53,15 +63,7 @@ def test_flags_alone_record_a_deployment(bare_env: dict[str, str], iftrue: FakeI
     )
     assert run.returncode == 0, run.stdout + run.stderr
     [post] = iftrue.posts
-    assert post.json() == {
-        "title": "Release 2.4",
-        "branch": "main",
-        "commit_id": SHA,
-        "repository_url": "https://gitlab.example.com/octo-org/shop",
-        "member_id": "42",
-        "pull_request_number": 7,
-        "status": "succes",
-    }
+    assert post.json() == {**RECORD, "status": "succes"}
     assert post.headers["authorization"] == f"Bearer {TOKEN}"
 
 
@@ -160,14 +162,6 @@ def test_started_at_times_a_deployment_on_another_ci(bare_env: dict[str, str], i
     assert 5 <= post.json()["deployment_duration"] <= 5 + (time.time() - started - 300) / 60 + 0.02
 
 
-RECORD = {
-    "title": "Release 2.4",
-    "branch": "main",
-    "commit_id": SHA,
-    "repository_url": "https://gitlab.example.com/octo-org/shop",
-    "member_id": "42",
-    "pull_request_number": 7,
-}
 WITHOUT_BRANCH = [arg for arg in FIELDS if arg not in ("--branch", "main")]
 
 # (case, flags, variables, iftrue's answers, exit code, what the messages must say)
