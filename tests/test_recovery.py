@@ -241,6 +241,11 @@ def test_dispatch_of_an_older_tag_is_a_rollback(tmp_path: Path, iftrue: FakeIftr
     assert (body["is_hotfix"], body["commit_id"], body["deployment_node_id"]) == (True, OLD, "DE_1500000200")
     assert "commits_count" not in body
     assert "is_hotfix: rolls production back from v2.4.0 (9f2c1e4) to v2.3.0 (1a2b3c4)" in run.notices
+    assert (
+        '| `is_hotfix` | true | rule: <a href="https://github.com/octo-org/shop/compare/'
+        f'{OLD}...{SHA}">rolls production back from v2.4.0 (9f2c1e4) to v2.3.0 (1a2b3c4)</a> |'
+    ) in run.summary
+    assert "| `commits_count` | — | left out: a rollback ships no new commits |" in run.summary
 
 
 def test_dispatch_of_a_newer_tag_counts_from_the_last_good_deployment(

@@ -325,7 +325,10 @@ def test_source_column_matches_the_fields_sent(tmp_path: Path, iftrue: FakeIftru
     assert rows["branch"][1] == f'look-up: <a href="{home}/pull/412">PR #412 head branch</a>'
     assert rows["is_fix"][1] == f'rule: <a href="{home}/pull/412">label `bug`, PR #412</a>'
     assert rows["deployment_duration"][1].startswith(f'look-up: <a href="{home}/actions/runs/12345678901">')
-    assert rows["is_hotfix"] == ("—", "left out: not a hotfix: no hotfix label or hotfix/ branch")
+    assert rows["is_hotfix"] == (
+        "—",
+        "left out: not a hotfix: no hotfix label or hotfix/ branch, no rollback or revert only",
+    )
 
 
 def test_fields_left_out_say_why(tmp_path: Path, iftrue: FakeIftrue) -> None:

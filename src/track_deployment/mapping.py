@@ -1245,8 +1245,8 @@ def _short(ref: str) -> str:
 
 # Why an optional field the record does not send is left out, when no rule said more.
 _FALSE_FLAGS = {
-    "is_fix": "not a fix: no fix label, fix/ branch or `fix:` title",
-    "is_hotfix": "not a hotfix: no hotfix label or hotfix/ branch",
+    "is_fix": "not a fix: no fix label, fix/ branch, `fix:` title or commit, or revert among other changes",
+    "is_hotfix": "not a hotfix: no hotfix label or hotfix/ branch, no rollback or revert only",
     "is_forced": "not forced: only a forced push sets it",
 }
 # The look-ups (Plan field names) that would have given a field, and what the event lacks when

@@ -169,7 +169,8 @@ def judge(
     if before is not None and before.status == BEHIND:
         detail = f"rolls {before.where} back from {label(before.name, before.sha)} to {label(name, sha)}"
         compare = f"{repository_url}/compare/{sha}...{before.sha}" if repository_url else None
-        return Verdict(is_hotfix=Reason(detail, before.link or compare), rollback=True)
+        # The compare shows what the rollback takes out; without an address, what ran before.
+        return Verdict(is_hotfix=Reason(detail, compare or before.link), rollback=True)
     commit_url = f"{repository_url}/commit" if repository_url else None
     pull_url = f"{repository_url}/pull/{pull.number}" if repository_url and pull and pull.number else None
     if reason := pull_revert(pull, pull_url):
