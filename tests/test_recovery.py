@@ -43,7 +43,16 @@ from track_deployment.mapping import (
     build_request,
     event_facts,
 )
-from track_deployment.recovery import Before, Commit, PullRequest, Shipped, pull_revert, redeploy
+from track_deployment.recovery import (
+    Before,
+    Commit,
+    PullRequest,
+    Reason,
+    Shipped,
+    judge,
+    pull_revert,
+    redeploy,
+)
 
 # v2.3.0, the older release a rollback deploys again; SHA is v2.4.0, what production runs.
 OLD = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d"
@@ -523,6 +532,32 @@ def test_pull_revert_reads_what_github_writes() -> None:
     )
     assert reason is not None and reason.detail == 'reverts #412 "Add gift cards"'
     assert pull_revert(PullRequest(414, "feature/revert-button-ui", "Add a revert button")) is None
+
+
+def test_a_revert_pull_request_among_other_changes_is_a_fix() -> None:
+    # A deployment of main whose head commit merged the Revert button's PR, after two features.
+    pull = PullRequest(413, "revert-412-feature/gift-cards", 'Revert "Add gift cards"')
+    shipped = Shipped(
+        (
+            Commit("5" * 40, "feat: wish lists"),
+            Commit("6" * 40, "feat: saved carts"),
+            Commit(REVERT, 'Revert "Add gift cards" (#413)\n\nThis reverts commit 1111111.'),
+        ),
+        True,
+    )
+    verdict = judge(shipped, pull, None, (REVERT, None))
+    assert verdict.is_hotfix is None
+    assert verdict.is_fix is not None
+    assert verdict.is_fix.detail == 'ships a revert among other changes: reverts "Add gift cards" (2222222)'
+    # Alone, it is a hotfix, named by its pull request.
+    alone = judge(
+        Shipped(shipped.commits[2:], True), pull, None, (REVERT, None), "https://github.com/octo-org/shop"
+    )
+    assert alone.is_hotfix == Reason(
+        'reverts #412 "Add gift cards"', "https://github.com/octo-org/shop/pull/413"
+    )
+    # A list cut short never makes "reverts only".
+    assert judge(Shipped(shipped.commits[2:], False), pull, None, (REVERT, None)).is_hotfix is None
 
 
 def test_redeploy_needs_a_successful_deployment_of_the_same_commit() -> None:

@@ -173,14 +173,18 @@ def judge(
         return Verdict(is_hotfix=Reason(detail, compare or before.link), rollback=True)
     commit_url = f"{repository_url}/commit" if repository_url else None
     pull_url = f"{repository_url}/pull/{pull.number}" if repository_url and pull and pull.number else None
-    if reason := pull_revert(pull, pull_url):
-        return Verdict(is_hotfix=reason)
+    reverting = pull_revert(pull, pull_url)
     if shipped is None and before is not None:
         shipped = before.shipped
-    deciding = [commit for commit in shipped.commits if decides(commit)] if shipped else []
+    if shipped is None or not shipped.commits:
+        # Nothing lists what ships (a merged pull request): the pull request is the change.
+        return Verdict(is_hotfix=reverting)
+    # The pull request of the head commit is one change of those that ship: the commits decide.
+    deciding = [commit for commit in shipped.commits if decides(commit)]
     reverts = [commit for commit in deciding if is_revert(commit)]
-    if shipped is not None and shipped.complete and reverts and len(reverts) == len(deciding):
-        first = _commit_revert_reason(reverts[0], commit_url)
+    others = len(deciding) - len(reverts)
+    if shipped.complete and not others and (reverts or reverting):
+        first = reverting or _commit_revert_reason(reverts[0], commit_url)
         more = f" and {len(reverts) - 1} more" if len(reverts) > 1 else ""
         return Verdict(is_hotfix=Reason(first.detail + more, first.link))
     fixes = [commit for commit in deciding if is_conventional_fix(commit.subject)]
@@ -190,8 +194,11 @@ def judge(
         return Verdict(is_fix=Reason(detail, _link(commit_url, fixes[0].sha)))
     if reverts:
         reason = _commit_revert_reason(reverts[0], commit_url)
-        return Verdict(is_fix=Reason(f"ships a revert among other changes: {reason.detail}", reason.link))
-    return Verdict()
+    elif reverting:
+        reason = reverting
+    else:
+        return Verdict()
+    return Verdict(is_fix=Reason(f"ships a revert among other changes: {reason.detail}", reason.link))
 
 
 def _shorten(text: str, most: int = 100) -> str:
