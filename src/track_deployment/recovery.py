@@ -60,7 +60,7 @@ class Before(NamedTuple):
     sha: str
     #: What it is, for a reason: `deployment 1499999000 to production`, `run #41 of Deploy`.
     what: str
-    #: What it ran as, for a rollback's reason: `production`, `main`, `the Deploy workflow's deployment`.
+    #: What it ran as, for a rollback's reason: `production`, `main`, `what Deploy deployed`.
     where: str
     #: Its tag or branch, when known: `v2.4.0`.
     name: str | None = None
@@ -82,6 +82,8 @@ class PullRequest(NamedTuple):
 
 
 class Reason(NamedTuple):
+    """Why a rule set a flag, in a few words, and the address of what it names."""
+
     detail: str
     link: str | None = None
 
@@ -118,9 +120,14 @@ def is_conventional_fix(subject: str | None) -> bool:
     return bool(_CONVENTIONAL_FIX.match((subject or "").strip()))
 
 
-def _quoted(text: str, most: int = 80) -> str:
+def _cut(text: str, most: int) -> str:
+    """Untrusted text on one line, at most `most` characters."""
     text = " ".join(text.split())
-    return f'"{text if len(text) <= most else text[: most - 1] + "…"}"'
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def _quoted(text: str) -> str:
+    return f'"{_cut(text, 80)}"'
 
 
 def _commit_revert_reason(commit: Commit, commit_url: str | None) -> Reason:
@@ -190,7 +197,7 @@ def judge(
     fixes = [commit for commit in deciding if is_conventional_fix(commit.subject)]
     if fixes:
         more = f" and {len(fixes) - 1} more fixes" if len(fixes) > 1 else ""
-        detail = f"ships {_shorten(fixes[0].subject)} ({fixes[0].short}){more}"
+        detail = f"ships {_cut(fixes[0].subject, 100)} ({fixes[0].short}){more}"
         return Verdict(is_fix=Reason(detail, _link(commit_url, fixes[0].sha)))
     if reverts:
         reason = _commit_revert_reason(reverts[0], commit_url)
@@ -199,10 +206,6 @@ def judge(
     else:
         return Verdict()
     return Verdict(is_fix=Reason(f"ships a revert among other changes: {reason.detail}", reason.link))
-
-
-def _shorten(text: str, most: int = 100) -> str:
-    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 def redeploy(before: Before | None, sha: str | None) -> str | None:
