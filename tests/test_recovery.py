@@ -419,6 +419,10 @@ def test_nightly_redeploy_is_recorded_with_redeploys_true(tmp_path: Path, iftrue
     body = sent(iftrue)
     assert "commits_count" not in body
     assert body["title"] == "Deploy #42"
+    assert (
+        "| `commits_count` | — | left out: a redeploy: run #41 of Deploy already deployed 9f2c1e4, "
+        "nothing new ships |"
+    ) in run.summary
 
 
 def test_rerun_after_a_failed_attempt_is_recorded(tmp_path: Path, iftrue: FakeIftrue) -> None:

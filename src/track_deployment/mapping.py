@@ -23,7 +23,7 @@ from .events import (
     is_bot,
 )
 from .inputs import Runner, describe
-from .recovery import Before, Commit, Shipped, Verdict, is_conventional_fix, judge
+from .recovery import Before, Commit, Shipped, Verdict, is_conventional_fix, is_redeploy, judge
 from .recovery import PullRequest as RevertCheck
 from .schema import (
     REQUEST_FIELDS,
@@ -1058,6 +1058,9 @@ def recovery_fields(
     if verdict.rollback and "commits_count" not in overrides:
         # Nothing new ships in a rollback; a count would be negative or a guess.
         found["commits_count"] = (None, Source("left out", "a rollback ships no new commits"))
+    elif before is not None and "commits_count" not in overrides and is_redeploy(before, this[0]):
+        redeployed = f"a redeploy: {before.what} already deployed {this[0][:7]}, nothing new ships"
+        found["commits_count"] = (None, Source("left out", redeployed))
     return found
 
 

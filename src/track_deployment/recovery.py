@@ -208,11 +208,16 @@ def judge(
     return Verdict(is_fix=Reason(f"ships a revert among other changes: {reason.detail}", reason.link))
 
 
+def is_redeploy(before: Before | None, sha: str | None) -> bool:
+    """This deployment's commit is the one production already runs, by a deployment or run that succeeded."""
+    if before is None or not sha or not before.succeeded:
+        return False
+    return before.sha.lower() == sha.lower() or before.status == IDENTICAL
+
+
 def redeploy(before: Before | None, sha: str | None) -> str | None:
     """Why this deployment is a redeploy of the commit production already runs; None when it is not."""
-    if before is None or not sha or not before.succeeded:
-        return None
-    if before.sha.lower() != sha.lower() and before.status != IDENTICAL:
+    if before is None or not sha or not is_redeploy(before, sha):
         return None
     at = f" at {before.link}" if before.link else ""
     return (
