@@ -373,7 +373,12 @@ def test_retry_after_a_failed_deployment_is_no_redeploy(tmp_path: Path, iftrue: 
     assert (run.code, run.outputs["result"]) == (0, "created")
     assert github.routes == ["pulls", "jobs", "deployments_by_environment", "statuses"]
     assert "commits_count" not in sent(iftrue)
-    assert any("earlier deployments to production did not succeed" in w for w in run.warnings)
+    assert (
+        "The newest earlier deployment to production did not succeed, and the action reads no further "
+        "within its budget of GitHub requests, so commits_count is left out and no rollback or redeploy "
+        "is detected. Set the `commits_count` input to send one."
+    ) in run.notices
+    assert not any("did not succeed" in warning for warning in run.warnings)  # nothing is wrong
 
 
 def nightly(

@@ -231,6 +231,8 @@ class Outcome:
     failures: list[Failure] = field(default_factory=list)
     #: Warnings about answers that were read but could not be used.
     notes: list[str] = field(default_factory=list)
+    #: What the answers leave unknown, though nothing is wrong (a field left out, and why).
+    notices: list[str] = field(default_factory=list)
 
     def warning(self) -> str | None:
         """One warning for all failed look-ups, naming the permissions to add."""
@@ -646,11 +648,15 @@ def _last_successful(
     for index, deployment in enumerate(deployments):
         if index > 0:
             if session.spare <= 0:
-                session.outcome.notes.append(
-                    f"The newest {index} earlier deployments to {environment} did not succeed, and the "
-                    "action reads no further within its budget of GitHub requests, so commits_count is "
-                    "left out and no rollback or redeploy is detected. Set the `commits_count` input to "
-                    "send one."
+                newest = (
+                    "The newest earlier deployment"
+                    if index == 1
+                    else f"The {index} newest earlier deployments"
+                )
+                session.outcome.notices.append(
+                    f"{newest} to {environment} did not succeed, and the action reads no further within its "
+                    "budget of GitHub requests, so commits_count is left out and no rollback or redeploy is "
+                    "detected. Set the `commits_count` input to send one."
                 )
                 return None
             session.spare -= 1

@@ -126,6 +126,8 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> B
             console.warning(warning, title="GitHub look-up failed")
         for note in outcome.notes:
             console.warning(note, title=TITLE)
+        for notice in outcome.notices:
+            console.notice(notice, title=TITLE)
     if event.release_gate:
         if why := release_skip_reason(event.release_gate, facts.release_types):
             return f"Not recorded by this run: {why}."
