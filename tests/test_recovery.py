@@ -611,8 +611,10 @@ BEFORE = st.builds(
     head=st.sampled_from(["revert-412-feature/x", "hotfix/cart", "fix/cart", "feature/cart"]),
     flags=st.fixed_dictionaries({}, optional={"is_fix": st.booleans(), "is_hotfix": st.booleans()}),
     count=st.one_of(st.none(), st.integers(0, 50)),
+    event_name=st.sampled_from(["push", "deployment", "workflow_dispatch", "release"]),
 )
 def test_inputs_win_and_rollbacks_send_no_count(
+    event_name: str,
     before: Before | None,
     messages: list[str],
     title: str,
@@ -620,11 +622,18 @@ def test_inputs_win_and_rollbacks_send_no_count(
     flags: dict[str, bool],
     count: int | None,
 ) -> None:
-    data = copy.deepcopy(payload("push"))
-    data["commits"] = [push_commit(f"{i}" * 40, message) for i, message in enumerate(messages)]
-    data["head_commit"] = data["commits"][-1]
-    runner = Runner(event_name="push", repository="octo-org/shop", server_url="https://github.com", sha=SHA)
-    event = event_facts("push", parse_event("push", data), runner)
+    data = copy.deepcopy(payload(event_name))
+    if event_name == "push":
+        data["commits"] = [push_commit(f"{i}" * 40, message) for i, message in enumerate(messages)]
+        data["head_commit"] = data["commits"][-1]
+    elif before is not None and before.shipped is None:
+        # What the count's compare lists.
+        commits = tuple(Commit(f"{i}" * 40, message) for i, message in enumerate(messages))
+        before = before._replace(shipped=Shipped(commits, True))
+    runner = Runner(
+        event_name=event_name, repository="octo-org/shop", server_url="https://github.com", sha=SHA
+    )
+    event = event_facts(event_name, parse_event(event_name, data), runner)
     # The pull request of the head commit, as the look-up finds it: a revert, hotfix or fix branch.
     facts = Facts(before=before, pull_request=PullRequestFacts(413, head, title, ("bug",)))
     overrides: dict[str, Any] = dict(flags)
