@@ -408,3 +408,14 @@ def test_merge_group_is_not_a_deployment(tmp_path: Path, iftrue: FakeIftrue) -> 
         "the merge queue makes to the branch instead",
         github,
     )
+
+
+def test_deployment_listed_without_transient_environment(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # GitHub's schema does not require the field: its absence is no preview, and no request more.
+    listed = github_deployment(1500000601, SHA, minutes_ago(1), "production")
+    del listed["transient_environment"]
+    with FakeGitHub(happy(deployments_by_sha=deployments(listed))) as github:
+        run = run_with_github(tmp_path, github, iftrue, "push", payload("push"))
+    assert github.routes == ["pulls", "jobs", "deployments_by_sha"]
+    assert sent(iftrue)["deployment_node_id"] == "DE_1500000601"
+    assert run.warnings == []

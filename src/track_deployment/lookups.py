@@ -577,5 +577,7 @@ def _deployment(deployment: Any) -> DeploymentCandidate:
         node_id=deployment.node_id,
         created_at=utc(deployment.created_at) if deployment.created_at else None,
         environment=deployment.environment or "",
-        transient=bool(deployment.transient_environment),
+        # As listed: GitHub leaves the field out of some answers (its schema does not require it),
+        # and PyGithub would fetch the deployment again to read a field the list lacks.
+        transient=deployment._rawData.get("transient_environment") is True,
     )
