@@ -419,3 +419,49 @@ def test_deployment_listed_without_transient_environment(tmp_path: Path, iftrue:
     assert github.routes == ["pulls", "jobs", "deployments_by_sha"]
     assert sent(iftrue)["deployment_node_id"] == "DE_1500000601"
     assert run.warnings == []
+
+
+# The release table of docs/triggers.md, as the action decides it.
+TABLE_COLUMNS = (
+    ("a release", "release", False),
+    ("a release first saved as a draft", "release published from a draft", False),
+    ("a prerelease", "prerelease", False),
+    ("a prerelease, `prereleases: true`", "prerelease", True),
+    ("a prerelease promoted to a release", "prerelease promoted to a release", False),
+)
+_PREFERENCE = ("released", "published", "created", "prereleased")
+
+
+def release_table() -> str:
+    """Who records each kind of release, for each set of listened types: a run's type, `skipped`
+    when the workflow runs but records nothing, `no run` when GitHub starts none."""
+    rows = sorted(
+        (types for types in LISTENED if types != RELEASE_TYPES),
+        key=lambda types: (
+            min(_PREFERENCE.index(t) for t in types),
+            len(types),
+            sorted(map(_PREFERENCE.index, types)),
+        ),
+    )
+    lines = [
+        "| listens to | " + " | ".join(title for title, _, _ in TABLE_COLUMNS) + " |",
+        "|---|" + "---|" * len(TABLE_COLUMNS),
+    ]
+    for types in [RELEASE_TYPES, *rows]:
+        name = (
+            "every type (`on: release`)"
+            if types == RELEASE_TYPES
+            else ", ".join(f"`{t}`" for t in sorted(types, key=_PREFERENCE.index))
+        )
+        cells = []
+        for _, kind, prereleases in TABLE_COLUMNS:
+            runs = [(a, pre, draft) for a, pre, draft in RELEASE_KINDS[kind] if a in types and not draft]
+            recorded = [a for a, pre, draft in runs if records(a, pre, draft, types, prereleases)]
+            cells.append(f"`{recorded[0]}`" if recorded else "skipped" if runs else "no run")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def test_release_table_in_the_docs_is_what_the_action_does() -> None:
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "triggers.md").read_text()
+    assert release_table() in docs, release_table()
