@@ -465,3 +465,34 @@ def release_table() -> str:
 def test_release_table_in_the_docs_is_what_the_action_does() -> None:
     docs = (Path(__file__).resolve().parent.parent / "docs" / "triggers.md").read_text()
     assert release_table() in docs, release_table()
+
+
+# 6. The reasons, as pure decisions.
+
+
+def reason(event_name: str, data: dict[str, Any], **options: Any) -> str | None:
+    return not_recorded(event_name, parse_event(event_name, data), **options)
+
+
+@pytest.mark.parametrize("status", ["success", "failure", "in_progress", ""])
+def test_no_status_input_turns_a_cancelled_run_into_a_deployment(status: str) -> None:
+    assert reason("workflow_run", workflow_run("cancelled"), status=status) is not None
+
+
+def test_deployment_event_of_a_preview() -> None:
+    data = payload("deployment")
+    data["deployment"].update(environment="pr-412", transient_environment=True)
+    assert reason("deployment", data) == (
+        "environment 'pr-412' is a preview (transient_environment); name it in the environment input to "
+        "record previews"
+    )
+    assert reason("deployment", data, environments=frozenset({"pr-*"})) is None
+    data["deployment"]["transient_environment"] = None  # unset, as some creators leave it
+    assert reason("deployment", data) is None
+
+
+def test_success_status_of_a_job_is_recorded_whatever_its_run_says() -> None:
+    # The run may be cancelled later: the job that deployed succeeded.
+    event = deployment_status("success", status="completed", conclusion="success")
+    event["workflow_run"].update(status="completed", conclusion="cancelled")
+    assert reason("deployment_status", event) is None
