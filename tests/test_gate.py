@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import html
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +20,13 @@ from support import (
     FakeIftrue,
     Run,
     github_deployment,
+    iso,
     payload,
     run_action,
     runner_env,
     webhook,
 )
-from test_durations import deployments, minutes_ago
+from test_durations import deployments
 from test_lookups import happy, run_with_github, sent
 
 from track_deployment.events import parse_event
@@ -69,6 +70,11 @@ from track_deployment.mapping import event_facts
 )
 def test_environment_patterns(name: str, patterns: set[str], matches: bool) -> None:
     assert in_environments(name, patterns) is matches
+
+
+def minutes_ago(minutes: float) -> str:
+    """A time this long before now: happy()'s run began 3 minutes before it is called."""
+    return iso(datetime.now(UTC) - timedelta(minutes=minutes))
 
 
 def candidate(id_: int, environment: str, transient: bool = False) -> DeploymentCandidate:
