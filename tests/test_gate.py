@@ -242,7 +242,7 @@ def test_requested_workflow_run_is_not_final(tmp_path: Path, iftrue: FakeIftrue)
     event = webhook("workflow_run.requested")
     with FakeGitHub(happy()) as github:
         run = run_with_github(tmp_path, github, iftrue, "workflow_run", event)
-    reason = "the workflow run is 'requested', " + NOT_FINAL.format(final="completed")
+    reason = "the workflow run is 'requested', " + NOT_FINAL.format(final="`completed`")
     assert_skipped(run, iftrue, reason, github)
 
 

@@ -148,7 +148,9 @@ def _workflow_run(event: WorkflowRunEvent, wants_in_progress: bool) -> str | Non
     if run is None:
         return None  # the event's reader says the payload is not a workflow_run event
     if event.action in NOT_FINAL:
-        return None if wants_in_progress else _not_final(f"the workflow run is '{event.action}'", "completed")
+        if wants_in_progress:
+            return None
+        return _not_final(f"the workflow run is '{event.action}'", "`completed`")
     if event.action != "completed":
         return f"workflow_run action '{event.action}' is not a run's start or end; listen to `completed`"
     if run.conclusion in NOTHING_SHIPPED:
