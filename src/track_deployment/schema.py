@@ -42,7 +42,6 @@ STATUS_WORDS: dict[str, Status] = {
     "fail": "fail",
     "failure": "fail",
     "error": "fail",
-    # A job that hits `timeout-minutes` concludes timed_out (`job.status` says cancelled).
     "timed_out": "fail",
 }
 
