@@ -55,9 +55,9 @@ EVENT_NAMES = {"pull_request (merged)": "pull_request"}
 WORKFLOW_PATH = ".github/workflows/deploy.yml"
 # The runs that ask more of GitHub: (label, event name, action or None, sender bot, workflow's `on:`).
 VARIANTS = (
-    ("release, `released` run of a bare `on: release`", "release", "released", False, "release"),
-    ("release, `types: [released]`", "release", "released", False, "{release: {types: [released]}}"),
-    ("release by an app, `published`", "release", "published", True, "release"),
+    ("release, `published` run of a bare `on: release`", "release", "published", False, "release"),
+    ("release, `types: [published]`", "release", "published", False, "{release: {types: [published]}}"),
+    ("release by an app, `released`", "release", "released", True, "release"),
     ("push by the merge queue", "push", None, True, "push"),
 )
 

@@ -214,7 +214,8 @@ CASES: list[tuple[str, dict[str, str], dict[str, str], str, Any, str]] = [
         None,
         "Input 'status' must be one of succes, success",
     ),
-    ("status skipped", {"status": "skipped"}, {}, "release", None, "Input 'status' must be one of"),
+    ("status completed", {"status": "completed"}, {}, "release", None, "Input 'status' must be one of"),
+    ("status inactive", {"status": "inactive"}, {}, "release", None, "or cancelled, skipped, neutral"),
     (
         "member_id login",
         {"member_id": "octocat"},

@@ -457,7 +457,7 @@ def test_environment_filter_skips_other_environments(
         github,
         iftrue,
         "the deployment is to environment 'preview/pr-412', not to one named in the "
-        "`environment` input (production, staging)",
+        "`environment` input (Production, staging); add it there to record its deployments",
     )
 
 

@@ -269,10 +269,11 @@ def test_prerelease_counts_from_previous_prerelease(
     tmp_path: Path, github: FakeGitHub, iftrue: FakeIftrue
 ) -> None:
     event = payload("release")
+    event["action"] = "published"  # a prerelease fires `published` and `prereleased`, never `released`
     event["release"].update(
         tag_name="v2.5.0-rc.1", name="rc", prerelease=True, id=186600000, published_at="2026-11-21T10:00:00Z"
     )
-    run = run_with_github(tmp_path, github, iftrue, "release", event)
+    run = run_with_github(tmp_path, github, iftrue, "release", event, prereleases="true")
     assert run.code == 0
     assert github.requests[3].path == "/repos/octo-org/shop/compare/v2.4.0...v2.5.0-rc.1"
 

@@ -11,6 +11,7 @@ from support import RELEASE_BODY, SHA, payload
 
 from track_deployment.errors import EventError, MissingFieldError
 from track_deployment.events import Event, parse_event
+from track_deployment.gate import not_recorded
 from track_deployment.inputs import Runner
 from track_deployment.mapping import (
     NO_GITHUB_TOKEN,
@@ -55,8 +56,10 @@ def body(
     return build_request(facts_, overrides, facts or Facts(), Options(), NOW).request.body()
 
 
-def skip_reason(event_name: str, data: dict[str, Any]) -> str | None:
-    return event_facts(event_name, parse_event(event_name, data), RUNNER).skip_reason
+def skip_reason(event_name: str, data: dict[str, Any], **options: Any) -> str | None:
+    """Why the run records nothing: the event's reader, then gate.not_recorded, as derive asks."""
+    event = parse_event(event_name, data)
+    return event_facts(event_name, event, RUNNER).skip_reason or not_recorded(event_name, event, **options)
 
 
 def test_release() -> None:
@@ -267,8 +270,6 @@ def test_workflow_run_completed() -> None:
     [
         ("completed", "failure", "fail"),
         ("completed", "timed_out", "fail"),
-        ("completed", "cancelled", "fail"),
-        ("completed", "startup_failure", "fail"),
         ("requested", None, "in_progress"),
         ("in_progress", None, "in_progress"),
     ],
@@ -279,11 +280,16 @@ def test_workflow_run_statuses(action: str, conclusion: str | None, status: str)
     assert body("workflow_run", data)["status"] == status
 
 
-@pytest.mark.parametrize("conclusion", ["skipped", "neutral", "action_required", "stale"])
-def test_workflow_run_skipped_conclusions(conclusion: str) -> None:
+@pytest.mark.parametrize(
+    "conclusion", ["cancelled", "startup_failure", "skipped", "neutral", "action_required", "stale"]
+)
+def test_workflow_run_that_shipped_nothing_is_skipped(conclusion: str) -> None:
     data = payload("workflow_run")
     data["workflow_run"]["conclusion"] = conclusion
-    assert skip_reason("workflow_run", data) == f"the workflow run concluded '{conclusion}'"
+    assert skip_reason("workflow_run", data) == (
+        f"the workflow run concluded '{conclusion}', so nothing shipped; only a deployment that ran, "
+        "to success or failure, is recorded"
+    )
 
 
 def test_workflow_run_without_display_title_or_triggering_actor() -> None:
@@ -635,11 +641,10 @@ def test_deployment_status_not_a_deployment_state_is_skipped(state: str | None) 
     ],
 )
 def test_environment_filter(event_name: str, environment: str | None, names: str, skipped: bool) -> None:
-    from track_deployment.inputs import parse_labels
-
     data = payload(event_name)
     data["deployment"]["environment"] = environment
-    reason = event_facts(event_name, parse_event(event_name, data), RUNNER, parse_labels(names)).skip_reason
+    patterns = frozenset(name.strip() for name in names.split(",") if name.strip())
+    reason = skip_reason(event_name, data, environments=patterns)
     if skipped:
         assert reason is not None and f"environment '{environment or ''}'" in reason
         assert "not to one named in the `environment` input" in reason
@@ -648,8 +653,7 @@ def test_environment_filter(event_name: str, environment: str | None, names: str
 
 
 def test_environment_filter_leaves_other_events_alone() -> None:
-    environments = frozenset({"production"})
-    assert event_facts("push", parse_event("push", payload("push")), RUNNER, environments).skip_reason is None
+    assert skip_reason("push", payload("push"), environments=frozenset({"production"})) is None
 
 
 def built(event_name: str, data: dict[str, Any], facts: Facts | None = None, **overrides: Any) -> Built:

@@ -53,7 +53,11 @@ HELP = {
     "token": "iftrue deployment-tracking JWT",
     "api_url": "base URL of the iftrue API",
     "github_token": "GitHub look-ups token (PR, the run's jobs, commit count, ...); without it or '', none",
-    "environment": "comma-separated environment names: other environments' deployment events are skipped",
+    "environment": (
+        "comma-separated environment names or patterns (*, ?): other environments' deployment events "
+        "are skipped; empty: all but previews"
+    ),
+    "prereleases": "record prereleases too (skipped by default: not production)",
     "started_at": "when the deployment began (ISO 8601 with a zone, or Unix seconds): duration = now - it",
     "redeploys": "record a deployment of the commit the environment already runs (skipped by default)",
     "hotfix_labels": "comma-separated PR labels that mark a hotfix",

@@ -19,6 +19,7 @@ from .schema import (
     MAX_LINE_CHARS,
     MAX_MEMBER_ID_CHARS,
     MAX_URL_CHARS,
+    NOTHING_SHIPPED,
     REQUEST_FIELDS,
     STATUS_WORDS,
     DeploymentRequest,
@@ -53,6 +54,7 @@ INPUT_DEFAULTS: dict[str, str] = {
     **dict.fromkeys(REQUEST_FIELDS, ""),
     "environment": "",
     "started_at": "",
+    "prereleases": "false",
     "redeploys": "false",
     "hotfix_labels": "hotfix",
     "fix_labels": "bug,fix,bugfix",
@@ -63,7 +65,7 @@ INPUT_DEFAULTS: dict[str, str] = {
 }
 
 SECRET_INPUTS = ("token", "github_token")
-BOOLEAN_INPUTS = (*BOOLEAN_FIELDS, "redeploys", "fail_on_error", "dry_run")
+BOOLEAN_INPUTS = (*BOOLEAN_FIELDS, "fail_on_error", "dry_run", "prereleases", "redeploys")
 # Other CI systems keep the token in a variable of this name; the `token` input wins over it.
 TOKEN_VARIABLE = "IFTRUE_TOKEN"  # noqa: S105 - a variable name, not a secret
 
@@ -83,9 +85,15 @@ class Inputs(NamedTuple):
     timeout: float
     warnings: tuple[str, ...] = ()
     notices: tuple[str, ...] = ()
-    #: Lower-cased environment names; empty means every environment.
+    #: Environment names or patterns, as given (gate.in_environments); empty means every
+    #: environment but previews.
     environments: frozenset[str] = frozenset()
     started_at: datetime | None = None
+    #: Record prereleases too.
+    prereleases: bool = False
+    #: The `status` input as given, lower-cased; a state meaning nothing shipped is only here,
+    #: not in `fields`.
+    status: str = ""
     #: Record a deployment of the commit production already runs (skipped by default).
     redeploys: bool = False
 
@@ -203,7 +211,7 @@ def read_inputs(environ: Mapping[str, str], *, now: datetime | None = None) -> I
             # end at CR or LF only, as the runner's log reads them (not at U+2028 and the like).
             value = first_line(value) or ""
             notices.append(f"Input 'title' has several lines; its first line is sent: {_show(value)}.")
-        if value:
+        if value and not (name == "status" and value.lower() in NOTHING_SHIPPED):
             fields[name] = parse_field(name, value)
 
     payload = parse_payload(raw["payload"]) if raw["payload"] else None
@@ -228,8 +236,10 @@ def read_inputs(environ: Mapping[str, str], *, now: datetime | None = None) -> I
         timeout=parse_timeout(raw["timeout"] or INPUT_DEFAULTS["timeout"]),
         warnings=tuple(warnings),
         notices=tuple(notices),
-        environments=parse_labels(raw["environment"]),
+        environments=frozenset(name.strip() for name in raw["environment"].split(",") if name.strip()),
         started_at=parse_started_at(raw["started_at"], now) if raw["started_at"] else None,
+        prereleases=parse_bool("prereleases", raw["prereleases"]),
+        status=raw["status"].lower(),
         redeploys=parse_bool("redeploys", raw["redeploys"]),
     )
 
@@ -435,14 +445,14 @@ def parse_status(value: str) -> Status:
     status = STATUS_WORDS.get(value.lower())
     if status is None:
         raise InputError(
-            f"Input 'status' must be one of {', '.join(STATUS_WORDS)} "
-            f"(`${{{{ job.status }}}}` works), got {_show(value)}."
+            f"Input 'status' must be one of {', '.join(STATUS_WORDS)}, or {', '.join(NOTHING_SHIPPED)} "
+            f"for a run that shipped nothing (`${{{{ job.status }}}}` works), got {_show(value)}."
         )
     return status
 
 
 def parse_labels(value: str) -> frozenset[str]:
-    """Comma-separated names (labels, environments), lower-cased for case-insensitive matching."""
+    """Comma-separated labels, lower-cased for case-insensitive matching."""
     return frozenset(label.strip().lower() for label in value.split(",") if label.strip())
 
 

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import LookupFailed
 from .events import is_bot
+from .gate import RELEASE_TYPES, in_environments, release_skip_reason
 from .mapping import (
-    RELEASE_TYPES,
     WINDOW_TOLERANCE,
     DeploymentRef,
     Facts,
@@ -24,7 +24,6 @@ from .mapping import (
     Plan,
     PullRequestFacts,
     ReleaseRef,
-    release_skip_reason,
     utc,
 )
 from .recovery import BEHIND, Before, Commit, Shipped
@@ -66,6 +65,8 @@ class DeploymentCandidate:
     created_at: datetime | None
     environment: str = ""
     ref: str | None = None
+    #: The creator marked the environment as going away: a preview.
+    transient: bool = False
 
 
 class Compared(NamedTuple):
@@ -140,8 +141,8 @@ def choose_run_deployment(
     deployments: Iterable[DeploymentCandidate], window: Interval, environments: frozenset[str]
 ) -> tuple[DeploymentCandidate | None, tuple[str, ...]]:
     """The newest deployment created in the window (an `environment:` job's own), in
-    `environments` when given; when the candidates are in several environments, none of them
-    and the names of those environments.
+    `environments` when given (else in any but a preview's); when the candidates are in several
+    environments, none of them and the names of those environments.
     """
     start, end = window
     candidates = [
@@ -151,7 +152,8 @@ def choose_run_deployment(
         and d.created_at is not None
         and start - WINDOW_TOLERANCE <= d.created_at
         and (end is None or d.created_at <= end)
-        and (not environments or d.environment.lower() in environments)
+        and in_environments(d.environment, environments)
+        and (bool(environments) or not d.transient)
     ]
     # GitHub's environment names are case-insensitive.
     names = tuple(sorted({d.environment.lower(): d.environment for d in candidates}.values()))
@@ -756,4 +758,7 @@ def _deployment(deployment: Any) -> DeploymentCandidate:
         created_at=utc(deployment.created_at) if deployment.created_at else None,
         environment=deployment.environment or "",
         ref=deployment.ref or None,
+        # As listed: GitHub leaves the field out of some answers (its schema does not require it),
+        # and PyGithub would fetch the deployment again to read a field the list lacks.
+        transient=deployment._rawData.get("transient_environment") is True,
     )

@@ -11,6 +11,7 @@ from .cancel import CancelOnSignal
 from .client import USER_AGENT, IftrueClient
 from .errors import ActionError, Cancelled
 from .events import load_event
+from .gate import not_recorded, release_caveat, release_skip_reason
 from .inputs import (
     MAX_PAYLOAD_BYTES,
     Inputs,
@@ -34,8 +35,6 @@ from .mapping import (
     fit_record,
     fork_of,
     plan_lookups,
-    release_caveat,
-    release_skip_reason,
 )
 from .recovery import redeploy
 from .schema import DeploymentRequest, record_json
@@ -90,9 +89,16 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> B
         if by_dependabot(runner.event_name, payload, runner.actor):
             return DEPENDABOT_NOTE
     inputs.require_token()
-    event = event_facts(runner.event_name, payload, runner, inputs.environments)
-    if event.skip_reason:
-        return f"Not a deployment: {event.skip_reason}."
+    event = event_facts(runner.event_name, payload, runner)
+    skip = event.skip_reason or not_recorded(
+        runner.event_name,
+        payload,
+        environments=inputs.environments,
+        prereleases=inputs.prereleases,
+        status=inputs.status,
+    )
+    if skip:
+        return f"Not a deployment: {skip}."
     options = Options(
         inputs.hotfix_labels, inputs.fix_labels, inputs.environments, inputs.started_at, inputs.redeploys
     )

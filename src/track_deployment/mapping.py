@@ -22,6 +22,7 @@ from .events import (
     WorkflowRunEvent,
     is_bot,
 )
+from .gate import RELEASE_ACTIONS, release_gate_needed
 from .inputs import Runner, describe
 from .recovery import Before, Commit, Shipped, Verdict, is_conventional_fix, is_redeploy, judge
 from .recovery import PullRequest as RevertCheck
@@ -62,10 +63,6 @@ REQUEST_BUDGET = {
 }
 DEFAULT_REQUEST_BUDGET = 6
 
-RELEASE_ACTIONS = ("published", "released", "created", "prereleased")
-# Every action type of the release event: what a bare `on: release` listens to.
-RELEASE_TYPES = frozenset({*RELEASE_ACTIONS, "unpublished", "edited", "deleted"})
-REPORTED_CONCLUSIONS = ("success", "failure", "timed_out", "cancelled", "startup_failure")
 # Events whose own run is not the deployment: a deployment_status is timed by the deployment,
 # a workflow_run by the upstream run it reports.
 _NOT_RUN_BASED = ("deployment_status", "workflow_run")
@@ -215,8 +212,6 @@ class EventFacts(NamedTuple):
     branch_to_check: str | None = None
     #: The pull request a head commit's title names (GitHub's merge or squash title), and which title.
     titled_pull: tuple[PullRequestFacts, str] | None = None
-    #: The deployment's environment (deployment events only), for the `environment` input.
-    environment: str | None = None
     #: The run (id, attempt) whose jobs measure the duration and bound the deployment look-up.
     jobs_of: tuple[int, int] | None = None
     #: When the reported run ran, when the payload tells (workflow_run): its deployment's window.
@@ -250,7 +245,8 @@ class Plan(NamedTuple):
     jobs_of: tuple[int, int] | None = None
     #: Created in this window (else: during the run attempt the jobs look-up finds).
     deployment_window: Interval | None = None
-    #: Lower-cased environment names the deployment look-ups keep; empty keeps all.
+    #: Environment names or patterns the deployment look-ups keep (gate.in_environments); empty
+    #: keeps every environment but previews.
     environments: frozenset[str] = frozenset()
     #: Pages of jobs to read at most: the first, and as many more as the budget leaves room for.
     jobs_pages: int = 1
@@ -376,69 +372,6 @@ def workflow_file(workflow_ref: str, repository: str) -> tuple[str, str] | None:
     return path.removeprefix(prefix), ref
 
 
-def release_recorder(listened: frozenset[str], prerelease: bool) -> str | None:
-    """The one release action type whose run records a release, of those the workflow listens to.
-
-    A release fires `created` (unless it was saved as a draft first), `published`, and
-    `released` or `prereleased`; a prerelease promoted to a release fires only `released`.
-    `published` fires for every release and never for a promotion, so it is preferred. A
-    promotion is not a new deployment: `released` records a release only when the workflow
-    listens to no other type that fires for it (`created`), and then records promotions too
-    (release_caveat says when that counts a release twice).
-    """
-    order = ("published", "prereleased", "created") if prerelease else ("published", "created", "released")
-    return next((action for action in order if action in listened), None)
-
-
-def release_skip_reason(release: ReleaseRef, listened: frozenset[str] | None) -> str | None:
-    """Why this release run does not record, when another run of the workflow does."""
-    if listened is None:
-        return None
-    recorder = release_recorder(listened, release.prerelease)
-    if recorder is None or recorder == release.action:
-        return None
-    types = ", ".join(action for action in RELEASE_ACTIONS if action in listened)
-    promoted = (
-        f" (a prerelease promoted to a release is not a new deployment: it was recorded when it "
-        f"was published, by the run for `{release_recorder(listened, True)}`)"
-        if release.action == "released" and release_recorder(listened, True)
-        else ""
-    )
-    return (
-        f"this workflow listens to the release types {types}, and its run for `{recorder}` records "
-        f"release {release.tag or ''}".rstrip()
-        + promoted
-    )
-
-
-def release_caveat(
-    release: ReleaseRef, listened: frozenset[str] | None, why_unknown: str | None
-) -> str | None:
-    """A warning for a release run that records but may count the release more than once.
-
-    `why_unknown` says why the workflow's release types are unknown (None when they were read).
-    """
-    if release.action == "published":
-        return None
-    if listened is None:
-        if why_unknown is None:
-            return None  # the failed look-up's warning says so
-        return (
-            f"This run records release {release.tag}, but {why_unknown}: "
-            "a workflow that listens to several release types records each release once per type. "
-            "Listen to one type (`on: release: types: [published]`), or let the action read the workflow "
-            "file (grant `contents: read` and keep `github_token`)."
-        )
-    if release.action == "released" and "prereleased" in listened:
-        return (
-            f"This run records release {release.tag}, but a `released` run cannot tell a new release from "
-            "a prerelease promoted to a release, which the run for `prereleased` already recorded: a "
-            "promoted prerelease is counted twice. Listen to `published` instead, which fires once for "
-            "every release and prerelease."
-        )
-    return None
-
-
 def fork_of(event_name: str, event: Event) -> str | None:
     """The fork a `pull_request` event comes from: GitHub gives such runs no secrets."""
     if event_name != "pull_request" or not isinstance(event, PullRequestEvent) or not event.pull_request:
@@ -550,8 +483,8 @@ def _release(event: ReleaseEvent, runner: Runner, name: str) -> EventFacts:
         published_at=release.published_at or release.created_at,
         action=event.action,
     )
-    # Every run records on `published`; another run may be the one that records (release_recorder).
-    gate = event.action != "published"
+    # Another run of the workflow may be the one that records (gate.release_recorder).
+    gate = release_gate_needed(this)
     member, member_source = _account(("release.author", release.author))
     fields, sources = sourced(
         {
@@ -636,7 +569,6 @@ def _deployment(event: DeploymentEvent, runner: Runner, name: str) -> EventFacts
         deployed_name=ref.removeprefix("refs/heads/").removeprefix("refs/tags/") if ref else None,
         member=member,
         branch_to_check=branch if short and branch != _default_branch(event) else None,
-        environment=environment or "",
     )
 
 
@@ -754,14 +686,10 @@ def _pull_request(event: PullRequestEvent, runner: Runner, name: str) -> EventFa
 
 def _workflow_run(event: WorkflowRunEvent, runner: Runner, name: str) -> EventFacts:
     run = _require(event.workflow_run, name, "workflow_run")
-    if event.action == "completed":
-        if run.conclusion not in REPORTED_CONCLUSIONS:
-            return EventFacts(skip_reason=f"the workflow run concluded '{run.conclusion}'")
-        status: Status = "succes" if run.conclusion == "success" else "fail"
-    elif event.action in ("requested", "in_progress"):
-        status = "in_progress"
-    else:
-        return EventFacts(skip_reason=f"workflow_run action '{event.action}' is not reported")
+    # gate.not_recorded keeps only a completed run that deployed, or one in progress when asked.
+    status: Status = (
+        "in_progress" if event.action != "completed" else "succes" if run.conclusion == "success" else "fail"
+    )
     pulls = [p for p in run.pull_requests or () if p is not None and p.number is not None]
     head_commit = run.head_commit.message if run.head_commit else None
     # The payload's pull request gives the number and the branch; no other PR is looked up.
@@ -860,19 +788,12 @@ _MAPPERS: dict[str, Callable[[Any, Runner, str], EventFacts]] = {
 }
 
 
-def event_facts(
-    event_name: str, event: Event, runner: Runner, environments: frozenset[str] = frozenset()
-) -> EventFacts:
+def event_facts(event_name: str, event: Event, runner: Runner) -> EventFacts:
     """What the event says, by the rules of its row in SPEC §4."""
     mapper: Callable[[Any, Runner, str], EventFacts] = _MAPPERS.get(event_name, _generic)
     facts = mapper(event, runner, event_name)
     if facts.skip_reason:
         return facts
-    if environments and facts.environment is not None and facts.environment.lower() not in environments:
-        return EventFacts(
-            skip_reason=f"the deployment is to environment '{facts.environment}', not to one named in "
-            f"the `environment` input ({', '.join(sorted(environments))})"
-        )
     if event_name not in _NOT_RUN_BASED and runner.run_id.isdigit():
         attempt = int(runner.run_attempt) if runner.run_attempt.isdigit() else 1
         facts = facts._replace(jobs_of=(int(runner.run_id), attempt))
