@@ -64,9 +64,10 @@ class DeploymentCandidate:
     node_id: str | None
     created_at: datetime | None
     environment: str = ""
-    ref: str | None = None
     #: The creator marked the environment as going away: a preview.
     transient: bool = False
+    #: The branch or tag deployed, to name what a rollback goes back from.
+    ref: str | None = None
 
 
 class Compared(NamedTuple):
