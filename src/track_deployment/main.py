@@ -87,7 +87,14 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> D
     event = event_facts(runner.event_name, payload, runner, inputs.environments)
     if event.skip_reason:
         return f"Not a deployment: {event.skip_reason}."
-    options = Options(inputs.hotfix_labels, inputs.fix_labels, inputs.environments, inputs.started_at)
+    options = Options(
+        inputs.hotfix_labels,
+        inputs.fix_labels,
+        inputs.environments,
+        inputs.started_at,
+        check_run_id=inputs.check_run_id,
+        runner_name=runner.runner_name,
+    )
     plan = plan_lookups(event, inputs.fields, options)
     facts = Facts()
     looked_up = bool(plan and inputs.github_token and runner.api_url and runner.repository)
@@ -116,6 +123,8 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> D
             console.warning(warning, title="GitHub look-up failed")
         for note in outcome.notes:
             console.warning(note, title=TITLE)
+    if facts.never_started:
+        return f"Not a deployment: {facts.never_started}."
     if event.release_gate:
         if why := release_skip_reason(event.release_gate, facts.release_types):
             return f"Not recorded by this run: {why}."

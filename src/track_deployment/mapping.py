@@ -38,15 +38,22 @@ _ZERO_SHA = re.compile(r"0{40}|0{64}")
 
 # At most this many GitHub requests per run (SPEC §5); look-ups of lower priority are
 # dropped, and their fields left out, when a run would need more.
-REQUEST_BUDGET = {"release": 6, "push": 4, "pull_request": 3, "pull_request_target": 3}
+REQUEST_BUDGET = {
+    "release": 6,
+    "push": 4,
+    "pull_request": 3,
+    "pull_request_target": 3,
+    "deployment": 5,
+    "deployment_status": 5,
+}
 DEFAULT_REQUEST_BUDGET = 6
 
 RELEASE_ACTIONS = ("published", "released", "created", "prereleased")
 # Every action type of the release event: what a bare `on: release` listens to.
 RELEASE_TYPES = frozenset({*RELEASE_ACTIONS, "unpublished", "edited", "deleted"})
 REPORTED_CONCLUSIONS = ("success", "failure", "timed_out", "cancelled", "startup_failure")
-# Events whose own run is not the deployment: a deployment_status is timed by the deployment,
-# a workflow_run by the upstream run it reports.
+# Events whose own run is not the deployment: a deployment_status is timed by the job that
+# deployed, a workflow_run by the upstream run it reports.
 _NOT_RUN_BASED = ("deployment_status", "workflow_run")
 
 #: A span of time: when a job ran, when a deployment may have been made; an open end reaches to now.
@@ -123,8 +130,13 @@ class EventFacts(NamedTuple):
     branch_to_check: str | None = None
     #: The deployment's environment (deployment events only), for the `environment` input.
     environment: str | None = None
-    #: The run (id, attempt) whose jobs measure the duration and bound the deployment look-up.
-    jobs_of: tuple[int, int] | None = None
+    #: The run whose jobs (the latest execution of each) measure the duration and bound the
+    #: deployment look-up.
+    jobs_of: int | None = None
+    #: The job a deployment_status names (its check run): it alone measures the duration.
+    job_of: int | None = None
+    #: jobs_of is the run this step runs in, so this job is among its jobs.
+    this_run: bool = False
     #: When the reported run ran, when the payload tells (workflow_run): its deployment's window.
     deployment_window: Interval | None = None
     budget: int = DEFAULT_REQUEST_BUDGET
@@ -144,12 +156,18 @@ class Plan(NamedTuple):
     #: The pull request the payload names, read for its labels, title and people.
     pull_request_number: int | None = None
     branch_check: str | None = None
-    jobs_of: tuple[int, int] | None = None
+    jobs_of: int | None = None
+    job_of: int | None = None
+    #: How to find this job among the jobs of `jobs_of` (its id, else its runner's name), when
+    #: it is the run this step runs in.
+    check_run_id: int | None = None
+    runner_name: str = ""
     #: Created in this window (else: during the run attempt the jobs look-up finds).
     deployment_window: Interval | None = None
     #: Lower-cased environment names the deployment look-ups keep; empty keeps all.
     environments: frozenset[str] = frozenset()
-    #: Pages of jobs to read at most: the first, and as many more as the budget leaves room for.
+    #: Pages of jobs to read at most: the first, and as many more as the budget leaves room for;
+    #: the pages left unread go to deployment statuses (which deployment is this job's).
     jobs_pages: int = 1
     #: Look-ups left out to stay within the request budget.
     dropped: frozenset[str] = frozenset()
@@ -158,7 +176,12 @@ class Plan(NamedTuple):
 
     def __bool__(self) -> bool:
         unplanned = self._replace(
-            environments=frozenset(), jobs_pages=1, dropped=frozenset(), jobs_measure=False
+            environments=frozenset(),
+            jobs_pages=1,
+            dropped=frozenset(),
+            jobs_measure=False,
+            check_run_id=None,
+            runner_name="",
         )
         return unplanned != Plan()
 
@@ -196,6 +219,15 @@ class Facts(NamedTuple):
     job_intervals: tuple[Interval, ...] | None = None
     #: The measured run's jobs as read (for the job summary and this job's deployment); None when unread.
     jobs: tuple[Job, ...] | None = None
+    #: What measured the duration (`jobs of run 123`, `job deploy (456)`), for its source.
+    measured_by: str | None = None
+    #: Nothing but this step did work in the run (a workflow that only records): why, so no
+    #: duration is sent.
+    only_records: str | None = None
+    #: The deployment's job never started (rejected, cancelled while waiting): nothing shipped.
+    never_started: str | None = None
+    #: How this run's deployment was told from others (`its status names job 456`), for its source.
+    deployment_found_by: str | None = None
     #: The look-ups ran (a github_token was given and a look-up was planned).
     looked_up: bool = False
     #: Planned look-ups left out to stay within the request budget (Plan field names).
@@ -207,6 +239,9 @@ class Options(NamedTuple):
     labels_fix: frozenset[str] = frozenset({"bug", "fix", "bugfix"})
     environments: frozenset[str] = frozenset()
     started_at: datetime | None = None
+    #: This job's id and its runner's name, to find this job among the run's jobs.
+    check_run_id: int | None = None
+    runner_name: str = ""
 
 
 def first(*values: str | None) -> str | None:
@@ -457,7 +492,17 @@ def _deployment(event: DeploymentEvent, runner: Runner, name: str) -> EventFacts
                 "being made (success, failure, error, pending, queued, waiting, in_progress)"
             )
         fields["url"] = first(status.log_url, status.target_url, status.environment_url, runner.run_url)
-        fields["deployment_duration"] = minutes_between(deployment.created_at, status.created_at)
+        # An Actions job's deployment names the job and its run (GitHub adds `check_run` and
+        # `workflow_run`): it is timed by the job, as the approval wait before it is no deployment.
+        # A third-party deployment is timed from its creation to this status.
+        job = event.check_run.id if event.check_run else None
+        run = event.workflow_run.id if event.workflow_run else None
+        if job is None and run is None:
+            fields["deployment_duration"] = minutes_between(deployment.created_at, status.created_at)
+        # The person who started the deploying run, not the app that created the deployment.
+        starter = event.workflow_run.triggering_actor if event.workflow_run else None
+    else:
+        job = run = starter = None
     previous = (
         DeploymentRef(deployment.id, sha, environment, deployment.created_at) if sha and environment else None
     )
@@ -465,7 +510,9 @@ def _deployment(event: DeploymentEvent, runner: Runner, name: str) -> EventFacts
     return EventFacts(
         fields=fields,
         previous_deployment_of=previous,
-        member=first_account(deployment.creator),
+        member=first_account(starter, deployment.creator),
+        job_of=job,
+        jobs_of=run if job is None else None,
         branch_to_check=branch if short and branch != _default_branch(event) else None,
         environment=environment or "",
     )
@@ -579,7 +626,7 @@ def _workflow_run(event: WorkflowRunEvent, runner: Runner, name: str) -> EventFa
         pull_request_partial=pull is not None,
         member=first_account(run.triggering_actor, run.actor),
         branch_to_check=None if known else head,
-        jobs_of=(run.id, run.run_attempt or 1) if run.id is not None else None,
+        jobs_of=run.id,
         # A run that has not completed may still create its deployment: no end to the window.
         deployment_window=(
             utc(run.run_started_at),
@@ -628,8 +675,7 @@ def event_facts(
             f"the `environment` input ({', '.join(sorted(environments))})"
         )
     if event_name not in _NOT_RUN_BASED and runner.run_id.isdigit():
-        attempt = int(runner.run_attempt) if runner.run_attempt.isdigit() else 1
-        facts = facts._replace(jobs_of=(int(runner.run_id), attempt))
+        facts = facts._replace(jobs_of=int(runner.run_id), this_run=True)
     member = facts.member or first_account(event.sender)
     if member is not None:
         bot = (member.login or "a bot account") if member.is_bot else None
@@ -675,7 +721,10 @@ def plan_lookups(event: EventFacts, overrides: Mapping[str, Any], options: Optio
     # The run's deployment is looked for in a window: the payload's, else the run attempt's.
     wants_node = "deployment_node_id" not in known and bool(commit)
     wants_node = wants_node and (event.deployment_window is not None or event.jobs_of is not None)
-    wants_jobs = wants_duration or (wants_node and event.deployment_window is None)
+    # A deployment_status's job is read for its time, and, when it failed, for whether it ever
+    # started (a rejected or cancelled job's deployment shipped nothing).
+    wants_job = event.job_of is not None and (wants_duration or known.get("status") == "fail")
+    wants_jobs = (wants_duration and event.job_of is None) or (wants_node and event.deployment_window is None)
     wants_count = "commits_count" not in known
     plan = Plan(
         pull_request_of=commit if wants_pull and commit else None,
@@ -689,9 +738,12 @@ def plan_lookups(event: EventFacts, overrides: Mapping[str, Any], options: Optio
         pull_request_number=event.pull_request.number if wants_named_pull and event.pull_request else None,
         branch_check=event.branch_to_check if "branch" not in overrides else None,
         jobs_of=event.jobs_of if wants_jobs else None,
+        job_of=event.job_of if wants_job else None,
+        check_run_id=options.check_run_id if event.this_run else None,
+        runner_name=options.runner_name if event.this_run else "",
         deployment_window=event.deployment_window if wants_node else None,
         environments=options.environments,
-        jobs_measure=wants_duration,
+        jobs_measure=wants_duration and event.job_of is None,
     )
     return within_budget(plan, event.budget)
 
@@ -706,6 +758,7 @@ _PRIORITY = (
     # member_id is required: the person behind a bot's deployment before the other fields.
     ("merger_of_pull", 1),
     ("jobs_of", 1),
+    ("job_of", 1),
     ("deployment_of", 1),
     ("branch_check", 1),
     ("previous_release_of", 2),
@@ -735,6 +788,8 @@ def within_budget(plan: Plan, budget: int) -> Plan:
     return Plan(
         **kept,
         deployment_window=plan.deployment_window if "deployment_of" in kept else None,
+        check_run_id=plan.check_run_id if "jobs_of" in kept else None,
+        runner_name=plan.runner_name if "jobs_of" in kept else "",
         environments=plan.environments,
         jobs_pages=1 + max(0, spare) if "jobs_of" in kept else 1,
         dropped=frozenset(dropped),
@@ -795,6 +850,7 @@ def build_request(
     fields = dict(event.fields)
     warnings = []
     notices = []
+    sources: dict[str, Source] = {}
     if event.pull_request is None and facts.pull_request and facts.pull_request.head_ref:
         fields["branch"] = branch_of(facts.pull_request.head_ref) or fields.get("branch")
     elif event.branch_to_check and event.branch_to_check == fields.get("branch") and not facts.is_branch:
@@ -811,9 +867,22 @@ def build_request(
         fields["pull_request_number"] = pull.number
     if options.started_at is not None:
         fields["deployment_duration"] = minutes_between(options.started_at, now)
-    elif "deployment_duration" not in fields and facts.job_intervals is not None:
-        fields["deployment_duration"] = minutes_ran(facts.job_intervals, now)
+    elif "deployment_duration" not in fields and "deployment_duration" not in overrides:
+        if facts.only_records:
+            notices.append(
+                f"deployment_duration is unknown: nothing but this step ran ({facts.only_records}), so the "
+                "deployment happened elsewhere and no duration is sent. Set the `started_at` or "
+                "`deployment_duration` input to give one."
+            )
+            sources["deployment_duration"] = Source("left out", "unknown: nothing but this step ran")
+        elif facts.job_intervals is not None:
+            fields["deployment_duration"] = minutes_ran(facts.job_intervals, now)
+            sources["deployment_duration"] = Source(
+                "look-up", f"{facts.measured_by}: first step to completion, waits not counted"
+            )
     fields.setdefault("commits_count", facts.commits_count)
+    if "deployment_node_id" not in fields and facts.deployment_node_id and facts.deployment_found_by:
+        sources["deployment_node_id"] = Source("look-up", facts.deployment_found_by)
     fields.setdefault("deployment_node_id", facts.deployment_node_id)
     fields.setdefault("status", "succes")
     fields.update(overrides)
@@ -860,7 +929,7 @@ def build_request(
         request = DeploymentRequest.model_validate({k: v for k, v in fields.items() if v is not None})
     except ValidationError as exc:
         raise EventError(f"The event gives a value iftrue cannot take: {describe(exc)}.") from None
-    return Built(request, tuple(warnings), tuple(notices))
+    return Built(request, tuple(warnings), tuple(notices), MappingProxyType(sources))
 
 
 def _lookup_gap(facts: Facts, steps: set[str], what: str, answered: bool) -> str | None:
