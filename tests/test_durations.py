@@ -564,7 +564,7 @@ def test_workflow_run_jobs_not_readable(tmp_path: Path, iftrue: FakeIftrue) -> N
     assert "deployment_duration" not in body
     assert body["deployment_node_id"] == "DE_1500000401"  # the payload's window needs no jobs
     assert run.warnings == [
-        "GitHub look-ups failed, so some fields use their fallback: jobs of run 12345678000 attempt 1 "
+        "GitHub look-ups failed, so some fields use their fallback: jobs of run 12345678000 "
         "(403 Resource not accessible by integration): deployment_duration fell back. Grant the job "
         "`permissions:` actions: read (or set the `github_token` input to '' to turn look-ups off)."
     ]
