@@ -418,6 +418,16 @@ def look_up(
     if plan.release_gate and release_skip_reason(plan.release_gate, listened):
         session.outcome.facts = Facts(release_types=listened, looked_up=True, dropped=plan.dropped)
         return session.outcome  # another run records the release: nothing else is needed
+    if plan.job_of:
+        job, intervals, never_started = _deploying_job(session, plan.job_of)
+        if never_started:
+            session.outcome.facts = Facts(
+                jobs=(job,) if job else None,
+                never_started=never_started,
+                looked_up=True,
+                dropped=plan.dropped,
+            )
+            return session.outcome  # nothing shipped: nothing else is needed
 
     if plan.pull_request_of:
         sha = plan.pull_request_of
@@ -443,8 +453,6 @@ def look_up(
             intervals = run_jobs.intervals
             began = run_jobs.began
             window = window or ((began, None) if began else None)
-    elif plan.job_of:
-        job, intervals, never_started = _deploying_job(session, plan.job_of)
 
     if plan.branch_check and not (pull and pull.head_ref):
         is_branch = _is_branch(session, plan.branch_check)

@@ -753,12 +753,13 @@ def plan_lookups(event: EventFacts, overrides: Mapping[str, Any], options: Optio
 _PRIORITY = (
     ("workflow_file", 1),
     ("release_gate", 0),
+    # A deployment_status's job: whether anything shipped, and how long it took.
+    ("job_of", 1),
     ("pull_request_of", 1),
     ("pull_request_number", 1),
     # member_id is required: the person behind a bot's deployment before the other fields.
     ("merger_of_pull", 1),
     ("jobs_of", 1),
-    ("job_of", 1),
     ("deployment_of", 1),
     ("branch_check", 1),
     ("previous_release_of", 2),
