@@ -17,6 +17,7 @@ from track_deployment.mapping import (
     Options,
     Plan,
     PullRequestFacts,
+    Source,
     branch_of,
     build_request,
     event_facts,
@@ -347,6 +348,25 @@ def test_looked_up_pull_request_fills_generic_event() -> None:
     assert got["title"] == "Fix pay"
     assert (got["pull_request_number"], got["branch"], got["is_hotfix"]) == (412, "hotfix/pay", True)
     assert (got["deployment_duration"], got["deployment_node_id"]) == (4.5, "DE_x")
+
+
+def test_duration_sources() -> None:
+    """Where deployment_duration came from, or why it is left out, for the job summary."""
+    event = event_facts("push", parse_event("push", payload("push")), RUNNER)
+    ran = ((datetime(2026, 11, 20, 10, 5, 30, tzinfo=UTC), None),)
+    measured = Facts(job_intervals=ran, measured_by="jobs of run 12345678901")
+    built = build_request(event, {}, measured, Options(), NOW)
+    assert built.request.deployment_duration == 4.5
+    assert built.sources["deployment_duration"] == Source(
+        "look-up", "jobs of run 12345678901: first step to completion, waits not counted"
+    )
+    recorder = measured._replace(only_records="job 'record' is the only job that ran")
+    built = build_request(event, {}, recorder, Options(), NOW)
+    assert built.request.deployment_duration is None
+    assert built.sources["deployment_duration"] == Source("left out", "unknown: nothing but this step ran")
+    # An input wins, and a rule has nothing to say.
+    built = build_request(event, {"deployment_duration": 3}, recorder, Options(), NOW)
+    assert (built.request.deployment_duration, built.notices, dict(built.sources)) == (3, (), {})
 
 
 @pytest.mark.parametrize(

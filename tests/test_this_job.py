@@ -33,8 +33,8 @@ from support import (
 )
 from test_lookups import happy, run_with_github, sent
 
-from track_deployment.lookups import ReleaseCandidate, choose_previous_release, package_of
-from track_deployment.mapping import ReleaseRef
+from track_deployment.lookups import ReleaseCandidate, choose_previous_release, look_up, package_of
+from track_deployment.mapping import Job, Plan, ReleaseRef
 
 NOW = datetime.now(UTC)
 REPO_API = "/repos/octo-org/shop"
@@ -340,3 +340,36 @@ def test_previous_release_of_the_same_package() -> None:
     # A tag without a version names no package: the newest release before it, as before.
     unversioned = ReleaseRef(9, "nightly", False, datetime(2026, 11, 5, tzinfo=UTC))
     assert choose_previous_release(releases, unversioned) == releases[2]
+
+
+def test_jobs_lookup_records_every_job_of_the_run() -> None:
+    """Facts.jobs, which the job summary's chart draws: each job of the run as read, this one marked."""
+    build = github_job(1, "build", ago(minutes=9), ago(minutes=9), ago(minutes=4, seconds=30))
+    waited = github_job(
+        2, "deploy", ago(minutes=4), ago(minutes=4), None, status="in_progress", picked_up=ago(minutes=1)
+    )
+    never = github_job(3, "notify", ago(minutes=4), None, ago(minutes=2), conclusion="skipped")
+    plan = Plan(jobs_of=12345678901, jobs_measure=True, check_run_id=2)
+    with FakeGitHub(happy(jobs=jobs_pages([build, waited, never]))) as github:
+        outcome = look_up(
+            plan, api_url=github.api_url, repository="octo-org/shop", token="t", user_agent="test", timeout=10
+        )
+
+    def at(text: str) -> datetime:
+        return datetime.fromisoformat(text)
+
+    assert outcome.facts.jobs == (
+        Job(
+            1,
+            "build",
+            at(ago(minutes=9)),
+            at(ago(minutes=9)),
+            at(ago(minutes=4, seconds=30)),
+            "completed",
+            "success",
+        ),
+        # Started when a runner took it (its first step), not when it began to wait for approval.
+        Job(2, "deploy", at(ago(minutes=4)), at(ago(minutes=1)), None, "in_progress", None, this_job=True),
+        Job(3, "notify", at(ago(minutes=4)), None, at(ago(minutes=2)), "completed", "skipped"),
+    )
+    assert outcome.facts.measured_by == "jobs of run 12345678901"
