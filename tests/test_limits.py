@@ -22,7 +22,8 @@ from track_deployment.schema import (
     record_json,
     record_size,
 )
-from track_deployment.workflow import SUMMARY_MAX_BYTES, Report, render_summary
+from track_deployment.summary import SUMMARY_MAX_BYTES, render_summary
+from track_deployment.workflow import Report
 
 # Linux refuses one "NAME=value" environment string over MAX_ARG_STRLEN (32 pages), NUL included.
 MAX_ARG_STRLEN = 32 * 4096

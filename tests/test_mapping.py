@@ -21,8 +21,8 @@ from track_deployment.mapping import (
     branch_of,
     build_request,
     event_facts,
-    is_fix,
-    is_hotfix,
+    fix_reason,
+    hotfix_reason,
     minutes_ran,
     plan_lookups,
     within_budget,
@@ -354,19 +354,19 @@ def test_duration_sources() -> None:
     """Where deployment_duration came from, or why it is left out, for the job summary."""
     event = event_facts("push", parse_event("push", payload("push")), RUNNER)
     ran = ((datetime(2026, 11, 20, 10, 5, 30, tzinfo=UTC), None),)
-    measured = Facts(job_intervals=ran, measured_by="jobs of run 12345678901")
+    measured = Facts(job_intervals=ran, measured_by="the time job deploy (7) ran", looked_up=True)
     built = build_request(event, {}, measured, Options(), NOW)
     assert built.request.deployment_duration == 4.5
-    assert built.sources["deployment_duration"] == Source(
-        "look-up", "jobs of run 12345678901: first step to completion, waits not counted"
-    )
+    source = built.sources["deployment_duration"]
+    assert (source.kind, source.detail) == ("look-up", "the time job deploy (7) ran, waits not counted")
     recorder = measured._replace(only_records="job 'record' is the only job that ran")
     built = build_request(event, {}, recorder, Options(), NOW)
     assert built.request.deployment_duration is None
     assert built.sources["deployment_duration"] == Source("left out", "unknown: nothing but this step ran")
-    # An input wins, and a rule has nothing to say.
+    # An input wins, and the rule has nothing to say.
     built = build_request(event, {"deployment_duration": 3}, recorder, Options(), NOW)
-    assert (built.request.deployment_duration, built.notices, dict(built.sources)) == (3, (), {})
+    assert (built.request.deployment_duration, built.notices) == (3, ())
+    assert built.sources["deployment_duration"] == Source("input", "`deployment_duration` input")
 
 
 @pytest.mark.parametrize(
@@ -425,14 +425,14 @@ def test_branch_of(ref: str | None, branch: str | None) -> None:
 def test_fix_and_hotfix_rules(
     labels: tuple[str, ...], branch: str | None, title: str | None, fix: bool, hotfix: bool
 ) -> None:
-    assert is_fix(labels, branch, title, Options()) is fix
-    assert is_hotfix(labels, branch, Options()) is hotfix
+    assert bool(fix_reason(labels, branch, ("title", title or ""), Options())) is fix
+    assert bool(hotfix_reason(labels, branch, Options())) is hotfix
 
 
 def test_custom_labels() -> None:
     options = Options(frozenset({"p0"}), frozenset({"defect"}))
-    assert is_hotfix(("P0",), None, options) and is_fix(("Defect",), None, None, options)
-    assert not is_fix(("bug",), None, None, options)
+    assert hotfix_reason(("P0",), None, options) and fix_reason(("Defect",), None, None, options)
+    assert not fix_reason(("bug",), None, None, options)
 
 
 class TestPlan:

@@ -372,4 +372,4 @@ def test_jobs_lookup_records_every_job_of_the_run() -> None:
         Job(2, "deploy", at(ago(minutes=4)), at(ago(minutes=1)), None, "in_progress", None, this_job=True),
         Job(3, "notify", at(ago(minutes=4)), None, at(ago(minutes=2)), "completed", "skipped"),
     )
-    assert outcome.facts.measured_by == "jobs of run 12345678901"
+    assert outcome.facts.measured_by == "the time the run's jobs ran"

@@ -9,11 +9,9 @@ from support import parse_commands, parse_outputs
 
 from track_deployment.workflow import (
     Console,
-    Report,
     escape_data,
     escape_property,
     format_outputs,
-    render_summary,
 )
 
 HOSTILE = [
@@ -129,33 +127,6 @@ def test_annotation_with_newlines_is_one_command() -> None:
     con.warning("line one\n::error::two\r\n100%")
     [command] = parse_commands(stream.getvalue())
     assert (command.name, command.message) == ("warning", "line one\n::error::two\r\n100%")
-
-
-def test_summary_escapes_html_and_table_cells() -> None:
-    report = Report(
-        result="failed",
-        payload={"title": "<script>alert(1)</script> | x\ny", "commit_id": "abc1234"},
-        error="iftrue answered 503",
-        error_title="iftrue unavailable",
-        links={
-            "commit": "https://github.com/o/r/commit/abc1234",
-            "run": "https://github.com/o/r/actions/runs/1",
-        },
-    )
-    summary = render_summary(report)
-    assert "<script>" not in summary
-    assert "| `title` | &lt;script&gt;alert(1)&lt;/script&gt; &#124; x<br>y |" in summary
-    assert '| `commit_id` | <a href="https://github.com/o/r/commit/abc1234">abc1234</a> |' in summary
-    assert "<details><summary>Payload (JSON)</summary>" in summary
-    assert "**iftrue unavailable**: iftrue answered 503" in summary
-
-
-@pytest.mark.parametrize(
-    ("result", "heading"),
-    [("created", "recorded"), ("dry_run", "dry run"), ("skipped", "skipped"), ("failed", "not recorded")],
-)
-def test_summary_heading_for_every_result(result: str, heading: str) -> None:
-    assert heading in render_summary(Report(result=result)).splitlines()[0]
 
 
 def test_a_secret_cut_before_an_ellipsis_is_redacted() -> None:

@@ -332,6 +332,8 @@ class _Session:
         self.repo = repo
         self.outcome = Outcome()
         self.stopped: str | None = None
+        #: The (base, head) of the compare that counted the commits.
+        self.compared: tuple[str, str] | None = None
 
     def attempt(self, what: str, fields: str, permission: str, call: Any) -> Any:
         if self.stopped:
@@ -480,13 +482,19 @@ def look_up(
         job_intervals=intervals,
         jobs=run_jobs.jobs if run_jobs else (job,) if job else None,
         measured_by=(
-            f"jobs of run {plan.jobs_of}" if plan.jobs_of else f"job {job.name} ({job.id})" if job else None
+            "the time the run's jobs ran"
+            if plan.jobs_of
+            else f"the time job {job.name} ({job.id}) ran"
+            if job
+            else None
         ),
         only_records=run_jobs.only_records if run_jobs and plan.jobs_measure else None,
         never_started=never_started,
         deployment_found_by=found_by,
         looked_up=True,
         dropped=plan.dropped,
+        compared=session.compared if count is not None else None,
+        failed=frozenset(name for failure in session.outcome.failures for name in failure.fields.split(", ")),
     )
     return session.outcome
 
@@ -705,13 +713,13 @@ def _run_deployment(
     if this is not None and this.id is not None:
         own = created_with(candidates, this, run_jobs.jobs if run_jobs else ())
         if len(own) == 1:
-            return own[0].node_id, f"the deployment created with this job ({this.name})"
+            return own[0].node_id, f"this job's deployment: created with job {this.name}"
         for deployment in own[: max(0, spare)]:
             statuses = _statuses(session, deployment)
             if statuses is None:
                 break
             if names_job(statuses, this.id):
-                return deployment.node_id, f"the deployment whose status names this job ({this.name})"
+                return deployment.node_id, f"this job's deployment: its status names job {this.name}"
         if own:
             why = (
                 "none of the statuses read names it"
@@ -732,9 +740,7 @@ def _run_deployment(
             "the environment this step reports (in a matrix, e.g. `environment: ${{ matrix.environment }}`), "
             "or set `deployment_node_id`."
         )
-    if newest is None:
-        return None, None
-    return newest.node_id, "the newest deployment of the commit made during the run"
+    return (newest.node_id if newest else None), None
 
 
 def _statuses(session: _Session, deployment: DeploymentCandidate) -> list[Any] | None:
@@ -758,7 +764,10 @@ def _compare(session: _Session, base: str, head: str) -> int | None:
         "contents: read",
         lambda: session.repo.compare(base, head).total_commits,
     )
-    return result if isinstance(result, int) else None
+    if not isinstance(result, int):
+        return None
+    session.compared = (base, head)
+    return result
 
 
 def _count_since_release(session: _Session, current: ReleaseRef) -> int | None:

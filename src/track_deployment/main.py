@@ -21,10 +21,12 @@ from .inputs import (
     read_secrets,
 )
 from .mapping import (
+    Built,
     EventFacts,
     Facts,
     Options,
     Plan,
+    Source,
     build_request,
     by_dependabot,
     event_facts,
@@ -35,7 +37,8 @@ from .mapping import (
     release_skip_reason,
 )
 from .schema import DeploymentRequest, record_json
-from .workflow import Console, Report, publish
+from .summary import provenance_lines, render_summary
+from .workflow import Console, Report, print_block, publish
 
 TITLE = "track-deployment"
 
@@ -75,8 +78,9 @@ DEPENDABOT_NOTE = (
 )
 
 
-def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> DeploymentRequest | str:
-    """The record for this event, or a note saying why this run records nothing."""
+def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> Built | str:
+    """The record for this event and where each value came from, or a note saying why this run
+    records nothing."""
     payload = load_event(runner.event_path, runner.event_name)
     if not inputs.token and not inputs.dry_run:
         if fork := fork_of(runner.event_name, payload):
@@ -96,8 +100,8 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> D
         runner_name=runner.runner_name,
     )
     plan = plan_lookups(event, inputs.fields, options)
-    facts = Facts()
-    looked_up = bool(plan and inputs.github_token and runner.api_url and runner.repository)
+    facts = Facts(off_reason=_lookups_off(inputs, runner, plan))
+    looked_up = facts.off_reason is None
     if looked_up and (problem := api_url_problem(runner.api_url)):
         # A hand-set variable (the command on GitHub Enterprise Server, say): never fail the run for it.
         console.warning(
@@ -107,6 +111,7 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> D
             title="GitHub look-up failed",
         )
         looked_up = False
+        facts = Facts(off_reason=f"GITHUB_API_URL {problem}")
     if looked_up:
         from .lookups import look_up  # imports PyGithub: only when a look-up runs
 
@@ -136,7 +141,18 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> D
         console.warning(warning, title=TITLE)
     for notice in built.notices:
         console.notice(notice, title=TITLE)
-    return built.request
+    return built
+
+
+def _lookups_off(inputs: Inputs, runner: Runner, plan: Plan) -> str | None:
+    """Why no GitHub look-up is made; None when they are."""
+    if not plan:
+        return "nothing was left to look up"
+    if not inputs.github_token:
+        return "github_token is empty"
+    if not runner.api_url or not runner.repository:
+        return "GITHUB_API_URL or GITHUB_REPOSITORY is not set"
+    return None
 
 
 def _types_unknown(event: EventFacts, plan: Plan, looked_up: bool) -> str | None:
@@ -167,6 +183,7 @@ def execute(
         inputs.require_token()
         console.info("Replaying the record given in the `payload` input; nothing is derived.")
         request = inputs.payload
+        report.sources = {name: Source("input", "`payload` input") for name in request.body()}
     else:
         derived = derive(inputs, runner, console, now)
         if isinstance(derived, str):
@@ -174,7 +191,7 @@ def execute(
             report.note = derived
             console.notice(f"{report.note} Nothing was sent to iftrue.", title=f"{TITLE} skipped")
             return
-        request = derived
+        request, report.sources, report.jobs = derived.request, derived.sources, derived.jobs
     request, shortened = fit_record(request, MAX_PAYLOAD_BYTES, console.redact)
     if shortened:
         report.note = shortened
@@ -183,6 +200,9 @@ def execute(
     report.links = links(runner, request)
     with console.group("Deployment record"):
         console.info(record_json(report.payload, indent=2))
+    if not console.actions:
+        # Outside Actions there is no job summary to read: where each value came from is printed.
+        print_block(console, "Where each value came from", provenance_lines(report.sources))
     if inputs.dry_run:
         report.result = "dry_run"
         console.notice("Dry run: the deployment record above was not sent.", title=TITLE)
@@ -317,7 +337,14 @@ def main(
         cancel.disarm()
     except Cancelled as exc:  # only the first signal raises, so none can interrupt this report
         code = cancelled(report, exc)
-    outputs, summary = publish(report, console, runner.output_path, runner.summary_path)
+    report.now = now
+    outputs, summary = publish(
+        report,
+        console,
+        runner.output_path,
+        runner.summary_path,
+        lambda written: render_summary(report, payload_output=written, redact=console.redact),
+    )
     announce(console, report, replay_hint(outputs, summary))
     if not console.actions:
         # Outside Actions no runner reads the outputs: one line tells a CI log or a script.

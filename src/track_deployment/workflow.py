@@ -1,4 +1,4 @@
-"""Workflow commands, outputs and the job summary: every byte the runner reads passes here.
+"""Workflow commands, outputs and the job summary's file: every byte the runner reads passes here.
 
 Secrets are masked and redacted here, and untrusted text is escaped here, so no other
 module has to remember to.
@@ -6,15 +6,16 @@ module has to remember to.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TextIO
 
 from .inputs import with_flags
+from .mapping import Job, Source
 from .schema import log_lines, record_json
 
 REDACTED = "***"
@@ -58,6 +59,11 @@ _HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'
 def escape_html(text: str) -> str:
     """html.escape without importing the html package's entity tables."""
     return text.translate(_HTML)
+
+
+def escape_cell(text: str) -> str:
+    """Untrusted text as the job summary shows it: inert HTML, within one table cell."""
+    return escape_html(text).replace("|", "&#124;").replace("\r", "").replace("\n", "<br>")
 
 
 def escape_data(text: str) -> str:
@@ -255,6 +261,11 @@ class Report:
     alert: str = ""
     alert_title: str = ""
     alert_tail: str = ""
+    #: Field name → where its value came from, or why it was left out.
+    sources: Mapping[str, Source] = field(default_factory=dict)
+    #: The measured run's jobs, when the look-up read them; and when the run was reported.
+    jobs: tuple[Job, ...] | None = None
+    now: datetime | None = None
 
     @property
     def payload_json(self) -> str:
@@ -269,111 +280,6 @@ class Report:
         }
 
 
-_HEADINGS = {
-    "created": "Deployment recorded in iftrue",
-    "dry_run": "Deployment record (dry run, nothing sent)",
-    "skipped": "No deployment recorded: event skipped",
-    "failed": "Deployment not recorded",
-}
-
-# Fields shown as links in the summary table, and the link the value points to.
-_LINKED = {"commit_id": "commit", "pull_request_number": "pull_request", "url": "url"}
-
-
-Redact = Callable[[str], str]
-
-# Characters of a table cell, and of a link's address: beyond it the cell is plain text (a cut
-# address would lead elsewhere). Both keep everything above the JSON block small, so that block
-# alone has to give way to the summary's limit.
-_CELL_CHARS = 300
-_HREF_CHARS = 4096
-
-
-def _cell(value: object, redact: Redact) -> str:
-    text = shorten(redact(json.dumps(value) if isinstance(value, bool) else str(value)), _CELL_CHARS)
-    return escape_html(text).replace("|", "&#124;").replace("\r", "").replace("\n", "<br>")
-
-
-def _link(text: str, href: str, redact: Redact) -> str:
-    href = redact(href)
-    return f'<a href="{escape_html(href)}">{text}</a>' if len(href) <= _HREF_CHARS else text
-
-
-# The runner drops a step summary over 1 MiB whole, with an error ("upload aborted"):
-# actions/runner, FileCommandManager, CreateStepSummaryCommand.AttachmentSizeLimit.
-SUMMARY_MAX_BYTES = 1024 * 1024
-# A margin below the limit, for the line that ends the summary and any later rounding.
-_SUMMARY_SLACK = 1024
-
-
-def render_summary(report: Report, *, payload_output: bool = True, redact: Redact = str) -> str:
-    """Markdown for $GITHUB_STEP_SUMMARY, at most SUMMARY_MAX_BYTES in UTF-8.
-
-    Only the JSON block can be long (every cell and link above it is bounded); it is shortened
-    to fit, with a marker that says where the whole record is (`payload_output`: whether the
-    step has a `payload` output to read). Text is redacted before anything is cut.
-    """
-
-    def cell(value: object) -> str:
-        return _cell(value, redact)
-
-    lines = [f"### {_HEADINGS[report.result]}", ""]
-    if report.note:
-        lines += [cell(report.note), ""]
-    if report.error:
-        lines += [f"**{cell(report.error_title)}**: {cell(report.error)}", ""]
-    if report.payload:
-        lines += ["| field | value |", "| --- | --- |"]
-        for name, value in report.payload.items():
-            text = cell(value)
-            href = report.links.get(_LINKED.get(name, ""))
-            lines.append(f"| `{name}` | {_link(text, href, redact) if href else text} |")
-        lines.append("")
-    else:
-        # No record was built (a skipped event or an error before it): say what was read.
-        lines += ["| | |", "| --- | --- |", f"| event | `{cell(report.event_name or 'unknown')}` |"]
-        lines += [f"| result | `{report.result}` |", ""]
-    if "run" in report.links:
-        lines += [f"Workflow run: {_link('logs', report.links['run'], redact)}", ""]
-    if report.deployment_id:
-        lines += [f"iftrue deployment id: `{cell(report.deployment_id)}`", ""]
-    if not (report.result == "failed" and report.payload):
-        return "\n".join(lines) + "\n"
-    head = "\n".join([*lines, "<details><summary>Payload (JSON)</summary>", "", "<pre>"])
-    tail = "\n".join(
-        [
-            "</pre>",
-            "",
-            "</details>",
-            "",
-            "To record this deployment later, run the action again with this JSON as its "
-            "`payload` input, for example from a `workflow_dispatch` workflow:",
-            "",
-            "<pre>- uses: iftrue/track-deployment@v1\n  with:\n    token: ${{ secrets.IFTRUE_TOKEN }}"
-            "\n    payload: ${{ inputs.payload }}</pre>",
-            "",
-        ]
-    )
-    where = "in the step's `payload` output" if payload_output else "printed in the log"
-    marker = f"\n… shortened to fit the job summary; the whole record is {where}."
-    budget = SUMMARY_MAX_BYTES - _SUMMARY_SLACK - _size(head) - _size(tail) - _size(marker)
-    block = escape_html(redact(record_json(report.payload, indent=2)))
-    if _size(block) > budget:
-        block = _cut_html(block, budget) + marker
-    return head + block + tail + "\n"
-
-
-def _size(text: str) -> int:
-    return len(text.encode("utf-8"))
-
-
-def _cut_html(text: str, max_bytes: int) -> str:
-    """The longest start of escaped HTML within max_bytes, never ending inside an entity."""
-    cut = text.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")
-    amp = cut.rfind("&", max(0, len(cut) - 8))
-    return cut[:amp] if amp >= 0 and ";" not in cut[amp:] else cut
-
-
 def append_file(path: str | None, text: str) -> None:
     """Append to a runner file command file; a run outside a runner has none.
 
@@ -386,22 +292,22 @@ def append_file(path: str | None, text: str) -> None:
 
 
 def publish(
-    report: Report, console: Console, output_path: str | None, summary_path: str | None
+    report: Report,
+    console: Console,
+    output_path: str | None,
+    summary_path: str | None,
+    summary: Callable[[bool], str],
 ) -> tuple[bool, bool]:
     """Write the outputs and the job summary where their files are given, redacted.
 
-    Each is written on its own, so a file that cannot be written loses nothing else; the
-    answer says which were written.
+    `summary` renders the job summary, told whether the outputs were written. Each file is
+    written on its own, so a file that cannot be written loses nothing else; the answer says
+    which were written.
     """
     values = {name: console.redact(value) for name, value in report.outputs().items()}
     outputs = _append(console, "outputs", output_path, lambda: format_outputs(values))
-    summary = _append(
-        console,
-        "job summary",
-        summary_path,
-        lambda: console.redact(render_summary(report, payload_output=outputs, redact=console.redact)),
-    )
-    return outputs, summary
+    written = _append(console, "job summary", summary_path, lambda: console.redact(summary(outputs)))
+    return outputs, written
 
 
 def _append(console: Console, what: str, path: str | None, text: Callable[[], str]) -> bool:
@@ -418,5 +324,7 @@ def _append(console: Console, what: str, path: str | None, text: Callable[[], st
 
 
 def print_block(console: Console, title: str, lines: Iterable[str]) -> None:
+    """Lines under a title; the inputs they name are followed by their flags when the inputs came as flags."""
+    text = "\n".join(lines)
     with console.group(title):
-        console.info("\n".join(lines))
+        console.info(with_flags(text) if console._flags else text)
