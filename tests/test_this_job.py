@@ -136,8 +136,9 @@ def test_deployment_whose_job_never_started_is_skipped(
     assert iftrue.posts == []
     assert run.outputs["result"] == "skipped"
     assert run.notices == [
-        f"Not a deployment: nothing shipped: the deployment's job 'deploy' ({EXAMPLE_JOB}) never started "
-        f"(it ended {conclusion}). Nothing was sent to iftrue."
+        f"Not a deployment: the deployment's job 'deploy' ({EXAMPLE_JOB}) never started (it ended "
+        f"{conclusion}), so nothing shipped; only a deployment that ran, to success or failure, is "
+        "recorded. Nothing was sent to iftrue."
     ]
 
 

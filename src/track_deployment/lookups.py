@@ -674,7 +674,8 @@ def _deploying_job(
         return (
             job,
             None,
-            f"nothing shipped: the deployment's job '{job.name}' ({job_id}) never started{ended}",
+            f"the deployment's job '{job.name}' ({job_id}) never started{ended}, so nothing shipped; only a "
+            "deployment that ran, to success or failure, is recorded",
         )
     return job, (ran,) if ran else None, None
 
