@@ -142,6 +142,19 @@ def test_deployment_whose_job_never_started_is_skipped(
     ]
 
 
+def test_job_not_readable(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    """Without `actions: read` the job's time is unknown: no duration (the approval wait is none)."""
+    refused = Answer(403, {"message": "Resource not accessible by integration"})
+    with FakeGitHub(happy(job=refused)) as github:
+        run = run_with_github(tmp_path, github, iftrue, "deployment_status", deployment_status())
+    assert run.code == 0, run.stdout
+    assert github.routes == ["job", "pulls", "deployments_by_environment"]
+    assert "deployment_duration" not in sent(iftrue)
+    [warning] = run.warnings
+    assert f"job {EXAMPLE_JOB} (403 Resource not accessible by integration)" in warning
+    assert "actions: read" in warning
+
+
 def test_failed_job_that_ran_is_a_failed_deployment(tmp_path: Path, iftrue: FakeIftrue) -> None:
     failed = approved_job(conclusion="failure")
     with FakeGitHub(happy(job=Answer(200, failed))) as github:
@@ -206,6 +219,7 @@ def test_each_matrix_job_names_its_own_deployment(tmp_path: Path, iftrue: FakeIf
     assert github.requests[3].path == f"{REPO_API}/deployments/{MATRIX_DEPLOYMENTS[job]}/statuses"
     assert sent(iftrue)["deployment_node_id"] == f"DE_{MATRIX_DEPLOYMENTS[job]}"
     assert run.warnings == []
+    assert f"this job&#x27;s deployment: its status names job {MATRIX[job]}" in run.summary
 
 
 def test_matrix_job_found_by_its_runner_name(tmp_path: Path, iftrue: FakeIftrue) -> None:
@@ -266,6 +280,8 @@ def test_run_that_only_records_sends_no_duration(tmp_path: Path, iftrue: FakeIft
     assert github.routes == ["pulls", "jobs", "releases", "compare", "deployments_by_sha"]
     assert "deployment_duration" not in sent(iftrue)
     assert ONLY_RECORDS in run.notices
+    # The job summary names it as left out, and why.
+    assert "left out: unknown: nothing but this step ran" in run.summary
 
 
 @pytest.mark.parametrize(
