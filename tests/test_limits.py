@@ -217,7 +217,8 @@ def test_any_valid_record_fits_the_payload_input() -> None:
         (
             "member_id",
             "1" * 21,
-            "Input 'member_id' must be the numeric id of a GitHub account (e.g. 583231), at most 20",
+            "Input 'member_id' must be the git provider's numeric id of a member (e.g. 583231, a GitHub "
+            "account's id), at most 20",
         ),
     ],
 )

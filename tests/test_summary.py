@@ -331,9 +331,12 @@ def test_source_column_matches_the_fields_sent(tmp_path: Path, iftrue: FakeIftru
 def test_fields_left_out_say_why(tmp_path: Path, iftrue: FakeIftrue) -> None:
     run = run_action(runner_env(tmp_path, "release", payload("release"), {"api_url": iftrue.url}))
     rows = table(run.summary)
-    assert rows["deployment_duration"] == ("—", "left out: no look-up: github_token is empty")
-    assert rows["commits_count"] == ("—", "left out: no look-up: github_token is empty")
-    assert rows["pull_request_number"] == ("0", "rule: no pull request is associated with this deployment")
+    assert rows["deployment_duration"] == ("—", "left out: no look-up: the github_token input is empty")
+    assert rows["commits_count"] == ("—", "left out: no look-up: the github_token input is empty")
+    assert rows["pull_request_number"] == (
+        "0",
+        "rule: no look-up of its pull request was made (the github_token input is empty)",
+    )
     assert rows["status"] == ("succes", "rule: the default: nothing tells of a failure")
 
 
@@ -465,7 +468,7 @@ def test_the_command_prints_where_each_value_came_from(tmp_path: Path) -> None:
     lines = proc.stdout.splitlines()
     start = lines.index("Where each value came from:")
     assert lines[start + 1 : start + 3] == [
-        "title: input: `title` input (--title)",
+        "title: input: --title",
         "changelog: left out: no event to read",
     ]
     assert "status: rule: the default: nothing tells of a failure" in lines
@@ -487,7 +490,7 @@ def test_outside_actions_the_sources_are_printed_under_the_record(tmp_path: Path
         "title: event: release.name",
         "changelog: event: release.body",
     ]
-    assert "deployment_duration: left out: no look-up: github_token is empty" in lines
+    assert "deployment_duration: left out: no look-up: INPUT_GITHUB_TOKEN (--github-token) is empty" in lines
     assert TOKEN not in run.stdout
 
 

@@ -21,6 +21,7 @@ from .inputs import (
     read_secrets,
 )
 from .mapping import (
+    NO_GITHUB_TOKEN,
     Built,
     EventFacts,
     Facts,
@@ -100,8 +101,9 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> B
         runner_name=runner.runner_name,
     )
     plan = plan_lookups(event, inputs.fields, options)
-    facts = Facts(off_reason=_lookups_off(inputs, runner, plan))
-    looked_up = facts.off_reason is None
+    not_made = _not_made(inputs, runner)
+    looked_up = bool(plan) and not not_made
+    facts = Facts(not_made=not_made or ("" if plan else "nothing was left to look up"))
     if looked_up and (problem := api_url_problem(runner.api_url)):
         # A hand-set variable (the command on GitHub Enterprise Server, say): never fail the run for it.
         console.warning(
@@ -111,7 +113,7 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> B
             title="GitHub look-up failed",
         )
         looked_up = False
-        facts = Facts(off_reason=f"GITHUB_API_URL {problem}")
+        facts = Facts(not_made=f"GITHUB_API_URL {problem}")
     if looked_up:
         from .lookups import look_up  # imports PyGithub: only when a look-up runs
 
@@ -144,15 +146,13 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> B
     return built
 
 
-def _lookups_off(inputs: Inputs, runner: Runner, plan: Plan) -> str | None:
-    """Why no GitHub look-up is made; None when they are."""
-    if not plan:
-        return "nothing was left to look up"
+def _not_made(inputs: Inputs, runner: Runner) -> str:
+    """Why no GitHub look-up can be made, in the words a notice uses; "" when they can."""
+    if not runner.repository:
+        return "GITHUB_REPOSITORY is empty: not a GitHub repository's run"
     if not inputs.github_token:
-        return "github_token is empty"
-    if not runner.api_url or not runner.repository:
-        return "GITHUB_API_URL or GITHUB_REPOSITORY is not set"
-    return None
+        return NO_GITHUB_TOKEN
+    return "" if runner.api_url else "GITHUB_API_URL is empty"
 
 
 def _types_unknown(event: EventFacts, plan: Plan, looked_up: bool) -> str | None:
@@ -181,7 +181,7 @@ def execute(
     """
     if inputs.payload is not None:
         inputs.require_token()
-        console.info("Replaying the record given in the `payload` input; nothing is derived.")
+        console.notice("Replaying the record given in the `payload` input; nothing is derived.", title=TITLE)
         request = inputs.payload
         report.sources = {name: Source("input", "`payload` input") for name in request.body()}
     else:
@@ -235,13 +235,18 @@ def links(runner: Runner, request: DeploymentRequest | None) -> dict[str, str]:
     return {name: url for name, url in found.items() if url.startswith(("https://", "http://"))}
 
 
-def fail(report: Report, exc: ActionError, *, fail_on_error: bool) -> int:
+def fail(report: Report, exc: ActionError, *, fail_on_error: bool, actions: bool = True) -> int:
     """Record an error; only configuration errors, or any with fail_on_error, fail the step."""
     report.result = "failed"
     report.error, report.error_title = str(exc), exc.title
     report.alert_title = exc.title
     if exc.outage and not fail_on_error:
-        report.alert, report.alert_tail = "warning", "The step succeeds because `fail_on_error` is false."
+        report.alert = "warning"
+        report.alert_tail = (
+            "The step succeeds because `fail_on_error` is false."
+            if actions
+            else "The exit code is 0 because the `fail_on_error` input is not true."
+        )
         return 0
     report.alert = "error"
     return 1
@@ -300,7 +305,7 @@ def run(
     except ActionError as exc:
         if runner.debug:
             console.info(format_exc())
-        return fail(report, exc, fail_on_error=fail_on_error)
+        return fail(report, exc, fail_on_error=fail_on_error, actions=runner.actions)
     except Exception as exc:  # a bug must not break the deploy unless fail_on_error says so
         if runner.debug:
             console.info(format_exc())
@@ -309,7 +314,7 @@ def run(
             "(re-run with debug logging for a traceback)."
         )
         error.outage = True
-        return fail(report, error, fail_on_error=fail_on_error)
+        return fail(report, error, fail_on_error=fail_on_error, actions=runner.actions)
 
 
 def main(

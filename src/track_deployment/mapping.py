@@ -42,6 +42,11 @@ _SHA = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
 _CONVENTIONAL_FIX = re.compile(r"fix(\([^)]*\))?!?:", re.IGNORECASE)
 _HOTFIX_BRANCH = ("hotfix/", "hotfix-")
 _FIX_BRANCH = ("fix/", "fix-", "bugfix/", "bugfix-")
+# GitHub's own titles for the commit that merges a pull request (Merge pull request dialog):
+# "Merge pull request #412 from octo-org/feature/checkout" for a merge commit, the head named
+# owner/branch, and "Add gift cards (#412)" for a squash merge. Nine digits at most: a PR number.
+_MERGE_TITLE = re.compile(r"Merge pull request #([1-9][0-9]{0,8}) from [^/\s]+/(\S+)")
+_SQUASH_TITLE = re.compile(r".*\S \(#([1-9][0-9]{0,8})\)")
 _ZERO_SHA = re.compile(r"0{40}|0{64}")
 
 # At most this many GitHub requests per run (SPEC §5); look-ups of lower priority are
@@ -205,6 +210,8 @@ class EventFacts(NamedTuple):
     workflow_file: tuple[str, str] | None = None
     #: A short name the event gives as its branch that may be a tag; a request tells.
     branch_to_check: str | None = None
+    #: The pull request a head commit's title names (GitHub's merge or squash title), and which title.
+    titled_pull: tuple[PullRequestFacts, str] | None = None
     #: The deployment's environment (deployment events only), for the `environment` input.
     environment: str | None = None
     #: The run whose jobs (the latest execution of each) measure the duration and bound the
@@ -313,8 +320,8 @@ class Facts(NamedTuple):
     compared: tuple[str, str] | None = None
     #: Request fields whose look-up failed.
     failed: frozenset[str] = frozenset()
-    #: Why no look-up was made (`github_token is empty`), when none was.
-    off_reason: str | None = None
+    #: Why no look-up was made, when none was (NO_GITHUB_TOKEN, "GITHUB_REPOSITORY is empty", ...).
+    not_made: str = ""
 
 
 class Options(NamedTuple):
@@ -527,6 +534,16 @@ def _common(
     return fields, sources
 
 
+def pull_request_of_title(title: str | None) -> tuple[PullRequestFacts, str] | None:
+    """The pull request GitHub's merge or squash commit title names, and which title it is."""
+    line = (title or "").strip()
+    if match := _MERGE_TITLE.fullmatch(line):
+        return PullRequestFacts(number=int(match[1]), head_ref=match[2]), "GitHub's merge commit title"
+    if match := _SQUASH_TITLE.fullmatch(line):
+        return PullRequestFacts(number=int(match[1])), "GitHub's squash commit title"
+    return None
+
+
 def _release(event: ReleaseEvent, runner: Runner, name: str) -> EventFacts:
     release = _require(event.release, name, "release")
     if event.action not in RELEASE_ACTIONS:
@@ -699,6 +716,7 @@ def _push(event: PushEvent, runner: Runner, name: str) -> EventFacts:
         fields=fields,
         sources=sources,
         fix_title=head_line,
+        titled_pull=pull_request_of_title(head_line),
         compare=compare,
         previous_release_of=previous_release if short else None,
     )
@@ -751,6 +769,7 @@ def _workflow_run(event: WorkflowRunEvent, runner: Runner, name: str) -> EventFa
     else:
         return EventFacts(skip_reason=f"workflow_run action '{event.action}' is not reported")
     pulls = [p for p in run.pull_requests or () if p is not None and p.number is not None]
+    head_commit = run.head_commit.message if run.head_commit else None
     # The payload's pull request gives the number and the branch; no other PR is looked up.
     pull = PullRequestFacts(pulls[0].number, pulls[0].head.ref if pulls[0].head else None) if pulls else None
     pull_head = branch_of(pull.head_ref if pull else None)
@@ -790,6 +809,7 @@ def _workflow_run(event: WorkflowRunEvent, runner: Runner, name: str) -> EventFa
         sources={**sources, **member_source},
         pull_request=pull,
         pull_request_partial=pull is not None,
+        titled_pull=None if pull else pull_request_of_title(first_line(head_commit)),
         member=member,
         branch_to_check=None if known else head,
         jobs_of=run.id,
@@ -1065,6 +1085,14 @@ def build_request(
         sources["branch"] = Source("rule", f"`{event.branch_to_check}` {kind}")
         if facts.is_branch is None and "branch" not in overrides:
             notices.append(_unchecked_branch(event, facts))
+    # The PR that GitHub's merge or squash title names, when no look-up of the commit's PR
+    # answered (SPEC §4): an answer, a PR or none, is GitHub's own record and wins.
+    if pull is None and event.titled_pull and not facts.pull_request_searched:
+        titled, rule = event.titled_pull
+        source = Source("rule", rule, _web(home, f"pull/{titled.number}"))
+        put("pull_request_number", titled.number, source)
+        if titled.head_ref:
+            put("branch", titled.head_ref, source)
     if not fields.get("branch") and event.default_branch:
         said = sources.get("branch")
         because = said.detail if said and said.kind == "rule" else "the event names no branch"
@@ -1156,17 +1184,9 @@ def build_request(
                 "Set the member_id input to credit someone."
             )
     if fields.get("pull_request_number") is None:
-        if facts.pull_request_searched:
-            why = f"GitHub knows no pull request of commit {str(fields.get('commit_id'))[:7]}"
-            fix = "Set the pull_request_number input if the deployment has one."
-        else:
-            why = "No pull request is associated with this deployment"
-            fix = (
-                "Set the pull_request_number input, or give the github_token input a token with "
-                "`pull-requests: read` so it can find the PR of the commit."
-            )
-        put("pull_request_number", 0, Source("rule", f"{why[0].lower()}{why[1:]}"))
-        warnings.append(f"{why}, so pull_request_number is 0. {fix}")
+        why, warning = _no_pull_request(str(fields.get("commit_id")), facts)
+        put("pull_request_number", 0, Source("rule", why))
+        warnings.append(warning)
     missing = [name for name in REQUIRED_FIELDS if fields.get(name) in (None, "")]
     if missing:
         raise MissingFieldError(
@@ -1239,7 +1259,7 @@ def _left_out(
     if not named[name]:
         return Source("left out", f"unknown: {unnamed}")
     if not facts.looked_up:
-        return Source("left out", f"no look-up: {facts.off_reason or 'GitHub look-ups are off'}")
+        return Source("left out", f"no look-up: {facts.not_made or 'GitHub look-ups are off'}")
     if steps & facts.dropped:
         return Source("left out", "left out for the request budget")
     if name in facts.failed:
@@ -1253,6 +1273,27 @@ def _left_out(
         return Source("left out", f"unknown: no earlier {found} to count from, or nothing new to count")
     commit = str(fields.get("commit_id") or "")[:7]
     return Source("left out", f"unknown: no single deployment of {commit} was made during the run")
+
+
+#: Facts.not_made when the user turned the look-ups off, or gave no token to make them.
+NO_GITHUB_TOKEN = "the github_token input is empty"  # noqa: S105 - a message, not a secret
+
+
+def _no_pull_request(commit: str, facts: Facts) -> tuple[str, str]:
+    """Why pull_request_number is 0, as truly as the look-ups tell, and a warning saying how to give it."""
+    if facts.pull_request_searched:
+        why = f"GitHub knows no pull request of commit {commit[:7]}"
+        fix = "Set the pull_request_number input if the deployment has one."
+        return why, f"{why}, so pull_request_number is 0. {fix}"
+    fix = "Set the pull_request_number input"
+    if facts.looked_up:
+        why = _lookup_gap(facts, {"pull_request_of"}, "its pull request", False) or "no pull request found"
+    else:
+        # Nothing was looked for: never say that nothing was found.
+        why = f"no look-up of its pull request was made ({facts.not_made or 'GitHub look-ups are off'})"
+        if facts.not_made == NO_GITHUB_TOKEN:
+            fix += ", or give the github_token input a token with `pull-requests: read` to turn look-ups on"
+    return why, f"The deployment's pull request is unknown: {why}, so pull_request_number is 0. {fix}."
 
 
 def _lookup_gap(facts: Facts, steps: set[str], what: str, answered: bool) -> str | None:

@@ -7,6 +7,7 @@ module has to remember to.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TextIO
 
-from .inputs import with_flags
+from .inputs import for_command
 from .mapping import Job, Source
 from .schema import log_lines, record_json
 
@@ -87,19 +88,23 @@ def format_outputs(values: Mapping[str, str]) -> str:
     return "".join(chunks)
 
 
+# Where the runner finds a command (actions/runner, ActionCommandManager.TryProcessCommand tries
+# both parsers on every line): `::` at the start of a line after white space (ActionCommand.TryParseV2,
+# .NET TrimStart, whose white space Python's \s includes), and `##[` anywhere (ActionCommand.TryParse).
+# A line also starts after the breaks str.splitlines() and some log viewers know (U+2028, U+0085, ...),
+# which the runner does not: cheap to cover, and `::1`, `a::b` and URLs elsewhere stay as they are.
+_COMMAND_START = re.compile(r"(?:^|(?<=[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]))\s*:(?=:)|##(?=\[)")
+
+
 def could_be_command(line: str) -> bool:
-    """Whether the runner might read `line` as a workflow command, in either syntax.
-
-    The runner tries every line of a step's stdout and stderr twice (actions/runner,
-    ActionCommandManager.TryProcessCommand): as `::name props::data` after leading
-    whitespace (ActionCommand.TryParseV2, .NET TrimStart) and as the legacy `##[name props]data`
-    anywhere in the line (ActionCommand.TryParse). Any `::` counts here, not only a leading one,
-    because .NET and Python disagree on what whitespace is.
-    """
-    return "::" in line or "##[" in line
+    """Whether the runner might read `line` (one line, as log_lines splits) as a workflow command."""
+    return _COMMAND_START.search(line) is not None
 
 
-# U+2060 WORD JOINER: invisible, and no white space to .NET's TrimStart, so neither syntax matches.
+# U+2060 WORD JOINER: invisible, and no white space to .NET's TrimStart. The runner's StartsWith and
+# IndexOf compare by culture, and ICU ignores U+2060, yet both parsers cut the command's name at
+# fixed offsets from where the key starts: the joiner inside the key moves that cut onto its `:` or
+# `[`, and no registered command is named `:error` or `[error`.
 _JOIN = "\u2060"
 
 
@@ -107,12 +112,10 @@ def inert(line: str) -> str:
     """A line the runner cannot read as a command, for logs no stop-commands can guard.
 
     Outside GitHub Actions no workflow command is printed, yet a runner may still read the log
-    (the image run from a workflow's `run:` step gets no GITHUB_ACTIONS): `::` and `##[` are
-    split by an invisible character, so the text reads the same and acts on nothing.
+    (the image run from a workflow's `run:` step gets no GITHUB_ACTIONS): a leading `::` and any
+    `##[` are split by an invisible character, so the text reads the same and acts on nothing.
     """
-    if not could_be_command(line):
-        return line
-    return line.replace("::", f":{_JOIN}:").replace("##[", f"##{_JOIN}[")
+    return _COMMAND_START.sub(lambda match: match.group() + _JOIN, line)
 
 
 class Console:
@@ -134,7 +137,7 @@ class Console:
         flags: bool = False,
     ) -> None:
         self._stream = stream or sys.stdout
-        #: The inputs came as the command's flags: plain messages name the flag beside the input.
+        #: The inputs came as the command's flags: plain messages name flags, not variables.
         self._flags = flags
         #: Defers a cancel while a block that must stay whole is written (CancelOnSignal.held).
         self._hold = hold
@@ -222,11 +225,10 @@ class Console:
     def _plain(self, label: str, text: str, title: str | None = None, stream: TextIO | None = None) -> None:
         """An annotation outside Actions: `Warning (title): text`, continuation lines indented.
 
-        When the inputs came as the command's flags, each input the text names is followed by
-        its flag (--branch).
+        The text names flags and variables, not inputs or workflow syntax (for_command).
         """
         head = f"{label} ({self.redact(title)})" if title else label
-        first, *rest = log_lines(self.redact(with_flags(text) if self._flags else text).rstrip("\r\n"))
+        first, *rest = log_lines(self.redact(for_command(text, flags=self._flags)).rstrip("\r\n"))
         self._write(inert(f"{head}: {first}"), stream)
         for line in rest:
             self._write(inert(f"  {line}"), stream)
@@ -324,7 +326,7 @@ def _append(console: Console, what: str, path: str | None, text: Callable[[], st
 
 
 def print_block(console: Console, title: str, lines: Iterable[str]) -> None:
-    """Lines under a title; the inputs they name are followed by their flags when the inputs came as flags."""
+    """Lines under a title; outside Actions the inputs they name are given as flags and variables."""
     text = "\n".join(lines)
     with console.group(title):
-        console.info(with_flags(text) if console._flags else text)
+        console.info(text if console.actions else for_command(text, flags=console._flags))
