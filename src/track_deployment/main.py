@@ -98,7 +98,14 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> B
     )
     if skip:
         return f"Not a deployment: {skip}."
-    options = Options(inputs.hotfix_labels, inputs.fix_labels, inputs.environments, inputs.started_at)
+    options = Options(
+        inputs.hotfix_labels,
+        inputs.fix_labels,
+        inputs.environments,
+        inputs.started_at,
+        check_run_id=inputs.check_run_id,
+        runner_name=runner.runner_name,
+    )
     plan = plan_lookups(event, inputs.fields, options)
     not_made = _not_made(inputs, runner)
     looked_up = bool(plan) and not not_made
@@ -129,6 +136,8 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> B
             console.warning(warning, title="GitHub look-up failed")
         for note in outcome.notes:
             console.warning(note, title=TITLE)
+    if facts.never_started:
+        return f"Not a deployment: {facts.never_started}."
     if event.release_gate:
         if why := release_skip_reason(event.release_gate, facts.release_types):
             return f"Not recorded by this run: {why}."
