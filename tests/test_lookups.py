@@ -145,7 +145,7 @@ def test_release_uses_every_lookup_within_five_requests(
     assert run.code == 0, run.stdout
     assert github.routes == ["pulls", "jobs", "releases", "compare", "deployments_by_sha"]
     assert github.requests[0].path == f"/repos/octo-org/shop/commits/{SHA}/pulls"
-    assert github.requests[1].path == "/repos/octo-org/shop/actions/runs/12345678901/attempts/1/jobs"
+    assert github.requests[1].path == "/repos/octo-org/shop/actions/runs/12345678901/jobs"
     assert github.requests[1].query == {"per_page": ["100"]}
     assert github.requests[3].path == "/repos/octo-org/shop/compare/v2.3.0...v2.4.0"
     assert github.requests[4].query["sha"] == [SHA]

@@ -361,6 +361,25 @@ def test_looked_up_pull_request_fills_generic_event() -> None:
     assert (got["deployment_duration"], got["deployment_node_id"]) == (4.5, "DE_x")
 
 
+def test_duration_sources() -> None:
+    """Where deployment_duration came from, or why it is left out, for the job summary."""
+    event = event_facts("push", parse_event("push", payload("push")), RUNNER)
+    ran = ((datetime(2026, 11, 20, 10, 5, 30, tzinfo=UTC), None),)
+    measured = Facts(job_intervals=ran, measured_by="the time job deploy (7) ran", looked_up=True)
+    built = build_request(event, {}, measured, Options(), NOW)
+    assert built.request.deployment_duration == 4.5
+    source = built.sources["deployment_duration"]
+    assert (source.kind, source.detail) == ("look-up", "the time job deploy (7) ran, waits not counted")
+    recorder = measured._replace(only_records="job 'record' is the only job that ran")
+    built = build_request(event, {}, recorder, Options(), NOW)
+    assert built.request.deployment_duration is None
+    assert built.sources["deployment_duration"] == Source("left out", "unknown: nothing but this step ran")
+    # An input wins, and the rule has nothing to say.
+    built = build_request(event, {"deployment_duration": 3}, recorder, Options(), NOW)
+    assert (built.request.deployment_duration, built.notices) == (3, ())
+    assert built.sources["deployment_duration"] == Source("input", "`deployment_duration` input")
+
+
 @pytest.mark.parametrize(
     ("event_name", "part"),
     [
@@ -434,13 +453,13 @@ class TestPlan:
     def test_release_plans_every_lookup(self) -> None:
         plan = self.plan("release", payload("release"))
         assert plan.pull_request_of == SHA and plan.deployment_of == SHA
-        assert plan.jobs_of == (12345678901, 1) and plan.deployment_window is None
+        assert plan.jobs_of == 12345678901 and plan.deployment_window is None
         assert plan.previous_release_of is not None and plan.previous_release_of.tag == "v2.4.0"
 
     def test_pull_request_event_needs_no_pull_lookup(self) -> None:
         plan = self.plan("pull_request", payload("pull_request"))
         assert plan.pull_request_of is None and plan.previous_release_of is None
-        assert plan.jobs_of == (12345678901, 1) and plan.deployment_of == SHA
+        assert plan.jobs_of == 12345678901 and plan.deployment_of == SHA
 
     def test_inputs_covering_pull_fields_skip_pull_lookup(self) -> None:
         covering = dict(pull_request_number=1, branch="main", is_fix=False, is_hotfix=False)
@@ -475,19 +494,19 @@ class TestPlan:
     def test_started_at_needs_jobs_only_for_the_node_id(self) -> None:
         options = Options(started_at=NOW - timedelta(minutes=5))
         facts = event_facts("push", parse_event("push", payload("push")), RUNNER)
-        assert plan_lookups(facts, {}, options).jobs_of == (12345678901, 1)
+        assert plan_lookups(facts, {}, options).jobs_of == 12345678901
         plan = plan_lookups(facts, {"deployment_node_id": "DE_1"}, options)
         assert plan.jobs_of is None and plan.deployment_of is None
 
-    def test_rerun_attempt_is_measured(self) -> None:
+    def test_rerun_reads_the_runs_latest_jobs(self) -> None:
         facts = event_facts("push", parse_event("push", payload("push")), RUNNER._replace(run_attempt="3"))
-        assert plan_lookups(facts, {}).jobs_of == (12345678901, 3)
+        assert plan_lookups(facts, {}).jobs_of == 12345678901
 
     def test_workflow_run_measures_the_upstream_run(self) -> None:
         data = payload("workflow_run")
         data["workflow_run"]["run_attempt"] = 2
         plan = self.plan("workflow_run", data)
-        assert plan.jobs_of == (12345678000, 2) and plan.deployment_of == SHA
+        assert plan.jobs_of == 12345678000 and plan.deployment_of == SHA
         start, end = (
             datetime(2026, 11, 20, 10, 0, 15, tzinfo=UTC),
             datetime(2026, 11, 20, 10, 6, 45, tzinfo=UTC),
@@ -542,7 +561,7 @@ def test_workflow_file(ref: str, repository: str, expected: tuple[str, str] | No
 def test_budget_keeps_the_most_needed_lookups() -> None:
     full = Plan(
         pull_request_of=SHA,
-        jobs_of=(12345678901, 1),
+        jobs_of=12345678901,
         deployment_of=SHA,
         compare=("a", "b"),
         merger_of_pull=True,
@@ -553,9 +572,9 @@ def test_budget_keeps_the_most_needed_lookups() -> None:
     assert within_budget(full, 3) == full._replace(
         compare=None, deployment_of=None, dropped=frozenset({"compare", "deployment_of"})
     )
-    # The run's deployment is found by the run attempt's start; the merger by the PR.
-    assert within_budget(Plan(jobs_of=(1, 1), deployment_of=SHA), 1) == Plan(
-        jobs_of=(1, 1), dropped=frozenset({"deployment_of"})
+    # The run's deployment is found by the run's start; the merger by the PR.
+    assert within_budget(Plan(jobs_of=1, deployment_of=SHA), 1) == Plan(
+        jobs_of=1, dropped=frozenset({"deployment_of"})
     )
     # Unless the payload gives the window (workflow_run).
     window = (NOW, None)

@@ -350,7 +350,7 @@ def test_redeploy_of_the_commit_production_runs_is_skipped(tmp_path: Path, iftru
         run,
         iftrue,
         "deployment 1499999500 to production already deployed at "
-        "https://github.com/octo-org/shop/actions/runs/14999995/job/1499999500",
+        "https://github.com/octo-org/shop/actions/runs/12345678901/job/1499999500",
     )
 
 

@@ -59,6 +59,7 @@ HELP = {
     ),
     "prereleases": "record prereleases too (skipped by default: not production)",
     "started_at": "when the deployment began (ISO 8601 with a zone, or Unix seconds): duration = now - it",
+    "check_run_id": "the GitHub Actions job's id (job.check_run_id), to find its own job and deployment",
     "redeploys": "record a deployment of the commit the environment already runs (skipped by default)",
     "hotfix_labels": "comma-separated PR labels that mark a hotfix",
     "fix_labels": "comma-separated PR labels that mark a fix",

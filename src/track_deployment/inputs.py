@@ -55,6 +55,8 @@ INPUT_DEFAULTS: dict[str, str] = {
     "environment": "",
     "started_at": "",
     "prereleases": "false",
+    # action.yml's default is `${{ job.check_run_id }}`; outside a runner there is none.
+    "check_run_id": "",
     "redeploys": "false",
     "hotfix_labels": "hotfix",
     "fix_labels": "bug,fix,bugfix",
@@ -94,6 +96,8 @@ class Inputs(NamedTuple):
     #: The `status` input as given, lower-cased; a state meaning nothing shipped is only here,
     #: not in `fields`.
     status: str = ""
+    #: This job's id (`job.check_run_id`), to find its own job and deployment; None when unknown.
+    check_run_id: int | None = None
     #: Record a deployment of the commit production already runs (skipped by default).
     redeploys: bool = False
 
@@ -130,6 +134,8 @@ class Runner(NamedTuple):
     #: `owner/repo/.github/workflows/deploy.yml@refs/heads/main`: the workflow file of this run.
     workflow_ref: str = ""
     actor: str = ""
+    #: The runner's name, which the jobs list gives for the job it runs.
+    runner_name: str = ""
 
     @property
     def repository_url(self) -> str | None:
@@ -180,6 +186,7 @@ def read_runner(environ: Mapping[str, str]) -> Runner:
         actions=get("GITHUB_ACTIONS") == "true",
         workflow_ref=get("GITHUB_WORKFLOW_REF"),
         actor=get("GITHUB_ACTOR"),
+        runner_name=get("RUNNER_NAME"),
     )
 
 
@@ -240,6 +247,7 @@ def read_inputs(environ: Mapping[str, str], *, now: datetime | None = None) -> I
         started_at=parse_started_at(raw["started_at"], now) if raw["started_at"] else None,
         prereleases=parse_bool("prereleases", raw["prereleases"]),
         status=raw["status"].lower(),
+        check_run_id=parse_id("check_run_id", raw["check_run_id"]) if raw["check_run_id"] else None,
         redeploys=parse_bool("redeploys", raw["redeploys"]),
     )
 
@@ -359,6 +367,15 @@ def parse_bool(name: str, value: str) -> bool:
 def parse_count(name: str, value: str) -> int:
     if not value.isascii() or not value.isdigit() or int(value) > MAX_COUNT:
         raise InputError(f"Input '{name}' must be a whole number from 0 to {MAX_COUNT}, got {_show(value)}.")
+    return int(value)
+
+
+def parse_id(name: str, value: str) -> int:
+    if not value.isascii() or not value.isdigit() or not 0 < int(value) <= 2**63 - 1:
+        raise InputError(
+            f"Input '{name}' must be the job's numeric id, as `${{{{ job.check_run_id }}}}` gives it "
+            f"(e.g. 33012345678), or empty, got {_show(value)}."
+        )
     return int(value)
 
 

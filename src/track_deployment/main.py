@@ -100,7 +100,13 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> B
     if skip:
         return f"Not a deployment: {skip}."
     options = Options(
-        inputs.hotfix_labels, inputs.fix_labels, inputs.environments, inputs.started_at, inputs.redeploys
+        inputs.hotfix_labels,
+        inputs.fix_labels,
+        inputs.environments,
+        inputs.started_at,
+        check_run_id=inputs.check_run_id,
+        runner_name=runner.runner_name,
+        redeploys=inputs.redeploys,
     )
     plan = plan_lookups(event, inputs.fields, options)
     not_made = _not_made(inputs, runner)
@@ -134,6 +140,8 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> B
             console.warning(note, title=TITLE)
         for notice in outcome.notices:
             console.notice(notice, title=TITLE)
+    if facts.never_started:
+        return f"Not a deployment: {facts.never_started}."
     if event.release_gate:
         if why := release_skip_reason(event.release_gate, facts.release_types):
             return f"Not recorded by this run: {why}."

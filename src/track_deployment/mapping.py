@@ -63,8 +63,8 @@ REQUEST_BUDGET = {
 }
 DEFAULT_REQUEST_BUDGET = 6
 
-# Events whose own run is not the deployment: a deployment_status is timed by the deployment,
-# a workflow_run by the upstream run it reports.
+# Events whose own run is not the deployment: a deployment_status is timed by the job that
+# deployed, a workflow_run by the upstream run it reports.
 _NOT_RUN_BASED = ("deployment_status", "workflow_run")
 
 #: A span of time: when a job ran, when a deployment may have been made; an open end reaches to now.
@@ -212,8 +212,13 @@ class EventFacts(NamedTuple):
     branch_to_check: str | None = None
     #: The pull request a head commit's title names (GitHub's merge or squash title), and which title.
     titled_pull: tuple[PullRequestFacts, str] | None = None
-    #: The run (id, attempt) whose jobs measure the duration and bound the deployment look-up.
-    jobs_of: tuple[int, int] | None = None
+    #: The run whose jobs (the latest execution of each) measure the duration and bound the
+    #: deployment look-up.
+    jobs_of: int | None = None
+    #: The job a deployment_status names (its check run): it alone measures the duration.
+    job_of: int | None = None
+    #: jobs_of is the run this step runs in, so this job is among its jobs.
+    this_run: bool = False
     #: When the reported run ran, when the payload tells (workflow_run): its deployment's window.
     deployment_window: Interval | None = None
     budget: int = DEFAULT_REQUEST_BUDGET
@@ -242,13 +247,19 @@ class Plan(NamedTuple):
     #: The pull request the payload names, read for its labels, title and people.
     pull_request_number: int | None = None
     branch_check: str | None = None
-    jobs_of: tuple[int, int] | None = None
+    jobs_of: int | None = None
+    job_of: int | None = None
+    #: How to find this job among the jobs of `jobs_of` (its id, else its runner's name), when
+    #: it is the run this step runs in.
+    check_run_id: int | None = None
+    runner_name: str = ""
     #: Created in this window (else: during the run attempt the jobs look-up finds).
     deployment_window: Interval | None = None
     #: Environment names or patterns the deployment look-ups keep (gate.in_environments); empty
     #: keeps every environment but previews.
     environments: frozenset[str] = frozenset()
-    #: Pages of jobs to read at most: the first, and as many more as the budget leaves room for.
+    #: Pages of jobs to read at most: the first, and as many more as the budget leaves room for;
+    #: the pages left unread go to deployment statuses (which deployment is this job's).
     jobs_pages: int = 1
     #: Look-ups left out to stay within the request budget.
     dropped: frozenset[str] = frozenset()
@@ -261,7 +272,13 @@ class Plan(NamedTuple):
 
     def __bool__(self) -> bool:
         unplanned = self._replace(
-            environments=frozenset(), jobs_pages=1, dropped=frozenset(), jobs_measure=False, statuses_reads=1
+            environments=frozenset(),
+            jobs_pages=1,
+            dropped=frozenset(),
+            jobs_measure=False,
+            check_run_id=None,
+            runner_name="",
+            statuses_reads=1,
         )
         return unplanned != Plan()
 
@@ -299,6 +316,15 @@ class Facts(NamedTuple):
     job_intervals: tuple[Interval, ...] | None = None
     #: The measured run's jobs as read (for the job summary and this job's deployment); None when unread.
     jobs: tuple[Job, ...] | None = None
+    #: What measured the duration (`the time the run's jobs ran`), for its source.
+    measured_by: str | None = None
+    #: Nothing but this step did work in the run (a workflow that only records): why, so no
+    #: duration is sent.
+    only_records: str | None = None
+    #: The deployment's job never started (rejected, cancelled while waiting): nothing shipped.
+    never_started: str | None = None
+    #: How this job's own deployment was told from others, for its source; None for the run's newest.
+    deployment_found_by: str | None = None
     #: The look-ups ran (a github_token was given and a look-up was planned).
     looked_up: bool = False
     #: Planned look-ups left out to stay within the request budget (Plan field names).
@@ -318,6 +344,9 @@ class Options(NamedTuple):
     labels_fix: frozenset[str] = frozenset({"bug", "fix", "bugfix"})
     environments: frozenset[str] = frozenset()
     started_at: datetime | None = None
+    #: This job's id and its runner's name, to find this job among the run's jobs.
+    check_run_id: int | None = None
+    runner_name: str = ""
     #: Record a deployment of the commit production already runs.
     redeploys: bool = False
 
@@ -539,6 +568,12 @@ def _deployment(event: DeploymentEvent, runner: Runner, name: str) -> EventFacts
                 skip_reason=f"the deployment status is '{status.state or ''}', not a state of a deployment "
                 "being made (success, failure, error, pending, queued, waiting, in_progress)"
             )
+        # An Actions job's deployment names the job and its run (GitHub adds `check_run` and
+        # `workflow_run`): it is timed by the job, as the approval wait before it is no deployment.
+        # A third-party deployment is timed from its creation to this status.
+        job = event.check_run.id if event.check_run else None
+        run = event.workflow_run.id if event.workflow_run else None
+        timed = job is None and run is None
         status_fields, status_sources = sourced(
             {
                 "status": (f"deployment_status.state `{status.state}`", fields["status"]),
@@ -551,23 +586,33 @@ def _deployment(event: DeploymentEvent, runner: Runner, name: str) -> EventFacts
                 "deployment_duration": (
                     "deployment_status.created_at - deployment.created_at",
                     minutes_between(deployment.created_at, status.created_at),
-                ),
+                )
+                if timed
+                else None,
             }
         )
         fields.update(status_fields)
         sources.update(status_sources)
+        # The person who started the deploying run, not the app that created the deployment.
+        starter = event.workflow_run.triggering_actor if event.workflow_run else None
+    else:
+        job = run = starter = None
     previous = (
         DeploymentRef(deployment.id, sha, environment, deployment.created_at) if sha and environment else None
     )
     short = not (deployment.ref or "").startswith("refs/")
     ref = first(deployment.ref)
-    member, member_source = _account(("deployment.creator", deployment.creator))
+    member, member_source = _account(
+        ("workflow_run.triggering_actor", starter), ("deployment.creator", deployment.creator)
+    )
     return EventFacts(
         fields=fields,
         sources={**sources, **member_source},
         previous_deployment_of=previous,
         deployed_name=ref.removeprefix("refs/heads/").removeprefix("refs/tags/") if ref else None,
         member=member,
+        job_of=job,
+        jobs_of=run if job is None else None,
         branch_to_check=branch if short and branch != _default_branch(event) else None,
     )
 
@@ -734,7 +779,7 @@ def _workflow_run(event: WorkflowRunEvent, runner: Runner, name: str) -> EventFa
         titled_pull=None if pull else pull_request_of_title(first_line(head_commit)),
         member=member,
         branch_to_check=None if known else head,
-        jobs_of=(run.id, run.run_attempt or 1) if run.id is not None else None,
+        jobs_of=run.id,
         # A run that has not completed may still create its deployment: no end to the window.
         deployment_window=(
             utc(run.run_started_at),
@@ -795,8 +840,7 @@ def event_facts(event_name: str, event: Event, runner: Runner) -> EventFacts:
     if facts.skip_reason:
         return facts
     if event_name not in _NOT_RUN_BASED and runner.run_id.isdigit():
-        attempt = int(runner.run_attempt) if runner.run_attempt.isdigit() else 1
-        facts = facts._replace(jobs_of=(int(runner.run_id), attempt))
+        facts = facts._replace(jobs_of=int(runner.run_id), this_run=True)
     member, member_source = (
         (facts.member, facts.sources) if facts.member else _account(("sender", event.sender))
     )
@@ -847,7 +891,10 @@ def plan_lookups(event: EventFacts, overrides: Mapping[str, Any], options: Optio
     # The run's deployment is looked for in a window: the payload's, else the run attempt's.
     wants_node = "deployment_node_id" not in known and bool(commit)
     wants_node = wants_node and (event.deployment_window is not None or event.jobs_of is not None)
-    wants_jobs = wants_duration or (wants_node and event.deployment_window is None)
+    # A deployment_status's job is read for its time, and, when it failed, for whether it ever
+    # started (a rejected or cancelled job's deployment shipped nothing).
+    wants_job = event.job_of is not None and (wants_duration or known.get("status") == "fail")
+    wants_jobs = (wants_duration and event.job_of is None) or (wants_node and event.deployment_window is None)
     # What ran before tells the count, a rollback, a redeploy and the commits that ship.
     wants_count = "commits_count" not in known or not {"is_fix", "is_hotfix"} <= set(overrides)
     plan = Plan(
@@ -865,9 +912,12 @@ def plan_lookups(event: EventFacts, overrides: Mapping[str, Any], options: Optio
         pull_request_number=event.pull_request.number if wants_named_pull and event.pull_request else None,
         branch_check=event.branch_to_check if "branch" not in overrides else None,
         jobs_of=event.jobs_of if wants_jobs else None,
+        job_of=event.job_of if wants_job else None,
+        check_run_id=options.check_run_id if event.this_run else None,
+        runner_name=options.runner_name if event.this_run else "",
         deployment_window=event.deployment_window if wants_node else None,
         environments=options.environments,
-        jobs_measure=wants_duration,
+        jobs_measure=wants_duration and event.job_of is None,
     )
     return within_budget(plan, event.budget)
 
@@ -877,6 +927,8 @@ def plan_lookups(event: EventFacts, overrides: Mapping[str, Any], options: Optio
 _PRIORITY = (
     ("workflow_file", 1),
     ("release_gate", 0),
+    # A deployment_status's job: whether anything shipped, and how long it took.
+    ("job_of", 1),
     ("pull_request_of", 1),
     ("pull_request_number", 1),
     # member_id is required: the person behind a bot's deployment before the other fields.
@@ -921,6 +973,8 @@ def within_budget(plan: Plan, budget: int) -> Plan:
     return Plan(
         **kept,
         deployment_window=plan.deployment_window if "deployment_of" in kept else None,
+        check_run_id=plan.check_run_id if "jobs_of" in kept else None,
+        runner_name=plan.runner_name if "jobs_of" in kept else "",
         environments=plan.environments,
         jobs_pages=1 + max(0, spare) if "jobs_of" in kept else 1,
         statuses_reads=1 + max(0, spare) if statuses else 1,
@@ -1067,13 +1121,21 @@ def build_request(
             minutes_between(options.started_at, now),
             Source("input", f"the time since the `started_at` input: {since}"),
         )
-    elif "deployment_duration" not in fields and facts.job_intervals is not None:
-        run = _web(home, f"actions/runs/{event.jobs_of[0]}") if event.jobs_of else None
-        put(
-            "deployment_duration",
-            minutes_ran(facts.job_intervals, now),
-            Source("look-up", "the time the run's jobs ran, waits not counted", run),
-        )
+    elif "deployment_duration" not in fields and "deployment_duration" not in overrides:
+        if facts.only_records:
+            notices.append(
+                f"deployment_duration is unknown: nothing but this step ran ({facts.only_records}), so the "
+                "deployment happened elsewhere and no duration is sent. Set the `started_at` or "
+                "`deployment_duration` input to give one."
+            )
+            sources["deployment_duration"] = Source("left out", "unknown: nothing but this step ran")
+        elif facts.job_intervals is not None:
+            run = _web(home, f"actions/runs/{event.jobs_of}") if event.jobs_of else None
+            put(
+                "deployment_duration",
+                minutes_ran(facts.job_intervals, now),
+                Source("look-up", f"{facts.measured_by or 'the time the jobs ran'}, waits not counted", run),
+            )
     if "commits_count" not in fields and facts.commits_count is not None:
         base, head = facts.compared or ("", "")
         put(
@@ -1090,7 +1152,11 @@ def build_request(
         put(
             "deployment_node_id",
             facts.deployment_node_id,
-            Source("look-up", f"the deployment of {commit} made during this run", _web(home, "deployments")),
+            Source(
+                "look-up",
+                facts.deployment_found_by or f"the deployment of {commit} made during this run",
+                _web(home, "deployments"),
+            ),
         )
     if "status" not in fields:
         put("status", "succes", Source("rule", "the default: nothing tells of a failure"))
@@ -1176,7 +1242,7 @@ _FALSE_FLAGS = {
 # The look-ups (Plan field names) that would have given a field, and what the event lacks when
 # it names nothing to look up.
 _LOOKUPS_OF = {
-    "deployment_duration": ({"jobs_of"}, "the run's jobs", "the event names no run to time"),
+    "deployment_duration": ({"jobs_of", "job_of"}, "the run's jobs", "the event names no run to time"),
     "commits_count": (
         {"previous_release_of", "previous_deployment_of", "compare"},
         "the commit count",
@@ -1202,7 +1268,7 @@ def _left_out(
         return Source("left out", "neither the event nor an input gives it")
     steps, what, unnamed = _LOOKUPS_OF[name]
     named = {
-        "deployment_duration": event.jobs_of,
+        "deployment_duration": event.jobs_of or event.job_of,
         "commits_count": event.previous_release_of or event.previous_deployment_of or event.compare,
         "deployment_node_id": event.jobs_of or event.deployment_window,
     }
