@@ -27,6 +27,7 @@ from .mapping import (
     release_skip_reason,
     utc,
 )
+from .transport import Alarm, DeadlineAdapter, DeadlineExceeded
 from .workflow import shorten
 
 if TYPE_CHECKING:
@@ -213,10 +214,15 @@ class Outcome:
 
 
 class _Session:
-    """Runs look-ups one by one, recording failures; after a fatal one the rest are not tried."""
+    """Runs look-ups one by one, recording failures; after a fatal one the rest are not tried.
 
-    def __init__(self, repo: Repository) -> None:
+    Each runs under an alarm at the look-ups' deadline, which ends even a read that a server
+    keeps alive a byte at a time.
+    """
+
+    def __init__(self, repo: Repository, deadline: float) -> None:
         self.repo = repo
+        self.deadline = deadline
         self.outcome = Outcome()
         self.stopped: str | None = None
 
@@ -225,9 +231,12 @@ class _Session:
             self.outcome.failures.append(Failure(what, fields, permission, f"not tried after {self.stopped}"))
             return None
         try:
-            return call()
+            with Alarm().until(self.deadline):
+                return call()
         except LookupFailed as exc:
             reason = str(exc)
+            if exc.stop:
+                self.stopped = reason
         except Exception as exc:  # a look-up must never fail the run
             failed = _classify(exc)
             reason = str(failed)
@@ -251,14 +260,51 @@ def _classify(exc: Exception) -> LookupFailed:
         return LookupFailed(shorten(f"{exc.status} {message or 'error'}", 200))
     import requests
 
-    if isinstance(exc, requests.Timeout):
+    if isinstance(exc, (requests.Timeout, DeadlineExceeded)):
         return LookupFailed("timed out", stop=True)
     if isinstance(exc, requests.RequestException):
         return LookupFailed("network error", stop=True)
     return LookupFailed(f"unexpected answer ({type(exc).__name__})")
 
 
-def _repository(api_url: str, repository: str, token: str, user_agent: str, timeout: float) -> Repository:
+def _refuse_202(response: Any) -> None:
+    """A 202 is GitHub still computing the answer (a large compare, statistics): PyGithub would
+    sleep 2 s and ask again with no limit (Requester.__requestRaw), so it ends the look-up."""
+    if response.status_code == 202:
+        response.close()
+        raise LookupFailed("202: GitHub was still computing the answer")
+
+
+def _bounded(requester: Any, deadline: float) -> None:
+    """Make every request of `requester` end by `deadline` and read at most 1 MiB of each answer.
+
+    PyGithub opens its sessions itself, one per connection object of the class the requester
+    keeps (a private attribute): a subclass mounts the bounded adapter on each session it opens.
+    """
+    from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectionClass
+
+    def session_of(base: type[Any]) -> type[Any]:
+        class Bounded(base):  # type: ignore[misc]
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                self.session.mount(f"{self.protocol}://", DeadlineAdapter(deadline, _refuse_202))
+                # No compressed answers: the bound counts the bytes as they come.
+                self.session.headers["Accept-Encoding"] = "identity"
+                self.session.hooks["response"].append(_refuse_cut)
+
+        return Bounded
+
+    https = requester._Requester__connectionClass is HTTPSRequestsConnectionClass
+    base = HTTPSRequestsConnectionClass if https else HTTPRequestsConnectionClass
+    requester._Requester__connectionClass = session_of(base)
+
+
+def _refuse_cut(response: Any, *args: Any, **kwargs: Any) -> None:
+    if cut := getattr(response, "cut", None):
+        raise LookupFailed(f"answer {cut}", stop="time" in cut)
+
+
+def _repository(api_url: str, repository: str, token: str, user_agent: str, deadline: float) -> Repository:
     from github import Auth, Github
 
     # PyGithub logs redirects and retries as warnings; the action reports failures itself.
@@ -267,14 +313,16 @@ def _repository(api_url: str, repository: str, token: str, user_agent: str, time
     client = Github(
         auth=Auth.Token(token),
         base_url=api_url,
-        timeout=max(1, int(min(REQUEST_TIMEOUT, timeout))),
+        timeout=REQUEST_TIMEOUT,  # each request gets less when the deadline is nearer (_bounded)
         user_agent=user_agent,
         retry=None,  # never sleep on rate limits: a look-up is not worth delaying a deploy
         seconds_between_requests=None,
         seconds_between_writes=None,
         lazy=True,
     )
-    return client.get_repo(repository)
+    repo = client.get_repo(repository)
+    _bounded(repo.requester, deadline)
+    return repo
 
 
 def look_up(
@@ -284,10 +332,11 @@ def look_up(
     repository: str,
     token: str,
     user_agent: str,
-    timeout: float,
+    deadline: float,
 ) -> Outcome:
-    """Make the planned look-ups, in an order that lets later ones use earlier answers."""
-    session = _Session(_repository(api_url, repository, token, user_agent, timeout))
+    """Make the planned look-ups, in an order that lets later ones use earlier answers, all by
+    `deadline`: a look-up still under way then fails, and those after it are not tried."""
+    session = _Session(_repository(api_url, repository, token, user_agent, deadline), deadline)
     repo = session.repo
     pull: PullRequestFacts | None = None
     searched = False
