@@ -8,7 +8,7 @@ a failed look-up never fails the run: the field falls back and one warning says 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 # Seconds for each GitHub request; look-ups are never retried.
 REQUEST_TIMEOUT = 10
+# Characters of GitHub's words in a failure's reason.
+REASON_CHARS = 200
 # The most jobs GitHub lists per page.
 JOBS_PER_PAGE = 100
 
@@ -220,9 +222,10 @@ class _Session:
     keeps alive a byte at a time.
     """
 
-    def __init__(self, repo: Repository, deadline: float) -> None:
+    def __init__(self, repo: Repository, deadline: float, redact: Callable[[str], str]) -> None:
         self.repo = repo
         self.deadline = deadline
+        self.redact = redact
         self.outcome = Outcome()
         self.stopped: str | None = None
 
@@ -239,7 +242,8 @@ class _Session:
                 self.stopped = reason
         except Exception as exc:  # a look-up must never fail the run
             failed = _classify(exc)
-            reason = str(failed)
+            # Redacted before it is cut: a cut secret, or a broken one, is no longer recognised.
+            reason = shorten(self.redact(str(failed)), REASON_CHARS)
             if failed.stop:
                 self.stopped = reason
         self.outcome.failures.append(Failure(what, fields, permission, reason))
@@ -256,8 +260,7 @@ def _classify(exc: Exception) -> LookupFailed:
         return LookupFailed(f"{exc.status} rate limit exceeded", stop=True)
     if isinstance(exc, GithubException):
         message = exc.data.get("message") if isinstance(exc.data, dict) else None
-        # Marked "…" where cut, so the console still redacts a secret GitHub echoed across the cut.
-        return LookupFailed(shorten(f"{exc.status} {message or 'error'}", 200))
+        return LookupFailed(f"{exc.status} {message or 'error'}")
     import requests
 
     if isinstance(exc, (requests.Timeout, DeadlineExceeded)):
@@ -333,10 +336,11 @@ def look_up(
     token: str,
     user_agent: str,
     deadline: float,
+    redact: Callable[[str], str] = str,
 ) -> Outcome:
     """Make the planned look-ups, in an order that lets later ones use earlier answers, all by
     `deadline`: a look-up still under way then fails, and those after it are not tried."""
-    session = _Session(_repository(api_url, repository, token, user_agent, deadline), deadline)
+    session = _Session(_repository(api_url, repository, token, user_agent, deadline), deadline, redact)
     repo = session.repo
     pull: PullRequestFacts | None = None
     searched = False

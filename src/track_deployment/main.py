@@ -121,6 +121,7 @@ def derive(
             token=inputs.github_token,
             user_agent=USER_AGENT,
             deadline=min(deadline, time.monotonic() + min(inputs.timeout * LOOKUP_SHARE, LOOKUP_MAX_SECONDS)),
+            redact=console.redact,
         )
         facts = outcome.facts
         if warning := outcome.warning():

@@ -6,8 +6,10 @@ module has to remember to.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from .inputs import with_flags
-from .schema import log_lines, record_json
+from .schema import log_lines, record_json, scrub
 
 REDACTED = "***"
 
@@ -42,6 +44,58 @@ def _redact_cut(text: str, secrets: Iterable[str]) -> str:
                 end = begin + len(REDACTED)
             end = text.find(_CUT, end + 1)
     return text
+
+
+# What may stand between two characters of a secret that a service, a proxy or a log broke up:
+# white space and line breaks, raw or as JSON (\n, \u000a) or percent (%0A) escapes.
+_GAP = r"(?:\s|\\[nrt]|(?i:\\u00(?:0[9ad]|20)|%(?:0[9ad]|20)))*"
+# A base64 form of a secret is searched for only when its secret is this long: a shorter one's
+# form is short enough to occur by chance.
+_BASE64_MIN_CHARS = 8
+
+
+def _char_forms(char: str) -> str:
+    """One character of a secret as it may appear: itself, JSON-escaped (a backslash-u escape,
+    or a slash's backslash), percent-encoded, or an HTML character reference."""
+    code = ord(char)
+    utf8 = "".join(f"%{byte:02x}" for byte in char.encode("utf-8", "surrogatepass"))
+    forms = [
+        re.escape(char),
+        f"(?i:\\\\u{code:04x})" if code <= 0xFFFF else "",
+        f"(?i:{re.escape(utf8)})",
+        f"(?i:&#x0*{code:x};)|&#0*{code};",
+        r"\\/" if char == "/" else "",
+    ]
+    return "(?:" + "|".join(form for form in forms if form) + ")"
+
+
+def _base64_forms(secret: str) -> list[str]:
+    """The stretches of base64 that encode `secret` wherever it starts in the encoded data.
+
+    Base64 encodes 3 bytes as 4 characters, so a secret encodes 3 ways depending on its
+    offset; only the characters made of the secret's bits alone are the same every time.
+    """
+    data = secret.encode("utf-8", "surrogatepass")
+    forms = []
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + data).decode()
+        core = encoded[-(-offset * 4 // 3) : (offset + len(data)) * 8 // 6]
+        forms += [core, core.translate(str.maketrans("+/", "-_"))]
+    return list(dict.fromkeys(forms))
+
+
+def secret_pattern(secrets: Iterable[str]) -> re.Pattern[str] | None:
+    """One pattern matching each secret however it was broken up or encoded (see _GAP,
+    _char_forms, _base64_forms), longest first, so a secret that contains another goes whole."""
+    texts = set()
+    for secret in secrets:
+        texts.add(secret)
+        if len(secret) >= _BASE64_MIN_CHARS:
+            texts.update(_base64_forms(secret))
+    alternatives = [
+        _GAP.join(_char_forms(char) for char in text) for text in sorted(texts, key=len, reverse=True)
+    ]
+    return re.compile("|".join(alternatives)) if alternatives else None
 
 
 def shorten(text: str, limit: int) -> str:
@@ -134,6 +188,7 @@ class Console:
         self._hold = hold
         self._errors = errors or sys.stderr
         self._secrets: list[str] = []
+        self._pattern: re.Pattern[str] | None = None
         self.debug_enabled = debug
         self.actions = actions
 
@@ -148,15 +203,20 @@ class Console:
                 self._secrets.append(part)
         # Longest first, so a secret that contains another is replaced whole.
         self._secrets.sort(key=len, reverse=True)
+        self._pattern = secret_pattern(self._secrets)
 
     def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
+        """`text` without any known secret, whole, broken up or encoded, and without lone
+        surrogates (JSON can escape one), which no UTF-8 file or stream can take."""
+        text = scrub(text)
+        if self._pattern is None:
+            return text
+        text = self._pattern.sub(REDACTED, text)
         return _redact_cut(text, self._secrets) if _CUT in text else text
 
     def _write(self, line: str, stream: TextIO | None = None) -> None:
         stream = stream or self._stream
-        stream.write(line + "\n")
+        stream.write(scrub(line) + "\n")
         stream.flush()
 
     def info(self, text: str) -> None:
@@ -385,6 +445,19 @@ def append_file(path: str | None, text: str) -> None:
             handle.write(text)
 
 
+# The `response` output's limit: the step's outputs are meant for a few values, not documents.
+MAX_RESPONSE_BYTES = 64 * 1024
+
+
+def fit_response(text: str) -> str:
+    """iftrue's answer for the `response` output: at most MAX_RESPONSE_BYTES, marked where cut."""
+    size = _size(text)
+    if size <= MAX_RESPONSE_BYTES:
+        return text
+    marker = f"\n… shortened to fit the `response` output: iftrue answered {size:,} bytes."
+    return text.encode("utf-8")[: MAX_RESPONSE_BYTES - _size(marker)].decode("utf-8", "ignore") + marker
+
+
 def publish(
     report: Report, console: Console, output_path: str | None, summary_path: str | None
 ) -> tuple[bool, bool]:
@@ -394,6 +467,7 @@ def publish(
     answer says which were written.
     """
     values = {name: console.redact(value) for name, value in report.outputs().items()}
+    values["response"] = fit_response(values["response"])
     outputs = _append(console, "outputs", output_path, lambda: format_outputs(values))
     summary = _append(
         console,
