@@ -32,7 +32,8 @@ FIELDS = [
 def cli(args: list[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "track_deployment", *args],
-        env=dict(env),
+        # This checkout's package, not the one installed in the environment.
+        env={**env, "PYTHONPATH": str(ROOT / "src")},
         capture_output=True,
         text=True,
         timeout=60,
@@ -235,7 +236,13 @@ def test_jenkins_snippet_gives_an_https_repository_url(
         ),
         (["--tokn=" + TOKEN], "unknown flag '--tokn'; did you mean --token?"),
         (["--token" + TOKEN], "unknown flag (not shown)."),  # a missing space
-        (["--version=" + TOKEN], "argument --version: ignored explicit argument (a value not shown)"),
+        (
+            ["--version=" + TOKEN],
+            "argument --version: ignored explicit argument (the value given is not shown).",
+        ),
+        # argparse quotes with double quotes a value holding a single quote.
+        (["--version=" + TOKEN + "'"], "argument --version: ignored explicit argument (the value given"),
+        (["-h" + TOKEN + "'\""], "argument -h/--help: ignored explicit argument (the value given"),
     ],
 )
 def test_a_stray_value_is_never_repeated(
@@ -249,9 +256,19 @@ def test_a_stray_value_is_never_repeated(
     assert iftrue.requests == []
 
 
-@pytest.mark.parametrize("args", [["--y##[error]from a title"], ["--version=##[warning]v"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--y##[error]from a title"],
+        ["--version=##[warning]v"],
+        ["--version=##[set-output name=result;]created'"],  # repr()'d in double quotes
+        ["--version=##[set-output name=result;]created'\""],  # both quotes: single, escaped
+        ["--help=::error::x"],
+    ],
+)
 def test_a_flag_error_forms_no_command(bare_env: dict[str, str], args: list[str]) -> None:
     # An unquoted `--title $TITLE` in a workflow's `run:` makes event text a flag.
     run = cli(args, {**bare_env, "GITHUB_ACTIONS": "true"})
     assert run.returncode == 1
     assert "##[" not in run.stdout + run.stderr
+    assert "::" not in run.stdout + run.stderr

@@ -70,7 +70,8 @@ def describe(name: str) -> str:
     return f"{what} [{where}" + (f"; default: {default}]" if default else "]")
 
 
-_QUOTED = re.compile(r"'[^']*'")
+# argparse's errors about one flag: "argument -h/--help: ignored explicit argument 'x'".
+_ABOUT_FLAG = re.compile(r"argument ([-a-z/]+): ([a-z ]+)")
 _FLAG_LIKE = re.compile(r"--?[a-z][a-z-]{0,30}")
 
 
@@ -99,9 +100,15 @@ class Parser:
                 self.parser.add_argument(flag(name), dest=name, metavar=name.upper(), help=describe(name))
 
     def error(self, message: str) -> NoReturn:
-        # argparse quotes what was typed ("ignored explicit argument '<value>'"): it may be the
-        # token, or text a runner would read as a command, and no secret is known yet.
-        self.fail(_QUOTED.sub("(a value not shown)", message))
+        # argparse quotes what was typed, in single quotes, double quotes or none (its repr): it
+        # may be the token, or text a runner would read as a command, and no secret is known yet.
+        # So only a flag of this command and argparse's own words before the value are kept.
+        about = _ABOUT_FLAG.match(message)
+        known = {option for action in self.parser._actions for option in action.option_strings}
+        if about and set(about.group(1).split("/")) <= known:
+            hidden = " (the value given is not shown)" if message[about.end() :].strip() else ""
+            self.fail(f"argument {about.group(1)}: {about.group(2).strip()}{hidden}.")
+        self.fail("the flags could not be read (the values given are not shown).")
 
     def fail(self, message: str) -> NoReturn:
         sys.stderr.write(f"{PROG}: {message}\nRun `{PROG} --help` for the list of flags.\n")
