@@ -144,7 +144,7 @@ def test_summary_escapes_html_and_table_cells() -> None:
     )
     summary = render_summary(report)
     assert "<script>" not in summary
-    assert "| `title` | &lt;script&gt;alert(1)&lt;/script&gt; &#124; x<br>y |" in summary
+    assert "| `title` | &lt;script&gt;alert&#40;1&#41;&lt;/script&gt; &#124; x<br>y |" in summary
     assert '| `commit_id` | <a href="https://github.com/o/r/commit/abc1234">abc1234</a> |' in summary
     assert "<details><summary>Payload (JSON)</summary>" in summary
     assert "**iftrue unavailable**: iftrue answered 503" in summary

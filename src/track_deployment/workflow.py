@@ -114,6 +114,41 @@ def escape_html(text: str) -> str:
     return text.translate(_HTML)
 
 
+# Each character HTML or Markdown gives a meaning to within a line, as an HTML reference:
+# CommonMark reads a reference as the literal character, never as syntax ("Entity and numeric
+# character references", CommonMark spec 0.31), so no link, image, emphasis, code span, math,
+# raw HTML or table cell can start from the text.
+_MARKDOWN = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&quot;",
+        "'": "&#x27;",
+        **{char: f"&#{ord(char)};" for char in "\\`*_{}[]()#!|~$"},
+    }
+)
+# What makes a block only at a line's start: a list item (`-`, `+`, `1.`, `1)`), a setext
+# heading's underline (`=`); `#` and `>` are escaped everywhere above.
+_LINE_START = re.compile(r"(?m)^([ \t]*)(?:([-+=])|(\d+)([.)]))")
+# GitHub also links bare addresses (GFM's autolink extension: `www.`, `scheme://`, `a@b.c`),
+# after references are decoded; an invisible word joiner (U+2060) in each keeps it text.
+_AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)")
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    indent, marker, number, delimiter = match.groups()
+    if marker:
+        return f"{indent}&#{ord(marker)};"
+    return f"{indent}{number}&#{ord(delimiter)};"
+
+
+def escape_markdown(text: str) -> str:
+    """Untrusted text for the job summary: inert as Markdown and as the HTML inside it."""
+    text = _AUTOLINK.sub(_JOIN, text).translate(_MARKDOWN)
+    return _LINE_START.sub(_escape_line_start, text)
+
+
 def escape_data(text: str) -> str:
     """Escape an annotation message so it stays one workflow command."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -350,8 +385,9 @@ _HREF_CHARS = 4096
 
 
 def _cell(value: object, redact: Redact) -> str:
-    text = shorten(redact(json.dumps(value) if isinstance(value, bool) else str(value)), _CELL_CHARS)
-    return escape_html(text).replace("|", "&#124;").replace("\r", "").replace("\n", "<br>")
+    # Redacted again once cut: a secret cut at the end is then redacted by its start.
+    text = redact(shorten(redact(json.dumps(value) if isinstance(value, bool) else str(value)), _CELL_CHARS))
+    return escape_markdown(text).replace("\r", "").replace("\n", "<br>")
 
 
 def _link(text: str, href: str, redact: Redact) -> str:
@@ -391,12 +427,12 @@ def render_summary(report: Report, *, payload_output: bool = True, redact: Redac
         lines.append("")
     else:
         # No record was built (a skipped event or an error before it): say what was read.
-        lines += ["| | |", "| --- | --- |", f"| event | `{cell(report.event_name or 'unknown')}` |"]
+        lines += ["| | |", "| --- | --- |", f"| event | {cell(report.event_name or 'unknown')} |"]
         lines += [f"| result | `{report.result}` |", ""]
     if "run" in report.links:
         lines += [f"Workflow run: {_link('logs', report.links['run'], redact)}", ""]
     if report.deployment_id:
-        lines += [f"iftrue deployment id: `{cell(report.deployment_id)}`", ""]
+        lines += [f"iftrue deployment id: {cell(report.deployment_id)}", ""]
     if not (report.result == "failed" and report.payload):
         return "\n".join(lines) + "\n"
     head = "\n".join([*lines, "<details><summary>Payload (JSON)</summary>", "", "<pre>"])
