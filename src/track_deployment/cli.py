@@ -54,7 +54,7 @@ HELP = {
     "fail_on_error": "exit 1 when iftrue is unreachable or keeps failing",
     "dry_run": "derive and print the record, send nothing",
     "payload": "a JSON deployment record to send as is (replay); nothing is derived",
-    "timeout": "seconds for the whole delivery, retries included",
+    "timeout": "seconds for the whole run: look-ups get a third (30 s at most), the delivery the rest",
 }
 
 

@@ -430,7 +430,10 @@ def api_url_problem(url: str) -> str | None:
     try:
         connect_url(url)
     except ValueError as exc:
-        return str(exc) if "user name" in str(exc) else f"is {_show(url)}: it {exc}"
+        if "user name" in str(exc):  # not quoted back: it may hold a password
+            return str(exc)
+        why = "not an http:// or https:// URL" if str(exc) == NOT_HTTP else f"which {exc}"
+        return f"is {_show(url)}, {why}"
     return None
 
 

@@ -27,7 +27,7 @@ from .mapping import (
     release_skip_reason,
     utc,
 )
-from .transport import Alarm, DeadlineAdapter, DeadlineExceeded
+from .transport import Alarm, DeadlineAdapter, DeadlineExceeded, left
 from .workflow import shorten
 
 if TYPE_CHECKING:
@@ -242,6 +242,8 @@ class _Session:
                 self.stopped = reason
         except Exception as exc:  # a look-up must never fail the run
             failed = _classify(exc)
+            if left(self.deadline) <= 0:  # whatever broke off, it was the deadline that did
+                failed = LookupFailed("timed out: the look-ups' share of `timeout` was used up", stop=True)
             # Redacted before it is cut: a cut secret, or a broken one, is no longer recognised.
             reason = shorten(self.redact(str(failed)), REASON_CHARS)
             if failed.stop:
