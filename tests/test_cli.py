@@ -178,7 +178,7 @@ def test_messages_name_the_flag(bare_env: dict[str, str], iftrue: FakeIftrue) ->
 
 
 def test_without_title_the_record_is_titled_deployment(bare_env: dict[str, str], iftrue: FakeIftrue) -> None:
-    # As README and --help say: --title is not required; without it the title is "Deployment".
+    # As docs/other-ci.md and --help say: --title is not required; without it the title is "Deployment".
     without_title = FIELDS[: FIELDS.index("--title")]
     run = cli([*without_title, "--api-url", iftrue.url], {**bare_env, "IFTRUE_TOKEN": TOKEN})
     assert run.returncode == 0, run.stdout + run.stderr
@@ -188,13 +188,13 @@ def test_without_title_the_record_is_titled_deployment(bare_env: dict[str, str],
     assert (
         "GitHub look-ups token (PR, the run's jobs, commit count, ...); without it or '', none" in help_text
     )
-    readme = " ".join((ROOT / "README.md").read_text().split())
+    readme = " ".join((ROOT / "docs" / "other-ci.md").read_text().split())
     assert "Give `--title` too: without it the record is titled `Deployment`." in readme
 
 
 def jenkins_repository_url(git_url: str) -> str:
-    """What the README's Jenkins snippet passes as --repository-url for this GIT_URL."""
-    readme = (ROOT / "README.md").read_text()
+    """What the documented Jenkins snippet passes as --repository-url for this GIT_URL."""
+    readme = (ROOT / "docs" / "other-ci.md").read_text()
     snippet = readme[readme.index("**Jenkins**") :]
     snippet = snippet[snippet.index("        repository=${GIT_URL") : snippet.index("        esac\n") + 13]
     run = subprocess.run(
