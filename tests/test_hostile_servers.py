@@ -76,13 +76,14 @@ HEAD_503 = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\nContent-Lengt
 BODY = b'{"id": "3f0c2a8e-6b1d-4c55-9d0e-0a1b2c3d4e5f", "title": "' + b"a" * 99_900 + b'"}'
 
 
-def test_a_201_whose_body_trickles_is_cut_at_the_deadline(tmp_path: Path) -> None:
-    with TrickleServer(HEAD_201, BODY, trickle="body") as server:
+@pytest.mark.parametrize("interval", [0.5, 60], ids=["trickles", "stalls"])
+def test_a_201_whose_body_trickles_is_cut_at_the_deadline(tmp_path: Path, interval: float) -> None:
+    with TrickleServer(HEAD_201, BODY, trickle="body", interval=interval) as server:
         run, seconds = timed(iftrue_env(tmp_path, server.url))
     assert seconds < TIMEOUT + MARGIN
     assert run.code == 0
     assert run.outputs["result"] == "created"  # the service answered 201: the record exists
-    assert run.outputs["response"].startswith('{"id')  # what arrived in time, a byte each 0.5 s
+    assert run.outputs["response"] == BODY[: len(run.outputs["response"])].decode()  # what came in time
     [warning] = [w for w in run.warnings if "not complete within the time left" in w]
     assert "Do not replay" in warning
     assert "### Deployment recorded in iftrue" in run.summary
@@ -188,7 +189,7 @@ def test_a_40_mb_answer_is_read_to_1_mib(tmp_path: Path) -> None:
         run, peak = run_measured(iftrue_env(tmp_path, iftrue.url))
     assert run.code == 0
     assert run.outputs["result"] == "created"
-    assert peak < 150 * 1024 * 1024  # reading it whole took 3 times its size
+    assert peak < 100 * 1024 * 1024  # about 50 MB; reading it whole took over 150 MB
     response = run.outputs["response"]
     assert len(response.encode()) <= 64 * 1024
     assert response.startswith('{"id": "3f0c')

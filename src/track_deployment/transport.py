@@ -73,10 +73,9 @@ def read_body(response: requests.Response, deadline: float, limit: int = MAX_ANS
             if size > limit:
                 cut = f"over {limit // (1024 * 1024)} MiB"
                 break
-    except DeadlineExceeded:
-        cut = "not complete within the time left"
-    except Exception as exc:  # a broken or garbled body is as far as it got
-        cut = f"broken off ({type(exc).__name__})"
+    except Exception as exc:  # a stalled, broken or garbled body is as far as it got
+        late = isinstance(exc, DeadlineExceeded) or left(deadline) <= 0
+        cut = "not complete within the time left" if late else f"broken off ({type(exc).__name__})"
     body = b"".join(chunks)[:limit]
     if cut:
         response.close()
