@@ -7,10 +7,12 @@ module has to remember to.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import re
 import sys
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -84,18 +86,41 @@ def _base64_forms(secret: str) -> list[str]:
     return list(dict.fromkeys(forms))
 
 
-def secret_pattern(secrets: Iterable[str]) -> re.Pattern[str] | None:
-    """One pattern matching each secret however it was broken up or encoded (see _GAP,
-    _char_forms, _base64_forms), longest first, so a secret that contains another goes whole."""
-    texts = set()
-    for secret in secrets:
-        texts.add(secret)
-        if len(secret) >= _BASE64_MIN_CHARS:
-            texts.update(_base64_forms(secret))
-    alternatives = [
-        _GAP.join(_char_forms(char) for char in text) for text in sorted(texts, key=len, reverse=True)
-    ]
-    return re.compile("|".join(alternatives)) if alternatives else None
+def secret_forms(secret: str) -> list[str]:
+    """What is searched for a secret: itself, and its base64 forms when it is long enough."""
+    return [secret, *(_base64_forms(secret) if len(secret) >= _BASE64_MIN_CHARS else [])]
+
+
+@functools.lru_cache(maxsize=64)
+def _form_pattern(form: str) -> re.Pattern[str]:
+    """A pattern matching `form` however it was broken up or encoded (_GAP, _char_forms).
+
+    Compiling one takes a tenth of a second or more, so it is made only for a form that
+    _canonical text shows is there.
+    """
+    return re.compile(_GAP.join(_char_forms(char) for char in form))
+
+
+_CANONICAL_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\/|&#(?:[xX]([0-9a-fA-F]{1,6})|([0-9]{1,7}));")
+_CANONICAL_GAP = re.compile(r"\s+|\\[nrt]")
+
+
+def _unescape(match: re.Match[str]) -> str:
+    code = match.group(1) or match.group(2)
+    value = int(code, 16) if code else int(match.group(3)) if match.group(3) else ord("/")
+    return chr(value) if value <= 0x10FFFF else match.group(0)
+
+
+def _canonical(text: str) -> str:
+    """`text` with every escape _char_forms knows decoded and every _GAP removed.
+
+    A secret broken up or encoded as _form_pattern matches it is whole in this text, so a
+    plain search here tells (cheaply) whether the costly pattern is needed at all.
+    """
+    text = _CANONICAL_ESCAPE.sub(_unescape, text)
+    if "%" in text:
+        text = urllib.parse.unquote(text, errors="replace")
+    return _CANONICAL_GAP.sub("", text)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -223,7 +248,8 @@ class Console:
         self._hold = hold
         self._errors = errors or sys.stderr
         self._secrets: list[str] = []
-        self._pattern: re.Pattern[str] | None = None
+        #: Each secret and its base64 forms (secret_forms), longest first.
+        self._forms: list[str] = []
         self.debug_enabled = debug
         self.actions = actions
 
@@ -238,15 +264,20 @@ class Console:
                 self._secrets.append(part)
         # Longest first, so a secret that contains another is replaced whole.
         self._secrets.sort(key=len, reverse=True)
-        self._pattern = secret_pattern(self._secrets)
+        forms = {form for secret in self._secrets for form in secret_forms(secret)}
+        self._forms = sorted(forms, key=len, reverse=True)
 
     def redact(self, text: str) -> str:
         """`text` without any known secret, whole, broken up or encoded, and without lone
         surrogates (JSON can escape one), which no UTF-8 file or stream can take."""
         text = scrub(text)
-        if self._pattern is None:
-            return text
-        text = self._pattern.sub(REDACTED, text)
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        if self._forms:
+            canonical = _canonical(text)
+            for form in self._forms:
+                if form in canonical:
+                    text = _form_pattern(form).sub(REDACTED, text)
         return _redact_cut(text, self._secrets) if _CUT in text else text
 
     def _write(self, line: str, stream: TextIO | None = None) -> None:
