@@ -27,7 +27,7 @@ from .mapping import (
     release_skip_reason,
     utc,
 )
-from .transport import Alarm, DeadlineAdapter, DeadlineExceeded, left
+from .transport import LATE, Alarm, DeadlineAdapter, DeadlineExceeded, left
 from .workflow import shorten
 
 if TYPE_CHECKING:
@@ -306,7 +306,7 @@ def _bounded(requester: Any, deadline: float) -> None:
 
 def _refuse_cut(response: Any, *args: Any, **kwargs: Any) -> None:
     if cut := getattr(response, "cut", None):
-        raise LookupFailed(f"answer {cut}", stop="time" in cut)
+        raise LookupFailed(f"answer {cut}", stop=cut == LATE)  # no time is left for the others
 
 
 def _repository(api_url: str, repository: str, token: str, user_agent: str, deadline: float) -> Repository:

@@ -25,6 +25,8 @@ MAX_ANSWER_BYTES = 1024 * 1024
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0
 _CHUNK = 64 * 1024
+#: Why a body was cut when the deadline came first (read_body).
+LATE = "not complete within the time left"
 
 
 class DeadlineExceeded(TimeoutError):
@@ -62,7 +64,7 @@ def read_body(response: requests.Response, deadline: float, limit: int = MAX_ANS
     try:
         while True:
             if left(deadline) <= 0:
-                cut = "not complete within the time left"
+                cut = LATE
                 break
             # read1: what one receive gives, so a trickle cannot hold a read past the check above.
             chunk = response.raw.read1(_CHUNK)
@@ -75,7 +77,7 @@ def read_body(response: requests.Response, deadline: float, limit: int = MAX_ANS
                 break
     except Exception as exc:  # a stalled, broken or garbled body is as far as it got
         late = isinstance(exc, DeadlineExceeded) or left(deadline) <= 0
-        cut = "not complete within the time left" if late else f"broken off ({type(exc).__name__})"
+        cut = LATE if late else f"broken off ({type(exc).__name__})"
     body = b"".join(chunks)[:limit]
     if cut:
         response.close()
