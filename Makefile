@@ -1,7 +1,9 @@
 # One command runs everything: `make test`. It creates .venv with pinned tools first.
+# `make dry-run` needs only the action's runtime packages: it has its own small .venv-demo.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+DEMO_VENV ?= .venv-demo
 PYTEST_ARGS ?=
 
 .PHONY: help setup test unit lint fuzz docker-test bench dry-run lock lock-check clean
@@ -12,9 +14,11 @@ help:
 	@echo "make lint        ruff, mypy, zizmor, schema checks, hadolint, yamllint"
 	@echo "make fuzz        the long property-based profile (thousands of examples)"
 	@echo "make bench       the benchmark (see BENCHMARKS.md)"
-	@echo "make dry-run     the action on a bundled event (EVENT=release, push, ...), sending nothing"
+	@echo "make dry-run     the action on a bundled event (EVENT=release, push, ...), sending nothing;"
+	@echo "                 installs only the runtime requirements, into $(DEMO_VENV)"
 	@echo "make lock        recompile the hash-locked requirements*.txt from requirements*.in"
 	@echo "make lock-check  fail when a lock is not what its .in compiles to"
+	@echo "make clean       remove what setup, the demo, a build, an install and the tests leave in the tree"
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	@echo "setup: creating $(VENV) with the pinned packages; about a minute, and again only when a requirements file changes"
@@ -52,9 +56,16 @@ fuzz: setup
 bench: setup
 	$(BIN)/python bench/bench.py
 
+# The demo runs entrypoint.py from the checkout, so the package itself is not installed.
+$(DEMO_VENV)/.installed: requirements.txt
+	@echo "demo: creating $(DEMO_VENV) with the action's runtime requirements only (requirements.txt, hash-checked; about 15 s, once)"
+	@$(PYTHON) -m venv $(DEMO_VENV)
+	@$(DEMO_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt
+	@touch $@
+
 EVENT ?= release
-dry-run: setup
-	PYTHON=$(BIN)/python examples/dry-run.sh $(EVENT)
+dry-run: $(DEMO_VENV)/.installed
+	PYTHON=$(DEMO_VENV)/bin/python examples/dry-run.sh $(EVENT)
 
 # The hash-locked requirements*.txt, compiled from requirements*.in by pip-tools (scripts/lock.py
 # holds the options). `make lock` keeps pins the .in still allows and recomputes every hash, as
@@ -65,5 +76,9 @@ lock: setup
 lock-check: setup
 	$(BIN)/python scripts/lock.py --check
 
+# Everything setup, the demo, `pip install .`, a build and the tests leave in the tree. The test
+# images live in the Docker engine, not here: CONTRIBUTING.md says how to remove them.
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(DEMO_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist .cache
+	find . -name '*.egg-info' -prune -exec rm -rf {} +
+	find . -name __pycache__ -prune -exec rm -rf {} +

@@ -364,12 +364,55 @@ def _properties(text: str, separator: str, mapping: tuple[tuple[str, str], ...])
     return found
 
 
-def parse_v2(line: str, registered: frozenset[str] | set[str] = RUNNER_COMMANDS) -> Command | None:
-    """ActionCommand.TryParseV2: `::name props::data` after leading whitespace."""
+def _ignorable(char: str) -> bool:
+    """Ignored by ICU collation: controls that are no white space, and format characters (U+2060)."""
+    import unicodedata
+
+    return unicodedata.category(char) in ("Cc", "Cf") and char not in "\t\n\x0b\x0c\r\x85"
+
+
+def _find(text: str, key: str, start: int = 0, *, culture: bool = False) -> int:
+    """String.IndexOf(key, start): ordinal, or by culture as ICU matches (ignorable characters
+    inside the match are skipped; the index is where the key's first character is)."""
+    if not culture:
+        return text.find(key, start)
+    for begin in range(start, len(text)):
+        at, matched = begin, 0
+        while at < len(text) and matched < len(key):
+            if text[at] == key[matched]:
+                at, matched = at + 1, matched + 1
+            elif matched and _ignorable(text[at]):
+                at += 1
+            else:
+                break
+        if matched == len(key):
+            return begin
+    return -1
+
+
+def _starts_with(text: str, key: str, *, culture: bool = False) -> bool:
+    """String.StartsWith(key): by culture, ignorable characters before the key are skipped too."""
+    if not culture:
+        return text.startswith(key)
+    begin = 0
+    while begin < len(text) and _ignorable(text[begin]):
+        begin += 1
+    return _find(text, key, begin, culture=True) == begin
+
+
+def parse_v2(
+    line: str, registered: frozenset[str] | set[str] = RUNNER_COMMANDS, *, culture: bool = False
+) -> Command | None:
+    """ActionCommand.TryParseV2: `::name props::data` after leading whitespace.
+
+    The runner's StartsWith and IndexOf compare by the current culture (it does not run with
+    invariant globalization), and with ICU that skips U+2060 and the like: `culture=True` matches
+    so, while the name is still cut at ordinal offsets, as Substring cuts it.
+    """
     message = _trim_start(line)
-    if not message.startswith("::"):
+    if not _starts_with(message, "::", culture=culture):
         return None
-    end = message.find("::", 2)
+    end = _find(message, "::", 2, culture=culture)
     if end < 0:
         return None
     info = message[2:end]
@@ -380,12 +423,14 @@ def parse_v2(line: str, registered: frozenset[str] | set[str] = RUNNER_COMMANDS)
     return Command(name.lower(), properties, _unescape(message[end + 2 :], _DATA))
 
 
-def parse_legacy(line: str, registered: frozenset[str] | set[str] = RUNNER_COMMANDS) -> Command | None:
-    """ActionCommand.TryParse: `##[name props]data` anywhere in the line."""
-    start = line.find("##[")
+def parse_legacy(
+    line: str, registered: frozenset[str] | set[str] = RUNNER_COMMANDS, *, culture: bool = False
+) -> Command | None:
+    """ActionCommand.TryParse: `##[name props]data` anywhere in the line (`culture`: as parse_v2)."""
+    start = _find(line, "##[", culture=culture)
     if start < 0:
         return None
-    end = line.find("]", start)
+    end = line.find("]", start)  # IndexOf(char) is ordinal
     if end < 0:
         return None
     name, space, props = line[start + 3 : end].partition(" ")
@@ -395,7 +440,7 @@ def parse_legacy(line: str, registered: frozenset[str] | set[str] = RUNNER_COMMA
     return Command(name.lower(), properties, _unescape(line[end + 1 :], _LEGACY))
 
 
-def parse_commands(*streams: str) -> list[Command]:
+def parse_commands(*streams: str, culture: bool = False) -> list[Command]:
     """The commands the runner would act on in a step's output, honouring stop-commands.
 
     A port of ActionCommandManager.TryProcessCommand: each line (ended by CR, LF or CRLF, as
@@ -409,7 +454,9 @@ def parse_commands(*streams: str) -> list[Command]:
     stopped: str | None = None
     for stream in streams:
         for line in re.split(r"\r\n|\r|\n", stream):
-            command = parse_v2(line, registered) or parse_legacy(line, registered)
+            command = parse_v2(line, registered, culture=culture) or parse_legacy(
+                line, registered, culture=culture
+            )
             if command is None:
                 continue
             if stopped is not None:

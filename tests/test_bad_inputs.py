@@ -221,7 +221,7 @@ CASES: list[tuple[str, dict[str, str], dict[str, str], str, Any, str]] = [
         {},
         "release",
         None,
-        "Input 'member_id' must be the numeric id",
+        "Input 'member_id' must be the git provider's numeric id",
     ),
     (
         "commit_id not hex",
@@ -311,6 +311,22 @@ CASES: list[tuple[str, dict[str, str], dict[str, str], str, Any, str]] = [
         "release",
         None,
         "commits_count: input should be greater than or equal to 0",
+    ),
+    (
+        "payload with a field",
+        {"payload": json.dumps(RECORD), "title": "Other"},
+        {},
+        "workflow_dispatch",
+        {},
+        "The `payload` input is sent as is, so the `title` input would change nothing",
+    ),
+    (
+        "payload with started_at",
+        {"payload": json.dumps(RECORD), "status": "success", "started_at": "1700000000"},
+        {},
+        "workflow_dispatch",
+        {},
+        "so the `status` input and the `started_at` input would change nothing",
     ),
     (
         "payload deeply nested",

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from support import RELEASE_BODY, ROOT, SHA, TOKEN, FakeIftrue, payload, runner_env
+from support import RELEASE_BODY, ROOT, SHA, TOKEN, Answer, FakeIftrue, payload, runner_env
 
 from track_deployment.inputs import INPUT_DEFAULTS
-from track_deployment.mapping import MISSING_HINTS
 
 # What a job on another CI has: no GITHUB_* variables, no event file.
 FIELDS = [
@@ -28,11 +29,21 @@ FIELDS = [
     "Release 2.4",
 ]
 
+# The record those flags give, with --pull-request-number 7.
+RECORD = {
+    "title": "Release 2.4",
+    "branch": "main",
+    "commit_id": SHA,
+    "repository_url": "https://gitlab.example.com/octo-org/shop",
+    "member_id": "42",
+    "pull_request_number": 7,
+}
+
 
 def cli(args: list[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    # This checkout's package, whichever one the interpreter has installed.
     return subprocess.run(
         [sys.executable, "-m", "track_deployment", *args],
-        # This checkout's package, not the one installed in the environment.
         env={**env, "PYTHONPATH": str(ROOT / "src")},
         capture_output=True,
         text=True,
@@ -52,15 +63,7 @@ def test_flags_alone_record_a_deployment(bare_env: dict[str, str], iftrue: FakeI
     )
     assert run.returncode == 0, run.stdout + run.stderr
     [post] = iftrue.posts
-    assert post.json() == {
-        "title": "Release 2.4",
-        "branch": "main",
-        "commit_id": SHA,
-        "repository_url": "https://gitlab.example.com/octo-org/shop",
-        "member_id": "42",
-        "pull_request_number": 7,
-        "status": "succes",
-    }
+    assert post.json() == {**RECORD, "status": "succes"}
     assert post.headers["authorization"] == f"Bearer {TOKEN}"
 
 
@@ -75,8 +78,7 @@ def test_token_flag_wins_over_the_variable(bare_env: dict[str, str], iftrue: Fak
 def test_missing_token_names_the_variable(bare_env: dict[str, str], iftrue: FakeIftrue) -> None:
     run = cli([*FIELDS, "--api-url", iftrue.url], bare_env)
     assert run.returncode == 1
-    assert "Input 'token' (--token) is required" in run.stdout + run.stderr
-    assert "IFTRUE_TOKEN" in run.stdout + run.stderr
+    assert "--token or IFTRUE_TOKEN is required" in run.stdout + run.stderr
     assert iftrue.requests == []
 
 
@@ -114,13 +116,19 @@ def test_dry_run_is_a_switch_or_takes_a_value(
 def test_unknown_flag_is_an_error_with_a_suggestion(bare_env: dict[str, str], iftrue: FakeIftrue) -> None:
     run = cli([*FIELDS, "--api-url", iftrue.url, "--comit-id", SHA], {**bare_env, "IFTRUE_TOKEN": TOKEN})
     assert run.returncode == 1
-    assert run.stderr == (
-        "track-deployment: unknown flag '--comit-id'; did you mean --commit-id?\n"
-        "Run `track-deployment --help` for the list of flags.\n"
+    assert run.stderr == (  # one line
+        "track-deployment: unknown flag '--comit-id'; did you mean --commit-id? "
+        "Run `track-deployment --help` for the flags.\n"
     )
     assert run.stdout == ""
     assert iftrue.requests == []
-    assert cli(["--nope"], bare_env).stderr.startswith("track-deployment: unknown flag '--nope'.\n")
+    assert cli(["--nope"], bare_env).stderr == (
+        "track-deployment: unknown flag '--nope'. Run `track-deployment --help` for the flags.\n"
+    )
+    assert cli(["--title"], bare_env).stderr == (
+        "track-deployment: argument --title: expected one argument. "
+        "Run `track-deployment --help` for the flags.\n"
+    )
 
 
 def test_a_bad_value_names_the_input(bare_env: dict[str, str], iftrue: FakeIftrue) -> None:
@@ -128,7 +136,7 @@ def test_a_bad_value_names_the_input(bare_env: dict[str, str], iftrue: FakeIftru
         [*FIELDS, "--api-url", iftrue.url, "--commits-count", "many"], {**bare_env, "IFTRUE_TOKEN": TOKEN}
     )
     assert run.returncode == 1
-    assert "Input 'commits_count' (--commits-count) must be a whole number" in run.stdout + run.stderr
+    assert "--commits-count must be a whole number" in run.stdout + run.stderr
     assert "Traceback" not in run.stdout + run.stderr
     assert iftrue.requests == []
 
@@ -154,27 +162,131 @@ def test_started_at_times_a_deployment_on_another_ci(bare_env: dict[str, str], i
     assert 5 <= post.json()["deployment_duration"] <= 5 + (time.time() - started - 300) / 60 + 0.02
 
 
-def test_messages_name_the_flag(bare_env: dict[str, str], iftrue: FakeIftrue) -> None:
-    without_branch = [arg for arg in FIELDS if arg not in ("--branch", "main")]
-    run = cli([*without_branch, "--api-url", iftrue.url], {**bare_env, "IFTRUE_TOKEN": TOKEN})
-    assert run.returncode == 1
-    assert run.stderr == (
-        "Error (Missing deployment field): Cannot build the deployment record: branch is unknown "
-        f"({MISSING_HINTS['branch']}): set the 'branch' input (--branch).\n"
+WITHOUT_BRANCH = [arg for arg in FIELDS if arg not in ("--branch", "main")]
+
+# (case, flags, variables, iftrue's answers, exit code, what the messages must say)
+MESSAGES: list[tuple[str, list[str], dict[str, str], list[Answer], int, list[str]]] = [
+    ("no token", FIELDS, {"IFTRUE_TOKEN": ""}, [], 1, ["--token or IFTRUE_TOKEN is required"]),
+    ("bad switch", [*FIELDS, "--is-fix", "yes"], {}, [], 1, ["--is-fix must be true or false, got 'yes'"]),
+    ("bad status", [*FIELDS, "--status", "done"], {}, [], 1, ["--status must be one of succes, "]),
+    ("bad member", [*FIELDS, "--member-id", "ann"], {}, [], 1, ["--member-id must be the git provider's"]),
+    ("no branch", WITHOUT_BRANCH, {}, [], 1, ["): set --branch."]),
+    (
+        "no pull request",
+        FIELDS,
+        {},
+        [Answer()],
+        0,
+        [
+            "The deployment's pull request is unknown: no look-up of its pull request was made "
+            "(GITHUB_REPOSITORY is empty: not a GitHub repository's run), so pull_request_number is 0. "
+            "Set --pull-request-number.\n"
+        ],
+    ),
+    (
+        "outage",
+        [*FIELDS, "--pull-request-number", "7", "--timeout", "1"],
+        {},
+        [Answer(503)] * 5,
+        0,
+        [
+            "can be sent again as --payload to record this deployment.",
+            "The exit code is 0 because --fail-on-error is not true.",
+        ],
+    ),
+    ("not found", [*FIELDS, "--pull-request-number", "7"], {}, [Answer(404)], 1, ["check --api-url ("]),
+    (
+        "payload and a field",
+        ["--payload", json.dumps(RECORD), "--title", "Other"],
+        {},
+        [],
+        1,
+        ["--payload is sent as is, so --title would change nothing: put the value in the payload's JSON"],
+    ),
+    (
+        "replay",
+        ["--payload", json.dumps(RECORD)],
+        {},
+        [Answer()],
+        0,
+        ["Replaying the record given in --payload"],
+    ),
+    (
+        "several lines",
+        [*FIELDS, "--title", "Release\n\nnotes", "--pull-request-number", "7"],
+        {},
+        [Answer()],
+        0,
+        ["--title has several lines; its first line is sent: 'Release'."],
+    ),
+    (
+        "bearer",
+        [*FIELDS, "--pull-request-number", "7"],
+        {"IFTRUE_TOKEN": f"Bearer {TOKEN}"},
+        [Answer()],
+        0,
+        ["--token or IFTRUE_TOKEN starts with 'Bearer '"],
+    ),
+    (
+        "as variables",
+        [],
+        {"INPUT_COMMIT_ID": SHA, "INPUT_BRANCH": "main", "INPUT_MEMBER_ID": "4", "INPUT_IS_FIX": "yes"},
+        [],
+        1,
+        ["INPUT_IS_FIX (--is-fix) must be true or false"],
+    ),
+    (
+        "token as a variable",
+        [],
+        {"IFTRUE_TOKEN": "", **{f"INPUT_{k.upper()}": str(v) for k, v in RECORD.items()}},
+        [],
+        1,
+        ["IFTRUE_TOKEN (--token) is required"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("flags", "variables", "answers", "code", "expected"),
+    [m[1:] for m in MESSAGES],
+    ids=[m[0] for m in MESSAGES],
+)
+def test_messages_outside_actions_name_flags_and_variables(
+    bare_env: dict[str, str],
+    flags: list[str],
+    variables: dict[str, str],
+    answers: list[Answer],
+    code: int,
+    expected: list[str],
+) -> None:
+    with FakeIftrue(*answers) as server:
+        env = {**bare_env, "IFTRUE_TOKEN": TOKEN, "INPUT_API_URL": server.url, **variables}
+        run = cli(flags, env)
+    assert run.returncode == code, run.stdout + run.stderr
+    messages = [
+        line
+        for line in (run.stdout + run.stderr).splitlines()
+        if line.startswith(("Error", "Warning", "Notice"))
+        or (line.startswith("  ") and not line.startswith('  "'))
+    ]
+    assert messages, run.stdout + run.stderr
+    text = "\n".join(messages) + "\n"
+    for part in expected:
+        assert part in text
+    # A command's reader writes no workflow and sets no inputs: flags and variables only.
+    assert "${{" not in text
+    assert not re.search(r"\binputs?\b", text.replace("(Invalid input)", ""), re.IGNORECASE), text
+    assert TOKEN not in run.stdout + run.stderr
+    assert bool(server.posts) == bool(answers)  # an error sends nothing
+
+
+def test_messages_in_actions_keep_the_workflow_words(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    env = runner_env(
+        tmp_path, "release", payload("release"), {"api_url": iftrue.url, "token": "", "status": "x"}
     )
-    run = cli([*FIELDS, "--api-url", iftrue.url, "--is-fix", "yes"], {**bare_env, "IFTRUE_TOKEN": TOKEN})
-    assert (
-        run.stderr == "Error (Invalid input): Input 'is_fix' (--is-fix) must be true or false, got 'yes'.\n"
-    )
-    run = cli([*FIELDS, "--api-url", iftrue.url], {**bare_env, "IFTRUE_TOKEN": TOKEN})
-    assert run.returncode == 0
-    assert (
-        "Warning (track-deployment): No pull request is associated with this deployment, so "
-        "pull_request_number is 0. Set the pull_request_number input (--pull-request-number), or give the "
-        "github_token input (--github-token) a token with `pull-requests: read` so it can find the PR of "
-        "the commit.\n"
-    ) in run.stdout
-    assert iftrue.requests[0].json()["branch"] == "main"
+    run = cli([], env)
+    assert "::error title=Invalid input::Input 'status' must be one of" in run.stdout
+    assert "(`${{ job.status }}` works)" in run.stdout
 
 
 def test_without_title_the_record_is_titled_deployment(bare_env: dict[str, str], iftrue: FakeIftrue) -> None:
@@ -272,3 +384,93 @@ def test_a_flag_error_forms_no_command(bare_env: dict[str, str], args: list[str]
     assert run.returncode == 1
     assert "##[" not in run.stdout + run.stderr
     assert "::" not in run.stdout + run.stderr
+
+
+def ci_example(ci: str) -> str:
+    """The shell a documented CI example runs, without its `pip install`."""
+    import yaml
+
+    text = (ROOT / "docs" / "other-ci.md").read_text()
+    block = text[text.index(f"**{ci}**") :]
+    block = block[block.index("```") : block.index("```", block.index("```") + 3)].split("\n", 1)[1]
+    if ci == "GitLab CI":
+        script = yaml.safe_load(block)["track-deployment"]["script"]
+    elif ci == "CircleCI":
+        steps = yaml.safe_load(block)["jobs"]["track-deployment"]["steps"]
+        script = next(step["run"]["command"] for step in steps if isinstance(step, dict)).splitlines()
+    else:  # Jenkins: the sh '''…''' of the pipeline, its venv made by the test
+        script = block[block.index("sh '''") + 6 : block.index("'''", block.index("sh '''") + 6)].splitlines()
+        script = [line.replace(".track-deployment/bin/", "") for line in script]
+    return "\n".join(line for line in script if "pip install" not in line and "python3 -m venv" not in line)
+
+
+GITLAB = {
+    "CI_COMMIT_SHA": SHA,
+    "CI_COMMIT_BRANCH": "main",
+    "CI_PROJECT_URL": "https://gitlab.example.com/octo-org/shop",
+    "GITLAB_USER_ID": "42",
+    "CI_COMMIT_TITLE": "Merge branch 'gift-cards' into 'main'",
+    "CI_COMMIT_MESSAGE": "Merge branch 'gift-cards' into 'main'\n\nAdd gift cards\n\n"
+    "See merge request octo-org/shop!412",
+    "CI_PIPELINE_URL": "https://gitlab.example.com/octo-org/shop/-/pipelines/7",
+    "DEPLOY_STARTED_AT": "1700000000",
+}
+JENKINS = {
+    "GIT_COMMIT": SHA,
+    "GIT_BRANCH": "origin/main",
+    "GIT_URL": "git@github.com:octo-org/shop.git",
+    "IFTRUE_MEMBER_ID": "583231",
+    "BUILD_NUMBER": "7",
+    "BUILD_URL": "https://ci.example.com/job/shop/7/",
+}
+CIRCLECI = {
+    "CIRCLE_SHA1": SHA,
+    "CIRCLE_BRANCH": "main",
+    "CIRCLE_PROJECT_USERNAME": "octo-org",
+    "CIRCLE_PROJECT_REPONAME": "shop",
+    "IFTRUE_MEMBER_ID": "583231",
+    "CIRCLE_BUILD_NUM": "7",
+    "CIRCLE_BUILD_URL": "https://circleci.com/gh/octo-org/shop/7",
+}
+
+
+@pytest.mark.parametrize(
+    ("ci", "variables", "head", "number"),
+    [
+        ("GitLab CI", GITLAB, None, 412),
+        ("GitLab CI", {**GITLAB, "CI_MERGE_REQUEST_IID": "413"}, None, 413),
+        ("GitLab CI", {**GITLAB, "CI_COMMIT_MESSAGE": "Fix a typo"}, None, 0),
+        ("Jenkins", JENKINS, "Merge pull request #412 from octo-org/gift-cards", 412),
+        ("Jenkins", {**JENKINS, "CHANGE_ID": "415"}, "Add gift cards", 415),
+        ("Jenkins", JENKINS, "Add gift cards (#414)", 414),
+        ("CircleCI", CIRCLECI, "Merge pull request #412 from octo-org/gift-cards", 412),
+        ("CircleCI", CIRCLECI, "Fix a typo", 0),
+    ],
+)
+def test_other_ci_examples_run_without_a_warning(
+    tmp_path: Path, iftrue: FakeIftrue, ci: str, variables: dict[str, str], head: str | None, number: int
+) -> None:
+    # The examples as documented, with the CI's variables and the merge commit it checked out.
+    if head is not None:
+        git = ["git", "-c", "user.name=ci", "-c", "user.email=ci@example.com", "-C", str(tmp_path)]
+        subprocess.run([*git, "init", "-q"], check=True)
+        subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", head], check=True)
+    command = tmp_path / "bin" / "track-deployment"
+    command.parent.mkdir()
+    command.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m track_deployment "$@"\n')
+    command.chmod(0o755)
+    env = {
+        "PATH": f"{command.parent}:{os.environ['PATH']}",
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(ROOT / "src"),
+        "IFTRUE_TOKEN": TOKEN,
+        "INPUT_API_URL": iftrue.url,
+        **variables,
+    }
+    run = subprocess.run(
+        ["sh", "-e", "-c", ci_example(ci)], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert [line for line in run.stdout.splitlines() if line.startswith(("Warning", "Error"))] == []
+    assert run.stderr == ""
+    assert iftrue.posts[0].json()["pull_request_number"] == number

@@ -23,7 +23,7 @@ from test_integrity import check, hostile_release
 from test_limits import big_push
 
 from track_deployment.inputs import MAX_PAYLOAD_BYTES
-from track_deployment.workflow import SUMMARY_MAX_BYTES
+from track_deployment.summary import SUMMARY_MAX_BYTES
 
 # One worker runs them all, so the image is built once.
 pytestmark = [pytest.mark.docker, pytest.mark.xdist_group("docker")]

@@ -9,7 +9,7 @@ import pytest
 from support import EXPIRED_TOKEN, TOKEN
 
 from track_deployment.errors import InputError
-from track_deployment.inputs import check_jwt, read_inputs
+from track_deployment.inputs import check_jwt, for_command, read_inputs
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
 
@@ -160,3 +160,40 @@ def test_started_at_forms(value: str, expected: datetime) -> None:
 def test_started_at_rejected(value: str, message: str) -> None:
     with pytest.raises(InputError, match=f"Input 'started_at' {message}"):
         read(started_at=value)
+
+
+@pytest.mark.parametrize(
+    ("message", "flags", "variables"),
+    [
+        (
+            "Input 'is_fix' must be true or false.",
+            "--is-fix must be true or false.",
+            "INPUT_IS_FIX (--is-fix) must be true or false.",
+        ),
+        (
+            "Set the `environment` input to the environment this step reports (in a matrix, e.g. "
+            "`environment: ${{ matrix.environment }}`), or set `deployment_node_id`.",
+            "Set --environment to the environment this step reports, or set --deployment-node-id.",
+            "Set INPUT_ENVIRONMENT (--environment) to the environment this step reports, or set "
+            "INPUT_DEPLOYMENT_NODE_ID (--deployment-node-id).",
+        ),
+        (
+            "Input 'token' is required: pass the iftrue JWT from a secret "
+            "(`token: ${{ secrets.IFTRUE_TOKEN }}`).",
+            "--token or IFTRUE_TOKEN is required: pass the iftrue JWT from a secret.",
+            "IFTRUE_TOKEN (--token) is required: pass the iftrue JWT from a secret.",
+        ),
+        (
+            "Give the github_token input a token, set the 'branch' input; pull_request_number is 0.",
+            "Give --github-token a token, set --branch; pull_request_number is 0.",
+            "Give INPUT_GITHUB_TOKEN (--github-token) a token, set INPUT_BRANCH (--branch); "
+            "pull_request_number is 0.",
+        ),
+    ],
+)
+def test_a_message_for_the_command_names_flags_and_variables(
+    message: str, flags: str, variables: str
+) -> None:
+    # One wording per message; the command's reader gets flags and variables, no workflow syntax.
+    assert for_command(message, flags=True) == flags
+    assert for_command(message, flags=False) == variables

@@ -22,7 +22,8 @@ from track_deployment.schema import (
     record_json,
     record_size,
 )
-from track_deployment.workflow import SUMMARY_MAX_BYTES, Report, render_summary
+from track_deployment.summary import SUMMARY_MAX_BYTES, render_summary
+from track_deployment.workflow import Report
 
 # Linux refuses one "NAME=value" environment string over MAX_ARG_STRLEN (32 pages), NUL included.
 MAX_ARG_STRLEN = 32 * 4096
@@ -216,7 +217,8 @@ def test_any_valid_record_fits_the_payload_input() -> None:
         (
             "member_id",
             "1" * 21,
-            "Input 'member_id' must be the numeric id of a GitHub account (e.g. 583231), at most 20",
+            "Input 'member_id' must be the git provider's numeric id of a member (e.g. 583231, a GitHub "
+            "account's id), at most 20",
         ),
     ],
 )

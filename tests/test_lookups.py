@@ -563,3 +563,22 @@ def test_unusable_api_url_turns_lookups_off_and_records(
     assert run.outputs["result"] == "created"
     assert sent(iftrue)["title"] == RELEASE_BODY["title"]
     assert any(w.startswith(f"GITHUB_API_URL is {api_url!r}, not an http") for w in run.warnings)
+
+
+def test_githubs_merge_title_stands_in_when_the_pull_request_look_up_fails(
+    tmp_path: Path, iftrue: FakeIftrue
+) -> None:
+    forbidden = Answer(403, {"message": "Resource not accessible by integration"})
+    with FakeGitHub(happy(pulls=forbidden)) as github:
+        run = run_with_github(tmp_path, github, iftrue, "push", payload("push"))
+    assert run.code == 0, run.stdout
+    assert github.routes[0] == "pulls"  # the look-up was made, as without the title
+    assert (sent(iftrue)["pull_request_number"], sent(iftrue)["branch"]) == (412, "feature/checkout")
+    assert not [w for w in run.warnings if "pull_request_number is 0" in w]
+
+
+def test_the_pull_request_look_up_wins_over_githubs_merge_title(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    with FakeGitHub(happy()) as github:
+        run = run_with_github(tmp_path, github, iftrue, "push", payload("push"))
+    assert run.code == 0, run.stdout
+    assert (sent(iftrue)["pull_request_number"], sent(iftrue)["branch"]) == (412, "fix/rounding")

@@ -13,15 +13,18 @@ from track_deployment.errors import EventError, MissingFieldError
 from track_deployment.events import Event, parse_event
 from track_deployment.inputs import Runner
 from track_deployment.mapping import (
+    NO_GITHUB_TOKEN,
+    Built,
     Facts,
     Options,
     Plan,
     PullRequestFacts,
+    Source,
     branch_of,
     build_request,
     event_facts,
-    is_fix,
-    is_hotfix,
+    fix_reason,
+    hotfix_reason,
     minutes_ran,
     plan_lookups,
     within_budget,
@@ -153,12 +156,13 @@ def test_push() -> None:
         "changelog": "- 1111111 feat: add gift cards\n"
         "- 9f2c1e4 Merge pull request #412 from octo-org/feature/checkout",
         "url": RUN_URL,
-        "branch": "main",
+        # GitHub's merge title names the pull request and its head: no look-up needed.
+        "branch": "feature/checkout",
         "commit_id": SHA,
         "commits_count": 2,
         "repository_url": "https://github.com/octo-org/shop",
         "member_id": "583231",
-        "pull_request_number": 0,
+        "pull_request_number": 412,
         "status": "succes",
     }
 
@@ -184,6 +188,7 @@ def test_push_deleted_skipped() -> None:
 
 def test_push_of_tag_uses_default_branch() -> None:
     data = payload("push") | {"ref": "refs/tags/v2.4.0"}
+    data["head_commit"]["message"] = "Release 2.4.0"
     assert body("push", data)["branch"] == "main"
 
 
@@ -405,14 +410,14 @@ def test_branch_of(ref: str | None, branch: str | None) -> None:
 def test_fix_and_hotfix_rules(
     labels: tuple[str, ...], branch: str | None, title: str | None, fix: bool, hotfix: bool
 ) -> None:
-    assert is_fix(labels, branch, title, Options()) is fix
-    assert is_hotfix(labels, branch, Options()) is hotfix
+    assert bool(fix_reason(labels, branch, ("title", title or ""), Options())) is fix
+    assert bool(hotfix_reason(labels, branch, Options())) is hotfix
 
 
 def test_custom_labels() -> None:
     options = Options(frozenset({"p0"}), frozenset({"defect"}))
-    assert is_hotfix(("P0",), None, options) and is_fix(("Defect",), None, None, options)
-    assert not is_fix(("bug",), None, None, options)
+    assert hotfix_reason(("P0",), None, options) and fix_reason(("Defect",), None, None, options)
+    assert not fix_reason(("bug",), None, None, options)
 
 
 class TestPlan:
@@ -644,3 +649,118 @@ def test_environment_filter(event_name: str, environment: str | None, names: str
 def test_environment_filter_leaves_other_events_alone() -> None:
     environments = frozenset({"production"})
     assert event_facts("push", parse_event("push", payload("push")), RUNNER, environments).skip_reason is None
+
+
+def built(event_name: str, data: dict[str, Any], facts: Facts | None = None, **overrides: Any) -> Built:
+    facts_ = event_facts(event_name, parse_event(event_name, data), RUNNER)
+    return build_request(facts_, overrides, facts or Facts(), Options(), NOW)
+
+
+PR_LINK = "https://github.com/octo-org/shop/pull/"
+
+
+@pytest.mark.parametrize(
+    ("title", "number", "branch", "rule"),
+    [
+        ("Merge pull request #412 from octo-org/feature/checkout", 412, "feature/checkout", "merge"),
+        ("Merge pull request #7 from a-fork/fix-typo\n\nFix the typo", 7, "fix-typo", "merge"),
+        ("Add gift cards (#412)", 412, "main", "squash"),
+        ("fix(cart): round once (#12) (#15)", 15, "main", "squash"),  # GitHub appends the last
+    ],
+)
+def test_push_of_githubs_merge_or_squash_title_names_the_pull_request(
+    title: str, number: int, branch: str, rule: str
+) -> None:
+    data = payload("push")
+    data["head_commit"]["message"] = title
+    result = built("push", data)
+    got = result.request.body()
+    assert (got["pull_request_number"], got["branch"]) == (number, branch)
+    source = Source("rule", f"GitHub's {rule} commit title", f"{PR_LINK}{number}")
+    assert result.sources["pull_request_number"] == source
+    assert result.sources["branch"] == (source if rule == "merge" else Source("event", "ref"))
+    assert result.warnings == ()
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Merge pull request #412",  # no head
+        "Merge branch 'main' into feature",
+        "Merge pull request #0 from o/b",
+        "Add gift cards (#0)",
+        "Add gift cards (#1234567890)",  # no PR number
+        "(#412)",
+        "Revert (#412) and more",
+        "Add gift cards #412",
+    ],
+)
+def test_other_titles_name_no_pull_request(title: str) -> None:
+    data = payload("push")
+    data["head_commit"]["message"] = title
+    result = built("push", data)
+    assert result.request.pull_request_number == 0
+    assert result.request.branch == "main"
+    assert result.sources["pull_request_number"].kind == "rule"
+
+
+def test_a_look_up_of_the_commits_pull_request_wins_over_the_title() -> None:
+    found = PullRequestFacts(number=413, head_ref="feature/other")
+    result = built(
+        "push", payload("push"), Facts(pull_request=found, pull_request_searched=True, looked_up=True)
+    )
+    assert (result.request.pull_request_number, result.request.branch) == (413, "feature/other")
+    assert result.sources["pull_request_number"].kind == "look-up"
+    # GitHub knows no PR of the commit: the title is not taken on trust.
+    result = built("push", payload("push"), Facts(pull_request_searched=True, looked_up=True))
+    assert (result.request.pull_request_number, result.request.branch) == (0, "main")
+    assert result.warnings[0].startswith("GitHub knows no pull request of commit 9f2c1e4")
+
+
+def test_an_input_wins_over_the_title() -> None:
+    result = built("push", payload("push"), pull_request_number=9, branch="release")
+    assert (result.request.pull_request_number, result.request.branch) == (9, "release")
+    assert result.sources["pull_request_number"] == Source("input", "`pull_request_number` input")
+    assert result.sources["branch"] == Source("input", "`branch` input")
+
+
+def test_workflow_run_of_a_push_reads_its_head_commit_title() -> None:
+    data = payload("workflow_run")
+    data["workflow_run"]["pull_requests"] = []
+    data["workflow_run"]["head_commit"]["message"] = "Add gift cards (#420)\n\n* feat: gift cards"
+    result = built("workflow_run", data)
+    assert result.request.pull_request_number == 420
+    assert result.sources["pull_request_number"].detail == "GitHub's squash commit title"
+
+
+@pytest.mark.parametrize(
+    ("facts", "why", "fix"),
+    [
+        (
+            Facts(not_made=NO_GITHUB_TOKEN),
+            "no look-up of its pull request was made (the github_token input is empty)",
+            "Set the pull_request_number input, or give the github_token input a token with "
+            "`pull-requests: read` to turn look-ups on.",
+        ),
+        (
+            Facts(not_made="GITHUB_REPOSITORY is empty: not a GitHub repository's run"),
+            "no look-up of its pull request was made (GITHUB_REPOSITORY is empty: not a GitHub "
+            "repository's run)",
+            "Set the pull_request_number input.",
+        ),
+        (
+            Facts(looked_up=True),
+            "the look-up of its pull request failed (see the look-up warning)",
+            "Set the pull_request_number input.",
+        ),
+        (
+            Facts(looked_up=True, dropped=frozenset({"pull_request_of"})),
+            "the look-up of its pull request was left out to stay within the run's GitHub request budget",
+            "Set the pull_request_number input.",
+        ),
+    ],
+)
+def test_an_unknown_pull_request_says_what_was_looked_for(facts: Facts, why: str, fix: str) -> None:
+    # Never "no pull request is associated" when nothing was looked for.
+    [warning] = built("release", payload("release"), facts).warnings
+    assert warning == f"The deployment's pull request is unknown: {why}, so pull_request_number is 0. {fix}"

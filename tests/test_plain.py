@@ -63,7 +63,7 @@ def test_outage_names_only_what_exists(tmp_path: Path, files: bool) -> None:
         assert sorted(p.name for p in tmp_path.iterdir()) == ["event.json"]  # no file written
         assert "`payload` output" not in run.stdout + run.stderr
         assert "job summary" not in run.stdout + run.stderr
-        assert "The deployment record printed above can be sent again as the `payload` input" in error
+        assert "The deployment record printed above can be sent again as INPUT_PAYLOAD (--payload)" in error
         start = run.stdout.index("{\n")
         assert json.loads(run.stdout[start : run.stdout.index("\n}\n", start) + 2]) == RELEASE_BODY
 
@@ -74,8 +74,8 @@ def test_warning_and_invalid_input(tmp_path: Path, iftrue: FakeIftrue) -> None:
     run = run_action(env)
     assert run.code == 1
     check_plain(run)
-    # Given as a variable, not a flag: the message names the input alone (the command adds its flag).
-    assert run.stderr == "Error (Invalid input): Input 'is_fix' must be true or false, got 'yes'.\n"
+    # Given as a variable, not a flag: the message names the variable, then the flag.
+    assert run.stderr == "Error (Invalid input): INPUT_IS_FIX (--is-fix) must be true or false, got 'yes'.\n"
     assert run.stdout == "result=failed\n"
     assert iftrue.requests == []
 
@@ -85,7 +85,10 @@ def test_dry_run_without_a_token(tmp_path: Path, iftrue: FakeIftrue) -> None:
     assert run.code == 0
     check_plain(run)
     assert "Deployment record:" in run.stdout
-    assert "Warning (track-deployment): No pull request is associated" in run.stdout
+    assert (
+        "Warning (track-deployment): The deployment's pull request is unknown: no look-up of its pull "
+        "request was made (INPUT_GITHUB_TOKEN (--github-token) is empty)"
+    ) in run.stdout
     assert run.stdout.splitlines()[-1] == "result=dry_run"
 
 
@@ -138,3 +141,15 @@ def test_hostile_text_forms_no_command_outside_actions(tmp_path: Path) -> None:
     assert parse_commands(run.stdout, run.stderr) == []
     assert "from iftrue" in run.stderr
     assert json.loads(run.outputs["payload"])["title"] == "v2 ##[error]from the name"
+
+
+def test_an_address_in_a_message_stays_copyable(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # Only what the runner reads is defused: `::1` in the middle of a line is copied as printed.
+    env = plain_env(tmp_path, iftrue, files=False)
+    env["INPUT_API_URL"] = "http://192.0.2.1:9"
+    run = run_action(env)
+    assert run.code == 1
+    check_plain(run)
+    assert "accepted only for 127.0.0.1, ::1 and localhost" in run.stderr
+    assert "\u2060" not in run.stdout + run.stderr
+    assert iftrue.requests == []

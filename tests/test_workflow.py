@@ -5,15 +5,17 @@ from __future__ import annotations
 import io
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support import parse_commands, parse_outputs
 
 from track_deployment.workflow import (
     Console,
-    Report,
+    could_be_command,
     escape_data,
     escape_property,
     format_outputs,
-    render_summary,
+    inert,
 )
 
 HOSTILE = [
@@ -99,8 +101,9 @@ def test_plain_console_prints_no_commands() -> None:
     con.warning("careful")
     con.error("broken s3cr3t-value", title="Invalid input")
     con.debug("hidden")
-    # The untrusted line reads the same, but an invisible U+2060 keeps it from being a command.
-    inert = "::error::text ***".replace("::", ":\u2060:")
+    # The untrusted line reads the same, but an invisible U+2060 keeps it from being a command;
+    # only its leading `::` needs it.
+    inert = ":\u2060:error::text ***"
     assert out.getvalue() == f"Record:\n{inert}\nNotice (t): two\n  lines\nWarning: careful\n"
     assert parse_commands(out.getvalue(), err.getvalue()) == []
     assert err.getvalue() == "Error (Invalid input): broken ***\n"
@@ -131,33 +134,6 @@ def test_annotation_with_newlines_is_one_command() -> None:
     assert (command.name, command.message) == ("warning", "line one\n::error::two\r\n100%")
 
 
-def test_summary_escapes_html_and_table_cells() -> None:
-    report = Report(
-        result="failed",
-        payload={"title": "<script>alert(1)</script> | x\ny", "commit_id": "abc1234"},
-        error="iftrue answered 503",
-        error_title="iftrue unavailable",
-        links={
-            "commit": "https://github.com/o/r/commit/abc1234",
-            "run": "https://github.com/o/r/actions/runs/1",
-        },
-    )
-    summary = render_summary(report)
-    assert "<script>" not in summary
-    assert "| `title` | &lt;script&gt;alert&#40;1&#41;&lt;/script&gt; &#124; x<br>y |" in summary
-    assert '| `commit_id` | <a href="https://github.com/o/r/commit/abc1234">abc1234</a> |' in summary
-    assert "<details><summary>Payload (JSON)</summary>" in summary
-    assert "**iftrue unavailable**: iftrue answered 503" in summary
-
-
-@pytest.mark.parametrize(
-    ("result", "heading"),
-    [("created", "recorded"), ("dry_run", "dry run"), ("skipped", "skipped"), ("failed", "not recorded")],
-)
-def test_summary_heading_for_every_result(result: str, heading: str) -> None:
-    assert heading in render_summary(Report(result=result)).splitlines()[0]
-
-
 def test_a_secret_cut_before_an_ellipsis_is_redacted() -> None:
     con, stream = console()
     secret = "eyJhbGciOi.s3cr3t-value-long"
@@ -166,3 +142,98 @@ def test_a_secret_cut_before_an_ellipsis_is_redacted() -> None:
     printed = stream.getvalue().split("\n", 1)[1]  # after the ::add-mask:: line
     assert secret[:9] not in printed
     assert "got '***…' and ***\n… and 3 more characters; eyJhb… is too short" in printed
+
+
+# Lines the runner would act on: `::` after any white space .NET's TrimStart drops (U+2028 too),
+# `##[` anywhere.
+RUNNER_READS = [
+    "::error::x",
+    "  \t::warning title=t::x",
+    "\u00a0\u3000\u2003::add-mask::x",
+    "text ##[error]x",
+    "###[warning]x",
+    "\x01##[error]x",
+    "\u2028::error::x",
+]
+# Lines it does not act on, though they come close: after characters that are white space to
+# Python only, or hidden behind characters ICU ignores.
+NEAR_MISSES = [
+    "\x1c\x1f::set-output name=result::created",
+    "\u2060::error::x",
+    "::\u2060error::x",
+    "#\u2060#[error]x",
+    "##\u2060[error]x",
+]
+# Text with `::` or `##` that no parser of the runner reads: it stays exactly as it is.
+COPYABLE = [
+    "http://[::1]:9/v1",
+    "http:// is accepted only for 127.0.0.1, ::1 and localhost",
+    "std::vector a::b",
+    "key: value :: more",
+    "## heading ##",
+    "#[not legacy]",
+    "https://example.com/a::b#frag",
+]
+
+
+@pytest.mark.parametrize("line", RUNNER_READS)
+def test_inert_defuses_what_the_runner_reads(line: str) -> None:
+    assert could_be_command(line)
+    for culture in (False, True):  # ordinal, and as the runner's culture-sensitive search matches
+        assert parse_commands(line, culture=culture), line  # a command as written
+        assert parse_commands(inert(line), culture=culture) == [], (line, culture)
+    assert inert(line).replace("\u2060", "") == line  # it reads the same
+
+
+@pytest.mark.parametrize("line", NEAR_MISSES)
+def test_near_misses_stay_inert(line: str) -> None:
+    for culture in (False, True):
+        assert parse_commands(line, culture=culture) == parse_commands(inert(line), culture=culture) == []
+
+
+@pytest.mark.parametrize("line", COPYABLE)
+def test_inert_keeps_what_the_runner_ignores(line: str) -> None:
+    assert not could_be_command(line)
+    assert inert(line) == line
+    assert parse_commands(line) == parse_commands(line, culture=True) == []
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                ":",
+                "::",
+                "#",
+                "##",
+                "[",
+                "]",
+                "##[",
+                " ",
+                "\u00a0",
+                "\u2060",
+                "\x01",
+                "\u2028",
+                "error",
+                "warning",
+                "stop-commands",
+                "x",
+                "=",
+                ",",
+            ]
+        ),
+        max_size=12,
+    ).map("".join)
+)
+@settings(max_examples=300, deadline=None)
+def test_no_defused_line_is_a_command(line: str) -> None:
+    for culture in (False, True):
+        assert parse_commands(inert(line), culture=culture) == []
+
+
+def test_actions_log_guards_only_lines_the_runner_reads() -> None:
+    con, stream = console()
+    con.info("http://[::1]:9 answered\na::b")
+    assert stream.getvalue() == "http://[::1]:9 answered\na::b\n"  # no stop-commands needed
+    con.info("  ::warning::x")
+    assert stream.getvalue().splitlines()[2].startswith("::stop-commands::")

@@ -38,10 +38,16 @@ INPUT_<NAME> variable, which wins over the value derived from the event. The tok
 read a process's arguments. Switches (--dry-run, --fail-on-error, --is-fix, ...) also take
 true or false (--dry-run false)."""
 
-EPILOG = """\
+DOCS = "https://github.com/iftrue/track-deployment"
+
+EPILOG = f"""\
 exit status: 0 when recorded, skipped, a dry run, or iftrue unreachable without
 --fail-on-error; 1 for a bad flag or input, a rejected token, or an outage with
---fail-on-error true. See README.md for how each field is derived."""
+--fail-on-error true.
+
+documentation: {DOCS}#readme
+  this command on other CI systems: {DOCS}/blob/main/docs/other-ci.md
+  where each field comes from:      {DOCS}/blob/main/docs/fields.md"""
 
 HELP = {
     "token": "iftrue deployment-tracking JWT",
@@ -55,6 +61,8 @@ HELP = {
     "dry_run": "derive and print the record, send nothing",
     "payload": "a JSON deployment record to send as is (replay); nothing is derived",
     "timeout": "seconds for the whole run: look-ups get a third (30 s at most), the delivery the rest",
+    "member_id": "the git provider's numeric id of the member who deployed (GitHub: the account's id; "
+    "GitLab: $GITLAB_USER_ID)",
 }
 
 
@@ -111,7 +119,8 @@ class Parser:
         self.fail("the flags could not be read (the values given are not shown).")
 
     def fail(self, message: str) -> NoReturn:
-        sys.stderr.write(f"{PROG}: {message}\nRun `{PROG} --help` for the list of flags.\n")
+        end = "" if message.endswith((".", "?")) else "."
+        sys.stderr.write(f"{PROG}: {message}{end} Run `{PROG} --help` for the flags.\n")  # one line
         raise SystemExit(USAGE_ERROR)
 
     def parse(self, argv: Sequence[str]) -> argparse.Namespace:

@@ -124,6 +124,7 @@ class WorkflowRun(Model):
     triggering_actor: Account | None = None
     actor: Account | None = None
     pull_requests: list[RunPullRequest] | None = None
+    head_commit: Commit | None = None
     run_started_at: datetime | None = None
     updated_at: datetime | None = None
 

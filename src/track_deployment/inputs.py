@@ -90,9 +90,8 @@ class Inputs(NamedTuple):
         """The token is needed to send; checked once the event is known (a fork PR has none)."""
         if not self.token and not self.dry_run:
             raise InputError(
-                "Input 'token' is required: pass the iftrue JWT from a secret, "
-                "e.g. `token: ${{ secrets.IFTRUE_TOKEN }}` (outside GitHub Actions: the "
-                f"{TOKEN_VARIABLE} variable)."
+                "Input 'token' is required: pass the iftrue JWT from a secret "
+                "(`token: ${{ secrets.IFTRUE_TOKEN }}`)."
             )
 
 
@@ -205,6 +204,14 @@ def read_inputs(environ: Mapping[str, str], *, now: datetime | None = None) -> I
             fields[name] = parse_field(name, value)
 
     payload = parse_payload(raw["payload"]) if raw["payload"] else None
+    if payload is not None and (given := [*fields, *(["started_at"] if raw["started_at"] else [])]):
+        # A replay sends the record it was given; a value beside it would be dropped unseen.
+        raise InputError(
+            "The `payload` input is sent as is, so "
+            + " and ".join(f"the `{name}` input" for name in given)
+            + " would change nothing: put the value in the payload's JSON, or leave out the "
+            "`payload` input to derive the record."
+        )
     return Inputs(
         token=token,
         api_url=parse_api_url(raw["api_url"] or DEFAULT_API_URL),
@@ -235,17 +242,31 @@ def flag(name: str) -> str:
 
 _NAMES = "|".join(sorted(INPUT_DEFAULTS, key=len, reverse=True))
 # How messages name an input: "Input 'is_fix' must be", "the `api_url` input", "set the 'branch'
-# input", "the member_id input".
-_INPUT_MENTION = re.compile(rf"(?<![\w-])(?:Input '({_NAMES})'|([`']?)({_NAMES})\2 input\b)")
+# input", "the member_id input", "or set `deployment_node_id`".
+_INPUT_MENTION = re.compile(
+    rf"(?<![\w-])(?:Input '({_NAMES})'|(?:[Tt]he )?([`']?)({_NAMES})\2 input\b|(?<=[Ss]et )`({_NAMES})`)"
+)
+# Workflow syntax in a message stands in parentheses ("(`${{ job.status }}` works)"): a command's
+# reader writes no workflow, so it is left out there.
+_WORKFLOW_ASIDE = re.compile(r"\s*\([^()]*\$\{\{[^()]*\)")
 
 
-def with_flags(text: str) -> str:
-    """The text with each input it names followed by the command's flag for it.
+def for_command(text: str, *, flags: bool) -> str:
+    """A message as the command's reader needs it: flags and variables, no workflow syntax.
 
-    For readers outside GitHub Actions, who give the inputs as flags: "set the 'branch' input
-    (--branch)". One rewrite here, so every message keeps one wording.
+    Messages are written once, for a workflow; outside GitHub Actions each input they name
+    becomes its flag ("set --branch"), with its variable when the inputs came as variables
+    (`docker run -e INPUT_BRANCH=…`): "set INPUT_BRANCH (--branch)". The token is named by
+    both ways a command takes it.
     """
-    return _INPUT_MENTION.sub(lambda m: f"{m.group(0)} ({flag(m.group(1) or m.group(3))})", text)
+
+    def name(match: re.Match[str]) -> str:
+        input_ = match.group(1) or match.group(3) or match.group(4)
+        if input_ == "token":
+            return f"{flag(input_)} or {TOKEN_VARIABLE}" if flags else f"{TOKEN_VARIABLE} ({flag(input_)})"
+        return flag(input_) if flags else f"{env_name(input_)} ({flag(input_)})"
+
+    return _INPUT_MENTION.sub(name, _WORKFLOW_ASIDE.sub("", text))
 
 
 def _given(environ: Mapping[str, str], name: str) -> str | None:
@@ -290,7 +311,8 @@ def parse_field(name: str, value: str) -> Any:
     if name == "member_id":
         if not value.isascii() or not value.isdigit() or len(value) > MAX_MEMBER_ID_CHARS:
             raise InputError(
-                "Input 'member_id' must be the numeric id of a GitHub account (e.g. 583231), at most "
+                "Input 'member_id' must be the git provider's numeric id of a member (e.g. 583231, a "
+                "GitHub account's id), at most "
                 f"{MAX_MEMBER_ID_CHARS} digits, got {_show(value)}."
             )
         return value

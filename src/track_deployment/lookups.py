@@ -228,6 +228,8 @@ class _Session:
         self.redact = redact
         self.outcome = Outcome()
         self.stopped: str | None = None
+        #: The (base, head) of the compare that counted the commits.
+        self.compared: tuple[str, str] | None = None
 
     def attempt(self, what: str, fields: str, permission: str, call: Any) -> Any:
         if self.stopped:
@@ -404,6 +406,8 @@ def look_up(
         job_intervals=intervals,
         looked_up=True,
         dropped=plan.dropped,
+        compared=session.compared if count is not None else None,
+        failed=frozenset(name for failure in session.outcome.failures for name in failure.fields.split(", ")),
     )
     return session.outcome
 
@@ -561,7 +565,10 @@ def _compare(session: _Session, base: str, head: str) -> int | None:
         "contents: read",
         lambda: session.repo.compare(base, head).total_commits,
     )
-    return result if isinstance(result, int) else None
+    if not isinstance(result, int):
+        return None
+    session.compared = (base, head)
+    return result
 
 
 def _count_since_release(session: _Session, current: ReleaseRef) -> int | None:

@@ -22,10 +22,13 @@ from .inputs import (
     read_secrets,
 )
 from .mapping import (
+    NO_GITHUB_TOKEN,
+    Built,
     EventFacts,
     Facts,
     Options,
     Plan,
+    Source,
     build_request,
     by_dependabot,
     event_facts,
@@ -36,7 +39,8 @@ from .mapping import (
     release_skip_reason,
 )
 from .schema import DeploymentRequest, record_json
-from .workflow import Console, Report, publish
+from .summary import provenance_lines, render_summary
+from .workflow import Console, Report, print_block, publish
 
 TITLE = "track-deployment"
 
@@ -81,10 +85,9 @@ LOOKUP_SHARE = 1 / 3
 LOOKUP_MAX_SECONDS = 30.0
 
 
-def derive(
-    inputs: Inputs, runner: Runner, console: Console, now: datetime, deadline: float
-) -> DeploymentRequest | str:
-    """The record for this event, or a note saying why this run records nothing.
+def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime, deadline: float) -> Built | str:
+    """The record for this event and where each value came from, or a note saying why this run
+    records nothing.
 
     The look-ups end by their share of the time to `deadline`; what they did not get falls back.
     """
@@ -100,8 +103,9 @@ def derive(
         return f"Not a deployment: {event.skip_reason}."
     options = Options(inputs.hotfix_labels, inputs.fix_labels, inputs.environments, inputs.started_at)
     plan = plan_lookups(event, inputs.fields, options)
-    facts = Facts()
-    looked_up = bool(plan and inputs.github_token and runner.api_url and runner.repository)
+    not_made = _not_made(inputs, runner)
+    looked_up = bool(plan) and not not_made
+    facts = Facts(not_made=not_made or ("" if plan else "nothing was left to look up"))
     if looked_up and (problem := api_url_problem(runner.api_url)):
         # A hand-set variable (the command on GitHub Enterprise Server, say): never fail the run for it.
         console.warning(
@@ -111,6 +115,7 @@ def derive(
             title="GitHub look-up failed",
         )
         looked_up = False
+        facts = Facts(not_made=f"GITHUB_API_URL {problem}")
     if looked_up:
         from .lookups import look_up  # imports PyGithub: only when a look-up runs
 
@@ -139,7 +144,16 @@ def derive(
         console.warning(warning, title=TITLE)
     for notice in built.notices:
         console.notice(notice, title=TITLE)
-    return built.request
+    return built
+
+
+def _not_made(inputs: Inputs, runner: Runner) -> str:
+    """Why no GitHub look-up can be made, in the words a notice uses; "" when they can."""
+    if not runner.repository:
+        return "GITHUB_REPOSITORY is empty: not a GitHub repository's run"
+    if not inputs.github_token:
+        return NO_GITHUB_TOKEN
+    return "" if runner.api_url else "GITHUB_API_URL is empty"
 
 
 def _types_unknown(event: EventFacts, plan: Plan, looked_up: bool) -> str | None:
@@ -170,8 +184,9 @@ def execute(
     deadline = time.monotonic() + inputs.timeout
     if inputs.payload is not None:
         inputs.require_token()
-        console.info("Replaying the record given in the `payload` input; nothing is derived.")
+        console.notice("Replaying the record given in the `payload` input; nothing is derived.", title=TITLE)
         request = inputs.payload
+        report.sources = {name: Source("input", "`payload` input") for name in request.body()}
     else:
         derived = derive(inputs, runner, console, now, deadline)
         if isinstance(derived, str):
@@ -179,7 +194,7 @@ def execute(
             report.note = derived
             console.notice(f"{report.note} Nothing was sent to iftrue.", title=f"{TITLE} skipped")
             return
-        request = derived
+        request, report.sources, report.jobs = derived.request, derived.sources, derived.jobs
     request, shortened = fit_record(request, MAX_PAYLOAD_BYTES, console.redact)
     if shortened:
         report.note = shortened
@@ -188,6 +203,9 @@ def execute(
     report.links = links(runner, request)
     with console.group("Deployment record"):
         console.info(record_json(report.payload, indent=2))
+    if not console.actions:
+        # Outside Actions there is no job summary to read: where each value came from is printed.
+        print_block(console, "Where each value came from", provenance_lines(report.sources))
     if inputs.dry_run:
         report.result = "dry_run"
         console.notice("Dry run: the deployment record above was not sent.", title=TITLE)
@@ -220,13 +238,18 @@ def links(runner: Runner, request: DeploymentRequest | None) -> dict[str, str]:
     return {name: url for name, url in found.items() if url.startswith(("https://", "http://"))}
 
 
-def fail(report: Report, exc: ActionError, *, fail_on_error: bool) -> int:
+def fail(report: Report, exc: ActionError, *, fail_on_error: bool, actions: bool = True) -> int:
     """Record an error; only configuration errors, or any with fail_on_error, fail the step."""
     report.result = "failed"
     report.error, report.error_title = str(exc), exc.title
     report.alert_title = exc.title
     if exc.outage and not fail_on_error:
-        report.alert, report.alert_tail = "warning", "The step succeeds because `fail_on_error` is false."
+        report.alert = "warning"
+        report.alert_tail = (
+            "The step succeeds because `fail_on_error` is false."
+            if actions
+            else "The exit code is 0 because the `fail_on_error` input is not true."
+        )
         return 0
     report.alert = "error"
     return 1
@@ -285,7 +308,7 @@ def run(
     except ActionError as exc:
         if runner.debug:
             console.info(format_exc())
-        return fail(report, exc, fail_on_error=fail_on_error)
+        return fail(report, exc, fail_on_error=fail_on_error, actions=runner.actions)
     except Exception as exc:  # a bug must not break the deploy unless fail_on_error says so
         if runner.debug:
             console.info(format_exc())
@@ -294,7 +317,7 @@ def run(
             "(re-run with debug logging for a traceback)."
         )
         error.outage = True
-        return fail(report, error, fail_on_error=fail_on_error)
+        return fail(report, error, fail_on_error=fail_on_error, actions=runner.actions)
 
 
 def main(
@@ -322,7 +345,14 @@ def main(
         cancel.disarm()
     except Cancelled as exc:  # only the first signal raises, so none can interrupt this report
         code = cancelled(report, exc)
-    outputs, summary = publish(report, console, runner.output_path, runner.summary_path)
+    report.now = now
+    outputs, summary = publish(
+        report,
+        console,
+        runner.output_path,
+        runner.summary_path,
+        lambda written: render_summary(report, payload_output=written, redact=console.redact),
+    )
     announce(console, report, replay_hint(outputs, summary))
     if not console.actions:
         # Outside Actions no runner reads the outputs: one line tells a CI log or a script.

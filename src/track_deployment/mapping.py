@@ -23,7 +23,15 @@ from .events import (
     is_bot,
 )
 from .inputs import Runner, describe
-from .schema import REQUIRED_FIELDS, STATUS_WORDS, DeploymentRequest, Status, first_line, record_size
+from .schema import (
+    REQUEST_FIELDS,
+    REQUIRED_FIELDS,
+    STATUS_WORDS,
+    DeploymentRequest,
+    Status,
+    first_line,
+    record_size,
+)
 
 # GitHub truncates a push payload's commit list at this length.
 PUSH_COMMITS_CAP = 2048
@@ -34,6 +42,11 @@ _SHA = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
 _CONVENTIONAL_FIX = re.compile(r"fix(\([^)]*\))?!?:", re.IGNORECASE)
 _HOTFIX_BRANCH = ("hotfix/", "hotfix-")
 _FIX_BRANCH = ("fix/", "fix-", "bugfix/", "bugfix-")
+# GitHub's own titles for the commit that merges a pull request (Merge pull request dialog):
+# "Merge pull request #412 from octo-org/feature/checkout" for a merge commit, the head named
+# owner/branch, and "Add gift cards (#412)" for a squash merge. Nine digits at most: a PR number.
+_MERGE_TITLE = re.compile(r"Merge pull request #([1-9][0-9]{0,8}) from [^/\s]+/(\S+)")
+_SQUASH_TITLE = re.compile(r".*\S \(#([1-9][0-9]{0,8})\)")
 _ZERO_SHA = re.compile(r"0{40}|0{64}")
 
 # At most this many GitHub requests per run (SPEC §5); look-ups of lower priority are
@@ -65,6 +78,73 @@ MISSING_HINTS = {
     "repository_url": "the event has no repository and GITHUB_SERVER_URL or GITHUB_REPOSITORY is empty",
     "member_id": "the event has no sender and GITHUB_ACTOR_ID is empty",
 }
+
+
+class Source(NamedTuple):
+    """Where a field's value came from, or why it is left out; for a flag set by a rule, why.
+
+    `kind` is one of SOURCE_KINDS; `detail` is a few words (`release.name`, `PR #412`,
+    `rolls production back from v2.4.0`); `link` points at what it names, when it has an address.
+    """
+
+    kind: str
+    detail: str
+    link: str | None = None
+
+
+#: event: the payload or the runner's variables; look-up: a GitHub request; input: the user;
+#: rule: derived by a rule of the action (a fix commit, a rollback); left out: not sent, and why.
+SOURCE_KINDS = ("event", "look-up", "input", "rule", "left out")
+
+#: A value as the event gives it, and where (`release.name`, `GITHUB_SHA`); or a value a rule
+#: makes of the event's (`Deploy {sha7} to {environment}`), and its Source.
+Given = tuple[str | Source, Any]
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def sourced(
+    entries: Mapping[str, Given | list[Given] | Source | None],
+) -> tuple[dict[str, Any], dict[str, Source]]:
+    """A mapper's fields and their sources, decided together.
+
+    Each entry is where the event gives the field (a list: the first present one wins), or a
+    Source saying why the event gives none (a tag is no branch).
+    """
+    fields: dict[str, Any] = {}
+    sources: dict[str, Source] = {}
+    for name, entry in entries.items():
+        if isinstance(entry, Source):
+            sources[name] = entry
+            continue
+        for where, value in entry if isinstance(entry, list) else [entry] if entry else []:
+            if _present(value):
+                fields[name] = value
+                sources[name] = where if isinstance(where, Source) else Source("event", where)
+                break
+    return fields, sources
+
+
+def _branch_given(where: str, ref: str | None) -> Given | Source | None:
+    """The event's branch, or why the ref it names is none (the default branch then stands in)."""
+    if not ref or not ref.strip():
+        return None
+    branch = branch_of(ref)
+    if branch:
+        return where, branch
+    kind = "a tag" if ref.startswith("refs/tags/") else "a commit" if _SHA.fullmatch(ref) else "no branch"
+    return Source("rule", f"{where} `{ref}` is {kind}")
+
+
+def _account(*candidates: tuple[str, Account | None]) -> tuple[Account | None, dict[str, Source]]:
+    """The first account with an id, and member_id's source naming it."""
+    for where, account in candidates:
+        if account is not None and account.id is not None:
+            login = f" ({account.login})" if account.login else ""
+            return account, {"member_id": Source("event", f"{where}.id{login}")}
+    return None, {}
 
 
 class PullRequestFacts(NamedTuple):
@@ -102,6 +182,8 @@ class EventFacts(NamedTuple):
     """What one event says about the deployment, before inputs and look-ups."""
 
     fields: Mapping[str, Any] = MappingProxyType({})
+    #: Where the event gives each field, or why it gives none.
+    sources: Mapping[str, Source] = MappingProxyType({})
     skip_reason: str | None = None
     default_branch: str | None = None
     pull_request: PullRequestFacts | None = None
@@ -121,6 +203,8 @@ class EventFacts(NamedTuple):
     workflow_file: tuple[str, str] | None = None
     #: A short name the event gives as its branch that may be a tag; a request tells.
     branch_to_check: str | None = None
+    #: The pull request a head commit's title names (GitHub's merge or squash title), and which title.
+    titled_pull: tuple[PullRequestFacts, str] | None = None
     #: The deployment's environment (deployment events only), for the `environment` input.
     environment: str | None = None
     #: The run (id, attempt) whose jobs measure the duration and bound the deployment look-up.
@@ -200,6 +284,12 @@ class Facts(NamedTuple):
     looked_up: bool = False
     #: Planned look-ups left out to stay within the request budget (Plan field names).
     dropped: frozenset[str] = frozenset()
+    #: The (base, head) of the compare that counted the commits.
+    compared: tuple[str, str] | None = None
+    #: Request fields whose look-up failed.
+    failed: frozenset[str] = frozenset()
+    #: Why no look-up was made, when none was (NO_GITHUB_TOKEN, "GITHUB_REPOSITORY is empty", ...).
+    not_made: str = ""
 
 
 class Options(NamedTuple):
@@ -238,11 +328,6 @@ def minutes_between(start: datetime | None, end: datetime | None) -> float | Non
         return None
     minutes = (utc(end) - utc(start)).total_seconds() / 60
     return round(minutes, 2) if minutes >= 0 else None
-
-
-def first_account(*accounts: Account | None) -> Account | None:
-    """The first account with an id."""
-    return next((a for a in accounts if a is not None and a.id is not None), None)
 
 
 def human_id(account: Account | None) -> str | None:
@@ -394,12 +479,34 @@ def _require(value: Any, event_name: str, part: str) -> Any:
     return value
 
 
-def _common(event: Event, runner: Runner, member: Account | None) -> dict[str, Any]:
+def _common(
+    event: Event, runner: Runner, member: Account | None, member_source: Mapping[str, Source]
+) -> tuple[dict[str, Any], dict[str, Source]]:
+    """repository_url and member_id: the member's id (named by member_source), else GITHUB_ACTOR_ID."""
     repository = event.repository
-    return {
-        "repository_url": first(repository.html_url if repository else None, runner.repository_url),
-        "member_id": str(member.id) if member else (runner.actor_id or None),
-    }
+    fields, sources = sourced(
+        {
+            "repository_url": [
+                ("repository.html_url", repository.html_url if repository else None),
+                ("GITHUB_SERVER_URL/GITHUB_REPOSITORY", runner.repository_url),
+            ],
+            "member_id": ("GITHUB_ACTOR_ID", runner.actor_id),
+        }
+    )
+    if member is not None:
+        fields["member_id"] = str(member.id)
+        sources.update(member_source)
+    return fields, sources
+
+
+def pull_request_of_title(title: str | None) -> tuple[PullRequestFacts, str] | None:
+    """The pull request GitHub's merge or squash commit title names, and which title it is."""
+    line = (title or "").strip()
+    if match := _MERGE_TITLE.fullmatch(line):
+        return PullRequestFacts(number=int(match[1]), head_ref=match[2]), "GitHub's merge commit title"
+    if match := _SQUASH_TITLE.fullmatch(line):
+        return PullRequestFacts(number=int(match[1])), "GitHub's squash commit title"
+    return None
 
 
 def _release(event: ReleaseEvent, runner: Runner, name: str) -> EventFacts:
@@ -418,16 +525,23 @@ def _release(event: ReleaseEvent, runner: Runner, name: str) -> EventFacts:
     )
     # Every run records on `published`; another run may be the one that records (release_recorder).
     gate = event.action != "published"
+    member, member_source = _account(("release.author", release.author))
+    fields, sources = sourced(
+        {
+            "commit_id": ("GITHUB_SHA", runner.sha),
+            "branch": _branch_given("release.target_commitish", release.target_commitish),
+            "title": [("release.name", release.name), ("release.tag_name", release.tag_name)],
+            "changelog": ("release.body", release.body)
+            if _present(release.body)
+            else Source("left out", "the release has no notes"),
+            "url": ("release.html_url", release.html_url),
+        }
+    )
     return EventFacts(
-        fields={
-            "commit_id": runner.sha or None,
-            "branch": branch_of(release.target_commitish),
-            "title": first(release.name, release.tag_name),
-            "changelog": first(release.body),
-            "url": first(release.html_url),
-        },
+        fields=fields,
+        sources={**sources, **member_source},
         previous_release_of=this if tag else None,
-        member=first_account(release.author),
+        member=member,
         release_gate=this if gate else None,
         workflow_file=workflow_file(runner.workflow_ref, runner.repository) if gate else None,
     )
@@ -438,14 +552,22 @@ def _deployment(event: DeploymentEvent, runner: Runner, name: str) -> EventFacts
     sha = first(deployment.sha)
     environment = first(deployment.environment)
     branch = branch_of(deployment.ref)
-    fields: dict[str, Any] = {
-        "commit_id": sha,
-        "branch": branch,
-        "title": first(deployment.description)
-        or (f"Deploy {sha[:7]} to {environment or 'an environment'}" if sha else None),
-        "url": runner.run_url,
-        "deployment_node_id": first(deployment.node_id),
-    }
+    fields, sources = sourced(
+        {
+            "commit_id": ("deployment.sha", sha),
+            "branch": _branch_given("deployment.ref", deployment.ref),
+            "title": [
+                ("deployment.description", deployment.description),
+                (
+                    Source("rule", "Deploy {sha7} to {environment}: the deployment has no description"),
+                    f"Deploy {sha[:7]} to {environment or 'an environment'}" if sha else None,
+                ),
+            ],
+            "changelog": Source("left out", "a deployment has no changelog"),
+            "url": ("this run's URL", runner.run_url),
+            "deployment_node_id": ("deployment.node_id", deployment.node_id),
+        }
+    )
     if name == "deployment_status":
         status = _require(event.deployment_status, name, "deployment_status")
         state = (status.state or "").lower()
@@ -456,16 +578,33 @@ def _deployment(event: DeploymentEvent, runner: Runner, name: str) -> EventFacts
                 skip_reason=f"the deployment status is '{status.state or ''}', not a state of a deployment "
                 "being made (success, failure, error, pending, queued, waiting, in_progress)"
             )
-        fields["url"] = first(status.log_url, status.target_url, status.environment_url, runner.run_url)
-        fields["deployment_duration"] = minutes_between(deployment.created_at, status.created_at)
+        status_fields, status_sources = sourced(
+            {
+                "status": (f"deployment_status.state `{status.state}`", fields["status"]),
+                "url": [
+                    ("deployment_status.log_url", status.log_url),
+                    ("deployment_status.target_url", status.target_url),
+                    ("deployment_status.environment_url", status.environment_url),
+                    ("this run's URL", runner.run_url),
+                ],
+                "deployment_duration": (
+                    "deployment_status.created_at - deployment.created_at",
+                    minutes_between(deployment.created_at, status.created_at),
+                ),
+            }
+        )
+        fields.update(status_fields)
+        sources.update(status_sources)
     previous = (
         DeploymentRef(deployment.id, sha, environment, deployment.created_at) if sha and environment else None
     )
     short = not (deployment.ref or "").startswith("refs/")
+    member, member_source = _account(("deployment.creator", deployment.creator))
     return EventFacts(
         fields=fields,
+        sources={**sources, **member_source},
         previous_deployment_of=previous,
-        member=first_account(deployment.creator),
+        member=member,
         branch_to_check=branch if short and branch != _default_branch(event) else None,
         environment=environment or "",
     )
@@ -501,18 +640,32 @@ def _push(event: PushEvent, runner: Runner, name: str) -> EventFacts:
         compare = (before, after) if before and after else None
     else:
         count = len(commits)
-    return EventFacts(
-        fields={
-            "commit_id": after,
+    fields, sources = sourced(
+        {
+            "commit_id": ("after", after),
             # A tag or a new branch has no branch merged into it: the PR's head or the default branch.
-            "branch": None if created else branch_of(ref),
-            "title": head_line or f"Push to {short or 'the repository'}",
-            "changelog": changelog or None,
-            "url": runner.run_url,
-            "is_forced": True if event.forced else None,
-            "commits_count": count,
-        },
+            "branch": Source("rule", f"the push created {short or 'its ref'}: no branch was merged into it")
+            if created
+            else _branch_given("ref", ref),
+            "title": [
+                ("head_commit.message (first line)", head_line),
+                (Source("rule", "Push to {ref}: no head commit"), f"Push to {short or 'the repository'}"),
+            ],
+            "changelog": ("commits, a line each", changelog)
+            if changelog
+            else Source("left out", "the push lists no commits"),
+            "url": ("this run's URL", runner.run_url),
+            "is_forced": ("forced", True)
+            if event.forced
+            else Source("left out", "not forced: not a forced push"),
+            "commits_count": (f"commits ({count:,} listed)", count) if count is not None else None,
+        }
+    )
+    return EventFacts(
+        fields=fields,
+        sources=sources,
         fix_title=head_line,
+        titled_pull=pull_request_of_title(head_line),
         compare=compare,
         previous_release_of=previous_release if short else None,
     )
@@ -532,18 +685,25 @@ def _pull_request(event: PullRequestEvent, runner: Runner, name: str) -> EventFa
         merged_by=human_id(pull.merged_by),
         author=human_id(pull.user),
     )
+    member, member_source = _account(("pull_request.merged_by", pull.merged_by))
+    fields, sources = sourced(
+        {
+            "commit_id": ("pull_request.merge_commit_sha", pull.merge_commit_sha),
+            "branch": _branch_given("pull_request.head.ref", facts.head_ref),
+            "title": ("pull_request.title", pull.title),
+            "changelog": ("pull_request.body", pull.body)
+            if _present(pull.body)
+            else Source("left out", "the pull request has no description"),
+            "url": ("pull_request.html_url", pull.html_url),
+            "pull_request_number": [("pull_request.number", pull.number), ("number", event.number)],
+            "commits_count": ("pull_request.commits", pull.commits),
+        }
+    )
     return EventFacts(
-        fields={
-            "commit_id": first(pull.merge_commit_sha),
-            "branch": branch_of(facts.head_ref),
-            "title": first(pull.title),
-            "changelog": first(pull.body),
-            "url": first(pull.html_url),
-            "pull_request_number": number,
-            "commits_count": pull.commits,
-        },
+        fields=fields,
+        sources={**sources, **member_source},
         pull_request=facts,
-        member=first_account(pull.merged_by),
+        member=member,
     )
 
 
@@ -558,6 +718,7 @@ def _workflow_run(event: WorkflowRunEvent, runner: Runner, name: str) -> EventFa
     else:
         return EventFacts(skip_reason=f"workflow_run action '{event.action}' is not reported")
     pulls = [p for p in run.pull_requests or () if p is not None and p.number is not None]
+    head_commit = run.head_commit.message if run.head_commit else None
     # The payload's pull request gives the number and the branch; no other PR is looked up.
     pull = PullRequestFacts(pulls[0].number, pulls[0].head.ref if pulls[0].head else None) if pulls else None
     pull_head = branch_of(pull.head_ref if pull else None)
@@ -566,18 +727,39 @@ def _workflow_run(event: WorkflowRunEvent, runner: Runner, name: str) -> EventFa
     known = (
         pull_head or run.event in ("pull_request", "pull_request_target") or head == _default_branch(event)
     )
+    member, member_source = _account(
+        ("workflow_run.triggering_actor", run.triggering_actor), ("workflow_run.actor", run.actor)
+    )
+    fields, sources = sourced(
+        {
+            "commit_id": ("workflow_run.head_sha", run.head_sha),
+            "branch": [
+                ("workflow_run.pull_requests[0].head.ref", pull_head),
+                ("workflow_run.head_branch", head),
+            ]
+            if pull_head or head
+            else Source("rule", f"workflow_run.head_branch `{run.head_branch}` is a release's tag")
+            if run.event == "release" and run.head_branch
+            else None,
+            "title": [("workflow_run.display_title", run.display_title), ("workflow_run.name", run.name)],
+            "changelog": Source("left out", "a workflow run has no changelog"),
+            "url": ("workflow_run.html_url", run.html_url),
+            "status": (
+                f"workflow_run.conclusion `{run.conclusion}`"
+                if event.action == "completed"
+                else f"workflow_run action `{event.action}`",
+                status,
+            ),
+            "pull_request_number": ("workflow_run.pull_requests[0].number", pull.number if pull else None),
+        }
+    )
     return EventFacts(
-        fields={
-            "commit_id": first(run.head_sha),
-            "branch": pull_head or head,
-            "title": first(run.display_title, run.name),
-            "url": first(run.html_url),
-            "status": status,
-            "pull_request_number": pull.number if pull else None,
-        },
+        fields=fields,
+        sources={**sources, **member_source},
         pull_request=pull,
         pull_request_partial=pull is not None,
-        member=first_account(run.triggering_actor, run.actor),
+        titled_pull=None if pull else pull_request_of_title(first_line(head_commit)),
+        member=member,
         branch_to_check=None if known else head,
         jobs_of=(run.id, run.run_attempt or 1) if run.id is not None else None,
         # A run that has not completed may still create its deployment: no end to the window.
@@ -593,9 +775,22 @@ def _workflow_run(event: WorkflowRunEvent, runner: Runner, name: str) -> EventFa
 def _generic(event: Event, runner: Runner, name: str) -> EventFacts:
     # The full ref tells a branch from a tag or a PR's merge ref (`refs/pull/7/merge`, whose
     # GITHUB_REF_NAME `7/merge` is no branch); the short name only when no full ref is given.
-    branch = branch_of(runner.ref) if runner.ref else branch_of(runner.ref_name)
+    fields, sources = sourced(
+        {
+            "commit_id": ("GITHUB_SHA", runner.sha),
+            "branch": _branch_given("GITHUB_REF", runner.ref)
+            if runner.ref
+            else _branch_given("GITHUB_REF_NAME", runner.ref_name),
+            "changelog": Source(
+                "left out",
+                f"a {runner.event_name} event has no changelog" if runner.event_name else "no event to read",
+            ),
+            "url": ("this run's URL", runner.run_url),
+        }
+    )
     return EventFacts(
-        fields={"commit_id": runner.sha or None, "branch": branch, "url": runner.run_url},
+        fields=fields,
+        sources=sources,
         title_fallback=f"{runner.workflow or runner.event_name or 'Deployment'} #{runner.run_number}".rstrip(
             " #"
         ),
@@ -630,16 +825,21 @@ def event_facts(
     if event_name not in _NOT_RUN_BASED and runner.run_id.isdigit():
         attempt = int(runner.run_attempt) if runner.run_attempt.isdigit() else 1
         facts = facts._replace(jobs_of=(int(runner.run_id), attempt))
-    member = facts.member or first_account(event.sender)
+    member, member_source = (
+        (facts.member, facts.sources) if facts.member else _account(("sender", event.sender))
+    )
     if member is not None:
         bot = (member.login or "a bot account") if member.is_bot else None
     else:
         bot = runner.actor if is_bot(runner.actor, None) else None
     # The event's own values win over the common ones (sender, runner variables).
-    fields = {k: v for k, v in _common(event, runner, member).items() if v is not None}
+    said = {k: v for k, v in member_source.items() if k == "member_id"}
+    fields, sources = _common(event, runner, member, said)
     fields.update({k: v for k, v in facts.fields.items() if v is not None})
+    sources.update(facts.sources)
     return facts._replace(
         fields=fields,
+        sources=sources,
         default_branch=_default_branch(event),
         member=member,
         bot_member=bot,
@@ -742,43 +942,48 @@ def within_budget(plan: Plan, budget: int) -> Plan:
     )
 
 
-def is_hotfix(labels: tuple[str, ...], branch: str | None, options: Options) -> bool:
-    return any(label.lower() in options.labels_hotfix for label in labels) or (branch or "").startswith(
-        _HOTFIX_BRANCH
-    )
+def hotfix_reason(labels: tuple[str, ...], branch: str | None, options: Options) -> str | None:
+    """Why the deployment is a hotfix by its labels or branch; None when it is not."""
+    label = next((label for label in labels if label.lower() in options.labels_hotfix), None)
+    if label is not None:
+        return f"label `{label}`"
+    return f"branch `{branch}`" if branch and branch.startswith(_HOTFIX_BRANCH) else None
 
 
-def is_fix(labels: tuple[str, ...], branch: str | None, title: str | None, options: Options) -> bool:
-    return (
-        any(label.lower() in options.labels_fix for label in labels)
-        or (branch or "").startswith(_FIX_BRANCH)
-        or bool(_CONVENTIONAL_FIX.match((title or "").strip()))
-    )
+def fix_reason(
+    labels: tuple[str, ...], branch: str | None, title: Given | None, options: Options
+) -> str | None:
+    """Why the deployment holds fixes by its labels, branch or Conventional Commit title (where, text)."""
+    label = next((label for label in labels if label.lower() in options.labels_fix), None)
+    if label is not None:
+        return f"label `{label}`"
+    if branch and branch.startswith(_FIX_BRANCH):
+        return f"branch `{branch}`"
+    where, text = title or ("", "")
+    if _CONVENTIONAL_FIX.match(text.strip()):
+        return f"{where} `{shorten_words(text)}`"
+    return None
 
 
-class Source(NamedTuple):
-    """Where a field's value came from, or why it is left out; for a flag set by a rule, why.
-
-    `kind` is one of SOURCE_KINDS; `detail` is a few words (`release.name`, `PR #412`,
-    `rolls production back from v2.4.0`); `link` points at what it names, when it has an address.
-    """
-
-    kind: str
-    detail: str
-    link: str | None = None
-
-
-#: event: the payload or the runner's variables; look-up: a GitHub request; input: the user;
-#: rule: derived by a rule of the action (a fix commit, a rollback); left out: not sent, and why.
-SOURCE_KINDS = ("event", "look-up", "input", "rule", "left out")
+def shorten_words(text: str, limit: int = 60) -> str:
+    """A few words of untrusted text for a source's detail."""
+    line = first_line(text) or ""
+    return line if len(line) <= limit else line[:limit].rstrip() + "…"
 
 
 class Built(NamedTuple):
     request: DeploymentRequest
     warnings: tuple[str, ...] = ()
     notices: tuple[str, ...] = ()
-    #: Field name → where its value came from (or why it was left out).
+    #: Field name → where its value came from (or why it was left out), for every request field.
     sources: Mapping[str, Source] = MappingProxyType({})
+    #: The measured run's jobs, as the look-up read them (for the summary's chart).
+    jobs: tuple[Job, ...] | None = None
+
+
+def _web(home: str | None, path: str) -> str | None:
+    """An address on the repository's own site (`pull/412`), when its address is a web one."""
+    return f"{home.rstrip('/')}/{path}" if home and home.startswith(("https://", "http://")) else None
 
 
 def build_request(
@@ -788,64 +993,128 @@ def build_request(
     options: Options,
     now: datetime,
 ) -> Built:
-    """Combine event, look-ups and inputs into the record; an input always wins."""
+    """Combine event, look-ups and inputs into the record; an input always wins.
+
+    Each value's source is decided with the value: the event's, a look-up's, an input's or a
+    rule's, and for a field left out, why.
+    """
     # A PR the payload names only by number is completed by its look-up; the payload's number
     # and branch stay.
     pull = facts.pull_request or event.pull_request
     fields = dict(event.fields)
+    sources = dict(event.sources)
+    # Links point at the repository the event names, whatever an input sends as repository_url.
+    home = event.fields.get("repository_url")
     warnings = []
     notices = []
+
+    def put(name: str, value: Any, source: Source) -> None:
+        fields[name], sources[name] = value, source
+
+    def of_pull(what: str) -> Source:
+        kind = "look-up" if facts.pull_request else "event"
+        number = pull.number if pull else None
+        return Source(kind, f"PR #{number} {what}".strip(), _web(home, f"pull/{number}") if number else None)
+
     if event.pull_request is None and facts.pull_request and facts.pull_request.head_ref:
-        fields["branch"] = branch_of(facts.pull_request.head_ref) or fields.get("branch")
+        if head := branch_of(facts.pull_request.head_ref):
+            put("branch", head, of_pull("head branch"))
     elif event.branch_to_check and event.branch_to_check == fields.get("branch") and not facts.is_branch:
         fields.pop("branch", None)  # a tag, or a name that may be one
+        kind = "is a tag" if facts.is_branch is False else "may be a tag (not checked)"
+        sources["branch"] = Source("rule", f"`{event.branch_to_check}` {kind}")
         if facts.is_branch is None and "branch" not in overrides:
             notices.append(_unchecked_branch(event, facts))
-    if not fields.get("branch"):
-        fields["branch"] = event.default_branch
+    # The PR that GitHub's merge or squash title names, when no look-up of the commit's PR
+    # answered (SPEC §4): an answer, a PR or none, is GitHub's own record and wins.
+    if pull is None and event.titled_pull and not facts.pull_request_searched:
+        titled, rule = event.titled_pull
+        source = Source("rule", rule, _web(home, f"pull/{titled.number}"))
+        put("pull_request_number", titled.number, source)
+        if titled.head_ref:
+            put("branch", titled.head_ref, source)
+    if not fields.get("branch") and event.default_branch:
+        said = sources.get("branch")
+        because = said.detail if said and said.kind == "rule" else "the event names no branch"
+        put("branch", event.default_branch, Source("rule", f"the default branch stands in: {because}"))
     if "title" not in fields:
-        fields["title"] = (
-            first(facts.pull_request.title if facts.pull_request else None) or event.title_fallback
-        )
-    if "pull_request_number" not in fields and pull is not None:
-        fields["pull_request_number"] = pull.number
+        if title := first(facts.pull_request.title if facts.pull_request else None):
+            put("title", title, of_pull("title"))
+        elif event.title_fallback:
+            fallback = Source("rule", "{workflow} #{run number}: no pull request title")
+            put("title", event.title_fallback, fallback)
+    if "pull_request_number" not in fields and pull is not None and pull.number is not None:
+        commit = str(fields.get("commit_id") or "")[:7]
+        put("pull_request_number", pull.number, of_pull(f"of commit {commit}" if commit else ""))
     if options.started_at is not None:
-        fields["deployment_duration"] = minutes_between(options.started_at, now)
+        since = options.started_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        put(
+            "deployment_duration",
+            minutes_between(options.started_at, now),
+            Source("input", f"the time since the `started_at` input: {since}"),
+        )
     elif "deployment_duration" not in fields and facts.job_intervals is not None:
-        fields["deployment_duration"] = minutes_ran(facts.job_intervals, now)
-    fields.setdefault("commits_count", facts.commits_count)
-    fields.setdefault("deployment_node_id", facts.deployment_node_id)
-    fields.setdefault("status", "succes")
-    fields.update(overrides)
+        run = _web(home, f"actions/runs/{event.jobs_of[0]}") if event.jobs_of else None
+        put(
+            "deployment_duration",
+            minutes_ran(facts.job_intervals, now),
+            Source("look-up", "the time the run's jobs ran, waits not counted", run),
+        )
+    if "commits_count" not in fields and facts.commits_count is not None:
+        base, head = facts.compared or ("", "")
+        put(
+            "commits_count",
+            facts.commits_count,
+            Source(
+                "look-up", f"compare {_short(base)}…{_short(head)}", _web(home, f"compare/{base}...{head}")
+            )
+            if facts.compared
+            else Source("look-up", "compare"),
+        )
+    if "deployment_node_id" not in fields and facts.deployment_node_id is not None:
+        commit = str(fields.get("commit_id") or "")[:7]
+        put(
+            "deployment_node_id",
+            facts.deployment_node_id,
+            Source("look-up", f"the deployment of {commit} made during this run", _web(home, "deployments")),
+        )
+    if "status" not in fields:
+        put("status", "succes", Source("rule", "the default: nothing tells of a failure"))
+    for name, value in overrides.items():
+        put(name, value, Source("input", f"`{name}` input"))
 
     labels = pull.labels if pull else ()
-    fix_title = pull.title if pull and pull.title else event.fix_title
-    if "is_hotfix" not in overrides and is_hotfix(labels, fields.get("branch"), options):
-        fields["is_hotfix"] = True
-    if "is_fix" not in overrides and is_fix(labels, fields.get("branch"), fix_title, options):
-        fields["is_fix"] = True
+    if pull and pull.title:
+        fix_title: Given | None = (f"PR #{pull.number} title" if pull.number else "PR title", pull.title)
+    else:
+        fix_title = ("head commit", event.fix_title) if event.fix_title else None
+    # A label or title is the pull request's: the detail names it, and links it.
+    named = f", PR #{pull.number}" if pull and pull.number else ""
+    pull_link = of_pull("").link
+    if "is_hotfix" not in overrides and (hotfix := hotfix_reason(labels, fields.get("branch"), options)):
+        put(
+            "is_hotfix",
+            True,
+            Source("rule", hotfix + (named if hotfix.startswith("label") else ""), pull_link),
+        )
+    if "is_fix" not in overrides and (fix := fix_reason(labels, fields.get("branch"), fix_title, options)):
+        put("is_fix", True, Source("rule", fix + (named if fix.startswith("label") else ""), pull_link))
 
     if event.bot_member and "member_id" not in overrides:
         human = pull.merged_by or pull.author if pull else None
-        if human:
-            fields["member_id"] = human
+        if pull and human:
+            role = "merged" if pull.merged_by else "opened"
+            source = of_pull(f"was {role} by this person ({event.bot_member} is a bot)")
+            put("member_id", human, source)
         else:
             notices.append(
                 f"member_id is the bot account {event.bot_member}: {_no_person(pull, facts)}. "
                 "Set the member_id input to credit someone."
             )
     if fields.get("pull_request_number") is None:
-        fields["pull_request_number"] = 0
-        if facts.pull_request_searched:
-            why = f"GitHub knows no pull request of commit {str(fields.get('commit_id'))[:7]}"
-            fix = "Set the pull_request_number input if the deployment has one."
-        else:
-            why = "No pull request is associated with this deployment"
-            fix = (
-                "Set the pull_request_number input, or give the github_token input a token with "
-                "`pull-requests: read` so it can find the PR of the commit."
-            )
-        warnings.append(f"{why}, so pull_request_number is 0. {fix}")
+        why, warning = _no_pull_request(str(fields.get("commit_id")), facts)
+        put("pull_request_number", 0, Source("rule", why))
+        warnings.append(warning)
     missing = [name for name in REQUIRED_FIELDS if fields.get(name) in (None, "")]
     if missing:
         raise MissingFieldError(
@@ -860,7 +1129,99 @@ def build_request(
         request = DeploymentRequest.model_validate({k: v for k, v in fields.items() if v is not None})
     except ValidationError as exc:
         raise EventError(f"The event gives a value iftrue cannot take: {describe(exc)}.") from None
-    return Built(request, tuple(warnings), tuple(notices))
+    sent = request.body()
+    told = {
+        # Every value sets its source with it; a field an event gave without one is the event's.
+        name: sources.get(name, Source("event", "the event"))
+        if name in sent
+        else _left_out(name, sources.get(name), event, facts, fields)
+        for name in REQUEST_FIELDS
+    }
+    return Built(request, tuple(warnings), tuple(notices), MappingProxyType(told), facts.jobs)
+
+
+def _short(ref: str) -> str:
+    """A compared ref as the summary names it: a SHA's first 7 characters, a tag or branch whole."""
+    return ref[:7] if _SHA.fullmatch(ref) else ref
+
+
+# Why an optional field the record does not send is left out, when no rule said more.
+_FALSE_FLAGS = {
+    "is_fix": "not a fix: no fix label, fix/ branch or `fix:` title",
+    "is_hotfix": "not a hotfix: no hotfix label or hotfix/ branch",
+    "is_forced": "not forced: only a forced push sets it",
+}
+# The look-ups (Plan field names) that would have given a field, and what the event lacks when
+# it names nothing to look up.
+_LOOKUPS_OF = {
+    "deployment_duration": ({"jobs_of"}, "the run's jobs", "the event names no run to time"),
+    "commits_count": (
+        {"previous_release_of", "previous_deployment_of", "compare"},
+        "the commit count",
+        "the event lists no commits and names nothing to compare with",
+    ),
+    "deployment_node_id": (
+        {"deployment_of", "jobs_of"},
+        "the run's deployment",
+        "the event names no deployment and no run to find one in",
+    ),
+}
+
+
+def _left_out(
+    name: str, said: Source | None, event: EventFacts, facts: Facts, fields: Mapping[str, Any]
+) -> Source:
+    """Why a field is not sent: what the event or a rule said, else what the look-ups tell."""
+    if said is not None and said.kind in ("left out", "rule"):
+        return said if said.kind == "left out" else Source("left out", said.detail)
+    if name in _FALSE_FLAGS:
+        return Source("left out", _FALSE_FLAGS[name])
+    if name not in _LOOKUPS_OF:
+        return Source("left out", "neither the event nor an input gives it")
+    steps, what, unnamed = _LOOKUPS_OF[name]
+    named = {
+        "deployment_duration": event.jobs_of,
+        "commits_count": event.previous_release_of or event.previous_deployment_of or event.compare,
+        "deployment_node_id": event.jobs_of or event.deployment_window,
+    }
+    if not named[name]:
+        return Source("left out", f"unknown: {unnamed}")
+    if not facts.looked_up:
+        return Source("left out", f"no look-up: {facts.not_made or 'GitHub look-ups are off'}")
+    if steps & facts.dropped:
+        return Source("left out", "left out for the request budget")
+    if name in facts.failed:
+        return Source("left out", f"unknown: the look-up of {what} failed (see its warning)")
+    if name == "deployment_duration":
+        if facts.job_intervals is None:
+            return Source("left out", "unknown: no run to time, or not all its jobs were read")
+        return Source("left out", "unknown: no job of the run has run yet")
+    if name == "commits_count":
+        found = "release of this package" if event.previous_release_of else "successful deployment"
+        return Source("left out", f"unknown: no earlier {found} to count from, or nothing new to count")
+    commit = str(fields.get("commit_id") or "")[:7]
+    return Source("left out", f"unknown: no single deployment of {commit} was made during the run")
+
+
+#: Facts.not_made when the user turned the look-ups off, or gave no token to make them.
+NO_GITHUB_TOKEN = "the github_token input is empty"  # noqa: S105 - a message, not a secret
+
+
+def _no_pull_request(commit: str, facts: Facts) -> tuple[str, str]:
+    """Why pull_request_number is 0, as truly as the look-ups tell, and a warning saying how to give it."""
+    if facts.pull_request_searched:
+        why = f"GitHub knows no pull request of commit {commit[:7]}"
+        fix = "Set the pull_request_number input if the deployment has one."
+        return why, f"{why}, so pull_request_number is 0. {fix}"
+    fix = "Set the pull_request_number input"
+    if facts.looked_up:
+        why = _lookup_gap(facts, {"pull_request_of"}, "its pull request", False) or "no pull request found"
+    else:
+        # Nothing was looked for: never say that nothing was found.
+        why = f"no look-up of its pull request was made ({facts.not_made or 'GitHub look-ups are off'})"
+        if facts.not_made == NO_GITHUB_TOKEN:
+            fix += ", or give the github_token input a token with `pull-requests: read` to turn look-ups on"
+    return why, f"The deployment's pull request is unknown: {why}, so pull_request_number is 0. {fix}."
 
 
 def _lookup_gap(facts: Facts, steps: set[str], what: str, answered: bool) -> str | None:

@@ -1,4 +1,4 @@
-"""Workflow commands, outputs and the job summary: every byte the runner reads passes here.
+"""Workflow commands, outputs and the job summary's file: every byte the runner reads passes here.
 
 Secrets are masked and redacted here, and untrusted text is escaped here, so no other
 module has to remember to.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import json
 import os
 import re
 import sys
@@ -16,9 +15,11 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TextIO
 
-from .inputs import with_flags
+from .inputs import for_command
+from .mapping import Job, Source
 from .schema import log_lines, record_json, scrub
 
 REDACTED = "***"
@@ -174,6 +175,11 @@ def escape_markdown(text: str) -> str:
     return _LINE_START.sub(_escape_line_start, text)
 
 
+def escape_cell(text: str) -> str:
+    """Untrusted text as the job summary shows it: inert Markdown and HTML, within one table cell."""
+    return escape_markdown(text).replace("\r", "").replace("\n", "<br>")
+
+
 def escape_data(text: str) -> str:
     """Escape an annotation message so it stays one workflow command."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -195,19 +201,23 @@ def format_outputs(values: Mapping[str, str]) -> str:
     return "".join(chunks)
 
 
+# Where the runner finds a command (actions/runner, ActionCommandManager.TryProcessCommand tries
+# both parsers on every line): `::` at the start of a line after white space (ActionCommand.TryParseV2,
+# .NET TrimStart, whose white space Python's \s includes), and `##[` anywhere (ActionCommand.TryParse).
+# A line also starts after the breaks str.splitlines() and some log viewers know (U+2028, U+0085, ...),
+# which the runner does not: cheap to cover, and `::1`, `a::b` and URLs elsewhere stay as they are.
+_COMMAND_START = re.compile(r"(?:^|(?<=[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]))\s*:(?=:)|##(?=\[)")
+
+
 def could_be_command(line: str) -> bool:
-    """Whether the runner might read `line` as a workflow command, in either syntax.
-
-    The runner tries every line of a step's stdout and stderr twice (actions/runner,
-    ActionCommandManager.TryProcessCommand): as `::name props::data` after leading
-    whitespace (ActionCommand.TryParseV2, .NET TrimStart) and as the legacy `##[name props]data`
-    anywhere in the line (ActionCommand.TryParse). Any `::` counts here, not only a leading one,
-    because .NET and Python disagree on what whitespace is.
-    """
-    return "::" in line or "##[" in line
+    """Whether the runner might read `line` (one line, as log_lines splits) as a workflow command."""
+    return _COMMAND_START.search(line) is not None
 
 
-# U+2060 WORD JOINER: invisible, and no white space to .NET's TrimStart, so neither syntax matches.
+# U+2060 WORD JOINER: invisible, and no white space to .NET's TrimStart. The runner's StartsWith and
+# IndexOf compare by culture, and ICU ignores U+2060, yet both parsers cut the command's name at
+# fixed offsets from where the key starts: the joiner inside the key moves that cut onto its `:` or
+# `[`, and no registered command is named `:error` or `[error`.
 _JOIN = "\u2060"
 
 
@@ -215,12 +225,10 @@ def inert(line: str) -> str:
     """A line the runner cannot read as a command, for logs no stop-commands can guard.
 
     Outside GitHub Actions no workflow command is printed, yet a runner may still read the log
-    (the image run from a workflow's `run:` step gets no GITHUB_ACTIONS): `::` and `##[` are
-    split by an invisible character, so the text reads the same and acts on nothing.
+    (the image run from a workflow's `run:` step gets no GITHUB_ACTIONS): a leading `::` and any
+    `##[` are split by an invisible character, so the text reads the same and acts on nothing.
     """
-    if not could_be_command(line):
-        return line
-    return line.replace("::", f":{_JOIN}:").replace("##[", f"##{_JOIN}[")
+    return _COMMAND_START.sub(lambda match: match.group() + _JOIN, line)
 
 
 class Console:
@@ -242,7 +250,7 @@ class Console:
         flags: bool = False,
     ) -> None:
         self._stream = stream or sys.stdout
-        #: The inputs came as the command's flags: plain messages name the flag beside the input.
+        #: The inputs came as the command's flags: plain messages name flags, not variables.
         self._flags = flags
         #: Defers a cancel while a block that must stay whole is written (CancelOnSignal.held).
         self._hold = hold
@@ -342,11 +350,10 @@ class Console:
     def _plain(self, label: str, text: str, title: str | None = None, stream: TextIO | None = None) -> None:
         """An annotation outside Actions: `Warning (title): text`, continuation lines indented.
 
-        When the inputs came as the command's flags, each input the text names is followed by
-        its flag (--branch).
+        The text names flags and variables, not inputs or workflow syntax (for_command).
         """
         head = f"{label} ({self.redact(title)})" if title else label
-        first, *rest = log_lines(self.redact(with_flags(text) if self._flags else text).rstrip("\r\n"))
+        first, *rest = log_lines(self.redact(for_command(text, flags=self._flags)).rstrip("\r\n"))
         self._write(inert(f"{head}: {first}"), stream)
         for line in rest:
             self._write(inert(f"  {line}"), stream)
@@ -381,6 +388,11 @@ class Report:
     alert: str = ""
     alert_title: str = ""
     alert_tail: str = ""
+    #: Field name → where its value came from, or why it was left out.
+    sources: Mapping[str, Source] = field(default_factory=dict)
+    #: The measured run's jobs, when the look-up read them; and when the run was reported.
+    jobs: tuple[Job, ...] | None = None
+    now: datetime | None = None
 
     @property
     def payload_json(self) -> str:
@@ -393,112 +405,6 @@ class Report:
             "payload": self.payload_json,
             "response": self.response_text,
         }
-
-
-_HEADINGS = {
-    "created": "Deployment recorded in iftrue",
-    "dry_run": "Deployment record (dry run, nothing sent)",
-    "skipped": "No deployment recorded: event skipped",
-    "failed": "Deployment not recorded",
-}
-
-# Fields shown as links in the summary table, and the link the value points to.
-_LINKED = {"commit_id": "commit", "pull_request_number": "pull_request", "url": "url"}
-
-
-Redact = Callable[[str], str]
-
-# Characters of a table cell, and of a link's address: beyond it the cell is plain text (a cut
-# address would lead elsewhere). Both keep everything above the JSON block small, so that block
-# alone has to give way to the summary's limit.
-_CELL_CHARS = 300
-_HREF_CHARS = 4096
-
-
-def _cell(value: object, redact: Redact) -> str:
-    # Redacted again once cut: a secret cut at the end is then redacted by its start.
-    text = redact(shorten(redact(json.dumps(value) if isinstance(value, bool) else str(value)), _CELL_CHARS))
-    return escape_markdown(text).replace("\r", "").replace("\n", "<br>")
-
-
-def _link(text: str, href: str, redact: Redact) -> str:
-    href = redact(href)
-    return f'<a href="{escape_html(href)}">{text}</a>' if len(href) <= _HREF_CHARS else text
-
-
-# The runner drops a step summary over 1 MiB whole, with an error ("upload aborted"):
-# actions/runner, FileCommandManager, CreateStepSummaryCommand.AttachmentSizeLimit.
-SUMMARY_MAX_BYTES = 1024 * 1024
-# A margin below the limit, for the line that ends the summary and any later rounding.
-_SUMMARY_SLACK = 1024
-
-
-def render_summary(report: Report, *, payload_output: bool = True, redact: Redact = str) -> str:
-    """Markdown for $GITHUB_STEP_SUMMARY, at most SUMMARY_MAX_BYTES in UTF-8.
-
-    Only the JSON block can be long (every cell and link above it is bounded); it is shortened
-    to fit, with a marker that says where the whole record is (`payload_output`: whether the
-    step has a `payload` output to read). Text is redacted before anything is cut.
-    """
-
-    def cell(value: object) -> str:
-        return _cell(value, redact)
-
-    lines = [f"### {_HEADINGS[report.result]}", ""]
-    if report.note:
-        lines += [cell(report.note), ""]
-    if report.error:
-        lines += [f"**{cell(report.error_title)}**: {cell(report.error)}", ""]
-    if report.payload:
-        lines += ["| field | value |", "| --- | --- |"]
-        for name, value in report.payload.items():
-            text = cell(value)
-            href = report.links.get(_LINKED.get(name, ""))
-            lines.append(f"| `{name}` | {_link(text, href, redact) if href else text} |")
-        lines.append("")
-    else:
-        # No record was built (a skipped event or an error before it): say what was read.
-        lines += ["| | |", "| --- | --- |", f"| event | {cell(report.event_name or 'unknown')} |"]
-        lines += [f"| result | `{report.result}` |", ""]
-    if "run" in report.links:
-        lines += [f"Workflow run: {_link('logs', report.links['run'], redact)}", ""]
-    if report.deployment_id:
-        lines += [f"iftrue deployment id: {cell(report.deployment_id)}", ""]
-    if not (report.result == "failed" and report.payload):
-        return "\n".join(lines) + "\n"
-    head = "\n".join([*lines, "<details><summary>Payload (JSON)</summary>", "", "<pre>"])
-    tail = "\n".join(
-        [
-            "</pre>",
-            "",
-            "</details>",
-            "",
-            "To record this deployment later, run the action again with this JSON as its "
-            "`payload` input, for example from a `workflow_dispatch` workflow:",
-            "",
-            "<pre>- uses: iftrue/track-deployment@v1\n  with:\n    token: ${{ secrets.IFTRUE_TOKEN }}"
-            "\n    payload: ${{ inputs.payload }}</pre>",
-            "",
-        ]
-    )
-    where = "in the step's `payload` output" if payload_output else "printed in the log"
-    marker = f"\n… shortened to fit the job summary; the whole record is {where}."
-    budget = SUMMARY_MAX_BYTES - _SUMMARY_SLACK - _size(head) - _size(tail) - _size(marker)
-    block = escape_html(redact(record_json(report.payload, indent=2)))
-    if _size(block) > budget:
-        block = _cut_html(block, budget) + marker
-    return head + block + tail + "\n"
-
-
-def _size(text: str) -> int:
-    return len(text.encode("utf-8"))
-
-
-def _cut_html(text: str, max_bytes: int) -> str:
-    """The longest start of escaped HTML within max_bytes, never ending inside an entity."""
-    cut = text.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")
-    amp = cut.rfind("&", max(0, len(cut) - 8))
-    return cut[:amp] if amp >= 0 and ";" not in cut[amp:] else cut
 
 
 def append_file(path: str | None, text: str) -> None:
@@ -518,31 +424,31 @@ MAX_RESPONSE_BYTES = 64 * 1024
 
 def fit_response(text: str) -> str:
     """iftrue's answer for the `response` output: at most MAX_RESPONSE_BYTES, marked where cut."""
-    size = _size(text)
-    if size <= MAX_RESPONSE_BYTES:
+    data = text.encode("utf-8")
+    if len(data) <= MAX_RESPONSE_BYTES:
         return text
-    marker = f"\n… shortened to fit the `response` output: iftrue answered {size:,} bytes."
-    return text.encode("utf-8")[: MAX_RESPONSE_BYTES - _size(marker)].decode("utf-8", "ignore") + marker
+    marker = f"\n… shortened to fit the `response` output: iftrue answered {len(data):,} bytes."
+    return data[: MAX_RESPONSE_BYTES - len(marker.encode())].decode("utf-8", "ignore") + marker
 
 
 def publish(
-    report: Report, console: Console, output_path: str | None, summary_path: str | None
+    report: Report,
+    console: Console,
+    output_path: str | None,
+    summary_path: str | None,
+    summary: Callable[[bool], str],
 ) -> tuple[bool, bool]:
     """Write the outputs and the job summary where their files are given, redacted.
 
-    Each is written on its own, so a file that cannot be written loses nothing else; the
-    answer says which were written.
+    `summary` renders the job summary, told whether the outputs were written. Each file is
+    written on its own, so a file that cannot be written loses nothing else; the answer says
+    which were written.
     """
     values = {name: console.redact(value) for name, value in report.outputs().items()}
     values["response"] = fit_response(values["response"])
     outputs = _append(console, "outputs", output_path, lambda: format_outputs(values))
-    summary = _append(
-        console,
-        "job summary",
-        summary_path,
-        lambda: console.redact(render_summary(report, payload_output=outputs, redact=console.redact)),
-    )
-    return outputs, summary
+    written = _append(console, "job summary", summary_path, lambda: console.redact(summary(outputs)))
+    return outputs, written
 
 
 def _append(console: Console, what: str, path: str | None, text: Callable[[], str]) -> bool:
@@ -559,5 +465,7 @@ def _append(console: Console, what: str, path: str | None, text: Callable[[], st
 
 
 def print_block(console: Console, title: str, lines: Iterable[str]) -> None:
+    """Lines under a title; outside Actions the inputs they name are given as flags and variables."""
+    text = "\n".join(lines)
     with console.group(title):
-        console.info("\n".join(lines))
+        console.info(text if console.actions else for_command(text, flags=console._flags))
