@@ -21,6 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "src"))  # the checkout's own package, as the tests import it
 
 from support import (  # noqa: E402
     GITHUB_TOKEN,
@@ -29,14 +30,17 @@ from support import (  # noqa: E402
     FakeGitHub,
     FakeIftrue,
     github_bot,
+    github_job,
     github_pull,
     github_pull_detail,
     github_user,
     github_workflow_file,
     payload,
     runner_env,
+    webhook,
 )
 from test_lookups import happy  # noqa: E402
+from test_this_job import MATRIX_DEPLOYMENTS, matrix_answers  # noqa: E402
 
 FLOOR = (
     "import requests; requests.post({url!r}, json={{'title': 'x'}}, "
@@ -55,9 +59,9 @@ EVENT_NAMES = {"pull_request (merged)": "pull_request"}
 WORKFLOW_PATH = ".github/workflows/deploy.yml"
 # The runs that ask more of GitHub: (label, event name, action or None, sender bot, workflow's `on:`).
 VARIANTS = (
-    ("release, `released` run of a bare `on: release`", "release", "released", False, "release"),
-    ("release, `types: [released]`", "release", "released", False, "{release: {types: [released]}}"),
-    ("release by an app, `published`", "release", "published", True, "release"),
+    ("release, `published` run of a bare `on: release`", "release", "published", False, "release"),
+    ("release, `types: [published]`", "release", "published", False, "{release: {types: [published]}}"),
+    ("release by an app, `released`", "release", "released", True, "release"),
     ("push by the merge queue", "push", None, True, "push"),
 )
 
@@ -114,9 +118,50 @@ def variant_env(
     return env
 
 
+def deploying_job_env(tmp: Path, iftrue: FakeIftrue, github: FakeGitHub) -> dict[str, str]:
+    """A deployment_status of an Actions job (GitHub's example: it names `check_run` and `workflow_run`)."""
+    event = webhook("deployment_status.in-progress")
+    event["deployment_status"]["state"] = "success"
+    event["deployment"]["sha"] = SHA
+    job = event["check_run"]["id"]
+    github.answers["job"] = Answer(
+        200, github_job(job, "deploy", "2026-11-17T10:00:00Z", "2026-11-20T10:00:00Z", "2026-11-20T10:05:00Z")
+    )
+    env = action_env(tmp, iftrue, github, "deployment_status")
+    tmp.joinpath("event.json").write_text(json.dumps(event))
+    return env
+
+
+def request_rows(
+    entry: list[str], tmp: Path, iftrue: FakeIftrue, github: FakeGitHub
+) -> list[tuple[str, str]]:
+    """The GitHub requests each trigger and each costlier variant makes, counted by the fake API."""
+    rows = []
+
+    def count(label: str, env: dict[str, str]) -> None:
+        github.requests.clear()
+        subprocess.run(entry, env=env, check=True, capture_output=True)
+        rows.append((f"GitHub requests, {label}", f"{len(github.requests)} ({', '.join(github.routes)})"))
+
+    for trigger in TRIGGERS:
+        count(trigger, action_env(tmp / trigger, iftrue, github, trigger))
+    count("deployment_status of an Actions job", deploying_job_env(tmp / "job", iftrue, github))
+    pull = github_pull(412, SHA, "fix/rounding", title="Round totals once", user=github_user())
+    github.answers["pull"] = Answer(200, github_pull_detail(pull, github_user("hubot", 1024025)))
+    for index, (label, name, action, bot, on) in enumerate(VARIANTS):
+        count(label, variant_env(tmp / f"variant{index}", iftrue, github, name, action, bot, on))
+    # Last, as it changes the answers: one of three matrix jobs created together, each with its deployment.
+    github.answers.update(matrix_answers(MATRIX_DEPLOYMENTS))
+    env = action_env(tmp / "matrix", iftrue, github, "push")
+    env["INPUT_CHECK_RUN_ID"] = "12"
+    count("push, one job of a deploy matrix", env)
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=21)
+    parser.add_argument("--requests", action="store_true", help="count the GitHub requests only")
     parser.add_argument(
         "--image", default="track-deployment:test", help="image to measure, if Docker answers"
     )
@@ -126,6 +171,11 @@ def main() -> int:
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory() as tmp_name, FakeIftrue() as iftrue, FakeGitHub(happy()) as github:
         tmp = Path(tmp_name)
+        if args.requests:
+            print("| measure | result |\n| --- | --- |")
+            for name, value in request_rows(entry, tmp, iftrue, github):
+                print(f"| {name} | {value} |")
+            return 0
         base_env = {"PATH": os.environ.get("PATH", ""), "HOME": tmp_name}
         floor = median_ms(
             [python, "-c", FLOOR.format(url=iftrue.url + "/v1/organization/deployment")], base_env, args.runs
@@ -143,21 +193,7 @@ def main() -> int:
                 f"{on:.0f} ms = {on / floor:.2f} x floor (target ≤ 3.5)",
             ),
         ]
-        for trigger in TRIGGERS:
-            github.requests.clear()
-            subprocess.run(
-                entry, env=action_env(tmp / trigger, iftrue, github, trigger), check=True, capture_output=True
-            )
-            routes = ", ".join(github.routes)
-            rows.append((f"GitHub requests, {trigger}", f"{len(github.requests)} ({routes})"))
-        pull = github_pull(412, SHA, "fix/rounding", title="Round totals once", user=github_user())
-        github.answers["pull"] = Answer(200, github_pull_detail(pull, github_user("hubot", 1024025)))
-        for index, (label, name, action, bot, on) in enumerate(VARIANTS):
-            github.requests.clear()
-            env = variant_env(tmp / f"variant{index}", iftrue, github, name, action, bot, on)
-            subprocess.run(entry, env=env, check=True, capture_output=True)
-            routes = ", ".join(github.routes)
-            rows.append((f"GitHub requests, {label}", f"{len(github.requests)} ({routes})"))
+        rows += request_rows(entry, tmp, iftrue, github)
         probe = (
             "import os, sys; sys.path.insert(0, {src!r}); from track_deployment.main import main; "
             "import io; main(os.environ, io.StringIO()); print('github' in sys.modules)"

@@ -773,35 +773,33 @@ def github_job(
     attempt: int = 1,
     picked_up: str | None = None,
     ran: bool | None = None,
+    steps: tuple[str, ...] = ("Set up job", "Run ./deploy.sh"),
+    runner: str = "GitHub Actions 1",
 ) -> dict[str, Any]:
-    """A job as `GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt}/jobs` lists it.
+    """A job as `GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs` lists it and
+    `GET /repos/{owner}/{repo}/actions/jobs/{job_id}` gives it (GitHub's documented example).
 
     `picked_up` is when a runner took the job, its "Set up job" step's start (by default the
     job's `started_at`, as in GitHub's documented example). A job that `ran` on a runner has
     steps and runner fields; one that did not (queued, waiting for reviewers, skipped, cancelled
-    while waiting) has neither.
+    while waiting) has neither. Of a job in progress, the last of `steps` is running (this
+    step, in the job that runs it) and the ones before it completed.
     """
     if ran is None:
         ran = started is not None and status in ("in_progress", "completed") and conclusion != "skipped"
     begun = step_time(picked_up or started)
     ended = step_time(completed) if status == "completed" else None
-    steps = [
+    last = len(steps) - 1
+    listed = [
         {
-            "name": "Set up job",
-            "status": "completed",
-            "conclusion": "success",
-            "number": 1,
+            "name": name,
+            "status": status if number == last else "completed",
+            "conclusion": (conclusion if status == "completed" else None) if number == last else "success",
+            "number": number + 1,
             "started_at": begun,
-            "completed_at": begun,
-        },
-        {
-            "name": "Run ./deploy.sh",
-            "status": status,
-            "conclusion": conclusion if status == "completed" else None,
-            "number": 2,
-            "started_at": begun,
-            "completed_at": ended,
-        },
+            "completed_at": ended if number == last else begun,
+        }
+        for number, name in enumerate(steps)
     ]
     return {
         "id": id_,
@@ -818,15 +816,40 @@ def github_job(
         "started_at": started,
         "completed_at": completed if status == "completed" else None,
         "name": name,
-        "steps": steps if ran else [],
+        "steps": listed if ran else [],
         "check_run_url": f"https://api.github.com/repos/{REPO}/check-runs/{id_}",
         "labels": ["ubuntu-latest"],
         "runner_id": 1 if ran else None,
-        "runner_name": "GitHub Actions 1" if ran else None,
+        "runner_name": runner if ran else None,
         "runner_group_id": 0 if ran else None,
         "runner_group_name": "GitHub Actions" if ran else None,
         "workflow_name": "Deploy",
         "head_branch": "main",
+    }
+
+
+def github_deployment_status(
+    id_: int, deployment_id: int, state: str, created: str, job_id: int | None = None
+) -> dict[str, Any]:
+    """A status as `GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses` lists it; an
+    Actions job's deployment links its job's page as `log_url` and `target_url`."""
+    job_url = f"https://github.com/{REPO}/actions/runs/12345678901/job/{job_id}" if job_id else ""
+    return {
+        "url": f"https://api.github.com/repos/{REPO}/deployments/{deployment_id}/statuses/{id_}",
+        "id": id_,
+        "node_id": f"DES_{id_}",
+        "state": state,
+        "creator": github_bot("github-actions[bot]", 41898282),
+        "description": "",
+        "environment": "production",
+        "target_url": job_url,
+        "created_at": created,
+        "updated_at": created,
+        "deployment_url": f"https://api.github.com/repos/{REPO}/deployments/{deployment_id}",
+        "repository_url": f"https://api.github.com/repos/{REPO}",
+        "environment_url": "",
+        "log_url": job_url,
+        "performed_via_github_app": None,
     }
 
 
@@ -852,8 +875,8 @@ def jobs_pages(jobs: list[dict[str, Any]]) -> Route:
 class FakeGitHub(FakeServer):
     """The GitHub REST endpoints the look-ups use, under an optional GHES-style prefix.
 
-    `answers` maps a route name (pulls, pull, jobs, releases, compare, deployments_by_sha,
-    deployments_by_environment, contents, branch) to the Answer to give, or to a Route that
+    `answers` maps a route name (pulls, pull, jobs, job, releases, compare, deployments_by_sha,
+    deployments_by_environment, statuses, contents, branch) to the Answer to give, or to a Route that
     makes it; unlisted routes answer 404.
     """
 
@@ -876,8 +899,12 @@ class FakeGitHub(FakeServer):
             return "contents"
         if path.startswith("/branches/"):
             return "branch"
-        if re.fullmatch(r"/actions/runs/\d+/attempts/\d+/jobs", path):
+        if re.fullmatch(r"/actions/runs/\d+/jobs", path):
             return "jobs"
+        if re.fullmatch(r"/actions/jobs/\d+", path):
+            return "job"
+        if re.fullmatch(r"/deployments/\d+/statuses", path):
+            return "statuses"
         if path == "/releases":
             return "releases"
         if path.startswith("/compare/"):

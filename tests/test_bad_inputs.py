@@ -214,7 +214,8 @@ CASES: list[tuple[str, dict[str, str], dict[str, str], str, Any, str]] = [
         None,
         "Input 'status' must be one of succes, success",
     ),
-    ("status skipped", {"status": "skipped"}, {}, "release", None, "Input 'status' must be one of"),
+    ("status completed", {"status": "completed"}, {}, "release", None, "Input 'status' must be one of"),
+    ("status inactive", {"status": "inactive"}, {}, "release", None, "or cancelled, skipped, neutral"),
     (
         "member_id login",
         {"member_id": "octocat"},
@@ -423,6 +424,16 @@ CASES: list[tuple[str, dict[str, str], dict[str, str], str, Any, str]] = [
     ),
     ("started_at negative", {"started_at": "-5"}, {}, "release", None, "Input 'started_at' must be"),
     ("started_at huge", {"started_at": "9" * 400}, {}, "release", None, "Input 'started_at' must be"),
+    (
+        "check_run_id a name",
+        {"check_run_id": "deploy"},
+        {},
+        "release",
+        None,
+        "Input 'check_run_id' must be the job's numeric id, as `${{ job.check_run_id }}` gives it "
+        "(e.g. 33012345678), or empty, got 'deploy'.",
+    ),
+    ("check_run_id zero", {"check_run_id": "0"}, {}, "release", None, "Input 'check_run_id' must be"),
 ]
 
 

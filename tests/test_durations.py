@@ -1,6 +1,6 @@
 """How long a deployment took and which GitHub deployment it was, end to end against a fake GitHub API.
 
-The jobs lists are shaped like GitHub's "list jobs for a workflow run attempt" answer; the
+The jobs lists are shaped like GitHub's "list jobs for a workflow run" answer; the
 action runs as a process and the body it sends to the fake iftrue is what is checked.
 """
 
@@ -104,7 +104,7 @@ def test_parallel_jobs_count_once(tmp_path: Path, iftrue: FakeIftrue) -> None:
     assert_minutes(sent(iftrue)["deployment_duration"], 14, NOW)  # 19→10 and 5→now
 
 
-def test_rerun_attempt_measures_its_own_jobs(tmp_path: Path, iftrue: FakeIftrue) -> None:
+def test_rerun_reads_the_latest_execution_of_each_job(tmp_path: Path, iftrue: FakeIftrue) -> None:
     jobs = [
         github_job(7, "deploy", minutes_ago(3), minutes_ago(3), None, status="in_progress", attempt=2),
     ]
@@ -112,7 +112,7 @@ def test_rerun_attempt_measures_its_own_jobs(tmp_path: Path, iftrue: FakeIftrue)
         jobs=jobs_pages(jobs),
         deployments_by_sha=deployments(
             github_deployment(1500000302, SHA, minutes_ago(3)),
-            github_deployment(1500000301, SHA, minutes_ago(60)),  # the first attempt's
+            github_deployment(1500000301, SHA, minutes_ago(60)),  # an earlier run's
         ),
     )
     with FakeGitHub(answers) as github:
@@ -122,34 +122,58 @@ def test_rerun_attempt_measures_its_own_jobs(tmp_path: Path, iftrue: FakeIftrue)
         env.update(GITHUB_API_URL=github.api_url, GITHUB_RUN_ATTEMPT="2")
         run = run_action(env)
     assert run.code == 0, run.stdout
-    assert github.requests[1].path == "/repos/octo-org/shop/actions/runs/12345678901/attempts/2/jobs"
+    # The run's jobs list (its default `filter=latest`), not the attempt's.
+    assert github.requests[1].path == "/repos/octo-org/shop/actions/runs/12345678901/jobs"
+    assert github.requests[1].query == {"per_page": ["100"]}
     body = sent(iftrue)
     assert_minutes(body["deployment_duration"], 3, NOW)
     assert body["deployment_node_id"] == "DE_1500000302"
 
 
-def test_rerun_of_failed_jobs_measures_only_the_rerun(tmp_path: Path, iftrue: FakeIftrue) -> None:
-    """Attempt 2's list also holds the job attempt 1 ran and the re-run kept."""
+def test_rerun_of_failed_jobs_counts_the_carried_over_deploy(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    """ "Re-run failed jobs" re-ran only the failed `track` job: the build and deploy jobs of attempt
+    1 are carried over, and the run's latest jobs list holds them; their deployment is the run's."""
     a_day_ago = NOW - timedelta(days=1)
+
+    def at(minutes: float) -> str:
+        return iso(a_day_ago + timedelta(minutes=minutes))
+
     jobs = [
-        github_job(1, "build", iso(a_day_ago), iso(a_day_ago), iso(a_day_ago + timedelta(minutes=30))),
-        github_job(7, "deploy", minutes_ago(3), minutes_ago(3), None, status="in_progress", attempt=2),
+        github_job(1, "build", at(0), at(0), at(4)),
+        github_job(2, "deploy", at(4), at(4), at(9)),
+        # Attempt 1's track job failed; its re-run is this step's job, running for 10 seconds.
+        github_job(
+            3,
+            "track",
+            iso(NOW - timedelta(seconds=10)),
+            iso(NOW - timedelta(seconds=10)),
+            None,
+            status="in_progress",
+            attempt=2,
+            steps=("Set up job", "Run iftrue/track-deployment@v1"),
+        ),
     ]
     answers = happy(
         jobs=jobs_pages(jobs),
         deployments_by_sha=deployments(
-            github_deployment(1500000304, SHA, minutes_ago(3), environment="production"),
-            github_deployment(1500000303, SHA, iso(a_day_ago), environment="staging"),  # attempt 1's
+            github_deployment(1500000304, SHA, at(4)),  # made by attempt 1's deploy job
+            github_deployment(1500000303, SHA, iso(NOW - timedelta(days=2))),  # an earlier run's
         ),
     )
     with FakeGitHub(answers) as github:
         run = run_with_github(
-            tmp_path, github, iftrue, "push", payload("push"), runner_vars={"GITHUB_RUN_ATTEMPT": "2"}
+            tmp_path,
+            github,
+            iftrue,
+            "push",
+            payload("push"),
+            runner_vars={"GITHUB_RUN_ATTEMPT": "2"},
+            check_run_id="3",
         )
     assert run.code == 0, run.stdout
     assert github.routes == ["pulls", "jobs", "deployments_by_sha"]
     body = sent(iftrue)
-    assert_minutes(body["deployment_duration"], 3, NOW)
+    assert_minutes(body["deployment_duration"], 9 + 10 / 60, NOW)  # build, deploy and track so far
     assert body["deployment_node_id"] == "DE_1500000304"
     assert run.warnings == []
 
@@ -237,8 +261,9 @@ def test_jobs_read_only_for_the_window_are_not_paged(
     assert run.warnings == []
 
 
-def test_window_of_a_rerun_is_paged_for(tmp_path: Path, iftrue: FakeIftrue) -> None:
-    """The first page holds only jobs attempt 1 ran: the next one tells when attempt 2 began."""
+def test_this_job_is_paged_for(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    """The first page holds only the 100 jobs a re-run kept: the next one holds this job, and the
+    deployment created with it is its own (the other one is the kept jobs')."""
     a_day_ago = NOW - timedelta(days=1)
     kept = [
         github_job(i, f"shard {i}", iso(a_day_ago), iso(a_day_ago), iso(a_day_ago)) for i in range(1, 101)
@@ -250,18 +275,26 @@ def test_window_of_a_rerun_is_paged_for(tmp_path: Path, iftrue: FakeIftrue) -> N
     answers = happy(
         jobs=jobs_pages(kept + rerun),
         deployments_by_sha=deployments(
-            github_deployment(1500000306, SHA, minutes_ago(4), environment="production"),
-            github_deployment(1500000305, SHA, iso(a_day_ago), environment="staging"),  # attempt 1's
+            github_deployment(1500000306, SHA, minutes_ago(4.5), environment="production"),
+            github_deployment(1500000305, SHA, iso(a_day_ago), environment="staging"),  # the kept jobs'
         ),
     )
     with FakeGitHub(answers) as github:
         rerun = {"GITHUB_RUN_ATTEMPT": "2"}
         run = run_with_github(
-            tmp_path, github, iftrue, "push", payload("push"), rerun, deployment_duration="5"
+            tmp_path,
+            github,
+            iftrue,
+            "push",
+            payload("push"),
+            rerun,
+            deployment_duration="5",
+            check_run_id="150",
         )
     assert run.code == 0, run.stdout
     assert github.routes == ["pulls", "jobs", "jobs", "deployments_by_sha"]
     assert sent(iftrue)["deployment_node_id"] == "DE_1500000306"
+    assert run.warnings == []
 
 
 @pytest.mark.parametrize(
@@ -318,7 +351,7 @@ def test_workflow_run_measures_the_upstream_run(tmp_path: Path, iftrue: FakeIftr
     assert run.code == 0, run.stdout
     # The payload's pull request (#2) is read for its labels; no other PR is looked up.
     assert github.routes == ["pull", "jobs", "deployments_by_sha"]
-    assert github.requests[1].path == "/repos/octo-org/shop/actions/runs/12345678000/attempts/1/jobs"
+    assert github.requests[1].path == "/repos/octo-org/shop/actions/runs/12345678000/jobs"
     body = sent(iftrue)
     assert body["deployment_duration"] == 9  # 4 minutes of build, 5 of deploy
     assert body["deployment_node_id"] == "DE_1500000401"
@@ -457,7 +490,7 @@ def test_environment_filter_skips_other_environments(
         github,
         iftrue,
         "the deployment is to environment 'preview/pr-412', not to one named in the "
-        "`environment` input (production, staging)",
+        "`environment` input (Production, staging); add it there to record its deployments",
     )
 
 
@@ -480,7 +513,7 @@ def test_jobs_not_readable(tmp_path: Path, iftrue: FakeIftrue) -> None:
     body = sent(iftrue)
     assert "deployment_duration" not in body and "deployment_node_id" not in body
     [warning] = run.warnings
-    assert "jobs of run 12345678901 attempt 1 (403" in warning and "actions: read" in warning
+    assert "jobs of run 12345678901 (403" in warning and "actions: read" in warning
 
 
 def test_jobs_with_unreadable_times(tmp_path: Path, iftrue: FakeIftrue) -> None:
@@ -491,7 +524,7 @@ def test_jobs_with_unreadable_times(tmp_path: Path, iftrue: FakeIftrue) -> None:
     assert github.routes == ["pulls", "jobs"]
     assert "deployment_duration" not in sent(iftrue)
     [warning] = run.warnings
-    assert "jobs of run 12345678901 attempt 1 (unexpected answer (ValueError))" in warning
+    assert "jobs of run 12345678901 (unexpected answer (ValueError))" in warning
 
 
 def test_job_times_without_a_zone_are_utc(tmp_path: Path, iftrue: FakeIftrue) -> None:
@@ -531,7 +564,7 @@ def test_workflow_run_jobs_not_readable(tmp_path: Path, iftrue: FakeIftrue) -> N
     assert "deployment_duration" not in body
     assert body["deployment_node_id"] == "DE_1500000401"  # the payload's window needs no jobs
     assert run.warnings == [
-        "GitHub look-ups failed, so some fields use their fallback: jobs of run 12345678000 attempt 1 "
+        "GitHub look-ups failed, so some fields use their fallback: jobs of run 12345678000 "
         "(403 Resource not accessible by integration): deployment_duration fell back. Grant the job "
         "`permissions:` actions: read (or set the `github_token` input to '' to turn look-ups off)."
     ]

@@ -221,7 +221,7 @@ def test_input_overrides_and_job_status(tmp_path: Path, iftrue: FakeIftrue) -> N
         tmp_path,
         iftrue,
         title="Manual deploy",
-        status="cancelled",
+        status="failure",
         deployment_duration="4.25",
         is_hotfix="True",
         pull_request_number="77",

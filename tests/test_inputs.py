@@ -56,7 +56,7 @@ def test_fields_are_typed() -> None:
     [
         ("succes", "succes"),
         ("failure", "fail"),
-        ("cancelled", "fail"),
+        ("timed_out", "fail"),
         ("in_progress", "in_progress"),
         ("queued", "in_progress"),
         ("error", "fail"),
@@ -64,6 +64,14 @@ def test_fields_are_typed() -> None:
 )
 def test_status_words(word: str, status: str) -> None:
     assert read(status=word).fields["status"] == status
+
+
+@pytest.mark.parametrize("word", ["cancelled", "Cancelled", "skipped", "neutral", "startup_failure"])
+def test_status_that_shipped_nothing_sets_no_field(word: str) -> None:
+    # `${{ job.status }}` of a cancelled job: nothing shipped, so no status is sent (gate skips).
+    got = read(status=word)
+    assert "status" not in got.fields
+    assert got.status == word.lower()
 
 
 @pytest.mark.parametrize(
@@ -127,7 +135,8 @@ def test_token_falls_back_to_the_ci_variable() -> None:
 
 def test_environment_and_started_at() -> None:
     got = read(environment=" Production, staging ,,", started_at="2026-11-25T23:00:00+01:00")
-    assert got.environments == {"production", "staging"}
+    # Patterns as given: gate.in_environments matches them case-insensitively.
+    assert got.environments == {"Production", "staging"}
     assert got.started_at == datetime(2026, 11, 25, 22, tzinfo=UTC)
     assert read(started_at="1764110000.5").started_at == datetime.fromtimestamp(1764110000.5, UTC)
     assert (read().environments, read().started_at) == (frozenset(), None)

@@ -143,7 +143,7 @@ def test_release_uses_every_lookup_within_five_requests(
     assert run.code == 0, run.stdout
     assert github.routes == ["pulls", "jobs", "releases", "compare", "deployments_by_sha"]
     assert github.requests[0].path == f"/repos/octo-org/shop/commits/{SHA}/pulls"
-    assert github.requests[1].path == "/repos/octo-org/shop/actions/runs/12345678901/attempts/1/jobs"
+    assert github.requests[1].path == "/repos/octo-org/shop/actions/runs/12345678901/jobs"
     assert github.requests[1].query == {"per_page": ["100"]}
     assert github.requests[3].path == "/repos/octo-org/shop/compare/v2.3.0...v2.4.0"
     assert github.requests[4].query["sha"] == [SHA]
@@ -273,10 +273,11 @@ def test_prerelease_counts_from_previous_prerelease(
     tmp_path: Path, github: FakeGitHub, iftrue: FakeIftrue
 ) -> None:
     event = payload("release")
+    event["action"] = "published"  # a prerelease fires `published` and `prereleased`, never `released`
     event["release"].update(
         tag_name="v2.5.0-rc.1", name="rc", prerelease=True, id=186600000, published_at="2026-11-21T10:00:00Z"
     )
-    run = run_with_github(tmp_path, github, iftrue, "release", event)
+    run = run_with_github(tmp_path, github, iftrue, "release", event, prereleases="true")
     assert run.code == 0
     assert github.requests[3].path == "/repos/octo-org/shop/compare/v2.4.0...v2.5.0-rc.1"
 

@@ -11,6 +11,7 @@ from support import RELEASE_BODY, SHA, payload
 
 from track_deployment.errors import EventError, MissingFieldError
 from track_deployment.events import Event, parse_event
+from track_deployment.gate import not_recorded
 from track_deployment.inputs import Runner
 from track_deployment.mapping import (
     NO_GITHUB_TOKEN,
@@ -55,8 +56,10 @@ def body(
     return build_request(facts_, overrides, facts or Facts(), Options(), NOW).request.body()
 
 
-def skip_reason(event_name: str, data: dict[str, Any]) -> str | None:
-    return event_facts(event_name, parse_event(event_name, data), RUNNER).skip_reason
+def skip_reason(event_name: str, data: dict[str, Any], **options: Any) -> str | None:
+    """Why the run records nothing: the event's reader, then gate.not_recorded, as derive asks."""
+    event = parse_event(event_name, data)
+    return event_facts(event_name, event, RUNNER).skip_reason or not_recorded(event_name, event, **options)
 
 
 def test_release() -> None:
@@ -266,8 +269,6 @@ def test_workflow_run_completed() -> None:
     [
         ("completed", "failure", "fail"),
         ("completed", "timed_out", "fail"),
-        ("completed", "cancelled", "fail"),
-        ("completed", "startup_failure", "fail"),
         ("requested", None, "in_progress"),
         ("in_progress", None, "in_progress"),
     ],
@@ -278,11 +279,16 @@ def test_workflow_run_statuses(action: str, conclusion: str | None, status: str)
     assert body("workflow_run", data)["status"] == status
 
 
-@pytest.mark.parametrize("conclusion", ["skipped", "neutral", "action_required", "stale"])
-def test_workflow_run_skipped_conclusions(conclusion: str) -> None:
+@pytest.mark.parametrize(
+    "conclusion", ["cancelled", "startup_failure", "skipped", "neutral", "action_required", "stale"]
+)
+def test_workflow_run_that_shipped_nothing_is_skipped(conclusion: str) -> None:
     data = payload("workflow_run")
     data["workflow_run"]["conclusion"] = conclusion
-    assert skip_reason("workflow_run", data) == f"the workflow run concluded '{conclusion}'"
+    assert skip_reason("workflow_run", data) == (
+        f"the workflow run concluded '{conclusion}', so nothing shipped; only a deployment that ran, "
+        "to success or failure, is recorded"
+    )
 
 
 def test_workflow_run_without_display_title_or_triggering_actor() -> None:
@@ -352,6 +358,25 @@ def test_looked_up_pull_request_fills_generic_event() -> None:
     assert got["title"] == "Fix pay"
     assert (got["pull_request_number"], got["branch"], got["is_hotfix"]) == (412, "hotfix/pay", True)
     assert (got["deployment_duration"], got["deployment_node_id"]) == (4.5, "DE_x")
+
+
+def test_duration_sources() -> None:
+    """Where deployment_duration came from, or why it is left out, for the job summary."""
+    event = event_facts("push", parse_event("push", payload("push")), RUNNER)
+    ran = ((datetime(2026, 11, 20, 10, 5, 30, tzinfo=UTC), None),)
+    measured = Facts(job_intervals=ran, measured_by="the time job deploy (7) ran", looked_up=True)
+    built = build_request(event, {}, measured, Options(), NOW)
+    assert built.request.deployment_duration == 4.5
+    source = built.sources["deployment_duration"]
+    assert (source.kind, source.detail) == ("look-up", "the time job deploy (7) ran, waits not counted")
+    recorder = measured._replace(only_records="job 'record' is the only job that ran")
+    built = build_request(event, {}, recorder, Options(), NOW)
+    assert built.request.deployment_duration is None
+    assert built.sources["deployment_duration"] == Source("left out", "unknown: nothing but this step ran")
+    # An input wins, and the rule has nothing to say.
+    built = build_request(event, {"deployment_duration": 3}, recorder, Options(), NOW)
+    assert (built.request.deployment_duration, built.notices) == (3, ())
+    assert built.sources["deployment_duration"] == Source("input", "`deployment_duration` input")
 
 
 @pytest.mark.parametrize(
@@ -427,13 +452,13 @@ class TestPlan:
     def test_release_plans_every_lookup(self) -> None:
         plan = self.plan("release", payload("release"))
         assert plan.pull_request_of == SHA and plan.deployment_of == SHA
-        assert plan.jobs_of == (12345678901, 1) and plan.deployment_window is None
+        assert plan.jobs_of == 12345678901 and plan.deployment_window is None
         assert plan.previous_release_of is not None and plan.previous_release_of.tag == "v2.4.0"
 
     def test_pull_request_event_needs_no_pull_lookup(self) -> None:
         plan = self.plan("pull_request", payload("pull_request"))
         assert plan.pull_request_of is None and plan.previous_release_of is None
-        assert plan.jobs_of == (12345678901, 1) and plan.deployment_of == SHA
+        assert plan.jobs_of == 12345678901 and plan.deployment_of == SHA
 
     def test_inputs_covering_pull_fields_skip_pull_lookup(self) -> None:
         covering = dict(pull_request_number=1, branch="main", is_fix=False, is_hotfix=False)
@@ -468,19 +493,19 @@ class TestPlan:
     def test_started_at_needs_jobs_only_for_the_node_id(self) -> None:
         options = Options(started_at=NOW - timedelta(minutes=5))
         facts = event_facts("push", parse_event("push", payload("push")), RUNNER)
-        assert plan_lookups(facts, {}, options).jobs_of == (12345678901, 1)
+        assert plan_lookups(facts, {}, options).jobs_of == 12345678901
         plan = plan_lookups(facts, {"deployment_node_id": "DE_1"}, options)
         assert plan.jobs_of is None and plan.deployment_of is None
 
-    def test_rerun_attempt_is_measured(self) -> None:
+    def test_rerun_reads_the_runs_latest_jobs(self) -> None:
         facts = event_facts("push", parse_event("push", payload("push")), RUNNER._replace(run_attempt="3"))
-        assert plan_lookups(facts, {}).jobs_of == (12345678901, 3)
+        assert plan_lookups(facts, {}).jobs_of == 12345678901
 
     def test_workflow_run_measures_the_upstream_run(self) -> None:
         data = payload("workflow_run")
         data["workflow_run"]["run_attempt"] = 2
         plan = self.plan("workflow_run", data)
-        assert plan.jobs_of == (12345678000, 2) and plan.deployment_of == SHA
+        assert plan.jobs_of == 12345678000 and plan.deployment_of == SHA
         start, end = (
             datetime(2026, 11, 20, 10, 0, 15, tzinfo=UTC),
             datetime(2026, 11, 20, 10, 6, 45, tzinfo=UTC),
@@ -535,7 +560,7 @@ def test_workflow_file(ref: str, repository: str, expected: tuple[str, str] | No
 def test_budget_keeps_the_most_needed_lookups() -> None:
     full = Plan(
         pull_request_of=SHA,
-        jobs_of=(12345678901, 1),
+        jobs_of=12345678901,
         deployment_of=SHA,
         compare=("a", "b"),
         merger_of_pull=True,
@@ -546,9 +571,9 @@ def test_budget_keeps_the_most_needed_lookups() -> None:
     assert within_budget(full, 3) == full._replace(
         compare=None, deployment_of=None, dropped=frozenset({"compare", "deployment_of"})
     )
-    # The run's deployment is found by the run attempt's start; the merger by the PR.
-    assert within_budget(Plan(jobs_of=(1, 1), deployment_of=SHA), 1) == Plan(
-        jobs_of=(1, 1), dropped=frozenset({"deployment_of"})
+    # The run's deployment is found by the run's start; the merger by the PR.
+    assert within_budget(Plan(jobs_of=1, deployment_of=SHA), 1) == Plan(
+        jobs_of=1, dropped=frozenset({"deployment_of"})
     )
     # Unless the payload gives the window (workflow_run).
     window = (NOW, None)
@@ -634,11 +659,10 @@ def test_deployment_status_not_a_deployment_state_is_skipped(state: str | None) 
     ],
 )
 def test_environment_filter(event_name: str, environment: str | None, names: str, skipped: bool) -> None:
-    from track_deployment.inputs import parse_labels
-
     data = payload(event_name)
     data["deployment"]["environment"] = environment
-    reason = event_facts(event_name, parse_event(event_name, data), RUNNER, parse_labels(names)).skip_reason
+    patterns = frozenset(name.strip() for name in names.split(",") if name.strip())
+    reason = skip_reason(event_name, data, environments=patterns)
     if skipped:
         assert reason is not None and f"environment '{environment or ''}'" in reason
         assert "not to one named in the `environment` input" in reason
@@ -647,8 +671,7 @@ def test_environment_filter(event_name: str, environment: str | None, names: str
 
 
 def test_environment_filter_leaves_other_events_alone() -> None:
-    environments = frozenset({"production"})
-    assert event_facts("push", parse_event("push", payload("push")), RUNNER, environments).skip_reason is None
+    assert skip_reason("push", payload("push"), environments=frozenset({"production"})) is None
 
 
 def built(event_name: str, data: dict[str, Any], facts: Facts | None = None, **overrides: Any) -> Built:

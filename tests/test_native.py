@@ -117,6 +117,8 @@ def run_composite(
     contexts = {
         "github.action_path": str(ROOT / "native"),
         "github.token": "",
+        # A runner without the job's check run id (before v2.324) gives an empty value.
+        "job.check_run_id": "",
         "runner.temp": str(temp_dir),
     }
     contexts |= {f"inputs.{name}": evaluate(str(value), contexts) for name, value in given.items()}

@@ -32,8 +32,8 @@ from support import (
 from test_lookups import happy, run_with_github, sent
 
 from track_deployment.errors import LookupFailed
+from track_deployment.gate import RELEASE_TYPES, release_recorder
 from track_deployment.lookups import release_types
-from track_deployment.mapping import RELEASE_TYPES, release_recorder
 
 WORKFLOW_PATH = ".github/workflows/deploy.yml"
 # GITHUB_WORKFLOW_REF of a run started by the release of tag 0.0.1 (GitHub's example release).
@@ -92,25 +92,21 @@ def test_bare_on_release_records_each_release_once(tmp_path: Path, iftrue: FakeI
     assert iftrue.posts[0].json()["url"] == "https://github.com/Codertocat/Hello-World/releases/tag/0.0.1"
     assert {action: run.outputs["result"] for action, run in runs.items()} == {
         "created": "skipped",
-        "published": "created",
-        "released": "skipped",
+        "published": "skipped",
+        "released": "created",
     }
     assert all(run.code == 0 for run in runs.values())
-    # A run that does not record asks only for the workflow file; `published` never needs it.
+    # A run that does not record asks only for the workflow file; `released` never needs it.
     assert routes == {
         "created": ["contents"],
-        "published": ["pulls", "jobs", "releases", "deployments_by_sha"],
-        "released": ["contents"],
+        "published": ["contents"],
+        "released": ["pulls", "jobs", "releases", "deployments_by_sha"],
     }
     [notice] = runs["created"].notices
     assert notice == (
         "Not recorded by this run: this workflow listens to the release types published, released, "
-        "created, prereleased, and its run for `published` records release 0.0.1. "
+        "created, prereleased, and its run for `released` records release 0.0.1. "
         "Nothing was sent to iftrue."
-    )
-    assert (
-        "a prerelease promoted to a release is not a new deployment: it was recorded when it was "
-        "published, by the run for `published`" in runs["released"].notices[0]
     )
 
 
@@ -122,21 +118,22 @@ def test_workflow_file_is_read_at_the_run_ref(tmp_path: Path, iftrue: FakeIftrue
     assert request.query == {"ref": ["refs/tags/0.0.1"]}
 
 
-def test_workflow_listening_to_released_records_on_released(tmp_path: Path, iftrue: FakeIftrue) -> None:
+def test_released_run_records_without_reading_the_workflow(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # `released` is the first choice whatever else the workflow listens to: no request tells more.
     with FakeGitHub(happy(contents=workflow(RELEASED_ONLY))) as github:
         run = run_with_github(tmp_path, github, iftrue, "release", webhook("release.released"), WORKFLOW_ENV)
     assert run.code == 0
     assert run.outputs["result"] == "created"
-    assert github.routes == ["contents", "pulls", "jobs", "releases", "deployments_by_sha"]
+    assert github.routes == ["pulls", "jobs", "releases", "deployments_by_sha"]
     assert sent(iftrue)["title"] == "0.0.1"
     assert run.warnings == []
 
 
 def test_release_with_every_lookup_stays_within_six_requests(tmp_path: Path, iftrue: FakeIftrue) -> None:
     event = payload("release")
-    event["action"] = "released"
+    event["action"] = "published"
     env = {"GITHUB_WORKFLOW_REF": f"octo-org/shop/{WORKFLOW_PATH}@refs/tags/v2.4.0"}
-    with FakeGitHub(happy(contents=workflow(RELEASED_ONLY))) as github:
+    with FakeGitHub(happy(contents=workflow(PUBLISHED_ONLY))) as github:
         run = run_with_github(tmp_path, github, iftrue, "release", event, env)
     assert run.code == 0
     assert github.routes == ["contents", "pulls", "jobs", "releases", "compare", "deployments_by_sha"]
@@ -168,7 +165,7 @@ def test_failed_workflow_lookup_does_not_blame_the_pull_request_lookup(
 
 def test_without_a_workflow_ref_the_run_records(tmp_path: Path, iftrue: FakeIftrue) -> None:
     with FakeGitHub(happy(contents=workflow(BARE_RELEASE))) as github:
-        run = run_with_github(tmp_path, github, iftrue, "release", webhook("release.created"))
+        run = run_with_github(tmp_path, github, iftrue, "release", webhook("release.published"))
     assert run.outputs["result"] == "created"
     assert "contents" not in github.routes
     [warning] = run.warnings
@@ -176,13 +173,13 @@ def test_without_a_workflow_ref_the_run_records(tmp_path: Path, iftrue: FakeIftr
         "This run records release 0.0.1, but GITHUB_WORKFLOW_REF does not name a workflow file of this "
         "repository: a workflow that listens to several release types records each release once per type."
     )
-    assert "`on: release: types: [published]`" in warning and "`contents: read`" in warning
+    assert "`on: release: types: [released]`" in warning and "`contents: read`" in warning
 
 
 def test_workflow_of_another_repository_records_with_a_warning(tmp_path: Path, iftrue: FakeIftrue) -> None:
     env = {"GITHUB_WORKFLOW_REF": f"octo-org/shared/{WORKFLOW_PATH}@refs/heads/main"}
     with FakeGitHub(happy()) as github:
-        run = run_with_github(tmp_path, github, iftrue, "release", webhook("release.released"), env)
+        run = run_with_github(tmp_path, github, iftrue, "release", webhook("release.published"), env)
     assert run.outputs["result"] == "created"
     assert any("GITHUB_WORKFLOW_REF does not name a workflow file" in w for w in run.warnings)
 
@@ -199,8 +196,8 @@ def test_release_run_with_lookups_off_records_with_a_warning(tmp_path: Path, ift
     )
 
 
-def test_published_run_needs_no_warning(tmp_path: Path, iftrue: FakeIftrue) -> None:
-    run = run_action(runner_env(tmp_path, "release", webhook("release.published"), {"api_url": iftrue.url}))
+def test_released_run_needs_no_warning(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    run = run_action(runner_env(tmp_path, "release", webhook("release.released"), {"api_url": iftrue.url}))
     assert run.outputs["result"] == "created"
     assert not any("records release" in w for w in run.warnings)
 
@@ -234,16 +231,16 @@ def test_a_workflow_that_is_not_yaml_is_a_failed_lookup() -> None:
 @pytest.mark.parametrize(
     ("listened", "prerelease", "recorder"),
     [
-        (RELEASE_TYPES, False, "published"),
+        (RELEASE_TYPES, False, "released"),
         (RELEASE_TYPES, True, "published"),
         ({"released"}, False, "released"),
-        # `created` never fires for a promotion: it records, and `released` skips.
-        ({"created", "released"}, False, "created"),
+        ({"created", "released"}, False, "released"),
         ({"created", "released"}, True, "created"),
         ({"released", "prereleased"}, True, "prereleased"),
-        ({"released", "prereleased"}, False, "released"),
-        ({"published", "released"}, False, "published"),
+        ({"published", "released"}, False, "released"),
+        ({"published", "created"}, False, "published"),
         ({"published", "prereleased"}, True, "published"),
+        ({"created"}, False, "created"),
         ({"prereleased"}, False, None),
         ({"released"}, True, None),
         ({"edited"}, False, None),
@@ -253,51 +250,69 @@ def test_release_recorder(listened: set[str], prerelease: bool, recorder: str | 
     assert release_recorder(frozenset(listened), prerelease) == recorder
 
 
-PRERELEASED_AND_RELEASED = RELEASED_ONLY.replace("[released]", "[prereleased, released]")
-CREATED_AND_RELEASED = RELEASED_ONLY.replace("[released]", "[created, released]")
+PUBLISHED_ONLY = RELEASED_ONLY.replace("[released]", "[published]")
+PUBLISHED_AND_RELEASED = RELEASED_ONLY.replace("[released]", "[published, released]")
 
 
-def test_promoted_prerelease_is_not_recorded_again_after_created(tmp_path: Path, iftrue: FakeIftrue) -> None:
-    # The prerelease fired `created` (recorded); its promotion fires only `released`.
-    prerelease = webhook("release.created")
-    prerelease["release"]["prerelease"] = True
-    promoted = webhook("release.released")
+def prerelease_of_staging() -> dict[str, Any]:
+    """GitHub's `published` example as a prerelease (which also fires `prereleased`)."""
+    event = webhook("release.published")
+    event["release"]["prerelease"] = True
+    return event
+
+
+def test_published_and_released_records_the_promotion_not_the_prerelease(
+    tmp_path: Path, iftrue: FakeIftrue
+) -> None:
+    # Prerelease to staging, then promotion to production: only the promotion is a deployment.
     runs = []
-    for name, event in (("created", prerelease), ("released", promoted)):
+    for name, event in (("prerelease", prerelease_of_staging()), ("promotion", webhook("release.released"))):
         (tmp_path / name).mkdir()
-        with FakeGitHub(happy(contents=workflow(CREATED_AND_RELEASED))) as github:
+        with FakeGitHub(happy(contents=workflow(PUBLISHED_AND_RELEASED))) as github:
             runs.append(run_with_github(tmp_path / name, github, iftrue, "release", event, WORKFLOW_ENV))
-    assert [run.outputs["result"] for run in runs] == ["created", "skipped"]
+            # The prerelease is skipped before any request.
+            assert github.routes == (
+                [] if name == "prerelease" else ["pulls", "jobs", "releases", "deployments_by_sha"]
+            )
+    assert [run.outputs["result"] for run in runs] == ["skipped", "created"]
+    assert [run.code for run in runs] == [0, 0]
+    assert runs[0].notices == [
+        "Not a deployment: release 0.0.1 is a prerelease, not a production release; its promotion to a full "
+        "release is recorded by a run for `released`, or set the prereleases input to true to record "
+        "prereleases. Nothing was sent to iftrue."
+    ]
+    [post] = iftrue.posts
+    assert post.json()["title"] == "0.0.1"
+
+
+def test_published_and_released_records_a_full_release_once(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    results = []
+    for action in ("published", "released"):
+        (tmp_path / action).mkdir()
+        with FakeGitHub(happy(contents=workflow(PUBLISHED_AND_RELEASED))) as github:
+            run = run_with_github(
+                tmp_path / action, github, iftrue, "release", webhook(f"release.{action}"), WORKFLOW_ENV
+            )
+        results.append(run.outputs["result"])
+    assert results == ["skipped", "created"]
     assert len(iftrue.posts) == 1
-    assert (
-        "not a new deployment: it was recorded when it was published, by the run for `created`"
-        in (runs[1].notices[0])
-    )
 
 
-def test_released_run_that_cannot_tell_a_promotion_warns(tmp_path: Path, iftrue: FakeIftrue) -> None:
-    # [prereleased, released]: a new release fires no other listened type, so `released` records,
-    # and a promoted prerelease (already recorded on `prereleased`) is counted twice: say so.
-    with FakeGitHub(happy(contents=workflow(PRERELEASED_AND_RELEASED))) as github:
-        run = run_with_github(tmp_path, github, iftrue, "release", webhook("release.released"), WORKFLOW_ENV)
-    assert run.outputs["result"] == "created"
-    [warning] = run.warnings
-    assert "cannot tell a new release from a prerelease promoted to a release" in warning
-    assert "Listen to `published` instead" in warning
-
-
-def test_promoted_prerelease_is_recorded_by_a_released_workflow(tmp_path: Path, iftrue: FakeIftrue) -> None:
-    # Promotion fires `released` only; the prerelease fired created, published, prereleased.
-    promoted = webhook("release.released")
-    with FakeGitHub(happy(contents=workflow(RELEASED_ONLY))) as github:
-        run = run_with_github(tmp_path, github, iftrue, "release", promoted, WORKFLOW_ENV)
-    assert run.outputs["result"] == "created"
-    prerelease = webhook("release.prereleased")
-    (tmp_path / "x").mkdir()
-    with FakeGitHub(happy(contents=workflow(BARE_RELEASE))) as github:
-        run = run_with_github(tmp_path / "x", github, iftrue, "release", prerelease, WORKFLOW_ENV)
-    assert run.outputs["result"] == "skipped"
-    assert "its run for `published` records release 0.0.1" in run.notices[0]
+def test_prereleases_input_records_a_prerelease_once(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # A prerelease fires `published` and `prereleased`: the run for `published` records it.
+    runs = {}
+    for action in ("published", "prereleased"):
+        event = webhook("release.prereleased") if action == "prereleased" else prerelease_of_staging()
+        (tmp_path / action).mkdir()
+        with FakeGitHub(happy(contents=workflow(BARE_RELEASE))) as github:
+            runs[action] = run_with_github(
+                tmp_path / action, github, iftrue, "release", event, WORKFLOW_ENV, prereleases="true"
+            )
+    assert {action: run.outputs["result"] for action, run in runs.items()} == {
+        "published": "created",
+        "prereleased": "skipped",
+    }
+    assert "its run for `published` records release 0.0.1" in runs["prereleased"].notices[0]
     assert len(iftrue.posts) == 1
 
 
@@ -373,7 +388,7 @@ def test_member_id_input_needs_no_person_lookup(tmp_path: Path, iftrue: FakeIftr
 
 
 def test_release_cut_by_an_app(tmp_path: Path, iftrue: FakeIftrue) -> None:
-    event = webhook("release.published")
+    event = webhook("release.released")
     event["release"]["author"] = github_bot("release-please[bot]", 55107282)
     with FakeGitHub(with_pull()) as github:
         run = run_with_github(tmp_path, github, iftrue, "release", event)
@@ -385,11 +400,11 @@ def test_release_cut_by_an_app(tmp_path: Path, iftrue: FakeIftrue) -> None:
 def test_merger_comes_before_the_count_in_the_release_budget(tmp_path: Path, iftrue: FakeIftrue) -> None:
     # release-please: the app opens the release PR and cuts the release; a person merges the PR.
     event = payload("release")
-    event["action"] = "released"
+    event["action"] = "published"
     event["release"]["author"] = github_bot("release-please[bot]", 55107282)
     env = {"GITHUB_WORKFLOW_REF": f"octo-org/shop/{WORKFLOW_PATH}@refs/tags/v2.4.0"}
     app = github_bot("release-please[bot]", 55107282)
-    with FakeGitHub(with_pull(user=app) | {"contents": workflow(RELEASED_ONLY)}) as github:
+    with FakeGitHub(with_pull(user=app) | {"contents": workflow(PUBLISHED_ONLY)}) as github:
         run = run_with_github(tmp_path, github, iftrue, "release", event, env)
     # The count (releases + compare) would take the run to seven requests: it is left out.
     assert github.routes == ["contents", "pulls", "pull", "jobs", "deployments_by_sha"]

@@ -53,8 +53,13 @@ HELP = {
     "token": "iftrue deployment-tracking JWT",
     "api_url": "base URL of the iftrue API",
     "github_token": "GitHub look-ups token (PR, the run's jobs, commit count, ...); without it or '', none",
-    "environment": "comma-separated environment names: other environments' deployment events are skipped",
+    "environment": (
+        "comma-separated environment names or patterns (*, ?): other environments' deployment events "
+        "are skipped; empty: all but previews"
+    ),
+    "prereleases": "record prereleases too (skipped by default: not production)",
     "started_at": "when the deployment began (ISO 8601 with a zone, or Unix seconds): duration = now - it",
+    "check_run_id": "the GitHub Actions job's id (job.check_run_id), to find its own job and deployment",
     "hotfix_labels": "comma-separated PR labels that mark a hotfix",
     "fix_labels": "comma-separated PR labels that mark a fix",
     "fail_on_error": "exit 1 when iftrue is unreachable or keeps failing",

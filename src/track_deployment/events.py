@@ -71,6 +71,8 @@ class Deployment(Model):
     description: str | None = None
     creator: Account | None = None
     created_at: datetime | None = None
+    #: Set by the deployment's creator for an environment that goes away (a preview).
+    transient_environment: bool | None = None
 
 
 class DeploymentStatus(Model):
@@ -141,9 +143,20 @@ class ReleaseEvent(Event):
     release: Release | None = None
 
 
+class CheckRun(Model):
+    """The check run of an Actions job, as a deployment_status names the job that deployed."""
+
+    id: int | None = None
+    status: str | None = None
+    conclusion: str | None = None
+
+
 class DeploymentEvent(Event):
     deployment: Deployment | None = None
     deployment_status: DeploymentStatus | None = None
+    #: The Actions job and run of the deployment (GitHub sends both for a job's deployment).
+    check_run: CheckRun | None = None
+    workflow_run: WorkflowRun | None = None
 
 
 class PushEvent(Event):

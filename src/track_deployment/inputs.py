@@ -19,6 +19,7 @@ from .schema import (
     MAX_LINE_CHARS,
     MAX_MEMBER_ID_CHARS,
     MAX_URL_CHARS,
+    NOTHING_SHIPPED,
     REQUEST_FIELDS,
     STATUS_WORDS,
     DeploymentRequest,
@@ -53,6 +54,9 @@ INPUT_DEFAULTS: dict[str, str] = {
     **dict.fromkeys(REQUEST_FIELDS, ""),
     "environment": "",
     "started_at": "",
+    "prereleases": "false",
+    # action.yml's default is `${{ job.check_run_id }}`; outside a runner there is none.
+    "check_run_id": "",
     "hotfix_labels": "hotfix",
     "fix_labels": "bug,fix,bugfix",
     "fail_on_error": "false",
@@ -62,7 +66,7 @@ INPUT_DEFAULTS: dict[str, str] = {
 }
 
 SECRET_INPUTS = ("token", "github_token")
-BOOLEAN_INPUTS = (*BOOLEAN_FIELDS, "fail_on_error", "dry_run")
+BOOLEAN_INPUTS = (*BOOLEAN_FIELDS, "fail_on_error", "dry_run", "prereleases")
 # Other CI systems keep the token in a variable of this name; the `token` input wins over it.
 TOKEN_VARIABLE = "IFTRUE_TOKEN"  # noqa: S105 - a variable name, not a secret
 
@@ -82,9 +86,17 @@ class Inputs(NamedTuple):
     timeout: float
     warnings: tuple[str, ...] = ()
     notices: tuple[str, ...] = ()
-    #: Lower-cased environment names; empty means every environment.
+    #: Environment names or patterns, as given (gate.in_environments); empty means every
+    #: environment but previews.
     environments: frozenset[str] = frozenset()
     started_at: datetime | None = None
+    #: Record prereleases too.
+    prereleases: bool = False
+    #: The `status` input as given, lower-cased; a state meaning nothing shipped is only here,
+    #: not in `fields`.
+    status: str = ""
+    #: This job's id (`job.check_run_id`), to find its own job and deployment; None when unknown.
+    check_run_id: int | None = None
 
     def require_token(self) -> None:
         """The token is needed to send; checked once the event is known (a fork PR has none)."""
@@ -119,6 +131,8 @@ class Runner(NamedTuple):
     #: `owner/repo/.github/workflows/deploy.yml@refs/heads/main`: the workflow file of this run.
     workflow_ref: str = ""
     actor: str = ""
+    #: The runner's name, which the jobs list gives for the job it runs.
+    runner_name: str = ""
 
     @property
     def repository_url(self) -> str | None:
@@ -169,6 +183,7 @@ def read_runner(environ: Mapping[str, str]) -> Runner:
         actions=get("GITHUB_ACTIONS") == "true",
         workflow_ref=get("GITHUB_WORKFLOW_REF"),
         actor=get("GITHUB_ACTOR"),
+        runner_name=get("RUNNER_NAME"),
     )
 
 
@@ -200,7 +215,7 @@ def read_inputs(environ: Mapping[str, str], *, now: datetime | None = None) -> I
             # end at CR or LF only, as the runner's log reads them (not at U+2028 and the like).
             value = first_line(value) or ""
             notices.append(f"Input 'title' has several lines; its first line is sent: {_show(value)}.")
-        if value:
+        if value and not (name == "status" and value.lower() in NOTHING_SHIPPED):
             fields[name] = parse_field(name, value)
 
     payload = parse_payload(raw["payload"]) if raw["payload"] else None
@@ -225,8 +240,11 @@ def read_inputs(environ: Mapping[str, str], *, now: datetime | None = None) -> I
         timeout=parse_timeout(raw["timeout"] or INPUT_DEFAULTS["timeout"]),
         warnings=tuple(warnings),
         notices=tuple(notices),
-        environments=parse_labels(raw["environment"]),
+        environments=frozenset(name.strip() for name in raw["environment"].split(",") if name.strip()),
         started_at=parse_started_at(raw["started_at"], now) if raw["started_at"] else None,
+        prereleases=parse_bool("prereleases", raw["prereleases"]),
+        status=raw["status"].lower(),
+        check_run_id=parse_id("check_run_id", raw["check_run_id"]) if raw["check_run_id"] else None,
     )
 
 
@@ -345,6 +363,15 @@ def parse_bool(name: str, value: str) -> bool:
 def parse_count(name: str, value: str) -> int:
     if not value.isascii() or not value.isdigit() or int(value) > MAX_COUNT:
         raise InputError(f"Input '{name}' must be a whole number from 0 to {MAX_COUNT}, got {_show(value)}.")
+    return int(value)
+
+
+def parse_id(name: str, value: str) -> int:
+    if not value.isascii() or not value.isdigit() or not 0 < int(value) <= 2**63 - 1:
+        raise InputError(
+            f"Input '{name}' must be the job's numeric id, as `${{{{ job.check_run_id }}}}` gives it "
+            f"(e.g. 33012345678), or empty, got {_show(value)}."
+        )
     return int(value)
 
 
@@ -474,14 +501,14 @@ def parse_status(value: str) -> Status:
     status = STATUS_WORDS.get(value.lower())
     if status is None:
         raise InputError(
-            f"Input 'status' must be one of {', '.join(STATUS_WORDS)} "
-            f"(`${{{{ job.status }}}}` works), got {_show(value)}."
+            f"Input 'status' must be one of {', '.join(STATUS_WORDS)}, or {', '.join(NOTHING_SHIPPED)} "
+            f"for a run that shipped nothing (`${{{{ job.status }}}}` works), got {_show(value)}."
         )
     return status
 
 
 def parse_labels(value: str) -> frozenset[str]:
-    """Comma-separated names (labels, environments), lower-cased for case-insensitive matching."""
+    """Comma-separated labels, lower-cased for case-insensitive matching."""
     return frozenset(label.strip().lower() for label in value.split(",") if label.strip())
 
 

@@ -8,6 +8,7 @@ a failed look-up never fails the run: the field falls back and one warning says 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,16 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import LookupFailed
 from .events import is_bot
+from .gate import RELEASE_TYPES, in_environments, release_skip_reason
 from .mapping import (
-    RELEASE_TYPES,
     WINDOW_TOLERANCE,
     DeploymentRef,
     Facts,
     Interval,
+    Job,
     Plan,
     PullRequestFacts,
     ReleaseRef,
-    release_skip_reason,
     utc,
 )
 from .transport import LATE, Alarm, DeadlineAdapter, DeadlineExceeded, left
@@ -65,6 +66,8 @@ class DeploymentCandidate:
     node_id: str | None
     created_at: datetime | None
     environment: str = ""
+    #: The creator marked the environment as going away: a preview.
+    transient: bool = False
 
 
 def choose_pull(pulls: Sequence[PullCandidate], sha: str) -> PullCandidate | None:
@@ -75,15 +78,36 @@ def choose_pull(pulls: Sequence[PullCandidate], sha: str) -> PullCandidate | Non
     return next((pull for pull in pulls if pull.merged), pulls[0] if pulls else None)
 
 
+# A tag's version at its end (`1.5.0`, `2.0.0-rc.1`), after an optional `v`; what comes before
+# names the package in a monorepo (`@shop/web@`, `web-v`, `web/v`).
+_TAG_VERSION = re.compile(
+    r"(?P<package>.*?)v?\d+(?:\.\d+)+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?", re.IGNORECASE
+)
+
+
+def package_of(tag: str) -> str | None:
+    """The package a release tag versions: its prefix before the version, without a `v` (`v1.2.3`
+    and `1.2.3` are one package); None for a tag with no version."""
+    match = _TAG_VERSION.fullmatch(tag)
+    return match.group("package").lower() if match else None
+
+
 def choose_previous_release(
     releases: Iterable[ReleaseCandidate], current: ReleaseRef
 ) -> ReleaseCandidate | None:
-    """The newest non-draft release published before `current`; a prerelease only if it is one."""
+    """The newest non-draft release of the same package published before `current`; a
+    prerelease only if it is one.
+
+    A monorepo (changesets, release-please) tags each package (`@shop/api@3.0.0`,
+    `@shop/web@1.5.0`), often from one commit: another package's tag is no previous release.
+    """
+    package = package_of(current.tag)
     candidates = [
         release
         for release in releases
         if not release.draft
         and release.tag != current.tag
+        and (package is None or package_of(release.tag) == package)
         and (current.id is None or release.id != current.id)
         and (current.prerelease or not release.prerelease)
         and release.published_at is not None
@@ -106,29 +130,121 @@ def choose_previous_deployment(
     return max(candidates, key=lambda deployment: deployment.created_at or datetime.min, default=None)
 
 
-def choose_run_deployment(
+def run_deployments(
     deployments: Iterable[DeploymentCandidate], window: Interval, environments: frozenset[str]
-) -> tuple[DeploymentCandidate | None, tuple[str, ...]]:
-    """The newest deployment created in the window (an `environment:` job's own), in
-    `environments` when given; when the candidates are in several environments, none of them
-    and the names of those environments.
-    """
+) -> list[DeploymentCandidate]:
+    """The deployments created in the window (the run's), in `environments` when given, else in
+    any environment but a preview's."""
     start, end = window
-    candidates = [
+    return [
         d
         for d in deployments
         if d.node_id
         and d.created_at is not None
         and start - WINDOW_TOLERANCE <= d.created_at
         and (end is None or d.created_at <= end)
-        and (not environments or d.environment.lower() in environments)
+        and in_environments(d.environment, environments)
+        and (bool(environments) or not d.transient)
     ]
+
+
+def choose_run_deployment(
+    deployments: Iterable[DeploymentCandidate], window: Interval, environments: frozenset[str]
+) -> tuple[DeploymentCandidate | None, tuple[str, ...]]:
+    """The newest deployment created in the window (an `environment:` job's own), in
+    `environments` when given (else in any but a preview's); when the candidates are in several
+    environments, none of them and the names of those environments.
+    """
+    candidates = run_deployments(deployments, window, environments)
     # GitHub's environment names are case-insensitive.
     names = tuple(sorted({d.environment.lower(): d.environment for d in candidates}.values()))
     if len(names) > 1:
         return None, names
     newest = max(candidates, key=lambda deployment: deployment.created_at or datetime.min, default=None)
     return newest, ()
+
+
+def created_with(
+    deployments: Iterable[DeploymentCandidate], job: Job, siblings: Sequence[Job]
+) -> list[DeploymentCandidate]:
+    """The deployments created when `job` was: an `environment:` job's deployment is created with
+    the job, before it waits for reviewers or a runner.
+
+    Matrix jobs (`deploy (us)`, `deploy (eu)`) are created together, so several may be; they are
+    ordered most likely first: the one whose place among them (by id, which GitHub gives in order of
+    creation) is this job's place among the jobs created with it. Only a deployment status that
+    names the job tells for sure (`names_job`).
+    """
+    if job.created_at is None:
+        return []
+    created = job.created_at
+    found = sorted(
+        (
+            d
+            for d in deployments
+            if d.created_at is not None and abs(d.created_at - created) <= WINDOW_TOLERANCE
+        ),
+        key=lambda d: d.id or 0,
+    )
+    together = sorted(
+        j.id or 0
+        for j in siblings
+        if j.created_at is not None and abs(j.created_at - created) <= WINDOW_TOLERANCE
+    )
+    place = together.index(job.id) if job.id in together else 0
+    return sorted(found, key=lambda d: abs(found.index(d) - place))
+
+
+def names_job(statuses: Iterable[Mapping[str, Any]], job_id: int) -> bool:
+    """Whether a deployment's statuses link to the job: GitHub sets an Actions deployment's
+    `log_url` (and `target_url`) to its job's page, `…/actions/runs/<run>/job/<job id>`."""
+    pattern = re.compile(rf"/job/{job_id}(?![0-9])")
+    return any(
+        isinstance(value, str) and pattern.search(value)
+        for status in statuses
+        if isinstance(status, dict)
+        for value in (status.get("log_url"), status.get("target_url"))
+    )
+
+
+def find_this_job(
+    jobs: Sequence[Job], check_run_id: int | None, runner_name: str, listed: Sequence[Mapping[str, Any]]
+) -> int | None:
+    """The index of the job this step runs in: by its id, else the one job in progress on this
+    step's runner (a runner runs one job at a time)."""
+    if check_run_id is not None:
+        return next((i for i, job in enumerate(jobs) if job.id == check_run_id), None)
+    if not runner_name:
+        return None
+    mine = [
+        i
+        for i, (job, raw) in enumerate(zip(jobs, listed, strict=True))
+        if job.status == "in_progress" and raw.get("runner_name") == runner_name
+    ]
+    return mine[0] if len(mine) == 1 else None
+
+
+# Steps that prepare a job and ship nothing: the runner's own, and a checkout of the code.
+_SET_UP_STEP = re.compile(r"set up job|.*\bcheck ?out\b.*", re.IGNORECASE)
+
+
+def only_records(listed: Sequence[Mapping[str, Any]], this: int) -> str | None:
+    """Why nothing but this step did work in the run, or None when something else did (or it
+    cannot be told): no other job ran on a runner, and this job's steps before the running one
+    (this step) only set the job up or checked out code (`Set up job`, `Run actions/checkout@v4`).
+    """
+    if any(job_interval(job) is not None for i, job in enumerate(listed) if i != this):
+        return None
+    steps = [step for step in listed[this].get("steps") or () if isinstance(step, dict)]
+    before = []
+    for step in steps:
+        if step.get("status") != "completed":
+            break
+        before.append(str(step.get("name") or ""))
+    if not before or len(before) == len(steps) or not all(_SET_UP_STEP.fullmatch(name) for name in before):
+        return None
+    name = listed[this].get("name")
+    return f"job '{name}' is the only job that ran, and before this step it ran only {', '.join(before)}"
 
 
 def job_interval(job: Mapping[str, Any]) -> Interval | None:
@@ -352,12 +468,26 @@ def look_up(
     window = plan.deployment_window
     count: int | None = None
     node_id: str | None = None
+    found_by: str | None = None
     is_branch: bool | None = None
+    run_jobs: RunJobs | None = None
+    job: Job | None = None
+    never_started: str | None = None
 
     listened = _listened(session, *plan.workflow_file) if plan.workflow_file else None
     if plan.release_gate and release_skip_reason(plan.release_gate, listened):
         session.outcome.facts = Facts(release_types=listened, looked_up=True, dropped=plan.dropped)
         return session.outcome  # another run records the release: nothing else is needed
+    if plan.job_of:
+        job, intervals, never_started = _deploying_job(session, plan.job_of)
+        if never_started:
+            session.outcome.facts = Facts(
+                jobs=(job,) if job else None,
+                never_started=never_started,
+                looked_up=True,
+                dropped=plan.dropped,
+            )
+            return session.outcome  # nothing shipped: nothing else is needed
 
     if plan.pull_request_of:
         sha = plan.pull_request_of
@@ -378,9 +508,10 @@ def look_up(
         pull = _pull_detail(session, plan.pull_request_number, "member_id, is_fix, is_hotfix")
 
     if plan.jobs_of:
-        jobs = _jobs_of_run(session, plan.jobs_of, plan)
-        if jobs is not None:
-            intervals, began = jobs
+        run_jobs = _jobs_of_run(session, plan.jobs_of, plan)
+        if run_jobs is not None:
+            intervals = run_jobs.intervals
+            began = run_jobs.began
             window = window or ((began, None) if began else None)
 
     if plan.branch_check and not (pull and pull.head_ref):
@@ -394,7 +525,10 @@ def look_up(
         count = _compare(session, *plan.compare)
 
     if plan.deployment_of and window is not None:
-        node_id = _run_deployment(session, plan.deployment_of, window, plan.environments)
+        spare = plan.jobs_pages - (run_jobs.pages if run_jobs else 1)
+        node_id, found_by = _run_deployment(
+            session, plan.deployment_of, window, plan.environments, run_jobs, spare
+        )
 
     session.outcome.facts = Facts(
         pull_request=pull,
@@ -404,6 +538,17 @@ def look_up(
         release_types=listened,
         is_branch=is_branch,
         job_intervals=intervals,
+        jobs=run_jobs.jobs if run_jobs else (job,) if job else None,
+        measured_by=(
+            "the time the run's jobs ran"
+            if plan.jobs_of
+            else f"the time job {job.name} ({job.id}) ran"
+            if job
+            else None
+        ),
+        only_records=run_jobs.only_records if run_jobs and plan.jobs_measure else None,
+        never_started=never_started,
+        deployment_found_by=found_by,
         looked_up=True,
         dropped=plan.dropped,
         compared=session.compared if count is not None else None,
@@ -457,70 +602,140 @@ def _is_branch(session: _Session, name: str) -> bool | None:
     return result if isinstance(result, bool) else None
 
 
-def _jobs_of_run(
-    session: _Session, run: tuple[int, int], plan: Plan
-) -> tuple[tuple[Interval, ...] | None, datetime | None] | None:
-    """When the jobs of a run attempt ran, and when the attempt began (its first job was created).
+@dataclass(frozen=True)
+class RunJobs:
+    """A run's jobs as the jobs look-up read them."""
 
-    PyGithub lists the jobs of a run's latest attempt only, so the attempt's own list is read
-    through its requester. An attempt's list also holds the jobs an earlier attempt ran that a
-    re-run of failed jobs kept: only the attempt's own count. All pages are read when they
-    measure the duration and fit in `plan.jobs_pages` (the first page's `total_count` tells);
-    else pages are read only until one of the attempt's jobs gives its start.
+    jobs: tuple[Job, ...]
+    #: When they ran; None when more jobs than the budget reads would measure the duration.
+    intervals: tuple[Interval, ...] | None
+    #: When the first of them was created: the run's start, bounding its deployments.
+    began: datetime | None
+    #: The index of this step's job in `jobs`, when found.
+    this: int | None
+    #: Why nothing but this step did work in the run, when so.
+    only_records: str | None
+    pages: int
+    #: Jobs beyond the pages the budget reads.
+    unread: int | None = None
 
-    The attempt's `run_started_at` would cost one more request (the run), which this list
+
+def _job(raw: Mapping[str, Any], this: bool = False) -> Job:
+    ran = job_interval(raw)
+    return Job(
+        id=raw.get("id") if isinstance(raw.get("id"), int) else None,
+        name=str(raw.get("name") or ""),
+        created_at=_time(raw.get("created_at")),
+        started_at=ran[0] if ran else None,
+        completed_at=_time(raw.get("completed_at")),
+        status=str(raw.get("status") or ""),
+        conclusion=raw.get("conclusion") if isinstance(raw.get("conclusion"), str) else None,
+        this_job=this,
+    )
+
+
+def _jobs_of_run(session: _Session, run_id: int, plan: Plan) -> RunJobs | None:
+    """The run's jobs: the latest execution of each, so a job that "re-run failed jobs" carried
+    over from an earlier attempt counts (the list's default `filter=latest`; GitHub docs, "List
+    jobs for a workflow run").
+
+    All pages are read when they measure the duration and fit in `plan.jobs_pages` (the first
+    page's `total_count` tells); else pages are read only until they give the run's start and
+    this job. The run's `run_started_at` would cost one more request (the run), which this list
     replaced; its first job is created moments after it, before any deployment a job makes.
     """
-    run_id, attempt = run
     readable = plan.jobs_pages * JOBS_PER_PAGE
+    wanted = plan.check_run_id is not None or bool(plan.runner_name)
 
     def pages() -> Iterator[tuple[list[dict[str, Any]], Any]]:
-        url = f"{session.repo.url}/actions/runs/{run_id}/attempts/{attempt}/jobs"
+        url = f"{session.repo.url}/actions/runs/{run_id}/jobs"
         parameters: dict[str, Any] | None = {"per_page": JOBS_PER_PAGE}
         for _ in range(plan.jobs_pages):
             headers, data = session.repo.requester.requestJsonAndCheck("GET", url, parameters=parameters)
             if not isinstance(data, dict) or not isinstance(data.get("jobs"), list):
                 raise LookupFailed("unexpected answer (no jobs list)")
-            jobs = [job for job in data["jobs"] if isinstance(job, dict)]
-            yield [job for job in jobs if job.get("run_attempt") in (None, attempt)], data.get("total_count")
+            yield [job for job in data["jobs"] if isinstance(job, dict)], data.get("total_count")
             following = _next_page(headers)
             if following is None:
                 return
             url, parameters = following, None  # the next link carries the parameters
 
-    def when() -> tuple[tuple[Interval, ...], datetime | None, int | None]:
+    def read() -> RunJobs:
         listed: list[dict[str, Any]] = []
         unread: int | None = None
-        began: datetime | None = None
+        read_pages = 0
         for jobs, total in pages():
             listed += jobs
-            created = (_time(job.get("created_at")) or _time(job.get("started_at")) for job in listed)
-            began = min((moment for moment in created if moment is not None), default=None)
+            read_pages += 1
             if isinstance(total, int) and total > readable:
                 unread = total - readable
-            if began is not None and (unread is not None or not plan.jobs_measure):
+            found = (
+                not wanted
+                or find_this_job([_job(j) for j in listed], plan.check_run_id, plan.runner_name, listed)
+                is not None
+            )
+            if listed and found and (unread is not None or not plan.jobs_measure):
                 break
+        return _run_jobs(listed, unread, read_pages)
+
+    def _run_jobs(listed: list[dict[str, Any]], unread: int | None, read_pages: int) -> RunJobs:
+        jobs = [_job(raw) for raw in listed]
+        this = find_this_job(jobs, plan.check_run_id, plan.runner_name, listed)
+        if this is not None:
+            jobs[this] = jobs[this]._replace(this_job=True)
+        created = (
+            job.created_at or _time(raw.get("started_at")) for job, raw in zip(jobs, listed, strict=True)
+        )
+        began = min((moment for moment in created if moment is not None), default=None)
         ran = (job_interval(job) for job in listed)
-        return tuple(interval for interval in ran if interval is not None), began, unread
+        intervals = None if unread else tuple(interval for interval in ran if interval is not None)
+        recorder = only_records(listed, this) if this is not None and not unread else None
+        return RunJobs(tuple(jobs), intervals, began, this, recorder, read_pages, unread)
 
     # Name only the fields this list would have given.
     fields = ["deployment_duration"] if plan.jobs_measure else []
     if plan.deployment_of and plan.deployment_window is None:
         fields.append("deployment_node_id")
-    answer = session.attempt(
-        f"jobs of run {run_id} attempt {attempt}", ", ".join(fields), "actions: read", when
-    )
-    if answer is None:
+    answer = session.attempt(f"jobs of run {run_id}", ", ".join(fields), "actions: read", read)
+    if not isinstance(answer, RunJobs):
         return None
-    intervals, began, unread = answer
-    if unread and plan.jobs_measure:
+    if answer.unread and plan.jobs_measure:
         session.outcome.notes.append(
-            f"Run {run_id} has {unread} more jobs than the action reads within its budget of GitHub "
+            f"Run {run_id} has {answer.unread} more jobs than the action reads within its budget of GitHub "
             "requests, so no deployment_duration is sent. Set the `started_at` input (e.g. from "
             "`date +%s` in the first step of the deploy job) to measure the deployment."
         )
-        return None, began
-    return intervals, began
+    return answer
+
+
+def _deploying_job(
+    session: _Session, job_id: int
+) -> tuple[Job | None, tuple[Interval, ...] | None, str | None]:
+    """The job a deployment_status names (its check run id is the job's id): when it ran, and
+    whether it never started (nothing shipped)."""
+
+    def read() -> dict[str, Any]:
+        url = f"{session.repo.url}/actions/jobs/{job_id}"
+        _, data = session.repo.requester.requestJsonAndCheck("GET", url)
+        if not isinstance(data, dict):
+            raise LookupFailed("unexpected answer (no job)")
+        return data
+
+    raw = session.attempt(f"job {job_id}", "deployment_duration", "actions: read", read)
+    if raw is None:
+        return None, None, None
+    job = _job(raw)
+    ran = job_interval(raw)
+    if ran is None and job.status == "completed":
+        # Rejected by a reviewer or cancelled while it waited: it never had a runner or a step.
+        ended = f" (it ended {job.conclusion})" if job.conclusion else ""
+        return (
+            job,
+            None,
+            f"the deployment's job '{job.name}' ({job_id}) never started{ended}, so nothing shipped; only a "
+            "deployment that ran, to success or failure, is recorded",
+        )
+    return job, (ran,) if ran else None, None
 
 
 def _next_page(headers: dict[str, Any]) -> str | None:
@@ -535,19 +750,48 @@ def _time(value: Any) -> datetime | None:
 
 
 def _run_deployment(
-    session: _Session, sha: str, window: Interval, environments: frozenset[str]
-) -> str | None:
-    chosen = session.attempt(
+    session: _Session,
+    sha: str,
+    window: Interval,
+    environments: frozenset[str],
+    run_jobs: RunJobs | None,
+    spare: int,
+) -> tuple[str | None, str | None]:
+    """This run's deployment of the commit, and how it was told from others: this job's own (its
+    status names the job, or it was created with the job), else the newest made during the run."""
+    listed = session.attempt(
         f"deployments of commit {sha[:7]}",
         "deployment_node_id",
         "deployments: read",
-        lambda: choose_run_deployment(
-            (_deployment(d) for d in session.repo.get_deployments(sha=sha).get_page(0)), window, environments
-        ),
+        lambda: [_deployment(d) for d in session.repo.get_deployments(sha=sha).get_page(0)],
     )
-    if chosen is None:
-        return None
-    deployment, ambiguous = chosen
+    if listed is None:
+        return None, None
+    candidates = run_deployments(listed, window, environments)
+    this = run_jobs.jobs[run_jobs.this] if run_jobs and run_jobs.this is not None else None
+    if this is not None and this.id is not None:
+        own = created_with(candidates, this, run_jobs.jobs if run_jobs else ())
+        if len(own) == 1:
+            return own[0].node_id, f"this job's deployment: created with job {this.name}"
+        for deployment in own[: max(0, spare)]:
+            statuses = _statuses(session, deployment)
+            if statuses is None:
+                break
+            if names_job(statuses, this.id):
+                return deployment.node_id, f"this job's deployment: its status names job {this.name}"
+        if own:
+            why = (
+                "none of the statuses read names it"
+                if spare > 0
+                else "no request was left in the budget to read their statuses"
+            )
+            session.outcome.notes.append(
+                f"{len(own)} GitHub deployments of commit {sha[:7]} were created with this job "
+                f"({this.name}), and {why}, so no deployment_node_id is sent. Set `deployment_node_id` "
+                "to record it."
+            )
+            return None, None
+    newest, ambiguous = choose_run_deployment(candidates, window, environments)
     if ambiguous:
         session.outcome.notes.append(
             f"GitHub deployments of commit {sha[:7]} were made during the run to several environments "
@@ -555,7 +799,21 @@ def _run_deployment(
             "the environment this step reports (in a matrix, e.g. `environment: ${{ matrix.environment }}`), "
             "or set `deployment_node_id`."
         )
-    return deployment.node_id if deployment else None
+    return (newest.node_id if newest else None), None
+
+
+def _statuses(session: _Session, deployment: DeploymentCandidate) -> list[Any] | None:
+    def read() -> list[Any]:
+        url = f"{session.repo.url}/deployments/{deployment.id}/statuses"
+        _, data = session.repo.requester.requestJsonAndCheck("GET", url)
+        if not isinstance(data, list):
+            raise LookupFailed("unexpected answer (no list of statuses)")
+        return data
+
+    result = session.attempt(
+        f"statuses of deployment {deployment.id}", "deployment_node_id", "deployments: read", read
+    )
+    return result if isinstance(result, list) else None
 
 
 def _compare(session: _Session, base: str, head: str) -> int | None:
@@ -637,4 +895,7 @@ def _deployment(deployment: Any) -> DeploymentCandidate:
         node_id=deployment.node_id,
         created_at=utc(deployment.created_at) if deployment.created_at else None,
         environment=deployment.environment or "",
+        # As listed: GitHub leaves the field out of some answers (its schema does not require it),
+        # and PyGithub would fetch the deployment again to read a field the list lacks.
+        transient=deployment._rawData.get("transient_environment") is True,
     )

@@ -12,6 +12,7 @@ from .cancel import CancelOnSignal
 from .client import USER_AGENT, IftrueClient
 from .errors import ActionError, Cancelled
 from .events import load_event
+from .gate import not_recorded, release_caveat, release_skip_reason
 from .inputs import (
     MAX_PAYLOAD_BYTES,
     Inputs,
@@ -35,8 +36,6 @@ from .mapping import (
     fit_record,
     fork_of,
     plan_lookups,
-    release_caveat,
-    release_skip_reason,
 )
 from .schema import DeploymentRequest, record_json
 from .summary import provenance_lines, render_summary
@@ -98,10 +97,24 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime, dead
         if by_dependabot(runner.event_name, payload, runner.actor):
             return DEPENDABOT_NOTE
     inputs.require_token()
-    event = event_facts(runner.event_name, payload, runner, inputs.environments)
-    if event.skip_reason:
-        return f"Not a deployment: {event.skip_reason}."
-    options = Options(inputs.hotfix_labels, inputs.fix_labels, inputs.environments, inputs.started_at)
+    event = event_facts(runner.event_name, payload, runner)
+    skip = event.skip_reason or not_recorded(
+        runner.event_name,
+        payload,
+        environments=inputs.environments,
+        prereleases=inputs.prereleases,
+        status=inputs.status,
+    )
+    if skip:
+        return f"Not a deployment: {skip}."
+    options = Options(
+        inputs.hotfix_labels,
+        inputs.fix_labels,
+        inputs.environments,
+        inputs.started_at,
+        check_run_id=inputs.check_run_id,
+        runner_name=runner.runner_name,
+    )
     plan = plan_lookups(event, inputs.fields, options)
     not_made = _not_made(inputs, runner)
     looked_up = bool(plan) and not not_made
@@ -133,6 +146,8 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime, dead
             console.warning(warning, title="GitHub look-up failed")
         for note in outcome.notes:
             console.warning(note, title=TITLE)
+    if facts.never_started:
+        return f"Not a deployment: {facts.never_started}."
     if event.release_gate:
         if why := release_skip_reason(event.release_gate, facts.release_types):
             return f"Not recorded by this run: {why}."

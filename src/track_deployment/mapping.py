@@ -22,6 +22,7 @@ from .events import (
     WorkflowRunEvent,
     is_bot,
 )
+from .gate import RELEASE_ACTIONS, release_gate_needed
 from .inputs import Runner, describe
 from .schema import (
     REQUEST_FIELDS,
@@ -51,15 +52,18 @@ _ZERO_SHA = re.compile(r"0{40}|0{64}")
 
 # At most this many GitHub requests per run (SPEC §5); look-ups of lower priority are
 # dropped, and their fields left out, when a run would need more.
-REQUEST_BUDGET = {"release": 6, "push": 4, "pull_request": 3, "pull_request_target": 3}
+REQUEST_BUDGET = {
+    "release": 6,
+    "push": 4,
+    "pull_request": 3,
+    "pull_request_target": 3,
+    "deployment": 5,
+    "deployment_status": 5,
+}
 DEFAULT_REQUEST_BUDGET = 6
 
-RELEASE_ACTIONS = ("published", "released", "created", "prereleased")
-# Every action type of the release event: what a bare `on: release` listens to.
-RELEASE_TYPES = frozenset({*RELEASE_ACTIONS, "unpublished", "edited", "deleted"})
-REPORTED_CONCLUSIONS = ("success", "failure", "timed_out", "cancelled", "startup_failure")
-# Events whose own run is not the deployment: a deployment_status is timed by the deployment,
-# a workflow_run by the upstream run it reports.
+# Events whose own run is not the deployment: a deployment_status is timed by the job that
+# deployed, a workflow_run by the upstream run it reports.
 _NOT_RUN_BASED = ("deployment_status", "workflow_run")
 
 #: A span of time: when a job ran, when a deployment may have been made; an open end reaches to now.
@@ -205,10 +209,13 @@ class EventFacts(NamedTuple):
     branch_to_check: str | None = None
     #: The pull request a head commit's title names (GitHub's merge or squash title), and which title.
     titled_pull: tuple[PullRequestFacts, str] | None = None
-    #: The deployment's environment (deployment events only), for the `environment` input.
-    environment: str | None = None
-    #: The run (id, attempt) whose jobs measure the duration and bound the deployment look-up.
-    jobs_of: tuple[int, int] | None = None
+    #: The run whose jobs (the latest execution of each) measure the duration and bound the
+    #: deployment look-up.
+    jobs_of: int | None = None
+    #: The job a deployment_status names (its check run): it alone measures the duration.
+    job_of: int | None = None
+    #: jobs_of is the run this step runs in, so this job is among its jobs.
+    this_run: bool = False
     #: When the reported run ran, when the payload tells (workflow_run): its deployment's window.
     deployment_window: Interval | None = None
     budget: int = DEFAULT_REQUEST_BUDGET
@@ -228,12 +235,19 @@ class Plan(NamedTuple):
     #: The pull request the payload names, read for its labels, title and people.
     pull_request_number: int | None = None
     branch_check: str | None = None
-    jobs_of: tuple[int, int] | None = None
+    jobs_of: int | None = None
+    job_of: int | None = None
+    #: How to find this job among the jobs of `jobs_of` (its id, else its runner's name), when
+    #: it is the run this step runs in.
+    check_run_id: int | None = None
+    runner_name: str = ""
     #: Created in this window (else: during the run attempt the jobs look-up finds).
     deployment_window: Interval | None = None
-    #: Lower-cased environment names the deployment look-ups keep; empty keeps all.
+    #: Environment names or patterns the deployment look-ups keep (gate.in_environments); empty
+    #: keeps every environment but previews.
     environments: frozenset[str] = frozenset()
-    #: Pages of jobs to read at most: the first, and as many more as the budget leaves room for.
+    #: Pages of jobs to read at most: the first, and as many more as the budget leaves room for;
+    #: the pages left unread go to deployment statuses (which deployment is this job's).
     jobs_pages: int = 1
     #: Look-ups left out to stay within the request budget.
     dropped: frozenset[str] = frozenset()
@@ -242,7 +256,12 @@ class Plan(NamedTuple):
 
     def __bool__(self) -> bool:
         unplanned = self._replace(
-            environments=frozenset(), jobs_pages=1, dropped=frozenset(), jobs_measure=False
+            environments=frozenset(),
+            jobs_pages=1,
+            dropped=frozenset(),
+            jobs_measure=False,
+            check_run_id=None,
+            runner_name="",
         )
         return unplanned != Plan()
 
@@ -280,6 +299,15 @@ class Facts(NamedTuple):
     job_intervals: tuple[Interval, ...] | None = None
     #: The measured run's jobs as read (for the job summary and this job's deployment); None when unread.
     jobs: tuple[Job, ...] | None = None
+    #: What measured the duration (`the time the run's jobs ran`), for its source.
+    measured_by: str | None = None
+    #: Nothing but this step did work in the run (a workflow that only records): why, so no
+    #: duration is sent.
+    only_records: str | None = None
+    #: The deployment's job never started (rejected, cancelled while waiting): nothing shipped.
+    never_started: str | None = None
+    #: How this job's own deployment was told from others, for its source; None for the run's newest.
+    deployment_found_by: str | None = None
     #: The look-ups ran (a github_token was given and a look-up was planned).
     looked_up: bool = False
     #: Planned look-ups left out to stay within the request budget (Plan field names).
@@ -297,6 +325,9 @@ class Options(NamedTuple):
     labels_fix: frozenset[str] = frozenset({"bug", "fix", "bugfix"})
     environments: frozenset[str] = frozenset()
     started_at: datetime | None = None
+    #: This job's id and its runner's name, to find this job among the run's jobs.
+    check_run_id: int | None = None
+    runner_name: str = ""
 
 
 def first(*values: str | None) -> str | None:
@@ -347,69 +378,6 @@ def workflow_file(workflow_ref: str, repository: str) -> tuple[str, str] | None:
     if not at or not ref or not repository or not path.startswith(prefix):
         return None
     return path.removeprefix(prefix), ref
-
-
-def release_recorder(listened: frozenset[str], prerelease: bool) -> str | None:
-    """The one release action type whose run records a release, of those the workflow listens to.
-
-    A release fires `created` (unless it was saved as a draft first), `published`, and
-    `released` or `prereleased`; a prerelease promoted to a release fires only `released`.
-    `published` fires for every release and never for a promotion, so it is preferred. A
-    promotion is not a new deployment: `released` records a release only when the workflow
-    listens to no other type that fires for it (`created`), and then records promotions too
-    (release_caveat says when that counts a release twice).
-    """
-    order = ("published", "prereleased", "created") if prerelease else ("published", "created", "released")
-    return next((action for action in order if action in listened), None)
-
-
-def release_skip_reason(release: ReleaseRef, listened: frozenset[str] | None) -> str | None:
-    """Why this release run does not record, when another run of the workflow does."""
-    if listened is None:
-        return None
-    recorder = release_recorder(listened, release.prerelease)
-    if recorder is None or recorder == release.action:
-        return None
-    types = ", ".join(action for action in RELEASE_ACTIONS if action in listened)
-    promoted = (
-        f" (a prerelease promoted to a release is not a new deployment: it was recorded when it "
-        f"was published, by the run for `{release_recorder(listened, True)}`)"
-        if release.action == "released" and release_recorder(listened, True)
-        else ""
-    )
-    return (
-        f"this workflow listens to the release types {types}, and its run for `{recorder}` records "
-        f"release {release.tag or ''}".rstrip()
-        + promoted
-    )
-
-
-def release_caveat(
-    release: ReleaseRef, listened: frozenset[str] | None, why_unknown: str | None
-) -> str | None:
-    """A warning for a release run that records but may count the release more than once.
-
-    `why_unknown` says why the workflow's release types are unknown (None when they were read).
-    """
-    if release.action == "published":
-        return None
-    if listened is None:
-        if why_unknown is None:
-            return None  # the failed look-up's warning says so
-        return (
-            f"This run records release {release.tag}, but {why_unknown}: "
-            "a workflow that listens to several release types records each release once per type. "
-            "Listen to one type (`on: release: types: [published]`), or let the action read the workflow "
-            "file (grant `contents: read` and keep `github_token`)."
-        )
-    if release.action == "released" and "prereleased" in listened:
-        return (
-            f"This run records release {release.tag}, but a `released` run cannot tell a new release from "
-            "a prerelease promoted to a release, which the run for `prereleased` already recorded: a "
-            "promoted prerelease is counted twice. Listen to `published` instead, which fires once for "
-            "every release and prerelease."
-        )
-    return None
 
 
 def fork_of(event_name: str, event: Event) -> str | None:
@@ -523,8 +491,8 @@ def _release(event: ReleaseEvent, runner: Runner, name: str) -> EventFacts:
         published_at=release.published_at or release.created_at,
         action=event.action,
     )
-    # Every run records on `published`; another run may be the one that records (release_recorder).
-    gate = event.action != "published"
+    # Another run of the workflow may be the one that records (gate.release_recorder).
+    gate = release_gate_needed(this)
     member, member_source = _account(("release.author", release.author))
     fields, sources = sourced(
         {
@@ -578,6 +546,12 @@ def _deployment(event: DeploymentEvent, runner: Runner, name: str) -> EventFacts
                 skip_reason=f"the deployment status is '{status.state or ''}', not a state of a deployment "
                 "being made (success, failure, error, pending, queued, waiting, in_progress)"
             )
+        # An Actions job's deployment names the job and its run (GitHub adds `check_run` and
+        # `workflow_run`): it is timed by the job, as the approval wait before it is no deployment.
+        # A third-party deployment is timed from its creation to this status.
+        job = event.check_run.id if event.check_run else None
+        run = event.workflow_run.id if event.workflow_run else None
+        timed = job is None and run is None
         status_fields, status_sources = sourced(
             {
                 "status": (f"deployment_status.state `{status.state}`", fields["status"]),
@@ -590,23 +564,32 @@ def _deployment(event: DeploymentEvent, runner: Runner, name: str) -> EventFacts
                 "deployment_duration": (
                     "deployment_status.created_at - deployment.created_at",
                     minutes_between(deployment.created_at, status.created_at),
-                ),
+                )
+                if timed
+                else None,
             }
         )
         fields.update(status_fields)
         sources.update(status_sources)
+        # The person who started the deploying run, not the app that created the deployment.
+        starter = event.workflow_run.triggering_actor if event.workflow_run else None
+    else:
+        job = run = starter = None
     previous = (
         DeploymentRef(deployment.id, sha, environment, deployment.created_at) if sha and environment else None
     )
     short = not (deployment.ref or "").startswith("refs/")
-    member, member_source = _account(("deployment.creator", deployment.creator))
+    member, member_source = _account(
+        ("workflow_run.triggering_actor", starter), ("deployment.creator", deployment.creator)
+    )
     return EventFacts(
         fields=fields,
         sources={**sources, **member_source},
         previous_deployment_of=previous,
         member=member,
+        job_of=job,
+        jobs_of=run if job is None else None,
         branch_to_check=branch if short and branch != _default_branch(event) else None,
-        environment=environment or "",
     )
 
 
@@ -709,14 +692,10 @@ def _pull_request(event: PullRequestEvent, runner: Runner, name: str) -> EventFa
 
 def _workflow_run(event: WorkflowRunEvent, runner: Runner, name: str) -> EventFacts:
     run = _require(event.workflow_run, name, "workflow_run")
-    if event.action == "completed":
-        if run.conclusion not in REPORTED_CONCLUSIONS:
-            return EventFacts(skip_reason=f"the workflow run concluded '{run.conclusion}'")
-        status: Status = "succes" if run.conclusion == "success" else "fail"
-    elif event.action in ("requested", "in_progress"):
-        status = "in_progress"
-    else:
-        return EventFacts(skip_reason=f"workflow_run action '{event.action}' is not reported")
+    # gate.not_recorded keeps only a completed run that deployed, or one in progress when asked.
+    status: Status = (
+        "in_progress" if event.action != "completed" else "succes" if run.conclusion == "success" else "fail"
+    )
     pulls = [p for p in run.pull_requests or () if p is not None and p.number is not None]
     head_commit = run.head_commit.message if run.head_commit else None
     # The payload's pull request gives the number and the branch; no other PR is looked up.
@@ -761,7 +740,7 @@ def _workflow_run(event: WorkflowRunEvent, runner: Runner, name: str) -> EventFa
         titled_pull=None if pull else pull_request_of_title(first_line(head_commit)),
         member=member,
         branch_to_check=None if known else head,
-        jobs_of=(run.id, run.run_attempt or 1) if run.id is not None else None,
+        jobs_of=run.id,
         # A run that has not completed may still create its deployment: no end to the window.
         deployment_window=(
             utc(run.run_started_at),
@@ -809,22 +788,14 @@ _MAPPERS: dict[str, Callable[[Any, Runner, str], EventFacts]] = {
 }
 
 
-def event_facts(
-    event_name: str, event: Event, runner: Runner, environments: frozenset[str] = frozenset()
-) -> EventFacts:
+def event_facts(event_name: str, event: Event, runner: Runner) -> EventFacts:
     """What the event says, by the rules of its row in SPEC §4."""
     mapper: Callable[[Any, Runner, str], EventFacts] = _MAPPERS.get(event_name, _generic)
     facts = mapper(event, runner, event_name)
     if facts.skip_reason:
         return facts
-    if environments and facts.environment is not None and facts.environment.lower() not in environments:
-        return EventFacts(
-            skip_reason=f"the deployment is to environment '{facts.environment}', not to one named in "
-            f"the `environment` input ({', '.join(sorted(environments))})"
-        )
     if event_name not in _NOT_RUN_BASED and runner.run_id.isdigit():
-        attempt = int(runner.run_attempt) if runner.run_attempt.isdigit() else 1
-        facts = facts._replace(jobs_of=(int(runner.run_id), attempt))
+        facts = facts._replace(jobs_of=int(runner.run_id), this_run=True)
     member, member_source = (
         (facts.member, facts.sources) if facts.member else _account(("sender", event.sender))
     )
@@ -875,7 +846,10 @@ def plan_lookups(event: EventFacts, overrides: Mapping[str, Any], options: Optio
     # The run's deployment is looked for in a window: the payload's, else the run attempt's.
     wants_node = "deployment_node_id" not in known and bool(commit)
     wants_node = wants_node and (event.deployment_window is not None or event.jobs_of is not None)
-    wants_jobs = wants_duration or (wants_node and event.deployment_window is None)
+    # A deployment_status's job is read for its time, and, when it failed, for whether it ever
+    # started (a rejected or cancelled job's deployment shipped nothing).
+    wants_job = event.job_of is not None and (wants_duration or known.get("status") == "fail")
+    wants_jobs = (wants_duration and event.job_of is None) or (wants_node and event.deployment_window is None)
     wants_count = "commits_count" not in known
     plan = Plan(
         pull_request_of=commit if wants_pull and commit else None,
@@ -889,9 +863,12 @@ def plan_lookups(event: EventFacts, overrides: Mapping[str, Any], options: Optio
         pull_request_number=event.pull_request.number if wants_named_pull and event.pull_request else None,
         branch_check=event.branch_to_check if "branch" not in overrides else None,
         jobs_of=event.jobs_of if wants_jobs else None,
+        job_of=event.job_of if wants_job else None,
+        check_run_id=options.check_run_id if event.this_run else None,
+        runner_name=options.runner_name if event.this_run else "",
         deployment_window=event.deployment_window if wants_node else None,
         environments=options.environments,
-        jobs_measure=wants_duration,
+        jobs_measure=wants_duration and event.job_of is None,
     )
     return within_budget(plan, event.budget)
 
@@ -901,6 +878,8 @@ def plan_lookups(event: EventFacts, overrides: Mapping[str, Any], options: Optio
 _PRIORITY = (
     ("workflow_file", 1),
     ("release_gate", 0),
+    # A deployment_status's job: whether anything shipped, and how long it took.
+    ("job_of", 1),
     ("pull_request_of", 1),
     ("pull_request_number", 1),
     # member_id is required: the person behind a bot's deployment before the other fields.
@@ -935,6 +914,8 @@ def within_budget(plan: Plan, budget: int) -> Plan:
     return Plan(
         **kept,
         deployment_window=plan.deployment_window if "deployment_of" in kept else None,
+        check_run_id=plan.check_run_id if "jobs_of" in kept else None,
+        runner_name=plan.runner_name if "jobs_of" in kept else "",
         environments=plan.environments,
         jobs_pages=1 + max(0, spare) if "jobs_of" in kept else 1,
         dropped=frozenset(dropped),
@@ -1053,13 +1034,21 @@ def build_request(
             minutes_between(options.started_at, now),
             Source("input", f"the time since the `started_at` input: {since}"),
         )
-    elif "deployment_duration" not in fields and facts.job_intervals is not None:
-        run = _web(home, f"actions/runs/{event.jobs_of[0]}") if event.jobs_of else None
-        put(
-            "deployment_duration",
-            minutes_ran(facts.job_intervals, now),
-            Source("look-up", "the time the run's jobs ran, waits not counted", run),
-        )
+    elif "deployment_duration" not in fields and "deployment_duration" not in overrides:
+        if facts.only_records:
+            notices.append(
+                f"deployment_duration is unknown: nothing but this step ran ({facts.only_records}), so the "
+                "deployment happened elsewhere and no duration is sent. Set the `started_at` or "
+                "`deployment_duration` input to give one."
+            )
+            sources["deployment_duration"] = Source("left out", "unknown: nothing but this step ran")
+        elif facts.job_intervals is not None:
+            run = _web(home, f"actions/runs/{event.jobs_of}") if event.jobs_of else None
+            put(
+                "deployment_duration",
+                minutes_ran(facts.job_intervals, now),
+                Source("look-up", f"{facts.measured_by or 'the time the jobs ran'}, waits not counted", run),
+            )
     if "commits_count" not in fields and facts.commits_count is not None:
         base, head = facts.compared or ("", "")
         put(
@@ -1076,7 +1065,11 @@ def build_request(
         put(
             "deployment_node_id",
             facts.deployment_node_id,
-            Source("look-up", f"the deployment of {commit} made during this run", _web(home, "deployments")),
+            Source(
+                "look-up",
+                facts.deployment_found_by or f"the deployment of {commit} made during this run",
+                _web(home, "deployments"),
+            ),
         )
     if "status" not in fields:
         put("status", "succes", Source("rule", "the default: nothing tells of a failure"))
@@ -1154,7 +1147,7 @@ _FALSE_FLAGS = {
 # The look-ups (Plan field names) that would have given a field, and what the event lacks when
 # it names nothing to look up.
 _LOOKUPS_OF = {
-    "deployment_duration": ({"jobs_of"}, "the run's jobs", "the event names no run to time"),
+    "deployment_duration": ({"jobs_of", "job_of"}, "the run's jobs", "the event names no run to time"),
     "commits_count": (
         {"previous_release_of", "previous_deployment_of", "compare"},
         "the commit count",
@@ -1180,7 +1173,7 @@ def _left_out(
         return Source("left out", "neither the event nor an input gives it")
     steps, what, unnamed = _LOOKUPS_OF[name]
     named = {
-        "deployment_duration": event.jobs_of,
+        "deployment_duration": event.jobs_of or event.job_of,
         "commits_count": event.previous_release_of or event.previous_deployment_of or event.compare,
         "deployment_node_id": event.jobs_of or event.deployment_window,
     }

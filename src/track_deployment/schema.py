@@ -50,11 +50,14 @@ STATUS_WORDS: dict[str, Status] = {
     "requested": "in_progress",
     "fail": "fail",
     "failure": "fail",
-    "cancelled": "fail",
     "error": "fail",
     "timed_out": "fail",
-    "startup_failure": "fail",
 }
+
+# GitHub's job, run and check states that mean nothing shipped: the work was cancelled, never
+# started (startup_failure, a run awaiting approval, a check GitHub marked stale) or skipped.
+# Nothing deployed is no failed deployment, so these are not recorded at all.
+NOTHING_SHIPPED = ("cancelled", "skipped", "neutral", "startup_failure", "action_required", "stale")
 
 
 # A JSON number for `deployment_duration`; bool is excluded (True is an int in Python).

@@ -1,0 +1,210 @@
+"""Whether a run records a deployment: something shipped, to production, in a final state.
+
+Pure functions, no I/O. Each reason not to record is one sentence that says why the run is not
+a deployment and what would make it one: the notice and the job summary show it as it is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from .events import DeploymentEvent, Event, ReleaseEvent, WorkflowRunEvent
+from .schema import NOTHING_SHIPPED, STATUS_WORDS
+
+if TYPE_CHECKING:
+    from .mapping import ReleaseRef
+
+RELEASE_ACTIONS = ("published", "released", "created", "prereleased")
+# Every action type of the release event: what a bare `on: release` listens to.
+RELEASE_TYPES = frozenset({*RELEASE_ACTIONS, "unpublished", "edited", "deleted"})
+
+# The release types whose run records a release, best first, for a release and a prerelease.
+# GitHub's release event (webhook docs): `created` fires for a release or prerelease published
+# without first being saved as a draft (a draft fires it when saved, as a draft); `published`
+# for every release and prerelease; `released` for a release and for a prerelease promoted to
+# one, which fires nothing else; `prereleased` for a prerelease. So `released` alone sees every
+# production release once, and `published` every prerelease once.
+_RECORDERS = {False: ("released", "published", "created"), True: ("published", "prereleased", "created")}
+
+# A deployment_status or workflow_run in one of these states is not over yet.
+NOT_FINAL = ("requested", "waiting", "queued", "pending", "in_progress")
+# The run conclusions that are a deployment's outcome.
+_FINAL_CONCLUSIONS = ("success", "failure", "timed_out")
+
+# Hyphen, non-breaking hyphen, figure dash, en dash, em dash, minus: Vercel names environments
+# `Production \u2013 shop` with an en dash, which a pattern typed with a hyphen should still match.
+_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2212"
+
+
+@lru_cache(maxsize=64)
+def _pattern(pattern: str) -> re.Pattern[str]:
+    """An environment pattern as a regular expression: `*` any text, `?` one character."""
+    parts = []
+    for char in pattern.strip():
+        if char == "*":
+            parts.append(".*")
+        elif char == "?":
+            parts.append(".")
+        elif char in _DASHES:
+            parts.append(f"[{_DASHES}]")
+        else:
+            parts.append(re.escape(char))
+    # GitHub compares environment names case-insensitively.
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+
+
+def in_environments(name: str, patterns: Iterable[str]) -> bool:
+    """Whether environment `name` matches one of the patterns (every name, when there are none)."""
+    patterns = tuple(patterns)
+    return not patterns or any(_pattern(pattern).fullmatch(name.strip()) for pattern in patterns)
+
+
+def release_recorder(listened: frozenset[str], prerelease: bool) -> str | None:
+    """The one release type, of those the workflow listens to, whose run records a release."""
+    return next((action for action in _RECORDERS[prerelease] if action in listened), None)
+
+
+def release_gate_needed(release: ReleaseRef) -> bool:
+    """Whether another run of the workflow may be the one that records this release: only the
+    best type needs no look at what the workflow listens to."""
+    return release.action != release_recorder(RELEASE_TYPES, release.prerelease)
+
+
+def release_skip_reason(release: ReleaseRef, listened: frozenset[str] | None) -> str | None:
+    """Why this release run does not record, when another run of the workflow does."""
+    if listened is None:
+        return None
+    recorder = release_recorder(listened, release.prerelease)
+    if recorder is None or recorder == release.action:
+        return None
+    types = ", ".join(action for action in RELEASE_ACTIONS if action in listened)
+    return (
+        f"this workflow listens to the release types {types}, and its run for `{recorder}` records "
+        f"release {release.tag}"
+    ).rstrip()
+
+
+def release_caveat(
+    release: ReleaseRef, listened: frozenset[str] | None, why_unknown: str | None
+) -> str | None:
+    """A warning for a release run that records without knowing whether another run does too.
+
+    `why_unknown` says why the workflow's release types are unknown (None when they were read, or
+    when the failed look-up's own warning says so).
+    """
+    if listened is not None or why_unknown is None or not release_gate_needed(release):
+        return None
+    return (
+        f"This run records release {release.tag}, but {why_unknown}: a workflow that listens to several "
+        "release types records each release once per type. Listen to one type (`on: release: types: "
+        "[released]`), or let the action read the workflow file (grant `contents: read` and keep "
+        "`github_token`)."
+    )
+
+
+def not_recorded(
+    event_name: str,
+    event: Event,
+    *,
+    environments: frozenset[str] = frozenset(),
+    prereleases: bool = False,
+    status: str = "",
+) -> str | None:
+    """Why this run records no deployment, or None when it does.
+
+    `status` is the `status` input as given, lower-cased ("" when not set): a state that means
+    nothing shipped skips the run, and one meaning in progress records states that are not final.
+    """
+    if status in NOTHING_SHIPPED:
+        return (
+            f"the status input is '{status}', so nothing shipped (a job cancelled or stopped by its "
+            "timeout-minutes reads as cancelled); a job that ran to success or failure is recorded"
+        )
+    if event_name == "merge_group":
+        return (
+            "a merge queue's run (merge_group) checks commits that are not on the branch yet; record "
+            "the push the merge queue makes to the branch instead"
+        )
+    wants_in_progress = STATUS_WORDS.get(status) == "in_progress"
+    if isinstance(event, WorkflowRunEvent):
+        return _workflow_run(event, wants_in_progress)
+    if isinstance(event, DeploymentEvent):
+        return _deployment(event_name, event, environments, wants_in_progress)
+    release = event.release if isinstance(event, ReleaseEvent) else None
+    if release and release.prerelease and not prereleases:
+        return (
+            f"release {release.tag_name or ''} is a prerelease, not a production release; its promotion to a "
+            "full release is recorded by a run for `released`, or set the prereleases input to true to "
+            "record prereleases"
+        )
+    return None
+
+
+def _workflow_run(event: WorkflowRunEvent, wants_in_progress: bool) -> str | None:
+    run = event.workflow_run
+    if run is None:
+        return None  # the event's reader says the payload is not a workflow_run event
+    if event.action in NOT_FINAL:
+        if wants_in_progress:
+            return None
+        return _not_final(f"the workflow run is '{event.action}'", "`completed`")
+    if event.action != "completed":
+        return f"workflow_run action '{event.action}' is not a run's start or end; listen to `completed`"
+    if run.conclusion in NOTHING_SHIPPED:
+        return _nothing_shipped(f"the workflow run concluded '{run.conclusion}'")
+    if run.conclusion not in _FINAL_CONCLUSIONS:
+        return (
+            f"the workflow run concluded '{run.conclusion}', not success, failure or timed_out; "
+            "only a run's outcome is recorded"
+        )
+    return None
+
+
+def _deployment(
+    event_name: str, event: DeploymentEvent, environments: frozenset[str], wants_in_progress: bool
+) -> str | None:
+    deployment = event.deployment
+    if deployment is None:
+        return None
+    name = deployment.environment or ""
+    if not in_environments(name, environments):
+        return (
+            f"the deployment is to environment '{name}', not to one named in the `environment` input "
+            f"({', '.join(sorted(environments))}); add it there to record its deployments"
+        )
+    if deployment.transient_environment and not environments:
+        return (
+            f"environment '{name}' is a preview (transient_environment); name it in the environment "
+            "input to record previews"
+        )
+    if event_name != "deployment_status":
+        return None
+    state = ((event.deployment_status.state if event.deployment_status else None) or "").lower()
+    if state in NOT_FINAL and not wants_in_progress:
+        return _not_final(f"the deployment status is '{state}'", "its final status")
+    if state in ("failure", "error"):
+        # GitHub sends the Actions job of a deployment as `check_run` and its run as
+        # `workflow_run` (webhook docs, deployment_status): a job cancelled or skipped before it
+        # ran, or a run that never started, still gives its deployment a failed status.
+        job = event.check_run.conclusion if event.check_run else None
+        run = event.workflow_run.conclusion if event.workflow_run else None
+        if (job or run) in NOTHING_SHIPPED:
+            which = "job" if job else "run"
+            return _nothing_shipped(
+                f"the deployment status is '{state}', but its {which} concluded '{job or run}'"
+            )
+    return None
+
+
+def _not_final(what: str, final: str) -> str:
+    return (
+        f"{what}, not a final state; the run for {final} records the deployment, or set the status "
+        "input to in_progress to record states in progress too"
+    )
+
+
+def _nothing_shipped(what: str) -> str:
+    return f"{what}, so nothing shipped; only a deployment that ran, to success or failure, is recorded"
