@@ -154,9 +154,10 @@ _MARKDOWN = str.maketrans(
         **{char: f"&#{ord(char)};" for char in "\\`*_{}[]()#!|~$"},
     }
 )
-# What makes a block only at a line's start: a list item (`-`, `+`, `1.`, `1)`), a setext
-# heading's underline (`=`); `#` and `>` are escaped everywhere above.
-_LINE_START = re.compile(r"(?m)^([ \t]*)(?:([-+=])|(\d+)([.)]))")
+# What makes a block only at a line's start: a list item (`-`, `+`, `1.`, `1)` and a space or
+# the line's end), a thematic break or setext underline (`---`, `===`); `#` and `>` are escaped
+# everywhere above. "10.0" or "-5" are left as they are.
+_LINE_START = re.compile(r"(?m)^([ \t]*)(?:([-+=])(?=[ \t]|[-=\s]*$)|(\d{1,9})([.)])(?=[ \t]|$))")
 # GitHub also links bare addresses (GFM's autolink extension: `www.`, `scheme://`, `a@b.c`),
 # after references are decoded; an invisible word joiner (U+2060) in each keeps it text.
 _AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)")
