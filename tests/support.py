@@ -161,6 +161,60 @@ class FakeServer:
         self.httpd.server_close()
 
 
+class TrickleServer:
+    """A raw socket server on 127.0.0.1 that answers every request one byte every `interval`.
+
+    `head` is the status line and headers, `body` what follows; `trickle` says which part
+    trickles ("head" or "body", the other is sent at once). A server keeping each read alive
+    so trips no socket timeout: only a deadline over the whole answer ends the wait.
+    """
+
+    def __init__(self, head: bytes, body: bytes, trickle: str = "body", interval: float = 0.5) -> None:
+        import socket
+
+        self.head, self.body, self.trickle, self.interval = head, body, trickle, interval
+        self.connections = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+
+    def _answer(self, connection: Any) -> None:
+        with connection:
+            try:
+                connection.recv(65536)  # the request: never looked at
+                for part, slow in ((self.head, self.trickle == "head"), (self.body, self.trickle == "body")):
+                    if not slow:
+                        connection.sendall(part)
+                        continue
+                    for index in range(len(part)):
+                        if self.stopped.wait(self.interval):
+                            return
+                        connection.sendall(part[index : index + 1])
+            except OSError:  # the client gave up, as it should
+                return
+
+    def __enter__(self) -> TrickleServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.listener.close()
+
+
 class FakeIftrue(FakeServer):
     """iftrue's deployment endpoint: answers queued answers in order, then 201 with a record."""
 

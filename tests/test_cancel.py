@@ -6,6 +6,7 @@ action waits between retries (urllib3's Retry sleeping) or waits for an answer.
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import os
@@ -62,7 +63,7 @@ def check_cancelled(run: Run, signum: int) -> None:
     [warning] = [w for w in run.warnings if "cancelled" in w]
     assert warning.startswith(f"The step was cancelled ({name}) before iftrue confirmed the deployment.")
     assert "The record is kept in the `payload` output and the job summary" in warning
-    assert f"**Cancelled**: The step was cancelled ({name})" in run.summary
+    assert f"**Cancelled**: The step was cancelled ({name})" in html.unescape(run.summary)
     assert "<details><summary>Payload (JSON)</summary>" in run.summary
     assert run.commands[-1].name == "warning"  # not silenced: the runner shows it
 

@@ -348,7 +348,13 @@ def test_jenkins_snippet_gives_an_https_repository_url(
         ),
         (["--tokn=" + TOKEN], "unknown flag '--tokn'; did you mean --token?"),
         (["--token" + TOKEN], "unknown flag (not shown)."),  # a missing space
-        (["--version=" + TOKEN], "argument --version: ignored explicit argument (a value not shown)"),
+        (
+            ["--version=" + TOKEN],
+            "argument --version: ignored explicit argument (the value given is not shown).",
+        ),
+        # argparse quotes with double quotes a value holding a single quote.
+        (["--version=" + TOKEN + "'"], "argument --version: ignored explicit argument (the value given"),
+        (["-h" + TOKEN + "'\""], "argument -h/--help: ignored explicit argument (the value given"),
     ],
 )
 def test_a_stray_value_is_never_repeated(
@@ -362,12 +368,22 @@ def test_a_stray_value_is_never_repeated(
     assert iftrue.requests == []
 
 
-@pytest.mark.parametrize("args", [["--y##[error]from a title"], ["--version=##[warning]v"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--y##[error]from a title"],
+        ["--version=##[warning]v"],
+        ["--version=##[set-output name=result;]created'"],  # repr()'d in double quotes
+        ["--version=##[set-output name=result;]created'\""],  # both quotes: single, escaped
+        ["--help=::error::x"],
+    ],
+)
 def test_a_flag_error_forms_no_command(bare_env: dict[str, str], args: list[str]) -> None:
     # An unquoted `--title $TITLE` in a workflow's `run:` makes event text a flag.
     run = cli(args, {**bare_env, "GITHUB_ACTIONS": "true"})
     assert run.returncode == 1
     assert "##[" not in run.stdout + run.stderr
+    assert "::" not in run.stdout + run.stderr
 
 
 def ci_example(ci: str) -> str:

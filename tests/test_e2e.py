@@ -82,7 +82,7 @@ def test_skipped_event(tmp_path: Path, iftrue: FakeIftrue) -> None:
         "deployment. Nothing was sent to iftrue."
     ]
     assert "### No deployment recorded: event skipped" in run.summary
-    assert "| event | `pull_request` |" in run.summary
+    assert "| event | pull&#95;request |" in run.summary
     assert '<a href="https://github.com/octo-org/shop/actions/runs/12345678901">logs</a>' in run.summary
 
 

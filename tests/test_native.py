@@ -29,6 +29,7 @@ from support import (
     FakeIftrue,
     Run,
     collect,
+    parse_outputs,
     payload,
     run_action,
     runner_env,
@@ -89,6 +90,10 @@ def evaluate(text: str, contexts: Mapping[str, str]) -> str:
     return EXPRESSION.sub(value, text)
 
 
+# The GITHUB_ENV variables of each job, by its RUNNER_TEMP.
+JOBS: dict[Path, dict[str, str]] = {}
+
+
 def run_composite(
     tmp: Path,
     temp_dir: Path,
@@ -96,11 +101,16 @@ def run_composite(
     inputs: Mapping[str, str],
     during_track: Callable[[subprocess.Popen[bytes]], None] | None = None,
     timeout: float = 300,
+    job: dict[str, str] | None = None,
 ) -> Run:
     """Run native/action.yml as the runner runs a composite action; one Run for the whole action.
 
     `during_track` gets the track step's process (bash, as the runner starts it) while it runs.
+    `job` holds the variables earlier steps of the job set through GITHUB_ENV, and gets the
+    ones this run sets, as the runner carries them to the job's later steps; by default, the
+    runs with the same `temp_dir` (RUNNER_TEMP, one per job) are steps of one job.
     """
+    job = JOBS.setdefault(temp_dir, {}) if job is None else job
     given = {
         name: inputs.get(name, spec.get("default", "")) for name, spec in NATIVE_ACTION["inputs"].items()
     }
@@ -119,12 +129,20 @@ def run_composite(
     stdout, stderr, summary, summary_size, code = b"", b"", "", 0, 0
     for index, step in enumerate(NATIVE_ACTION["runs"]["steps"]):
         output, step_summary = files / f"set_output_{index}", files / f"step_summary_{index}"
+        step_variables = files / f"set_env_{index}"
         script = tmp / f"step_{index}.sh"
         script.write_text(step["run"])
         step_env = {name: evaluate(str(value), contexts) for name, value in step.get("env", {}).items()}
         proc = subprocess.Popen(
             ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
-            env={**base, **step_env, "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(step_summary)},
+            env={
+                **base,
+                **job,
+                **step_env,
+                "GITHUB_OUTPUT": str(output),
+                "GITHUB_STEP_SUMMARY": str(step_summary),
+                "GITHUB_ENV": str(step_variables),
+            },
             cwd=tmp,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -140,6 +158,8 @@ def run_composite(
             proc.wait()
         stdout, stderr, code = stdout + out, stderr + err, proc.returncode
         read = collect(code, b"", b"", str(output), str(step_summary))  # as the runner reads them
+        if step_variables.exists():
+            job |= parse_outputs(step_variables.read_bytes())  # GITHUB_ENV has GITHUB_OUTPUT's form
         summary, summary_size = summary + read.summary, summary_size + read.summary_size
         contexts |= {f"steps.{step['id']}.outputs.{k}": v for k, v in read.outputs.items()}
         if code != 0:
@@ -204,6 +224,39 @@ def test_dry_run_reuses_the_environment(tmp_path: Path, runner_temp: Path, iftru
     assert iftrue.requests == []
 
 
+def plant(temp_dir: Path, name: str) -> Path:
+    """An environment the action did not build, whose Python leaves a mark when it runs."""
+    mark = temp_dir / "planted-python-ran"
+    python = temp_dir / name / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text(f"#!/bin/bash\ntouch {mark}\nexit 3\n")
+    python.chmod(0o755)
+    (temp_dir / name / "ready").touch()
+    (temp_dir / name / "built-for").touch()
+    return mark
+
+
+def test_an_environment_found_is_never_trusted(tmp_path: Path, runner_temp: Path) -> None:
+    # Another job's leftovers, at the paths earlier versions used, and one this job's
+    # variables name but that records another lock or interpreter: each is rebuilt.
+    temp_dir = tmp_path / "temp"
+    temp_dir.mkdir()
+    marks = [plant(temp_dir, f"track-deployment-{index:016x}") for index in range(2)]
+    job = {
+        name: str(temp_dir / "track-deployment-0000000000000001")
+        for name in JOBS.get(runner_temp, {})  # the names the environment built for this lock gets
+    }
+    assert job, "an earlier test of this module built and named an environment"
+    run = run_composite(tmp_path, temp_dir, release_env(tmp_path), {"dry_run": "true", "token": ""}, job=job)
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.outputs["result"] == "dry_run"
+    assert "Installing the pinned requirements" in run.stdout
+    assert "Reusing" not in run.stdout
+    assert not any(mark.exists() for mark in marks)
+    [built] = [path for path in temp_dir.glob("track-deployment-*") if not (path / "ready").exists()]
+    assert list(job.values()) == [str(built)]
+
+
 def test_bad_input_fails_the_action(tmp_path: Path, runner_temp: Path, iftrue: FakeIftrue) -> None:
     run = run_composite(
         tmp_path, runner_temp, release_env(tmp_path), {"token": TOKEN, "api_url": iftrue.url, "is_fix": "yes"}
@@ -229,7 +282,7 @@ def bin_with(tmp: Path, *tools: str) -> Path:
 
 
 def test_no_python_says_what_to_do(tmp_path: Path, runner_temp: Path) -> None:
-    bin_dir = bin_with(tmp_path, "bash", "dirname", "rm", "touch", "ls", "sort")
+    bin_dir = bin_with(tmp_path, "bash", "dirname", "rm", "touch", "ls", "sort", "mktemp")
     run = run_composite(
         tmp_path, runner_temp, {**release_env(tmp_path), "PATH": str(bin_dir)}, {"dry_run": "true"}
     )
@@ -243,7 +296,7 @@ def test_no_python_says_what_to_do(tmp_path: Path, runner_temp: Path) -> None:
 
 def test_python_from_the_runner_tool_cache(tmp_path: Path, runner_temp: Path) -> None:
     """Off PATH, the newest 3.11+ of the tool cache (as on ubuntu-22.04, whose python3 is 3.10)."""
-    bin_dir = bin_with(tmp_path, "bash", "dirname", "rm", "touch", "ls", "sort")
+    bin_dir = bin_with(tmp_path, "bash", "dirname", "rm", "touch", "ls", "sort", "mktemp")
     # The interpreter the other tests' python3 runs, so the environment they built is reused.
     real = subprocess.run(
         ["python3", "-c", "import sys; print(sys.executable)"], capture_output=True, text=True, check=True
@@ -282,7 +335,7 @@ def test_failed_install_says_what_to_do(tmp_path: Path, iftrue: FakeIftrue) -> N
         "the Python package index, or pip configured for a mirror (PIP_INDEX_URL)."
     ]
     assert run.outputs["result"] == ""
-    assert not list(temp_dir.glob("*/ready"))  # the next use installs again
+    assert JOBS[temp_dir] == {}  # no environment is named for reuse: the next use installs again
     assert iftrue.requests == []
 
 

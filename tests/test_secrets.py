@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -145,7 +146,7 @@ def test_a_token_cut_by_shortening_is_still_redacted(tmp_path: Path, cut: int, o
     assert run.errors[0].startswith("iftrue answered 400, rejecting the record: xxx")
     assert "***" in run.errors[0]
     if cut == CUTS[1]:
-        assert "***" in run.summary
+        assert "***" in html.unescape(run.summary)
 
 
 def test_a_token_in_a_changelog_cut_to_fit_is_redacted(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ reasons for flags and skips, and the same summary however the action runs."""
 
 from __future__ import annotations
 
+import html
 import json
 import subprocess
 import sys
@@ -126,7 +127,8 @@ def test_approval_wait_is_drawn_and_said_not_to_count() -> None:
     assert [(t.text.strip(), t.tags) for t in chart.sections[4].tasks] == [("skipped", ["milestone"])]
     assert (
         "deployment_duration counts the 13.0 minutes the jobs ran on runners (parallel jobs once); "
-        "not counted: the 30-minute wait on deploy (queued, or waiting for approval)." in summary
+        "not counted: the 30-minute wait on deploy (queued, or waiting for approval)."
+        in html.unescape(summary)
     )
 
 
@@ -276,7 +278,7 @@ def test_duration_from_an_input_is_said_so() -> None:
     report.sources = {**report.sources, "deployment_duration": Source("input", "`deployment_duration` input")}
     assert (
         "deployment_duration is 12.5 minutes, from input: `deployment_duration` input; "
-        "the chart shows the run for reference." in render_summary(report)
+        "the chart shows the run for reference." in html.unescape(render_summary(report))
     )
 
 
@@ -295,11 +297,11 @@ def test_summary_with_a_huge_run_stays_within_the_limit() -> None:
 
 
 def table(summary: str) -> dict[str, tuple[str, str]]:
-    """The summary's record table: field → (value cell, source cell)."""
+    """The summary's record table: field → (value cell, source cell), as they read."""
     rows = {}
     for line in summary.splitlines():
         if line.startswith("| `"):
-            name, value, source = (cell.strip() for cell in line.strip("|").split(" | "))
+            name, value, source = (html.unescape(cell.strip()) for cell in line.strip("|").split(" | "))
             rows[name.strip("`")] = (value, source)
     return rows
 
@@ -442,7 +444,7 @@ def test_docker_entrypoint_and_command_write_the_same_summary(tmp_path: Path, if
         proc.returncode, proc.stdout, proc.stderr, env["GITHUB_OUTPUT"], env["GITHUB_STEP_SUMMARY"]
     )
     assert docker.code == command.code == 0, command.stderr
-    assert "| `title` | Release 2.4 | input: `title` input |" in docker.summary
+    assert "| `title` | Release 2.4 | input: `title` input |" in html.unescape(docker.summary)
     assert command.summary == docker.summary
 
 
@@ -510,7 +512,7 @@ def test_summary_escapes_html_and_table_cells() -> None:
     )
     summary = render_summary(report)
     assert "<script>" not in summary
-    assert "| `title` | &lt;script&gt;alert(1)&lt;/script&gt; &#124; x<br>y |  |" in summary
+    assert "| `title` | &lt;script&gt;alert&#40;1&#41;&lt;/script&gt; &#124; x<br>y |  |" in summary
     assert '| `commit_id` | <a href="https://github.com/o/r/commit/abc1234">abc1234</a> |  |' in summary
     assert "<details><summary>Payload (JSON)</summary>" in summary
     assert "**iftrue unavailable**: iftrue answered 503" in summary

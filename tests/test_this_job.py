@@ -10,6 +10,8 @@ deployment statuses"); what is checked is the request list and the body sent to 
 from __future__ import annotations
 
 import copy
+import html
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -219,7 +221,7 @@ def test_each_matrix_job_names_its_own_deployment(tmp_path: Path, iftrue: FakeIf
     assert github.requests[3].path == f"{REPO_API}/deployments/{MATRIX_DEPLOYMENTS[job]}/statuses"
     assert sent(iftrue)["deployment_node_id"] == f"DE_{MATRIX_DEPLOYMENTS[job]}"
     assert run.warnings == []
-    assert f"this job&#x27;s deployment: its status names job {MATRIX[job]}" in run.summary
+    assert f"this job's deployment: its status names job {MATRIX[job]}" in html.unescape(run.summary)
 
 
 def test_matrix_job_found_by_its_runner_name(tmp_path: Path, iftrue: FakeIftrue) -> None:
@@ -369,7 +371,12 @@ def test_jobs_lookup_records_every_job_of_the_run() -> None:
     plan = Plan(jobs_of=12345678901, jobs_measure=True, check_run_id=2)
     with FakeGitHub(happy(jobs=jobs_pages([build, waited, never]))) as github:
         outcome = look_up(
-            plan, api_url=github.api_url, repository="octo-org/shop", token="t", user_agent="test", timeout=10
+            plan,
+            api_url=github.api_url,
+            repository="octo-org/shop",
+            token="t",
+            user_agent="test",
+            deadline=time.monotonic() + 10,
         )
 
     def at(text: str) -> datetime:

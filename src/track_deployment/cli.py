@@ -66,7 +66,7 @@ HELP = {
     "fail_on_error": "exit 1 when iftrue is unreachable or keeps failing",
     "dry_run": "derive and print the record, send nothing",
     "payload": "a JSON deployment record to send as is (replay); nothing is derived",
-    "timeout": "seconds for the whole delivery, retries included",
+    "timeout": "seconds for the whole run: look-ups get a third (30 s at most), the delivery the rest",
     "member_id": "the git provider's numeric id of the member who deployed (GitHub: the account's id; "
     "GitLab: $GITLAB_USER_ID)",
 }
@@ -84,7 +84,8 @@ def describe(name: str) -> str:
     return f"{what} [{where}" + (f"; default: {default}]" if default else "]")
 
 
-_QUOTED = re.compile(r"'[^']*'")
+# argparse's errors about one flag: "argument -h/--help: ignored explicit argument 'x'".
+_ABOUT_FLAG = re.compile(r"argument ([-a-z/]+): ([a-z ]+)")
 _FLAG_LIKE = re.compile(r"--?[a-z][a-z-]{0,30}")
 
 
@@ -113,9 +114,15 @@ class Parser:
                 self.parser.add_argument(flag(name), dest=name, metavar=name.upper(), help=describe(name))
 
     def error(self, message: str) -> NoReturn:
-        # argparse quotes what was typed ("ignored explicit argument '<value>'"): it may be the
-        # token, or text a runner would read as a command, and no secret is known yet.
-        self.fail(_QUOTED.sub("(a value not shown)", message))
+        # argparse quotes what was typed, in single quotes, double quotes or none (its repr): it
+        # may be the token, or text a runner would read as a command, and no secret is known yet.
+        # So only a flag of this command and argparse's own words before the value are kept.
+        about = _ABOUT_FLAG.match(message)
+        known = {option for action in self.parser._actions for option in action.option_strings}
+        if about and set(about.group(1).split("/")) <= known:
+            hidden = " (the value given is not shown)" if message[about.end() :].strip() else ""
+            self.fail(f"argument {about.group(1)}: {about.group(2).strip()}{hidden}.")
+        self.fail("the flags could not be read (the values given are not shown).")
 
     def fail(self, message: str) -> NoReturn:
         end = "" if message.endswith((".", "?")) else "."

@@ -10,19 +10,17 @@ from typing import Any, NamedTuple
 import requests
 import requests.auth
 from pydantic import ValidationError
-from requests.adapters import HTTPAdapter
+from urllib3.exceptions import HTTPError
 from urllib3.util.retry import Retry
-from urllib3.util.timeout import Timeout
 
 from . import __version__
 from .errors import ServiceRejected, ServiceUnavailable
 from .schema import DeploymentRequest, DeploymentResponse
+from .transport import Alarm, DeadlineAdapter, DeadlineExceeded
 from .workflow import REDACTED, shorten
 
 ENDPOINT = "/v1/organization/deployment"
 USER_AGENT = f"track-deployment/{__version__} (+https://github.com/iftrue/track-deployment)"
-CONNECT_TIMEOUT = 10.0
-READ_TIMEOUT = 30.0
 MAX_ATTEMPTS = 5
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MESSAGE_CHARS = 500
@@ -35,21 +33,6 @@ class DeadlineReached(Exception):
         super().__init__(last)
         self.attempts = attempts
         self.last = last
-
-
-class DeadlineTimeout(Timeout):
-    """Per-attempt timeouts that never reach past the delivery's deadline.
-
-    urllib3 clones the timeout for each attempt, so each attempt gets what is left.
-    """
-
-    def __init__(self, deadline: float, connect: float, read: float) -> None:
-        super().__init__(connect=connect, read=read)
-        self.deadline = deadline
-
-    def clone(self) -> Timeout:
-        left = max(0.01, self.deadline - time.monotonic())
-        return Timeout(connect=min(CONNECT_TIMEOUT, left), read=min(READ_TIMEOUT, left))
 
 
 class DeadlineRetry(Retry):
@@ -65,11 +48,23 @@ class DeadlineRetry(Retry):
         retry.retried = self.retried
         return retry
 
+    def parse_retry_after(self, retry_after: str) -> float:
+        """A Retry-After that cannot be read (5,000 digits, a garbled date) counts as absent."""
+        try:
+            # Past 64 characters no number or date means anything but "later than the deadline".
+            return super().parse_retry_after(retry_after[:64])
+        except (ValueError, OverflowError, HTTPError):  # InvalidHeader is an HTTPError
+            return self.get_backoff_time()
+
     def increment(self, *args: Any, **kwargs: Any) -> DeadlineRetry:
         retry = super().increment(*args, **kwargs)
         self.retried.append(retry.history[-1])
         response = kwargs.get("response")
         wait = retry.get_retry_after(response) if response is not None else None
+        if response is not None:
+            # urllib3 reads an answer it retries to its end before the next attempt: not this one,
+            # which may be 40 MB or a trickle.
+            response.close()
         if wait is None:
             wait = retry.get_backoff_time()
         if time.monotonic() + wait >= self.deadline:
@@ -140,18 +135,31 @@ class IftrueClient:
         #: Applied to the service's words before they are shortened (a cut secret is not masked).
         self._redact = redact or (lambda text: text.replace(token, REDACTED) if token else text)
 
-    def send(self, request: DeploymentRequest, answered: Callable[[], None] | None = None) -> Delivery:
-        """POST the record; `answered` is called as soon as iftrue's final answer is a 2xx."""
+    def send(
+        self,
+        request: DeploymentRequest,
+        answered: Callable[[], None] | None = None,
+        deadline: float | None = None,
+    ) -> Delivery:
+        """POST the record by `deadline` (else `timeout` from now), retries included.
 
-        def on_answer(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-            if answered and 200 <= response.status_code < 300:
-                answered()
-
-        deadline = time.monotonic() + self._timeout
+        `answered` is called as soon as iftrue's final answer is a 2xx, before its body is read:
+        from then on the record exists, and nothing the answer holds turns the delivery into an error.
+        """
+        deadline = time.monotonic() + self._timeout if deadline is None else deadline
         retry = retry_policy(deadline, self._backoff_factor)
-        with requests.Session() as session:
-            session.mount("https://", HTTPAdapter(max_retries=retry))
-            session.mount("http://", HTTPAdapter(max_retries=retry))
+        alarm = Alarm()
+
+        def on_status(response: requests.Response) -> None:
+            if 200 <= response.status_code < 300:
+                alarm.disarm()
+                if answered:
+                    answered()
+
+        adapter = DeadlineAdapter(deadline, on_status, max_retries=retry)
+        with requests.Session() as session, alarm.until(deadline):
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
             try:
                 answer = session.post(
                     self.url,
@@ -160,19 +168,18 @@ class IftrueClient:
                     headers={
                         "Content-Type": "application/json",
                         "Accept": "application/json",
+                        # No compressed answer: its size is what the 1 MiB bound counts.
+                        "Accept-Encoding": "identity",
                         "User-Agent": USER_AGENT,
                     },
-                    # requests passes a urllib3 Timeout through as is; its stubs only name floats.
-                    timeout=DeadlineTimeout(deadline, CONNECT_TIMEOUT, READ_TIMEOUT),  # type: ignore[arg-type]
                     allow_redirects=False,
-                    hooks={"response": on_answer},
                 )
             except DeadlineReached as exc:
                 raise ServiceUnavailable(
                     f"iftrue at {self.url} {exc.last} on {exc.attempts} attempt(s), and another would "
                     f"pass the `timeout` of {self._timeout:g} s."
                 ) from None
-            except requests.RequestException as exc:
+            except (requests.RequestException, DeadlineExceeded) as exc:
                 raise ServiceUnavailable(
                     f"Could not reach iftrue at {self.url} within {self._timeout:g} s "
                     f"({_network_reason(exc)})."
@@ -180,18 +187,23 @@ class IftrueClient:
         return _interpret(answer, len(retry.retried) + 1, self._redact)
 
 
-def _network_reason(exc: requests.RequestException) -> str:
+def _network_reason(exc: Exception) -> str:
     text = str(exc)
-    if isinstance(exc, requests.Timeout) or "timed out" in text.lower():
+    if isinstance(exc, (requests.Timeout, DeadlineExceeded)) or "timed out" in text.lower():
         return "timed out"
     if "Max retries exceeded" in text:
         return f"connection failed after {MAX_ATTEMPTS} attempts"
     return type(exc).__name__
 
 
+def _text(answer: requests.Response) -> str:
+    """The answer's body as text: UTF-8, as JSON is (RFC 8259), whatever its header claims."""
+    return answer.content.decode("utf-8", "replace")
+
+
 def service_message(answer: requests.Response, redact: Callable[[str], str] = str) -> str:
     """The service's own words about an error, one line, redacted, then shortened."""
-    text = answer.text or ""
+    text = _text(answer)
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):
@@ -200,17 +212,28 @@ def service_message(answer: requests.Response, redact: Callable[[str], str] = st
         for key in ("message", "error", "detail", "errors"):
             if data.get(key):
                 value = data[key]
-                text = value if isinstance(value, str) else json.dumps(value)
+                text = value if isinstance(value, str) else _dumps(value)
                 break
     text = redact(" ".join(text.split()))
     return shorten(text, MESSAGE_CHARS) or "(no message)"
+
+
+def _dumps(value: object) -> str:
+    try:
+        return json.dumps(value)
+    except (ValueError, RecursionError):
+        return "(unreadable)"
 
 
 def _interpret(answer: requests.Response, attempts: int, redact: Callable[[str], str]) -> Delivery:
     """Map the final answer to a delivery or an error; the one place statuses are judged."""
     status = answer.status_code
     if 200 <= status < 300:
-        return _created(answer, attempts)
+        try:
+            return _created(answer, attempts)
+        except Exception as exc:  # the record exists: nothing in its answer may lose that
+            why = f"its answer could not be read ({type(exc).__name__})"
+            return Delivery(None, "", attempts, warning=_unread(status, why))
     message = service_message(answer, redact)
     if status in (401, 403):
         raise ServiceRejected(
@@ -222,8 +245,9 @@ def _interpret(answer: requests.Response, attempts: int, redact: Callable[[str],
     if status == 404:
         raise ServiceRejected(f"iftrue answered 404 for {answer.url}: check the `api_url` input ({message}).")
     if 300 <= status < 400:
+        location = shorten(redact(answer.headers.get("Location", "?")), MESSAGE_CHARS)
         raise ServiceRejected(
-            f"iftrue answered {status} redirecting to {answer.headers.get('Location', '?')}: "
+            f"iftrue answered {status} redirecting to {location}: "
             "set `api_url` to the service's final address."
         )
     if status in RETRY_STATUSES or status >= 500:
@@ -232,20 +256,25 @@ def _interpret(answer: requests.Response, attempts: int, redact: Callable[[str],
     raise ServiceRejected(f"iftrue answered {status}: {message}")
 
 
+def _unread(status: int, why: str) -> str:
+    return (
+        f"iftrue answered {status}, so the deployment was recorded, but {why}; its id is unknown. "
+        "Do not replay this record: that would record the deployment twice."
+    )
+
+
 def _created(answer: requests.Response, attempts: int) -> Delivery:
-    text = answer.text or ""
+    text = _text(answer)
+    cut = getattr(answer, "cut", None)
+    if cut:
+        return Delivery(None, text, attempts, warning=_unread(answer.status_code, f"its answer was {cut}"))
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):  # a body nested too deep for the parser is no record either
         data = None
     if not isinstance(data, dict):
-        return Delivery(
-            None,
-            text,
-            attempts,
-            warning=f"iftrue answered {answer.status_code} but its body is not a JSON object; "
-            "the deployment was probably recorded, but its id is unknown.",
-        )
+        why = "its body is not a JSON object"
+        return Delivery(None, text, attempts, warning=_unread(answer.status_code, why))
     try:
         return Delivery(DeploymentResponse.model_validate(data), text, attempts)
     except (ValidationError, RecursionError):

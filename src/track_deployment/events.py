@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import EventError
 from .inputs import describe
+from .schema import scrub
 
 
 class Model(BaseModel):
@@ -231,12 +232,23 @@ def load_event(path: str, event_name: str) -> Event:
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
-def _without_lone_surrogates(node: Any) -> Any:
-    """The event with each lone surrogate replaced by U+FFFD, as a UTF-8 decoder would."""
-    if isinstance(node, str):
-        return node.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    if isinstance(node, dict):
-        return {_without_lone_surrogates(key): _without_lone_surrogates(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_without_lone_surrogates(item) for item in node]
-    return node
+def _without_lone_surrogates(data: dict[str, Any]) -> dict[str, Any]:
+    """The event with each lone surrogate replaced by U+FFFD, as a UTF-8 decoder would.
+
+    Walked with a stack, not by recursion: a payload may nest deeper than Python's recursion limit.
+    """
+    root: list[Any] = [data]
+    stack: list[tuple[Any, Any]] = [(root, 0)]
+    while stack:
+        container, key = stack.pop()
+        node = container[key]
+        if isinstance(node, str):
+            container[key] = scrub(node)
+        elif isinstance(node, dict):
+            fixed = {scrub(name): value for name, value in node.items()}
+            container[key] = fixed
+            stack.extend((fixed, name) for name in fixed)
+        elif isinstance(node, list):
+            stack.extend((node, index) for index in range(len(node)))
+    result: dict[str, Any] = root[0]
+    return result

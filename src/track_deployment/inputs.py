@@ -429,22 +429,65 @@ def is_http_url(value: str) -> bool:
     )
 
 
+NOT_HTTP = "is not an http:// or https:// URL"
+
+
+def connect_url(value: str) -> tuple[str, str]:
+    """(scheme, host) of a URL the action connects to, as urllib3 (which connects) reads it.
+
+    Raises ValueError saying what is wrong. What another parser could read differently is
+    refused outright: `http://192.0.2.2\\@127.0.0.1:9` is host 127.0.0.1 to urllib.parse but
+    192.0.2.2 to urllib3, so a check made with the one would not hold for the other. Hence no
+    backslash, no user-info (user@host) and no control or white-space character anywhere.
+    """
+    from urllib3.exceptions import LocationParseError
+    from urllib3.util import parse_url
+
+    if "\\" in value:
+        raise ValueError("holds a backslash")
+    if any(not c.isprintable() or c.isspace() for c in value):
+        raise ValueError("holds a control or white-space character")
+    try:
+        parts = parse_url(value)
+    except (LocationParseError, ValueError):
+        raise ValueError(NOT_HTTP) from None
+    if parts.auth is not None or "@" in re.split(r"[/?#]", value.partition("://")[2])[0]:
+        raise ValueError("holds a user name or password (user@host)")
+    if parts.scheme not in ("http", "https") or not parts.host:
+        raise ValueError(NOT_HTTP)
+    if parts.port is not None and not 0 < parts.port < 65536:
+        raise ValueError("has a port out of range")
+    if parts.query is not None or parts.fragment is not None:
+        raise ValueError("is a URL with a query or a fragment, not a base URL without query or fragment")
+    return parts.scheme, parts.host
+
+
 def parse_api_url(value: str) -> str:
-    url = parse_http_url("api_url", value)
-    parts = urlsplit(url)
-    if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+    try:
+        scheme, host = connect_url(value)
+    except ValueError as exc:
+        why = "" if str(exc) == NOT_HTTP else f" (it {exc})"
+        # Not quoted back when it may hold a password.
+        shown = "" if "user name" in str(exc) else f", got {_show(value)}"
+        raise InputError(f"Input 'api_url' must be an http:// or https:// URL{why}{shown}.") from None
+    if scheme == "http" and not _is_loopback(host.strip("[]")):
         raise InputError(
             "Input 'api_url' must be an https:// URL (http:// is accepted only for 127.0.0.1, ::1 "
             f"and localhost), got {_show(value)}."
         )
-    if parts.query or parts.fragment:
-        raise InputError(f"Input 'api_url' must be a base URL without query or fragment, got {_show(value)}.")
-    return url.rstrip("/")
+    return parse_http_url("api_url", value).rstrip("/")
 
 
 def api_url_problem(url: str) -> str | None:
     """Why GITHUB_API_URL cannot be used for look-ups, or None when it can."""
-    return None if is_http_url(url) else f"is {_show(url)}, not an http:// or https:// URL"
+    try:
+        connect_url(url)
+    except ValueError as exc:
+        if "user name" in str(exc):  # not quoted back: it may hold a password
+            return str(exc)
+        why = "not an http:// or https:// URL" if str(exc) == NOT_HTTP else f"which {exc}"
+        return f"is {_show(url)}, {why}"
+    return None
 
 
 def _is_loopback(host: str) -> bool:

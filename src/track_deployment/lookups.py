@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -29,6 +29,7 @@ from .mapping import (
     utc,
 )
 from .recovery import BEHIND, Before, Commit, Shipped
+from .transport import LATE, Alarm, DeadlineAdapter, DeadlineExceeded, left
 from .workflow import shorten
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 
 # Seconds for each GitHub request; look-ups are never retried.
 REQUEST_TIMEOUT = 10
+# Characters of GitHub's words in a failure's reason.
+REASON_CHARS = 200
 # The most jobs GitHub lists per page.
 JOBS_PER_PAGE = 100
 # Runs of pull requests and merge queues test a change: they deploy nothing.
@@ -365,10 +368,18 @@ class Outcome:
 
 
 class _Session:
-    """Runs look-ups one by one, recording failures; after a fatal one the rest are not tried."""
+    """Runs look-ups one by one, recording failures; after a fatal one the rest are not tried.
 
-    def __init__(self, repo: Repository, spare: int = 0) -> None:
+    Each runs under an alarm at the look-ups' deadline, which ends even a read that a server
+    keeps alive a byte at a time.
+    """
+
+    def __init__(
+        self, repo: Repository, deadline: float, redact: Callable[[str], str], spare: int = 0
+    ) -> None:
         self.repo = repo
+        self.deadline = deadline
+        self.redact = redact
         self.outcome = Outcome()
         self.stopped: str | None = None
         #: Requests the plan leaves unused, for more jobs pages or deployment statuses.
@@ -381,12 +392,18 @@ class _Session:
             self.outcome.failures.append(Failure(what, fields, permission, f"not tried after {self.stopped}"))
             return None
         try:
-            return call()
+            with Alarm().until(self.deadline):
+                return call()
         except LookupFailed as exc:
             reason = str(exc)
+            if exc.stop:
+                self.stopped = reason
         except Exception as exc:  # a look-up must never fail the run
             failed = _classify(exc)
-            reason = str(failed)
+            if left(self.deadline) <= 0:  # whatever broke off, it was the deadline that did
+                failed = LookupFailed("timed out: the look-ups' share of `timeout` was used up", stop=True)
+            # Redacted before it is cut: a cut secret, or a broken one, is no longer recognised.
+            reason = shorten(self.redact(str(failed)), REASON_CHARS)
             if failed.stop:
                 self.stopped = reason
         self.outcome.failures.append(Failure(what, fields, permission, reason))
@@ -403,18 +420,54 @@ def _classify(exc: Exception) -> LookupFailed:
         return LookupFailed(f"{exc.status} rate limit exceeded", stop=True)
     if isinstance(exc, GithubException):
         message = exc.data.get("message") if isinstance(exc.data, dict) else None
-        # Marked "…" where cut, so the console still redacts a secret GitHub echoed across the cut.
-        return LookupFailed(shorten(f"{exc.status} {message or 'error'}", 200))
+        return LookupFailed(f"{exc.status} {message or 'error'}")
     import requests
 
-    if isinstance(exc, requests.Timeout):
+    if isinstance(exc, (requests.Timeout, DeadlineExceeded)):
         return LookupFailed("timed out", stop=True)
     if isinstance(exc, requests.RequestException):
         return LookupFailed("network error", stop=True)
     return LookupFailed(f"unexpected answer ({type(exc).__name__})")
 
 
-def _repository(api_url: str, repository: str, token: str, user_agent: str, timeout: float) -> Repository:
+def _refuse_202(response: Any) -> None:
+    """A 202 is GitHub still computing the answer (a large compare, statistics): PyGithub would
+    sleep 2 s and ask again with no limit (Requester.__requestRaw), so it ends the look-up."""
+    if response.status_code == 202:
+        response.close()
+        raise LookupFailed("202: GitHub was still computing the answer")
+
+
+def _bounded(requester: Any, deadline: float) -> None:
+    """Make every request of `requester` end by `deadline` and read at most 1 MiB of each answer.
+
+    PyGithub opens its sessions itself, one per connection object of the class the requester
+    keeps (a private attribute): a subclass mounts the bounded adapter on each session it opens.
+    """
+    from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectionClass
+
+    def session_of(base: type[Any]) -> type[Any]:
+        class Bounded(base):  # type: ignore[misc]
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                self.session.mount(f"{self.protocol}://", DeadlineAdapter(deadline, _refuse_202))
+                # No compressed answers: the bound counts the bytes as they come.
+                self.session.headers["Accept-Encoding"] = "identity"
+                self.session.hooks["response"].append(_refuse_cut)
+
+        return Bounded
+
+    https = requester._Requester__connectionClass is HTTPSRequestsConnectionClass
+    base = HTTPSRequestsConnectionClass if https else HTTPRequestsConnectionClass
+    requester._Requester__connectionClass = session_of(base)
+
+
+def _refuse_cut(response: Any, *args: Any, **kwargs: Any) -> None:
+    if cut := getattr(response, "cut", None):
+        raise LookupFailed(f"answer {cut}", stop=cut == LATE)  # no time is left for the others
+
+
+def _repository(api_url: str, repository: str, token: str, user_agent: str, deadline: float) -> Repository:
     from github import Auth, Github
 
     # PyGithub logs redirects and retries as warnings; the action reports failures itself.
@@ -423,14 +476,16 @@ def _repository(api_url: str, repository: str, token: str, user_agent: str, time
     client = Github(
         auth=Auth.Token(token),
         base_url=api_url,
-        timeout=max(1, int(min(REQUEST_TIMEOUT, timeout))),
+        timeout=REQUEST_TIMEOUT,  # each request gets less when the deadline is nearer (_bounded)
         user_agent=user_agent,
         retry=None,  # never sleep on rate limits: a look-up is not worth delaying a deploy
         seconds_between_requests=None,
         seconds_between_writes=None,
         lazy=True,
     )
-    return client.get_repo(repository)
+    repo = client.get_repo(repository)
+    _bounded(repo.requester, deadline)
+    return repo
 
 
 def look_up(
@@ -440,10 +495,17 @@ def look_up(
     repository: str,
     token: str,
     user_agent: str,
-    timeout: float,
+    deadline: float,
+    redact: Callable[[str], str] = str,
 ) -> Outcome:
-    """Make the planned look-ups, in an order that lets later ones use earlier answers."""
-    session = _Session(_repository(api_url, repository, token, user_agent, timeout), plan.statuses_reads - 1)
+    """Make the planned look-ups, in an order that lets later ones use earlier answers, all by
+    `deadline`: a look-up still under way then fails, and those after it are not tried."""
+    session = _Session(
+        _repository(api_url, repository, token, user_agent, deadline),
+        deadline,
+        redact,
+        plan.statuses_reads - 1,
+    )
     repo = session.repo
     pull: PullRequestFacts | None = None
     searched = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TextIO
@@ -79,9 +80,17 @@ DEPENDABOT_NOTE = (
 )
 
 
-def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> Built | str:
+# The GitHub look-ups' share of `timeout`: they fill fields, the delivery is what must not be lost.
+LOOKUP_SHARE = 1 / 3
+LOOKUP_MAX_SECONDS = 30.0
+
+
+def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime, deadline: float) -> Built | str:
     """The record for this event and where each value came from, or a note saying why this run
-    records nothing."""
+    records nothing.
+
+    The look-ups end by their share of the time to `deadline`; what they did not get falls back.
+    """
     payload = load_event(runner.event_path, runner.event_name)
     if not inputs.token and not inputs.dry_run:
         if fork := fork_of(runner.event_name, payload):
@@ -131,7 +140,8 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime) -> B
             repository=runner.repository,
             token=inputs.github_token,
             user_agent=USER_AGENT,
-            timeout=inputs.timeout,
+            deadline=min(deadline, time.monotonic() + min(inputs.timeout * LOOKUP_SHARE, LOOKUP_MAX_SECONDS)),
+            redact=console.redact,
         )
         facts = outcome.facts
         if warning := outcome.warning():
@@ -191,14 +201,16 @@ def execute(
 
     `answered` is called the moment iftrue has answered 2xx: from then on a cancel no longer
     stops the run, which only reads the answer (the record exists: replaying it would duplicate it).
+    `timeout` bounds it all: look-ups and delivery share one deadline.
     """
+    deadline = time.monotonic() + inputs.timeout
     if inputs.payload is not None:
         inputs.require_token()
         console.notice("Replaying the record given in the `payload` input; nothing is derived.", title=TITLE)
         request = inputs.payload
         report.sources = {name: Source("input", "`payload` input") for name in request.body()}
     else:
-        derived = derive(inputs, runner, console, now)
+        derived = derive(inputs, runner, console, now, deadline)
         if isinstance(derived, str):
             report.result = "skipped"
             report.note = derived
@@ -221,7 +233,7 @@ def execute(
         console.notice("Dry run: the deployment record above was not sent.", title=TITLE)
         return
     client = IftrueClient(inputs.api_url, inputs.token, timeout=inputs.timeout, redact=console.redact)
-    delivery = client.send(request, answered=answered)
+    delivery = client.send(request, answered=answered, deadline=deadline)
     if delivery.warning:
         console.warning(delivery.warning, title=TITLE)
     report.result = "created"

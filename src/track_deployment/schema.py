@@ -22,6 +22,15 @@ def log_lines(text: str) -> list[str]:
     return _LINE_END.split(text)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def scrub(text: str) -> str:
+    """`text` with each lone surrogate (a JSON string may escape one) replaced by U+FFFD, as a
+    UTF-8 decoder would: no UTF-8 file, stream or request can hold one."""
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+
+
 def first_line(text: str | None) -> str | None:
     """The first non-blank line of `text`, lines ending where the runner ends them."""
     lines = log_lines((text or "").strip())

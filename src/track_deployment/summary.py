@@ -51,7 +51,8 @@ _NOTABLE_WAIT = timedelta(minutes=1)
 def cell(value: object, redact: Redact = str) -> str:
     """Untrusted text as the summary shows it: redacted, then shortened, then escaped."""
     text = json.dumps(value) if isinstance(value, bool) else str(value)
-    return escape_cell(shorten(redact(text), _CELL_CHARS))
+    # Redacted again once cut: a secret cut at the end is then redacted by its start ("…").
+    return escape_cell(redact(shorten(redact(text), _CELL_CHARS)))
 
 
 def _link(text: str, href: str, redact: Redact) -> str:
@@ -112,12 +113,12 @@ def render_summary(report: Report, *, payload_output: bool = True, redact: Redac
         lines += _table(report, redact)
     else:
         # No record was built (a skipped event or an error before it): say what was read.
-        lines += ["| | |", "| --- | --- |", f"| event | `{cell(report.event_name or 'unknown', redact)}` |"]
+        lines += ["| | |", "| --- | --- |", f"| event | {cell(report.event_name or 'unknown', redact)} |"]
         lines += [f"| result | `{report.result}` |", ""]
     if "run" in report.links:
         lines += [f"Workflow run: {_link('logs', report.links['run'], redact)}", ""]
     if report.deployment_id:
-        lines += [f"iftrue deployment id: `{cell(report.deployment_id, redact)}`", ""]
+        lines += [f"iftrue deployment id: {cell(report.deployment_id, redact)}", ""]
     if report.jobs:
         lines += _run_chart(report, redact)
     if not (report.result == "failed" and report.payload):

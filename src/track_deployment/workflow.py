@@ -6,9 +6,12 @@ module has to remember to.
 
 from __future__ import annotations
 
+import base64
+import functools
 import os
 import re
 import sys
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -17,7 +20,7 @@ from typing import Any, TextIO
 
 from .inputs import for_command
 from .mapping import Job, Source
-from .schema import log_lines, record_json
+from .schema import log_lines, record_json, scrub
 
 REDACTED = "***"
 
@@ -46,6 +49,81 @@ def _redact_cut(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+# What may stand between two characters of a secret that a service, a proxy or a log broke up:
+# white space and line breaks, raw or as JSON (\n, \u000a) or percent (%0A) escapes.
+_GAP = r"(?:\s|\\[nrt]|(?i:\\u00(?:0[9ad]|20)|%(?:0[9ad]|20)))*"
+# A base64 form of a secret is searched for only when its secret is this long: a shorter one's
+# form is short enough to occur by chance.
+_BASE64_MIN_CHARS = 8
+
+
+def _char_forms(char: str) -> str:
+    """One character of a secret as it may appear: itself, JSON-escaped (a backslash-u escape,
+    or a slash's backslash), percent-encoded, or an HTML character reference."""
+    code = ord(char)
+    utf8 = "".join(f"%{byte:02x}" for byte in char.encode("utf-8", "surrogatepass"))
+    forms = [
+        re.escape(char),
+        f"(?i:\\\\u{code:04x})" if code <= 0xFFFF else "",
+        f"(?i:{re.escape(utf8)})",
+        f"(?i:&#x0*{code:x};)|&#0*{code};",
+        r"\\/" if char == "/" else "",
+    ]
+    return "(?:" + "|".join(form for form in forms if form) + ")"
+
+
+def _base64_forms(secret: str) -> list[str]:
+    """The stretches of base64 that encode `secret` wherever it starts in the encoded data.
+
+    Base64 encodes 3 bytes as 4 characters, so a secret encodes 3 ways depending on its
+    offset; only the characters made of the secret's bits alone are the same every time.
+    """
+    data = secret.encode("utf-8", "surrogatepass")
+    forms = []
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + data).decode()
+        core = encoded[-(-offset * 4 // 3) : (offset + len(data)) * 8 // 6]
+        forms += [core, core.translate(str.maketrans("+/", "-_"))]
+    return list(dict.fromkeys(forms))
+
+
+def secret_forms(secret: str) -> list[str]:
+    """What is searched for a secret: itself, and its base64 forms when it is long enough."""
+    return [secret, *(_base64_forms(secret) if len(secret) >= _BASE64_MIN_CHARS else [])]
+
+
+@functools.lru_cache(maxsize=64)
+def _form_pattern(form: str) -> re.Pattern[str]:
+    """A pattern matching `form` however it was broken up or encoded (_GAP, _char_forms).
+
+    Compiling one takes a tenth of a second or more, so it is made only for a form that
+    _canonical text shows is there.
+    """
+    return re.compile(_GAP.join(_char_forms(char) for char in form))
+
+
+_CANONICAL_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\/|&#(?:[xX]([0-9a-fA-F]{1,6})|([0-9]{1,7}));")
+_CANONICAL_GAP = re.compile(r"\s+|\\[nrt]")
+
+
+def _unescape(match: re.Match[str]) -> str:
+    code = match.group(1) or match.group(2)
+    value = int(code, 16) if code else int(match.group(3)) if match.group(3) else ord("/")
+    return chr(value) if value <= 0x10FFFF else match.group(0)
+
+
+def _canonical(text: str) -> str:
+    """`text` with every escape _char_forms knows decoded and every _GAP removed.
+
+    A secret broken up or encoded as _form_pattern matches it is whole in this text, so a
+    plain search here tells (cheaply) whether the costly pattern is needed at all.
+    """
+    text = _CANONICAL_ESCAPE.sub(_unescape, text)
+    if "%" in text:
+        text = urllib.parse.unquote(text, errors="replace")
+    return _CANONICAL_GAP.sub("", text)
+
+
 def shorten(text: str, limit: int) -> str:
     """At most `limit` characters of `text` and a "…" when cut.
 
@@ -62,9 +140,45 @@ def escape_html(text: str) -> str:
     return text.translate(_HTML)
 
 
+# Each character HTML or Markdown gives a meaning to within a line, as an HTML reference:
+# CommonMark reads a reference as the literal character, never as syntax ("Entity and numeric
+# character references", CommonMark spec 0.31), so no link, image, emphasis, code span, math,
+# raw HTML or table cell can start from the text.
+_MARKDOWN = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&quot;",
+        "'": "&#x27;",
+        **{char: f"&#{ord(char)};" for char in "\\`*_{}[]()#!|~$"},
+    }
+)
+# What makes a block only at a line's start: a list item (`-`, `+`, `1.`, `1)` and a space or
+# the line's end), a thematic break or setext underline (`---`, `===`); `#` and `>` are escaped
+# everywhere above. "10.0" or "-5" are left as they are.
+_LINE_START = re.compile(r"(?m)^([ \t]*)(?:([-+=])(?=[ \t]|[-=\s]*$)|(\d{1,9})([.)])(?=[ \t]|$))")
+# GitHub also links bare addresses (GFM's autolink extension: `www.`, `scheme://`, `a@b.c`),
+# after references are decoded; an invisible word joiner (U+2060) in each keeps it text.
+_AUTOLINK = re.compile(r"(?i)(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)")
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    indent, marker, number, delimiter = match.groups()
+    if marker:
+        return f"{indent}&#{ord(marker)};"
+    return f"{indent}{number}&#{ord(delimiter)};"
+
+
+def escape_markdown(text: str) -> str:
+    """Untrusted text for the job summary: inert as Markdown and as the HTML inside it."""
+    text = _AUTOLINK.sub(_JOIN, text).translate(_MARKDOWN)
+    return _LINE_START.sub(_escape_line_start, text)
+
+
 def escape_cell(text: str) -> str:
-    """Untrusted text as the job summary shows it: inert HTML, within one table cell."""
-    return escape_html(text).replace("|", "&#124;").replace("\r", "").replace("\n", "<br>")
+    """Untrusted text as the job summary shows it: inert Markdown and HTML, within one table cell."""
+    return escape_markdown(text).replace("\r", "").replace("\n", "<br>")
 
 
 def escape_data(text: str) -> str:
@@ -143,6 +257,8 @@ class Console:
         self._hold = hold
         self._errors = errors or sys.stderr
         self._secrets: list[str] = []
+        #: Each secret and its base64 forms (secret_forms), longest first.
+        self._forms: list[str] = []
         self.debug_enabled = debug
         self.actions = actions
 
@@ -157,15 +273,25 @@ class Console:
                 self._secrets.append(part)
         # Longest first, so a secret that contains another is replaced whole.
         self._secrets.sort(key=len, reverse=True)
+        forms = {form for secret in self._secrets for form in secret_forms(secret)}
+        self._forms = sorted(forms, key=len, reverse=True)
 
     def redact(self, text: str) -> str:
+        """`text` without any known secret, whole, broken up or encoded, and without lone
+        surrogates (JSON can escape one), which no UTF-8 file or stream can take."""
+        text = scrub(text)
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
+        if self._forms:
+            canonical = _canonical(text)
+            for form in self._forms:
+                if form in canonical:
+                    text = _form_pattern(form).sub(REDACTED, text)
         return _redact_cut(text, self._secrets) if _CUT in text else text
 
     def _write(self, line: str, stream: TextIO | None = None) -> None:
         stream = stream or self._stream
-        stream.write(line + "\n")
+        stream.write(scrub(line) + "\n")
         stream.flush()
 
     def info(self, text: str) -> None:
@@ -293,6 +419,19 @@ def append_file(path: str | None, text: str) -> None:
             handle.write(text)
 
 
+# The `response` output's limit: the step's outputs are meant for a few values, not documents.
+MAX_RESPONSE_BYTES = 64 * 1024
+
+
+def fit_response(text: str) -> str:
+    """iftrue's answer for the `response` output: at most MAX_RESPONSE_BYTES, marked where cut."""
+    data = text.encode("utf-8")
+    if len(data) <= MAX_RESPONSE_BYTES:
+        return text
+    marker = f"\n… shortened to fit the `response` output: iftrue answered {len(data):,} bytes."
+    return data[: MAX_RESPONSE_BYTES - len(marker.encode())].decode("utf-8", "ignore") + marker
+
+
 def publish(
     report: Report,
     console: Console,
@@ -307,6 +446,7 @@ def publish(
     which were written.
     """
     values = {name: console.redact(value) for name, value in report.outputs().items()}
+    values["response"] = fit_response(values["response"])
     outputs = _append(console, "outputs", output_path, lambda: format_outputs(values))
     written = _append(console, "job summary", summary_path, lambda: console.redact(summary(outputs)))
     return outputs, written

@@ -1,0 +1,151 @@
+"""How every HTTP answer is read, to iftrue and GitHub alike: within a deadline, and at most 1 MiB.
+
+A socket timeout bounds each read, not an answer: a server that trickles a byte every half
+second never trips it. So each request gets only the time left before its deadline, a body is
+read in small pieces with the deadline checked between them, and, where the platform allows
+(SIGALRM: Linux and macOS), an alarm at the deadline also ends a trickle of headers.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.timeout import Timeout
+
+#: The most of any answer read; the rest is never received.
+MAX_ANSWER_BYTES = 1024 * 1024
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 30.0
+_CHUNK = 64 * 1024
+#: Why a body was cut when the deadline came first (read_body).
+LATE = "not complete within the time left"
+
+
+class DeadlineExceeded(TimeoutError):
+    """The deadline passed while a request or its answer was still under way."""
+
+
+def left(deadline: float) -> float:
+    return deadline - time.monotonic()
+
+
+class DeadlineTimeout(Timeout):
+    """Connect and read timeouts that never reach past a deadline.
+
+    urllib3 clones the timeout for each attempt of a retried request, so each gets what is left.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        remaining = max(0.01, left(deadline))
+        super().__init__(connect=min(CONNECT_TIMEOUT, remaining), read=min(READ_TIMEOUT, remaining))
+        self.deadline = deadline
+
+    def clone(self) -> Timeout:
+        return DeadlineTimeout(self.deadline)
+
+
+def read_body(response: requests.Response, deadline: float, limit: int = MAX_ANSWER_BYTES) -> str | None:
+    """Read a streamed answer's body into it, at most `limit` bytes and no later than `deadline`.
+
+    Returns why the body was cut ("over 1 MiB", "not complete within the time left"), or None
+    when it was read whole. A cut body keeps what was read, and its connection is closed.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    cut: str | None = None
+    try:
+        while True:
+            if left(deadline) <= 0:
+                cut = LATE
+                break
+            # read1: what one receive gives, so a trickle cannot hold a read past the check above.
+            chunk = response.raw.read1(_CHUNK)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                cut = f"over {limit // (1024 * 1024)} MiB"
+                break
+    except Exception as exc:  # a stalled, broken or garbled body is as far as it got
+        late = isinstance(exc, DeadlineExceeded) or left(deadline) <= 0
+        cut = LATE if late else f"broken off ({type(exc).__name__})"
+    body = b"".join(chunks)[:limit]
+    if cut:
+        response.close()
+    response._content = body
+    response._content_consumed = True  # type: ignore[attr-defined]
+    return cut
+
+
+class DeadlineAdapter(HTTPAdapter):
+    """Gives each request only the time left before the deadline, and reads its answer bounded.
+
+    `on_status` sees each answer before its body is read (to act on the status at once); why
+    the body was cut, if it was, is set on the answer as `cut` (read_body).
+    """
+
+    def __init__(
+        self,
+        deadline: float,
+        on_status: Callable[[requests.Response], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.deadline = deadline
+        self.on_status = on_status
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        if left(self.deadline) <= 0:
+            raise DeadlineExceeded("no time left")
+        kwargs["timeout"] = DeadlineTimeout(self.deadline)
+        kwargs["stream"] = True  # read below, bounded, whatever the caller asked
+        response = super().send(request, *args, **kwargs)
+        if self.on_status:
+            self.on_status(response)
+        response.cut = read_body(response, self.deadline)  # type: ignore[attr-defined]
+        return response
+
+
+class Alarm:
+    """SIGALRM at a deadline, raising DeadlineExceeded in the main thread, until disarmed.
+
+    The only way to end a read that a server keeps alive with a byte at a time (headers
+    included, which no body check sees). Where there is no SIGALRM (Windows), or off the main
+    thread, it does nothing, and the per-request timeouts and body checks bound the wait.
+    """
+
+    def __init__(self) -> None:
+        self.armed = False
+
+    def _ring(self, signum: int, frame: FrameType | None) -> None:
+        if self.armed:
+            self.armed = False
+            raise DeadlineExceeded("deadline passed")
+
+    def disarm(self) -> None:
+        self.armed = False
+
+    @contextmanager
+    def until(self, deadline: float) -> Iterator[Alarm]:
+        usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+        if not usable:
+            yield self
+            return
+        previous = signal.signal(signal.SIGALRM, self._ring)
+        self.armed = True
+        signal.setitimer(signal.ITIMER_REAL, max(0.01, left(deadline)))
+        try:
+            yield self
+        finally:
+            self.armed = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)

@@ -1,0 +1,356 @@
+"""Servers that misbehave on purpose: the step ends in time, reads little, leaks no token, and
+never turns red after iftrue answered 2xx."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support import (
+    ENTRYPOINT,
+    GITHUB_TOKEN,
+    TOKEN,
+    Answer,
+    FakeGitHub,
+    FakeIftrue,
+    Run,
+    TrickleServer,
+    collect,
+    payload,
+    run_action,
+    runner_env,
+)
+from test_lookups import happy, run_with_github
+
+# Seconds for the process to start and write its report on a busy machine, beyond `timeout`.
+MARGIN = 4.0
+TIMEOUT = 3  # the `timeout` input of these runs
+# The routes the look-ups use (support.FakeGitHub.route_of).
+ROUTES = ("pulls", "pull", "jobs", "releases", "compare", "contents", "branch")
+ROUTES += ("deployments_by_sha", "deployments_by_environment")
+
+
+def leaks(text: str, secret: str) -> list[str]:
+    """Pieces of `secret` in `text`: 12 characters of it, or 16 of any of its base64 forms."""
+    found = [secret[i : i + 12] for i in range(len(secret) - 11) if secret[i : i + 12] in text]
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + secret.encode()).decode()[4:-4]
+        for form in (encoded, encoded.translate(str.maketrans("+/", "-_"))):
+            found += [form[i : i + 16] for i in range(len(form) - 15) if form[i : i + 16] in text]
+    return found
+
+
+def assert_no_secret(run: Run) -> None:
+    """Neither token, in no form, anywhere but the ::add-mask:: lines (the runner reads them)."""
+    text = "\n".join(line for line in run.everything().splitlines() if not line.startswith("::add-mask::"))
+    for secret in (TOKEN, GITHUB_TOKEN):
+        assert not leaks(text, secret)
+        assert not leaks(html.unescape(text), secret)  # the summary as it renders
+
+
+def timed(env: dict[str, str]) -> tuple[Run, float]:
+    start = time.monotonic()
+    # The harness's own limit only turns a hang into a failure: the bound is asserted below.
+    run = run_action(env, timeout=60)
+    return run, time.monotonic() - start
+
+
+def iftrue_env(tmp_path: Path, url: str, **inputs: str) -> dict[str, str]:
+    return runner_env(
+        tmp_path, "release", payload("release"), {"api_url": url, "timeout": str(TIMEOUT), **inputs}
+    )
+
+
+# --- time -----------------------------------------------------------------------------------
+
+HEAD_201 = b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+HEAD_503 = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\nContent-Length: 100000\r\n\r\n"
+BODY = b'{"id": "3f0c2a8e-6b1d-4c55-9d0e-0a1b2c3d4e5f", "title": "' + b"a" * 99_900 + b'"}'
+
+
+@pytest.mark.parametrize("interval", [0.5, 60], ids=["trickles", "stalls"])
+def test_a_201_whose_body_trickles_is_cut_at_the_deadline(tmp_path: Path, interval: float) -> None:
+    with TrickleServer(HEAD_201, BODY, trickle="body", interval=interval) as server:
+        run, seconds = timed(iftrue_env(tmp_path, server.url))
+    assert seconds < TIMEOUT + MARGIN
+    assert run.code == 0
+    assert run.outputs["result"] == "created"  # the service answered 201: the record exists
+    assert run.outputs["response"] == BODY[: len(run.outputs["response"])].decode()  # what came in time
+    [warning] = [w for w in run.warnings if "not complete within the time left" in w]
+    assert "Do not replay" in warning
+    assert "### Deployment recorded in iftrue" in run.summary
+    assert server.connections == 1
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "trickle"),
+    [
+        pytest.param(HEAD_201, BODY, "head", id="201 headers trickle"),
+        pytest.param(HEAD_503, BODY, "body", id="503 body trickles"),
+    ],
+)
+@pytest.mark.parametrize("fail_on_error", ["false", "true"])
+def test_an_answer_that_never_ends_is_an_outage(
+    tmp_path: Path, head: bytes, body: bytes, trickle: str, fail_on_error: str
+) -> None:
+    with TrickleServer(head, body, trickle=trickle) as server:
+        run, seconds = timed(iftrue_env(tmp_path, server.url, fail_on_error=fail_on_error))
+    assert seconds < TIMEOUT + MARGIN
+    assert run.code == (1 if fail_on_error == "true" else 0)
+    assert run.outputs["result"] == "failed"
+    assert json.loads(run.outputs["payload"])["title"] == "v2.4.0"  # kept for a replay
+    assert "Traceback" not in run.stdout + run.stderr
+    assert not any("Internal error" in line for line in run.errors + run.warnings)
+
+
+def test_github_answering_202_forever_ends_the_lookups(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # PyGithub sleeps 2 s and asks again after a 202, with no limit (Requester.__requestRaw).
+    with FakeGitHub(dict.fromkeys(ROUTES, Answer(202, {}))) as github:
+        start = time.monotonic()
+        run = run_with_github(tmp_path, github, iftrue, "release", payload("release"), timeout=str(TIMEOUT))
+        seconds = time.monotonic() - start
+    assert seconds < TIMEOUT + MARGIN
+    assert run.code == 0
+    assert run.outputs["result"] == "created"
+    assert len(iftrue.posts) == 1
+    [warning] = [w for w in run.warnings if w.startswith("GitHub look-ups failed")]
+    assert "202" in warning
+    assert all(github.routes.count(route) == 1 for route in github.routes)  # none asked again
+
+
+def test_a_slow_github_ends_the_lookups_within_their_share(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # Each page in time for its own request timeout; together past the look-ups' share of
+    # `timeout` (a third of 3 s), after which no look-up is tried.
+    slow = {route: Answer(200, [], delay=0.7) for route in ROUTES}
+    with FakeGitHub(slow) as github:
+        start = time.monotonic()
+        run = run_with_github(tmp_path, github, iftrue, "release", payload("release"), timeout=str(TIMEOUT))
+        seconds = time.monotonic() - start
+    assert seconds < TIMEOUT + MARGIN
+    assert len(github.requests) <= 2
+    assert run.outputs["result"] == "created"
+    [warning] = [w for w in run.warnings if w.startswith("GitHub look-ups failed")]
+    assert "timed out" in warning
+
+
+def test_a_github_that_trickles_its_headers_ends_the_lookups(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    head = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 10_000 + b"\r\n\r\n"
+    with TrickleServer(head, b"[]", trickle="head") as github:
+        env = iftrue_env(tmp_path, iftrue.url, github_token=GITHUB_TOKEN)
+        env["GITHUB_API_URL"] = github.url
+        run, seconds = timed(env)
+    assert seconds < TIMEOUT + MARGIN
+    assert run.outputs["result"] == "created"
+    assert len(iftrue.posts) == 1
+    assert any(w.startswith("GitHub look-ups failed") for w in run.warnings)
+
+
+# --- memory ---------------------------------------------------------------------------------
+
+HUGE = 40 * 1024 * 1024
+
+
+def run_measured(env: dict[str, str]) -> tuple[Run, int]:
+    """Run the action; with its peak memory (maximum resident set) in bytes."""
+    probe = (
+        "import resource, subprocess, sys\n"
+        "proc = subprocess.run(sys.argv[1:], capture_output=True)\n"
+        "sys.stdout.buffer.write(proc.stdout)\n"
+        "sys.stderr.buffer.write(proc.stderr)\n"
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+        "print(peak, file=open(sys.argv[0] + '.rss', 'w'))\n"
+        "sys.exit(proc.returncode)\n"
+    )
+    script = Path(env["HOME"]) / "measure.py"
+    script.write_text(probe)
+    proc = subprocess.run(
+        [sys.executable, str(script), sys.executable, str(ENTRYPOINT)],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    kib = int(Path(f"{script}.rss").read_text())
+    run = collect(proc.returncode, proc.stdout, proc.stderr, env["GITHUB_OUTPUT"], env["GITHUB_STEP_SUMMARY"])
+    return run, kib * 1024 if sys.platform != "darwin" else kib
+
+
+def test_a_40_mb_answer_is_read_to_1_mib(tmp_path: Path) -> None:
+    body = b'{"id": "3f0c2a8e-6b1d-4c55-9d0e-0a1b2c3d4e5f", "title": "' + b"a" * HUGE + b'"}'
+    with FakeIftrue(Answer(201, body)) as iftrue:
+        run, peak = run_measured(iftrue_env(tmp_path, iftrue.url))
+    assert run.code == 0
+    assert run.outputs["result"] == "created"
+    assert peak < 100 * 1024 * 1024  # about 50 MB; reading it whole took over 150 MB
+    response = run.outputs["response"]
+    assert len(response.encode()) <= 64 * 1024
+    assert response.startswith('{"id": "3f0c')
+    assert response.endswith("… shortened to fit the `response` output: iftrue answered 1,048,576 bytes.")
+    assert any("over 1 MiB" in w for w in run.warnings)
+
+
+def test_a_40_mb_github_answer_fails_only_its_lookup(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    huge = b'[{"number": 1, "title": "' + b"a" * HUGE + b'"}]'
+    with FakeGitHub(happy(pulls=Answer(200, huge))) as github:
+        run = run_with_github(tmp_path, github, iftrue, "release", payload("release"))
+    assert run.outputs["result"] == "created"
+    [warning] = [w for w in run.warnings if w.startswith("GitHub look-ups failed")]
+    assert "PR of commit" in warning and "answer over 1 MiB" in warning
+
+
+# --- secrets, however broken or encoded -----------------------------------------------------
+
+
+def broken(secret: str) -> dict[str, str]:
+    """The forms a service, a proxy or a log may give a secret in."""
+    half = len(secret) // 2
+    forms = {
+        "line break": f"{secret[:half]}\n{secret[half:]}",
+        "spaces": " ".join(secret[i : i + 5] for i in range(0, len(secret), 5)),
+        "unicode escapes": "".join(f"\\u{ord(c):04x}" if i % 3 == 0 else c for i, c in enumerate(secret)),
+        "percent-encoded": urllib.parse.quote(secret, safe="")
+        + "|"
+        + "".join(f"%{ord(c):02X}" for c in secret),
+    }
+    for offset in range(3):
+        data = b"x" * offset + f"Bearer {secret}".encode()
+        forms[f"base64 at {offset}"] = base64.encodebytes(data).decode()  # MIME: a line break every 76
+        forms[f"base64url at {offset}"] = base64.urlsafe_b64encode(data).decode()
+    return forms
+
+
+FORMS = list(broken(TOKEN))
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("status", [401, 201])
+def test_an_echoed_token_is_redacted_in_any_form(tmp_path: Path, status: int, form: str) -> None:
+    # A 401 puts iftrue's message in the error and the summary, a 201 its body in `response`;
+    # the body is raw text, so a JSON string escape stays as the service wrote it.
+    text = broken(TOKEN)[form]
+    body = json.dumps({"id": "3f0c2a8e", "message": f"token {text} refused"}).replace("\\\\u", "\\u")
+    with FakeIftrue(Answer(status, body.encode())) as iftrue:
+        run = run_action(iftrue_env(tmp_path, iftrue.url))
+    assert run.outputs["result"] == ("created" if status == 201 else "failed")
+    assert_no_secret(run)
+    assert "***" in (run.outputs["response"] if status == 201 else run.errors[0])
+
+
+@pytest.mark.parametrize("form", list(broken(GITHUB_TOKEN)))
+def test_a_github_token_echoed_by_github_is_redacted_in_any_form(
+    tmp_path: Path, iftrue: FakeIftrue, form: str
+) -> None:
+    message = f"Bad credentials for {broken(GITHUB_TOKEN)[form]}"
+    with FakeGitHub(happy(pulls=Answer(422, {"message": message}))) as github:
+        run = run_with_github(tmp_path, github, iftrue, "release", payload("release"))
+    assert run.outputs["result"] == "created"
+    assert_no_secret(run)
+
+
+# --- a 2xx is final -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "deployment_id"),
+    [
+        pytest.param(b'{"id": "\\ud800"}', {}, "\ufffd", id="lone surrogate"),
+        pytest.param(b'{"id": "\\udfff\\ud800x", "title": "\\ud83d"}', {}, "\ufffd\ufffdx", id="surrogates"),
+        pytest.param(b"<html>Created</html>", {}, "", id="not JSON"),
+        pytest.param(b'{"id": 5}', {}, "5", id="id a number"),
+        pytest.param(b'{"id": ["x"]}', {}, "", id="id a list"),
+        pytest.param(b"[" * 100_000, {}, "", id="nested too deep"),
+        pytest.param(b"\xff\xfe\x00{", {}, "", id="not UTF-8"),
+        pytest.param(
+            b'{"id": "a"}', {"Content-Type": "application/json; charset=rot13"}, "a", id="odd charset"
+        ),
+        pytest.param(b'{"id": "a"}', {"Content-Encoding": "gzip"}, "a", id="not gzip"),
+    ],
+)
+def test_an_odd_2xx_answer_is_a_warning(
+    tmp_path: Path, body: bytes, headers: dict[str, str], deployment_id: str
+) -> None:
+    with FakeIftrue(Answer(201, body, headers)) as iftrue:
+        run = run_action(iftrue_env(tmp_path, iftrue.url))
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.outputs["result"] == "created"
+    assert run.outputs["deployment_id"] == deployment_id
+    assert "### Deployment recorded in iftrue" in run.summary
+    assert "Traceback" not in run.stdout + run.stderr
+    assert not any("Internal error" in w for w in run.warnings + run.errors)
+    if not deployment_id:
+        assert any("its id is unknown" in w or "unexpected type" in w for w in run.warnings)
+    assert len(iftrue.posts) == 1
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        pytest.param(b"HTTP/1.1 201 Created\r\n" + b"X-A: b\r\n" * 200 + b"\r\n", id="200 headers"),
+        pytest.param(b"HTTP/1.1 201 Created\r\nX-A: " + b"b" * 70_000 + b"\r\n\r\n", id="a 70 kB header"),
+        pytest.param(b"HTTP/1.1 201 Created\r\nContent-Length: -5\r\n\r\n", id="negative length"),
+        pytest.param(b"HTTP/1.1 2O1 Created\r\n\r\n", id="garbled status"),
+        pytest.param(b"HTTP/1.1 503 Busy\r\nRetry-After: " + b"9" * 5000 + b"\r\n\r\n", id="5,000 digits"),
+        pytest.param(b"HTTP/1.1 503 Busy\r\nRetry-After: Fri, 99 Foo 20x6\r\n\r\n", id="garbled date"),
+    ],
+)
+def test_absurd_answers_end_in_a_message(tmp_path: Path, head: bytes) -> None:
+    with TrickleServer(head, b'{"id": "a"}', trickle="none") as server:
+        run, seconds = timed(iftrue_env(tmp_path, server.url))
+    assert seconds < TIMEOUT + MARGIN
+    assert run.code == 0
+    assert run.outputs["result"] in ("created", "failed")
+    assert "Traceback" not in run.stdout + run.stderr
+    assert not any("Internal error" in w for w in run.warnings + run.errors)
+
+
+def test_retry_after_garbage_then_201(tmp_path: Path) -> None:
+    answers = [Answer(503, {}, {"Retry-After": "9" * 5000}), Answer(503, {}, {"Retry-After": "soon"})]
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    with FakeIftrue(*answers) as iftrue:
+        run = run_action(iftrue_env(tmp_path / "first", iftrue.url, timeout="120"))
+    # 5,000 digits are far past any deadline: the delivery stops at once, as an outage.
+    assert run.outputs["result"] == "failed"
+    assert len(iftrue.posts) == 1
+    with FakeIftrue(answers[1]) as iftrue:
+        run = run_action(iftrue_env(tmp_path / "second", iftrue.url))
+    assert run.outputs["result"] == "created"  # an unreadable one counts as absent: back-off
+    assert len(iftrue.posts) == 2
+
+
+def test_a_deeply_nested_event_with_a_lone_surrogate(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    event: Any = payload("release")
+    nested: Any = "\ud800"
+    for _ in range(800):
+        nested = [nested]
+    event["extra"] = nested
+    event["release"]["name"] = "v2.4.0 \ud800"
+    run = run_action(runner_env(tmp_path, "release", event, {"api_url": iftrue.url}))
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.outputs["result"] == "created"
+    assert iftrue.posts[0].json()["title"] == "v2.4.0 \ufffd"
+
+
+# --- one URL parser -------------------------------------------------------------------------
+
+
+def test_a_url_read_two_ways_is_refused(tmp_path: Path) -> None:
+    with FakeIftrue() as iftrue:
+        port = iftrue.url.rsplit(":", 1)[1]
+        # urllib.parse reads host 127.0.0.1; urllib3, which connects, reads 192.0.2.2.
+        env = iftrue_env(tmp_path, f"http://192.0.2.2\\@127.0.0.1:{port}")
+        run = run_action(env)
+        assert iftrue.requests == []
+    assert run.code == 1
+    assert run.errors[0].startswith(
+        "Input 'api_url' must be an http:// or https:// URL (it holds a backslash)"
+    )
+    assert run.outputs["result"] == "failed"
