@@ -49,6 +49,19 @@ def ago(**delta: float) -> str:
     return iso(NOW - timedelta(**delta))
 
 
+def shipped(**changes: Any) -> dict[str, Any]:
+    """happy(), with the environment's earlier deployments of other commits: this status ships a
+    change (the same commit again would be a redeploy, skipped)."""
+    earlier = Answer(
+        200,
+        [
+            github_deployment(1499999000, "7" * 40, "2026-11-19T10:00:00Z"),
+            github_deployment(1499998000, "6" * 40, "2026-11-18T10:00:00Z"),
+        ],
+    )
+    return happy(**{"deployments_by_environment": earlier, **changes})
+
+
 def deployment_status(state: str = "success") -> dict[str, Any]:
     """GitHub's example of an Actions job's deployment_status, its deployment created three days
     ago when the job began to wait for its reviewers, and this status just now."""
@@ -76,10 +89,10 @@ def approved_job(**changes: Any) -> dict[str, Any]:
 def test_deployment_status_is_timed_by_its_job_not_the_approval_wait(
     tmp_path: Path, iftrue: FakeIftrue
 ) -> None:
-    with FakeGitHub(happy(job=Answer(200, approved_job()))) as github:
+    with FakeGitHub(shipped(job=Answer(200, approved_job()))) as github:
         run = run_with_github(tmp_path, github, iftrue, "deployment_status", deployment_status())
     assert run.code == 0, run.stdout
-    assert github.routes == ["job", "pulls", "deployments_by_environment"]
+    assert github.routes == ["job", "pulls", "deployments_by_environment", "statuses", "compare"]
     assert github.requests[0].path == f"{REPO_API}/actions/jobs/{EXAMPLE_JOB}"
     body = sent(iftrue)
     # Five minutes of the job, not the 4,320 of the wait for approval.
@@ -101,10 +114,10 @@ def test_deployment_status_of_a_run_without_its_job_is_timed_by_the_runs_jobs(
         ),
         approved_job(),
     ]
-    with FakeGitHub(happy(jobs=jobs_pages(jobs))) as github:
+    with FakeGitHub(shipped(jobs=jobs_pages(jobs))) as github:
         run = run_with_github(tmp_path, github, iftrue, "deployment_status", event)
     assert run.code == 0, run.stdout
-    assert github.routes == ["pulls", "jobs", "deployments_by_environment"]
+    assert github.routes == ["pulls", "jobs", "deployments_by_environment", "statuses", "compare"]
     assert github.requests[1].path == f"{REPO_API}/actions/runs/{EXAMPLE_RUN}/jobs"
     assert sent(iftrue)["deployment_duration"] == 9  # 4 minutes of build and 5 of deploy
 
@@ -113,10 +126,10 @@ def test_third_party_deployment_is_timed_from_its_creation(tmp_path: Path, iftru
     event = deployment_status()
     del event["check_run"], event["workflow_run"]
     event["deployment"].update(created_at=ago(minutes=7, seconds=5), creator=github_user())
-    with FakeGitHub(happy()) as github:
+    with FakeGitHub(shipped()) as github:
         run = run_with_github(tmp_path, github, iftrue, "deployment_status", event)
     assert run.code == 0, run.stdout
-    assert github.routes == ["pulls", "deployments_by_environment"]
+    assert github.routes == ["pulls", "deployments_by_environment", "statuses", "compare"]
     assert sent(iftrue)["deployment_duration"] == 7
 
 
@@ -147,10 +160,10 @@ def test_deployment_whose_job_never_started_is_skipped(
 def test_job_not_readable(tmp_path: Path, iftrue: FakeIftrue) -> None:
     """Without `actions: read` the job's time is unknown: no duration (the approval wait is none)."""
     refused = Answer(403, {"message": "Resource not accessible by integration"})
-    with FakeGitHub(happy(job=refused)) as github:
+    with FakeGitHub(shipped(job=refused)) as github:
         run = run_with_github(tmp_path, github, iftrue, "deployment_status", deployment_status())
     assert run.code == 0, run.stdout
-    assert github.routes == ["job", "pulls", "deployments_by_environment"]
+    assert github.routes == ["job", "pulls", "deployments_by_environment", "statuses", "compare"]
     assert "deployment_duration" not in sent(iftrue)
     [warning] = run.warnings
     assert f"job {EXAMPLE_JOB} (403 Resource not accessible by integration)" in warning
@@ -159,7 +172,7 @@ def test_job_not_readable(tmp_path: Path, iftrue: FakeIftrue) -> None:
 
 def test_failed_job_that_ran_is_a_failed_deployment(tmp_path: Path, iftrue: FakeIftrue) -> None:
     failed = approved_job(conclusion="failure")
-    with FakeGitHub(happy(job=Answer(200, failed))) as github:
+    with FakeGitHub(shipped(job=Answer(200, failed))) as github:
         run = run_with_github(tmp_path, github, iftrue, "deployment_status", deployment_status("failure"))
     assert run.code == 0, run.stdout
     body = sent(iftrue)
