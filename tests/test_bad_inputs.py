@@ -430,8 +430,8 @@ CASES: list[tuple[str, dict[str, str], dict[str, str], str, Any, str]] = [
         {},
         "release",
         None,
-        "Input 'check_run_id' must be the job's numeric id, as `${{ job.check_run_id }}` gives it "
-        "(e.g. 33012345678), or empty, got 'deploy'.",
+        "Input 'check_run_id' must be the job's numeric id (as `${{ job.check_run_id }}` gives it), "
+        "e.g. 33012345678, or empty, got 'deploy'.",
     ),
     ("check_run_id zero", {"check_run_id": "0"}, {}, "release", None, "Input 'check_run_id' must be"),
 ]

@@ -236,6 +236,14 @@ MESSAGES: list[tuple[str, list[str], dict[str, str], list[Answer], int, list[str
         ["INPUT_IS_FIX (--is-fix) must be true or false"],
     ),
     (
+        "check run id",
+        [*FIELDS, "--check-run-id", "abc"],
+        {},
+        [],
+        1,
+        ["--check-run-id must be the job's numeric id, e.g. 33012345678, or empty"],
+    ),
+    (
         "token as a variable",
         [],
         {"IFTRUE_TOKEN": "", **{f"INPUT_{k.upper()}": str(v) for k, v in RECORD.items()}},

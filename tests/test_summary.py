@@ -178,7 +178,7 @@ def test_a_200_job_matrix_shows_the_first_jobs_and_this_one() -> None:
     assert len(titles) == CHART_JOBS
     assert titles[0] == "test (ubuntu-latest, 3.11, shard 1)"
     assert titles[-1] == "track"  # this step's job is always shown
-    assert "The chart shows 50 of the run's 200 jobs; 150 more are not shown." in summary
+    assert "The chart shows 50 of the 200 jobs read; 150 more are not shown." in summary
 
 
 HOSTILE_NAMES = [

@@ -373,8 +373,8 @@ def parse_count(name: str, value: str) -> int:
 def parse_id(name: str, value: str) -> int:
     if not value.isascii() or not value.isdigit() or not 0 < int(value) <= 2**63 - 1:
         raise InputError(
-            f"Input '{name}' must be the job's numeric id, as `${{{{ job.check_run_id }}}}` gives it "
-            f"(e.g. 33012345678), or empty, got {_show(value)}."
+            f"Input '{name}' must be the job's numeric id (as `${{{{ job.check_run_id }}}}` gives it), "
+            f"e.g. 33012345678, or empty, got {_show(value)}."
         )
     return int(value)
 

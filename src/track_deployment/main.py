@@ -217,6 +217,7 @@ def execute(
             console.notice(f"{report.note} Nothing was sent to iftrue.", title=f"{TITLE} skipped")
             return
         request, report.sources, report.jobs = derived.request, derived.sources, derived.jobs
+        report.jobs_run = derived.jobs_run
     request, shortened = fit_record(request, MAX_PAYLOAD_BYTES, console.redact)
     if shortened:
         report.note = shortened

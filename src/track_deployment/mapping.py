@@ -1047,6 +1047,8 @@ class Built(NamedTuple):
     sources: Mapping[str, Source] = MappingProxyType({})
     #: The measured run's jobs, as the look-up read them (for the summary's chart).
     jobs: tuple[Job, ...] | None = None
+    #: The address of the run those jobs belong to (this run, or the run a workflow_run reports).
+    jobs_run: str | None = None
 
 
 def _web(home: str | None, path: str) -> str | None:
@@ -1109,8 +1111,18 @@ def build_request(
         if title := first(facts.pull_request.title if facts.pull_request else None):
             put("title", title, of_pull("title"))
         elif event.title_fallback:
-            fallback = Source("rule", "{workflow} #{run number}: no pull request title")
-            put("title", event.title_fallback, fallback)
+            shape = (
+                "the workflow's name and run number"
+                if event.title_fallback != "Deployment"
+                else "the default"
+            )
+            why = (
+                "the pull request has no title"
+                if pull is not None
+                else _lookup_gap(facts, {"pull_request_of"}, "its pull request", facts.pull_request_searched)
+                or "GitHub knows no pull request of the commit"
+            )
+            put("title", event.title_fallback, Source("rule", f"{shape}: no pull request title ({why})"))
     if "pull_request_number" not in fields and pull is not None and pull.number is not None:
         commit = str(fields.get("commit_id") or "")[:7]
         put("pull_request_number", pull.number, of_pull(f"of commit {commit}" if commit else ""))
@@ -1225,7 +1237,8 @@ def build_request(
         else _left_out(name, sources.get(name), event, facts, fields)
         for name in REQUEST_FIELDS
     }
-    return Built(request, tuple(warnings), tuple(notices), MappingProxyType(told), facts.jobs)
+    jobs_run = _web(home, f"actions/runs/{event.jobs_of}") if event.jobs_of else None
+    return Built(request, tuple(warnings), tuple(notices), MappingProxyType(told), facts.jobs, jobs_run)
 
 
 def _short(ref: str) -> str:
@@ -1244,7 +1257,7 @@ _FALSE_FLAGS = {
 _LOOKUPS_OF = {
     "deployment_duration": ({"jobs_of", "job_of"}, "the run's jobs", "the event names no run to time"),
     "commits_count": (
-        {"previous_release_of", "previous_deployment_of", "compare"},
+        {"previous_release_of", "previous_deployment_of", "previous_run_of", "compare"},
         "the commit count",
         "the event lists no commits and names nothing to compare with",
     ),
@@ -1269,7 +1282,10 @@ def _left_out(
     steps, what, unnamed = _LOOKUPS_OF[name]
     named = {
         "deployment_duration": event.jobs_of or event.job_of,
-        "commits_count": event.previous_release_of or event.previous_deployment_of or event.compare,
+        "commits_count": event.previous_release_of
+        or event.previous_deployment_of
+        or event.previous_run_of
+        or event.compare,
         "deployment_node_id": event.jobs_of or event.deployment_window,
     }
     if not named[name]:
@@ -1285,7 +1301,15 @@ def _left_out(
             return Source("left out", "unknown: no run to time, or not all its jobs were read")
         return Source("left out", "unknown: no job of the run has run yet")
     if name == "commits_count":
-        found = "release of this package" if event.previous_release_of else "successful deployment"
+        found = (
+            "release of this package"
+            if event.previous_release_of
+            else "successful deployment"
+            if event.previous_deployment_of
+            else "successful run of this workflow"
+            if event.previous_run_of
+            else "commit"
+        )
         return Source("left out", f"unknown: no earlier {found} to count from, or nothing new to count")
     commit = str(fields.get("commit_id") or "")[:7]
     return Source("left out", f"unknown: no single deployment of {commit} was made during the run")

@@ -247,9 +247,16 @@ def _run_chart(report: Report, redact: Redact) -> list[str]:
     mine = next((job for job in jobs[CHART_JOBS:] if job.this_job), None)
     if mine is not None:
         shown[-1] = mine  # this step's job is always shown
+    run = report.jobs_run
+    named = f"Jobs of {_link('run ' + cell(run.rsplit('/', 1)[-1], redact), run, redact)}" if run else ""
     chart = [
         "#### The run",
         "",
+        *(
+            [f"{named}, from when each was created (queued or waiting) to when it ended:", ""]
+            if named
+            else []
+        ),
         "```mermaid",
         "gantt",
         "    title Jobs of the run, in UTC",
@@ -264,7 +271,7 @@ def _run_chart(report: Report, redact: Redact) -> list[str]:
     hidden = len(report.jobs or ()) - len(shown)
     if hidden:
         chart += [
-            f"The chart shows {len(shown)} of the run's {len(report.jobs or ()):,} jobs; "
+            f"The chart shows {len(shown)} of the {len(report.jobs or ()):,} jobs read; "
             f"{hidden:,} more are not shown.",
             "",
         ]

@@ -393,6 +393,8 @@ class Report:
     sources: Mapping[str, Source] = field(default_factory=dict)
     #: The measured run's jobs, when the look-up read them; and when the run was reported.
     jobs: tuple[Job, ...] | None = None
+    #: The address of the run the jobs belong to.
+    jobs_run: str | None = None
     now: datetime | None = None
 
     @property
