@@ -471,6 +471,7 @@ def test_rerun_of_a_deploy_that_succeeded_is_skipped(tmp_path: Path, iftrue: Fak
     assert (run.code, run.outputs["result"], iftrue.posts) == (0, "skipped", [])
     assert github.routes == ["attempt"]  # nothing else is needed for a run that records nothing
     assert github.requests[0].path == "/repos/octo-org/shop/actions/runs/12345678901/attempts/1"
+    assert github.requests[0].query == {"exclude_pull_requests": ["true"]}
     assert run.notices == [RERUN_SKIPPED]
     assert run.warnings == []
 

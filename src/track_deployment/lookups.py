@@ -1017,7 +1017,8 @@ def _earlier_attempt(session: _Session, run_id: int, number: int) -> Attempt | N
 
     def read() -> Attempt:
         url = f"{session.repo.url}/actions/runs/{run_id}/attempts/{number}"
-        _, data = session.repo.requester.requestJsonAndCheck("GET", url)
+        parameters = {"exclude_pull_requests": "true"}  # a list of up to 50 that nothing here reads
+        _, data = session.repo.requester.requestJsonAndCheck("GET", url, parameters=parameters)
         if not isinstance(data, dict) or not isinstance(data.get("head_sha"), str):
             raise LookupFailed("unexpected answer (no head_sha)")
         conclusion = data.get("conclusion")
