@@ -253,7 +253,8 @@ def test_dispatch_of_an_older_tag_is_a_rollback(tmp_path: Path, iftrue: FakeIftr
     assert "is_hotfix: rolls production back from v2.4.0 (9f2c1e4) to v2.3.0 (1a2b3c4)" in run.notices
     assert (
         '| `is_hotfix` | true | rule: <a href="https://github.com/octo-org/shop/compare/'
-        f'{OLD}...{SHA}">rolls production back from v2.4.0 (9f2c1e4) to v2.3.0 (1a2b3c4)</a> |'
+        f'{OLD}...{SHA}">rolls production back from v2.4.0 &#40;9f2c1e4&#41; to v2.3.0 '
+        "&#40;1a2b3c4&#41;</a> |"
     ) in run.summary
     assert "| `commits_count` | — | left out: a rollback ships no new commits |" in run.summary
 
@@ -432,7 +433,7 @@ def test_nightly_redeploy_is_recorded_with_redeploys_true(tmp_path: Path, iftrue
     assert "commits_count" not in body
     assert body["title"] == "Deploy #42"
     assert (
-        "| `commits_count` | — | left out: a redeploy: run #41 of Deploy already deployed 9f2c1e4, "
+        "| `commits_count` | — | left out: a redeploy: run &#35;41 of Deploy already deployed 9f2c1e4, "
         "nothing new ships |"
     ) in run.summary
 
