@@ -804,6 +804,17 @@ def github_workflow_run(
     }
 
 
+def github_run_attempt(
+    id_: int, head_sha: str, attempt: int, conclusion: str, *, number: int = 42
+) -> dict[str, Any]:
+    """Attempt `attempt` of a run, as `GET /repos/{owner}/{repo}/actions/runs/{id}/attempts/{n}` gives it."""
+    return {
+        **github_workflow_run(id_, head_sha, number=number),
+        "conclusion": conclusion,
+        "run_attempt": attempt,
+    }
+
+
 def step_time(moment: str | None) -> str | None:
     """A step's time as GitHub's documented example gives it: in the runner's zone, milliseconds."""
     try:
@@ -931,7 +942,7 @@ class FakeGitHub(FakeServer):
     """The GitHub REST endpoints the look-ups use, under an optional GHES-style prefix.
 
     `answers` maps a route name (pulls, pull, jobs, job, releases, compare, deployments_by_sha,
-    deployments_by_environment, statuses, workflow_runs, contents, branch) to the Answer to give,
+    deployments_by_environment, statuses, workflow_runs, attempt, contents, branch) to the Answer to give,
     or to a Route that makes it; unlisted routes answer 404.
     """
 
@@ -958,6 +969,8 @@ class FakeGitHub(FakeServer):
             return "jobs"
         if re.fullmatch(r"/actions/jobs/\d+", path):
             return "job"
+        if re.fullmatch(r"/actions/runs/\d+/attempts/\d+", path):
+            return "attempt"
         if re.fullmatch(r"/deployments/\d+/statuses", path):
             return "statuses"
         if path == "/releases":

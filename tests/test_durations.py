@@ -22,6 +22,7 @@ from support import (
     github_job,
     github_pull,
     github_pull_detail,
+    github_run_attempt,
     iso,
     jobs_pages,
     payload,
@@ -114,6 +115,8 @@ def test_rerun_reads_the_latest_execution_of_each_job(tmp_path: Path, iftrue: Fa
             github_deployment(1500000302, SHA, minutes_ago(3)),
             github_deployment(1500000301, SHA, minutes_ago(60)),  # an earlier run's
         ),
+        # Attempt 1 failed: the re-run is no redeploy.
+        attempt=Answer(200, github_run_attempt(12345678901, SHA, 1, "failure")),
     )
     with FakeGitHub(answers) as github:
         env = runner_env(
@@ -122,9 +125,10 @@ def test_rerun_reads_the_latest_execution_of_each_job(tmp_path: Path, iftrue: Fa
         env.update(GITHUB_API_URL=github.api_url, GITHUB_RUN_ATTEMPT="2")
         run = run_action(env)
     assert run.code == 0, run.stdout
+    assert github.routes == ["attempt", "pulls", "jobs", "deployments_by_sha"]
     # The run's jobs list (its default `filter=latest`), not the attempt's.
-    assert github.requests[1].path == "/repos/octo-org/shop/actions/runs/12345678901/jobs"
-    assert github.requests[1].query == {"per_page": ["100"]}
+    assert github.requests[2].path == "/repos/octo-org/shop/actions/runs/12345678901/jobs"
+    assert github.requests[2].query == {"per_page": ["100"]}
     body = sent(iftrue)
     assert_minutes(body["deployment_duration"], 3, NOW)
     assert body["deployment_node_id"] == "DE_1500000302"
@@ -159,6 +163,7 @@ def test_rerun_of_failed_jobs_counts_the_carried_over_deploy(tmp_path: Path, ift
             github_deployment(1500000304, SHA, at(4)),  # made by attempt 1's deploy job
             github_deployment(1500000303, SHA, iso(NOW - timedelta(days=2))),  # an earlier run's
         ),
+        attempt=Answer(200, github_run_attempt(12345678901, SHA, 1, "failure")),  # the track job failed
     )
     with FakeGitHub(answers) as github:
         run = run_with_github(
@@ -171,7 +176,7 @@ def test_rerun_of_failed_jobs_counts_the_carried_over_deploy(tmp_path: Path, ift
             check_run_id="3",
         )
     assert run.code == 0, run.stdout
-    assert github.routes == ["pulls", "jobs", "deployments_by_sha"]
+    assert github.routes == ["attempt", "pulls", "jobs", "deployments_by_sha"]
     body = sent(iftrue)
     assert_minutes(body["deployment_duration"], 9 + 10 / 60, NOW)  # build, deploy and track so far
     assert body["deployment_node_id"] == "DE_1500000304"
@@ -290,6 +295,8 @@ def test_this_job_is_paged_for(tmp_path: Path, iftrue: FakeIftrue) -> None:
             rerun,
             deployment_duration="5",
             check_run_id="150",
+            # Not reading attempt 1 (a redeploy check) leaves the push's budget a second jobs page.
+            redeploys="true",
         )
     assert run.code == 0, run.stdout
     assert github.routes == ["pulls", "jobs", "jobs", "deployments_by_sha"]

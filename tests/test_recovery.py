@@ -24,6 +24,7 @@ from support import (
     Recorded,
     github_deployment,
     github_pull,
+    github_run_attempt,
     github_workflow_run,
     iso,
     payload,
@@ -387,17 +388,23 @@ def nightly(
     iftrue: FakeIftrue,
     runs: list[dict[str, Any]],
     compare: Answer | None = None,
+    attempt: dict[str, Any] | None = None,
     **inputs: str,
 ) -> tuple[Any, FakeGitHub]:
+    """A scheduled deploy of main; with `attempt`, attempt 2 of the run, GitHub answering for attempt 1."""
+
     def listed(request: Recorded) -> Answer:
         # `?status=success` lists only the runs that succeeded (GitHub REST, list workflow runs).
         wanted = request.query.get("status", [""])[0]
         kept = [run for run in runs if not wanted or run["conclusion"] == wanted]
         return Answer(200, {"total_count": len(kept), "workflow_runs": kept})
 
-    extra = {"compare": compare} if compare else {}
-    answers = happy(pulls=Answer(200, []), deployments_by_sha=Answer(200, []), workflow_runs=listed, **extra)
+    extra: dict[str, Answer | Any] = {"compare": compare} if compare else {}
     runner = {"GITHUB_WORKFLOW_REF": WORKFLOW_REF, "GITHUB_REF": "refs/heads/main", "GITHUB_REF_NAME": "main"}
+    if attempt is not None:
+        extra["attempt"] = Answer(200, attempt)
+        runner["GITHUB_RUN_ATTEMPT"] = "2"
+    answers = happy(pulls=Answer(200, []), deployments_by_sha=Answer(200, []), workflow_runs=listed, **extra)
     with FakeGitHub(answers) as github:
         run = run_with_github(tmp_path, github, iftrue, "schedule", payload("schedule"), runner, **inputs)
     return run, github
@@ -432,17 +439,80 @@ def test_nightly_redeploy_is_recorded_with_redeploys_true(tmp_path: Path, iftrue
 
 
 def test_rerun_after_a_failed_attempt_is_recorded(tmp_path: Path, iftrue: FakeIftrue) -> None:
-    # Attempt 1 of this run failed at the same commit: the last successful run is older.
+    # Attempt 1 of this run failed at the same commit: it is recorded (the list of successful
+    # runs would not show it either).
     runs = [
         {**github_workflow_run(12345678901, SHA, number=42), "conclusion": "failure"},
         github_workflow_run(12300000000, OLD, number=41),
     ]
     shipped = [compare_commit(SHA, "feat: gift cards")]
-    run, github = nightly(tmp_path, iftrue, runs, comparison("ahead", shipped, OLD), GITHUB_RUN_ATTEMPT="2")
+    failed = github_run_attempt(12345678901, SHA, 1, "failure")
+    run, github = nightly(tmp_path, iftrue, runs, comparison("ahead", shipped, OLD), failed)
     assert (run.code, run.outputs["result"]) == (0, "created")
+    assert github.routes == ["attempt", "pulls", "jobs", "deployments_by_sha"]
+    assert github.requests[0].path == "/repos/octo-org/shop/actions/runs/12345678901/attempts/1"
+    # Reading attempt 1 leaves too few requests for the last successful run and the compare.
+    body = sent(iftrue)
+    assert (body["commit_id"], "commits_count" in body) == (SHA, False)
+    assert "| `commits_count` | — | left out: left out for the request budget |" in run.summary
+
+
+RERUN_SKIPPED = (
+    "Not a deployment: attempt 1 of this run already deployed 9f2c1e4 successfully at "
+    "https://github.com/octo-org/shop/actions/runs/12345678901, so no change ships. Set the `redeploys` "
+    "input to true to record redeploys too. Nothing was sent to iftrue."
+)
+
+
+def test_rerun_of_a_deploy_that_succeeded_is_skipped(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # GitHub lists a run being re-run as in progress: only its attempt 1 tells that it deployed.
+    runs = [github_workflow_run(12300000000, OLD, number=41)]
+    succeeded = github_run_attempt(12345678901, SHA, 1, "success")
+    run, github = nightly(tmp_path, iftrue, runs, comparison("ahead", [], OLD), succeeded)
+    assert (run.code, run.outputs["result"], iftrue.posts) == (0, "skipped", [])
+    assert github.routes == ["attempt"]  # nothing else is needed for a run that records nothing
+    assert github.requests[0].path == "/repos/octo-org/shop/actions/runs/12345678901/attempts/1"
+    assert github.requests[0].query == {"exclude_pull_requests": ["true"]}
+    assert run.notices == [RERUN_SKIPPED]
+    assert run.warnings == []
+
+
+def test_rerun_of_a_deploy_that_succeeded_is_recorded_with_redeploys_true(
+    tmp_path: Path, iftrue: FakeIftrue
+) -> None:
+    runs = [github_workflow_run(12300000000, OLD, number=41)]
+    shipped = [compare_commit(SHA, "feat: gift cards")]
+    succeeded = github_run_attempt(12345678901, SHA, 1, "success")
+    run, github = nightly(
+        tmp_path, iftrue, runs, comparison("ahead", shipped, OLD), succeeded, redeploys="true"
+    )
+    assert (run.code, run.outputs["result"]) == (0, "created")
+    # Its attempt 1 is not asked for: the input records the re-run whatever it did.
     assert github.routes == ["pulls", "jobs", "deployments_by_sha", "workflow_runs", "compare"]
-    assert github.requests[4].path == f"/repos/octo-org/shop/compare/{OLD}...{SHA}"
-    assert sent(iftrue)["commits_count"] == 1
+    assert sent(iftrue)["commit_id"] == SHA
+
+
+def test_push_rerun_of_a_deploy_that_succeeded_is_skipped(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    answers = happy(attempt=Answer(200, github_run_attempt(12345678901, SHA, 1, "success")))
+    with FakeGitHub(answers) as github:
+        run = run_with_github(tmp_path, github, iftrue, "push", payload("push"), {"GITHUB_RUN_ATTEMPT": "2"})
+    assert (run.code, run.outputs["result"], iftrue.posts) == (0, "skipped", [])
+    assert github.routes == ["attempt"]
+    assert run.notices == [RERUN_SKIPPED]
+
+
+def test_push_rerun_whose_earlier_attempt_is_unknown_is_recorded(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # Without `actions: read` the attempt cannot be read: recorded, with the warning the other look-ups give.
+    answers = happy(attempt=Answer(403, {"message": "Resource not accessible by integration"}))
+    with FakeGitHub(answers) as github:
+        run = run_with_github(tmp_path, github, iftrue, "push", payload("push"), {"GITHUB_RUN_ATTEMPT": "2"})
+    assert (run.code, run.outputs["result"]) == (0, "created")
+    assert github.routes[0] == "attempt"
+    assert len(github.routes) <= 4  # the push budget
+    assert sent(iftrue)["commit_id"] == SHA
+    assert len(run.warnings) == 1
+    assert "attempt 1 of run 12345678901 (403" in run.warnings[0]
+    assert "actions: read" in run.warnings[0]
 
 
 # 4. Fix flags from what shipped.

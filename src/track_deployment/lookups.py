@@ -28,7 +28,7 @@ from .mapping import (
     ReleaseRef,
     utc,
 )
-from .recovery import BEHIND, Before, Commit, Shipped
+from .recovery import BEHIND, Attempt, Before, Commit, Shipped, rerun
 from .transport import LATE, Alarm, DeadlineAdapter, DeadlineExceeded, left
 from .workflow import shorten
 
@@ -524,6 +524,12 @@ def look_up(
     if plan.release_gate and release_skip_reason(plan.release_gate, listened):
         session.outcome.facts = Facts(release_types=listened, looked_up=True, dropped=plan.dropped)
         return session.outcome  # another run records the release: nothing else is needed
+    if plan.previous_attempt_of:
+        run_id, number, sha = plan.previous_attempt_of
+        earlier = _earlier_attempt(session, run_id, number)
+        if rerun(earlier, sha):
+            session.outcome.facts = Facts(earlier_attempt=earlier, looked_up=True, dropped=plan.dropped)
+            return session.outcome  # a redeploy: nothing is recorded, so nothing else is needed
     if plan.job_of:
         job, intervals, never_started = _deploying_job(session, plan.job_of)
         if never_started:
@@ -1000,6 +1006,34 @@ def _last_successful(
             what = f"deployment {deployment.id} to {environment}"
             return Before(deployment.sha, what, environment, deployment.ref, link, succeeded=True)
     return None
+
+
+def _earlier_attempt(session: _Session, run_id: int, number: int) -> Attempt | None:
+    """Attempt `number` of run `run_id`: how it concluded, and at which commit.
+
+    A re-run's own run is listed as in progress, so the list of successful runs never shows the
+    attempt that succeeded before it (GitHub REST, get a workflow run attempt, asks for it alone).
+    """
+
+    def read() -> Attempt:
+        url = f"{session.repo.url}/actions/runs/{run_id}/attempts/{number}"
+        parameters = {"exclude_pull_requests": "true"}  # a list of up to 50 that nothing here reads
+        _, data = session.repo.requester.requestJsonAndCheck("GET", url, parameters=parameters)
+        if not isinstance(data, dict) or not isinstance(data.get("head_sha"), str):
+            raise LookupFailed("unexpected answer (no head_sha)")
+        conclusion = data.get("conclusion")
+        link = data.get("html_url")
+        return Attempt(
+            number,
+            data["head_sha"],
+            conclusion if isinstance(conclusion, str) else None,
+            link if isinstance(link, str) and link.startswith(("https://", "http://")) else None,
+        )
+
+    answer: Attempt | None = session.attempt(
+        f"attempt {number} of run {run_id}", "whether this re-run is a redeploy", "actions: read", read
+    )
+    return answer
 
 
 def _since_run(

@@ -37,7 +37,7 @@ from .mapping import (
     fork_of,
     plan_lookups,
 )
-from .recovery import redeploy
+from .recovery import redeploy, rerun
 from .schema import DeploymentRequest, record_json
 from .summary import provenance_lines, render_summary
 from .workflow import Console, Report, print_block, publish
@@ -159,7 +159,9 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime, dead
         if caveat := release_caveat(event.release_gate, facts.release_types, unknown):
             console.warning(caveat, title=TITLE)
     commit = inputs.fields.get("commit_id") or event.fields.get("commit_id")
-    if not inputs.redeploys and (why := redeploy(facts.before, commit)):
+    if not inputs.redeploys and (
+        why := rerun(facts.earlier_attempt, commit) or redeploy(facts.before, commit)
+    ):
         return f"Not a deployment: {why}."
     built = build_request(event, inputs.fields, facts, options, now)
     for warning in built.warnings:

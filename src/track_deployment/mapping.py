@@ -24,7 +24,7 @@ from .events import (
 )
 from .gate import RELEASE_ACTIONS, release_gate_needed
 from .inputs import Runner, describe
-from .recovery import Before, Commit, Shipped, Verdict, is_conventional_fix, is_redeploy, judge
+from .recovery import Attempt, Before, Commit, Shipped, Verdict, is_conventional_fix, is_redeploy, judge
 from .recovery import PullRequest as RevertCheck
 from .schema import (
     REQUEST_FIELDS,
@@ -229,6 +229,8 @@ class EventFacts(NamedTuple):
     #: (workflow file name, run id) of a run-based deploy: what ran before it is the environment's
     #: last successful deployment, else the workflow's last successful run.
     previous_run_of: tuple[str, int] | None = None
+    #: (run id, the attempt before this one) of a re-run of the run this step runs in.
+    rerun_of: tuple[int, int] | None = None
     #: What the compare's base was, for a rollback's reason (a forced push: the branch before it).
     compare_base: Before | None = None
 
@@ -269,6 +271,8 @@ class Plan(NamedTuple):
     previous_run_of: tuple[str, int, str] | None = None
     #: Deployments whose statuses are read at most to find the last successful one.
     statuses_reads: int = 1
+    #: (run id, attempt, commit) of a re-run: whether the attempt before it deployed the commit.
+    previous_attempt_of: tuple[int, int, str] | None = None
 
     def __bool__(self) -> bool:
         unplanned = self._replace(
@@ -337,6 +341,8 @@ class Facts(NamedTuple):
     not_made: str = ""
     #: What production ran before this deployment and how this one compares with it; None when unknown.
     before: Before | None = None
+    #: The attempt of this run before a re-run; None when not read.
+    earlier_attempt: Attempt | None = None
 
 
 class Options(NamedTuple):
@@ -841,6 +847,8 @@ def event_facts(event_name: str, event: Event, runner: Runner) -> EventFacts:
         return facts
     if event_name not in _NOT_RUN_BASED and runner.run_id.isdigit():
         facts = facts._replace(jobs_of=int(runner.run_id), this_run=True)
+        if runner.run_attempt.isdigit() and int(runner.run_attempt) > 1:
+            facts = facts._replace(rerun_of=(int(runner.run_id), int(runner.run_attempt) - 1))
     member, member_source = (
         (facts.member, facts.sources) if facts.member else _account(("sender", event.sender))
     )
@@ -918,6 +926,10 @@ def plan_lookups(event: EventFacts, overrides: Mapping[str, Any], options: Optio
         deployment_window=event.deployment_window if wants_node else None,
         environments=options.environments,
         jobs_measure=wants_duration and event.job_of is None,
+        # A re-run of an attempt that deployed this commit successfully is a redeploy.
+        previous_attempt_of=(*event.rerun_of, commit)
+        if event.rerun_of and commit and not options.redeploys
+        else None,
     )
     return within_budget(plan, event.budget)
 
@@ -927,6 +939,8 @@ def plan_lookups(event: EventFacts, overrides: Mapping[str, Any], options: Optio
 _PRIORITY = (
     ("workflow_file", 1),
     ("release_gate", 0),
+    # A re-run's attempt before it: whether this run records at all.
+    ("previous_attempt_of", 1),
     # A deployment_status's job: whether anything shipped, and how long it took.
     ("job_of", 1),
     ("pull_request_of", 1),

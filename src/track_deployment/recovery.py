@@ -22,6 +22,9 @@ _CONVENTIONAL_FIX = re.compile(r"fix(\([^)]*\))?!?:", re.IGNORECASE)
 _MERGE = re.compile(r"Merge (pull request #\d+|branch '|remote-tracking branch '|[0-9a-f]{7,40} into )")
 _RELEASE = re.compile(r"chore(\([^)]*\))?!?: release\b", re.IGNORECASE)
 
+#: How a skipped redeploy's notice ends.
+RECORD_REDEPLOYS = "Set the `redeploys` input to true to record redeploys too"
+
 #: GitHub compare statuses: how the head relates to the base.
 BEHIND = "behind"
 IDENTICAL = "identical"
@@ -70,6 +73,15 @@ class Before(NamedTuple):
     shipped: Shipped | None = None
     #: It is known to have succeeded: only then is the same commit again a redeploy.
     succeeded: bool = False
+
+
+class Attempt(NamedTuple):
+    """The attempt of this run before a re-run, as GitHub tells it (REST, get a workflow run attempt)."""
+
+    number: int
+    sha: str
+    conclusion: str | None
+    link: str | None = None
 
 
 class PullRequest(NamedTuple):
@@ -221,6 +233,17 @@ def redeploy(before: Before | None, sha: str | None) -> str | None:
         return None
     at = f" at {before.link}" if before.link else ""
     return (
-        f"commit {sha[:7]} is what {before.what} already deployed{at}, so no change ships. "
-        "Set the `redeploys` input to true to record redeploys too"
+        f"commit {sha[:7]} is what {before.what} already deployed{at}, so no change ships. {RECORD_REDEPLOYS}"
+    )
+
+
+def rerun(attempt: Attempt | None, sha: str | None) -> str | None:
+    """Why a re-run is a redeploy: the attempt before it deployed the same commit successfully; None
+    when it is not (a re-run after a failed or cancelled attempt ships the commit for the first time)."""
+    if attempt is None or not sha or attempt.conclusion != "success" or attempt.sha.lower() != sha.lower():
+        return None
+    at = f" at {attempt.link}" if attempt.link else ""
+    return (
+        f"attempt {attempt.number} of this run already deployed {sha[:7]} successfully{at}, "
+        f"so no change ships. {RECORD_REDEPLOYS}"
     )
