@@ -216,6 +216,9 @@ def broken(secret: str) -> dict[str, str]:
         "line break": f"{secret[:half]}\n{secret[half:]}",
         "spaces": " ".join(secret[i : i + 5] for i in range(0, len(secret), 5)),
         "unicode escapes": "".join(f"\\u{ord(c):04x}" if i % 3 == 0 else c for i, c in enumerate(secret)),
+        "zero-width spaces": "\u200b".join(secret[i : i + 7] for i in range(0, len(secret), 7)),
+        "other white space": f"{secret[:5]}\u2028{secret[5:half]}\u00a0{secret[half:-3]}\f{secret[-3:]}",
+        "HTML line breaks": f"{secret[:half]}<br>{secret[half:-4]}<br/>\n{secret[-4:]}",
         "percent-encoded": urllib.parse.quote(secret, safe="")
         + "|"
         + "".join(f"%{ord(c):02X}" for c in secret),
@@ -239,6 +242,20 @@ def test_an_echoed_token_is_redacted_in_any_form(tmp_path: Path, status: int, fo
     body = json.dumps({"id": "3f0c2a8e", "message": f"token {text} refused"}).replace("\\\\u", "\\u")
     with FakeIftrue(Answer(status, body.encode())) as iftrue:
         run = run_action(iftrue_env(tmp_path, iftrue.url))
+    assert run.outputs["result"] == ("created" if status == 201 else "failed")
+    assert_no_secret(run)
+    assert "***" in (run.outputs["response"] if status == 201 else run.errors[0])
+
+
+@pytest.mark.parametrize("status", [401, 201])
+def test_a_token_in_json_escaped_twice_is_redacted(tmp_path: Path, status: int) -> None:
+    # A gateway that wraps the service's JSON error in its own: `\\n` and `\\u0065` in the body.
+    half = len(TOKEN) // 2
+    inner = json.dumps({"message": f"token {TOKEN[:half]}\n{TOKEN[half:]} refused"}).replace("e", "\\u0065")
+    body = json.dumps({"id": "3f0c2a8e", "upstream": inner})
+    with FakeIftrue(Answer(status, body.encode())) as iftrue:
+        run = run_action(iftrue_env(tmp_path, iftrue.url))
+    assert "\\\\n" in body and "\\\\u0065" in body
     assert run.outputs["result"] == ("created" if status == 201 else "failed")
     assert_no_secret(run)
     assert "***" in (run.outputs["response"] if status == 201 else run.errors[0])

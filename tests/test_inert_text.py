@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 import re
 import urllib.parse
 from collections.abc import Iterator
@@ -27,8 +28,14 @@ from track_deployment.workflow import Console, Report, escape_markdown
 
 # --- redaction ------------------------------------------------------------------------------
 
-# What may come between two characters of a secret: white space, raw or escaped.
-GAPS = [" ", "\n", "\r\n", "\t", "  \n  ", "\\n", "\\r\\n", "%0A", "%0d%0a", "%20", "\\u000a", "\\u0020"]
+# What may come between two characters of a secret: white space of any kind, invisible
+# characters and HTML line breaks, raw, escaped (once or twice) or percent-encoded.
+GAPS = [
+    " ", "\n", "\r\n", "\t", "  \n  ", "\f", "\v", "\u2028", "\u00a0", "\u3000", "\u200b", "\ufeff",
+    "\u2060", "\u00ad", "<br>", "<BR />", "&nbsp;", "&#10;", "&#xA0;", "\\n", "\\r\\n", "\\f", "\\\\n",
+    "%0A", "%0d%0a", "%20", "%0C", "%C2%A0", "%E2%80%8B", "%E2%80%A8", "%5Cn", "\\u000a", "\\u0020",
+    "\\u2028", "\\u200B", "\\\\u000a",
+]  # fmt: skip
 
 
 def encode_char(char: str, how: str) -> str:
@@ -36,6 +43,8 @@ def encode_char(char: str, how: str) -> str:
         return f"\\u{ord(char):04x}"
     if how == "JSON":
         return f"\\u{ord(char):04X}"
+    if how == "JSON twice":
+        return f"\\\\u{ord(char):04x}"
     if how == "percent":
         return f"%{ord(char):02X}"
     if how == "entity":
@@ -45,9 +54,11 @@ def encode_char(char: str, how: str) -> str:
 
 def normalized(text: str) -> str:
     """`text` with every encoding and gap above undone: what a reader could put back together."""
-    text = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
-    text = html.unescape(urllib.parse.unquote(text))
-    return re.sub(r"\s|\\[nrt]", "", text)
+    for _ in range(3):
+        text = re.sub(r"\\+u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
+        text = re.sub(r"(?i)<br\s*/?>", "", html.unescape(urllib.parse.unquote(text)))
+        text = re.sub(r"\\+[nrtf]", "", text)
+    return re.sub(r"[\s\u00ad\u200b-\u200f\u2060\ufeff]", "", text)
 
 
 def console() -> Console:
@@ -70,7 +81,7 @@ def test_a_secret_split_and_encoded_anywhere_is_redacted(
     splits = data.draw(st.dictionaries(st.integers(1, len(secret) - 1), st.sampled_from(GAPS), max_size=8))
     hows = data.draw(
         st.lists(
-            st.sampled_from(["plain", "plain", "json", "JSON", "percent", "entity"]),
+            st.sampled_from(["plain", "plain", "json", "JSON", "JSON twice", "percent", "entity"]),
             min_size=len(secret),
             max_size=len(secret),
         )
@@ -274,3 +285,21 @@ def test_an_accepted_url_is_where_urllib3_connects(url: str) -> None:
     if connects.scheme == "http":
         assert connects.host in ("127.0.0.1", "[::1]", "localhost")
     assert api_url_problem(url) is None
+
+
+@pytest.mark.parametrize(
+    "gap",
+    ["\\u2028", "\\u00a0", "\\f", "\u200b", "<br>", "\\\\n", "\\\\u000a", "%5Cu000A", "\u2028", "&nbsp;"],
+)
+def test_the_text_around_a_broken_secret_is_kept(gap: str) -> None:
+    half = len(TOKEN) // 2
+    text = f'{{"message": "token {TOKEN[:half]}{gap}{TOKEN[half:]} refused", "next": "ok"}}'
+    assert console().redact(text) == '{"message": "token *** refused", "next": "ok"}'
+
+
+def test_a_doubly_escaped_secret_is_redacted() -> None:
+    once = json.dumps({"message": f"bad {TOKEN[:10]}\n{TOKEN[10:]}"})
+    twice = json.dumps({"error": once}, ensure_ascii=True)
+    assert TOKEN[:10] in twice and "\\\\n" in twice
+    redacted = console().redact(twice)
+    assert "***" in redacted and not leaks(normalized(redacted), TOKEN)

@@ -6,12 +6,9 @@ module has to remember to.
 
 from __future__ import annotations
 
-import base64
-import functools
 import os
 import re
 import sys
-import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -20,6 +17,7 @@ from typing import Any, TextIO
 
 from .inputs import for_command
 from .mapping import Job, Source
+from .redaction import redact_spans, secret_forms
 from .schema import log_lines, record_json, scrub
 
 REDACTED = "***"
@@ -47,81 +45,6 @@ def _redact_cut(text: str, secrets: Iterable[str]) -> str:
                 end = begin + len(REDACTED)
             end = text.find(_CUT, end + 1)
     return text
-
-
-# What may stand between two characters of a secret that a service, a proxy or a log broke up:
-# white space and line breaks, raw or as JSON (\n, \u000a) or percent (%0A) escapes.
-_GAP = r"(?:\s|\\[nrt]|(?i:\\u00(?:0[9ad]|20)|%(?:0[9ad]|20)))*"
-# A base64 form of a secret is searched for only when its secret is this long: a shorter one's
-# form is short enough to occur by chance.
-_BASE64_MIN_CHARS = 8
-
-
-def _char_forms(char: str) -> str:
-    """One character of a secret as it may appear: itself, JSON-escaped (a backslash-u escape,
-    or a slash's backslash), percent-encoded, or an HTML character reference."""
-    code = ord(char)
-    utf8 = "".join(f"%{byte:02x}" for byte in char.encode("utf-8", "surrogatepass"))
-    forms = [
-        re.escape(char),
-        f"(?i:\\\\u{code:04x})" if code <= 0xFFFF else "",
-        f"(?i:{re.escape(utf8)})",
-        f"(?i:&#x0*{code:x};)|&#0*{code};",
-        r"\\/" if char == "/" else "",
-    ]
-    return "(?:" + "|".join(form for form in forms if form) + ")"
-
-
-def _base64_forms(secret: str) -> list[str]:
-    """The stretches of base64 that encode `secret` wherever it starts in the encoded data.
-
-    Base64 encodes 3 bytes as 4 characters, so a secret encodes 3 ways depending on its
-    offset; only the characters made of the secret's bits alone are the same every time.
-    """
-    data = secret.encode("utf-8", "surrogatepass")
-    forms = []
-    for offset in range(3):
-        encoded = base64.b64encode(b"\0" * offset + data).decode()
-        core = encoded[-(-offset * 4 // 3) : (offset + len(data)) * 8 // 6]
-        forms += [core, core.translate(str.maketrans("+/", "-_"))]
-    return list(dict.fromkeys(forms))
-
-
-def secret_forms(secret: str) -> list[str]:
-    """What is searched for a secret: itself, and its base64 forms when it is long enough."""
-    return [secret, *(_base64_forms(secret) if len(secret) >= _BASE64_MIN_CHARS else [])]
-
-
-@functools.lru_cache(maxsize=64)
-def _form_pattern(form: str) -> re.Pattern[str]:
-    """A pattern matching `form` however it was broken up or encoded (_GAP, _char_forms).
-
-    Compiling one takes a tenth of a second or more, so it is made only for a form that
-    _canonical text shows is there.
-    """
-    return re.compile(_GAP.join(_char_forms(char) for char in form))
-
-
-_CANONICAL_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\/|&#(?:[xX]([0-9a-fA-F]{1,6})|([0-9]{1,7}));")
-_CANONICAL_GAP = re.compile(r"\s+|\\[nrt]")
-
-
-def _unescape(match: re.Match[str]) -> str:
-    code = match.group(1) or match.group(2)
-    value = int(code, 16) if code else int(match.group(3)) if match.group(3) else ord("/")
-    return chr(value) if value <= 0x10FFFF else match.group(0)
-
-
-def _canonical(text: str) -> str:
-    """`text` with every escape _char_forms knows decoded and every _GAP removed.
-
-    A secret broken up or encoded as _form_pattern matches it is whole in this text, so a
-    plain search here tells (cheaply) whether the costly pattern is needed at all.
-    """
-    text = _CANONICAL_ESCAPE.sub(_unescape, text)
-    if "%" in text:
-        text = urllib.parse.unquote(text, errors="replace")
-    return _CANONICAL_GAP.sub("", text)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -283,10 +206,7 @@ class Console:
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
         if self._forms:
-            canonical = _canonical(text)
-            for form in self._forms:
-                if form in canonical:
-                    text = _form_pattern(form).sub(REDACTED, text)
+            text = redact_spans(text, self._forms, REDACTED)
         return _redact_cut(text, self._secrets) if _CUT in text else text
 
     def _write(self, line: str, stream: TextIO | None = None) -> None:
