@@ -312,10 +312,50 @@ def test_an_odd_2xx_answer_is_a_warning(
     [
         pytest.param(b"HTTP/1.1 201 Created\r\n" + b"X-A: b\r\n" * 200 + b"\r\n", id="200 headers"),
         pytest.param(b"HTTP/1.1 201 Created\r\nX-A: " + b"b" * 70_000 + b"\r\n\r\n", id="a 70 kB header"),
+        pytest.param(b"HTTP/1.1 201 Created\r\nX-A: " + b"b" * 10_000_000 + b"\r\n\r\n", id="a 10 MB header"),
+        pytest.param(
+            b"HTTP/1.1 201 Created\r\nContent-Length: 11\r\nContent-Length: 12\r\n\r\n", id="two lengths"
+        ),
+        pytest.param(b"HTTP/1.1 201 Created\r\nX-A \x00 b\r\n\r\n", id="a header without a colon"),
+    ],
+)
+def test_a_201_whose_headers_cannot_be_read_is_created_and_sent_once(tmp_path: Path, head: bytes) -> None:
+    # http.client or urllib3 refuses these headers after the status line said 201: the record
+    # exists, so the POST must not be retried as a read error (it would be recorded again).
+    with TrickleServer(head, b'{"id": "a"}', trickle="none") as server:
+        run, seconds = timed(iftrue_env(tmp_path, server.url))
+    assert seconds < TIMEOUT + MARGIN
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.outputs["result"] == "created"
+    assert server.connections == 1
+    if "deployment_id" not in run.outputs:
+        [warning] = [w for w in run.warnings if "answered 201" in w]
+        assert "its id is unknown" in warning and "Do not replay" in warning
+    assert "### Deployment recorded in iftrue" in run.summary
+    assert "Traceback" not in run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("fail_on_error", ["false", "true"])
+def test_a_201_whose_headers_trickle_is_created_at_the_deadline(tmp_path: Path, fail_on_error: str) -> None:
+    head, headers = b"HTTP/1.1 201 Created\r\n", b"Content-Type: application/json\r\n" * 50 + b"\r\n"
+    with TrickleServer(head, headers, trickle="body") as server:
+        run, seconds = timed(iftrue_env(tmp_path, server.url, fail_on_error=fail_on_error))
+    assert seconds < TIMEOUT + MARGIN
+    assert run.code == 0
+    assert run.outputs["result"] == "created"
+    assert server.connections == 1
+    [warning] = [w for w in run.warnings if "answered 201" in w]
+    assert "its headers could not be read" in warning and "Do not replay" in warning
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
         pytest.param(b"HTTP/1.1 201 Created\r\nContent-Length: -5\r\n\r\n", id="negative length"),
         pytest.param(b"HTTP/1.1 2O1 Created\r\n\r\n", id="garbled status"),
         pytest.param(b"HTTP/1.1 503 Busy\r\nRetry-After: " + b"9" * 5000 + b"\r\n\r\n", id="5,000 digits"),
         pytest.param(b"HTTP/1.1 503 Busy\r\nRetry-After: Fri, 99 Foo 20x6\r\n\r\n", id="garbled date"),
+        pytest.param(b"HTTP/1.1 503 Busy\r\n" + b"X-A: b\r\n" * 200 + b"\r\n", id="503 and 200 headers"),
     ],
 )
 def test_absurd_answers_end_in_a_message(tmp_path: Path, head: bytes) -> None:

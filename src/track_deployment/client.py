@@ -16,7 +16,7 @@ from urllib3.util.retry import Retry
 from . import __version__
 from .errors import ServiceRejected, ServiceUnavailable
 from .schema import DeploymentRequest, DeploymentResponse
-from .transport import Alarm, DeadlineAdapter, DeadlineExceeded
+from .transport import Alarm, AnsweredUnread, DeadlineAdapter, DeadlineExceeded
 from .workflow import REDACTED, shorten
 
 ENDPOINT = "/v1/organization/deployment"
@@ -174,6 +174,12 @@ class IftrueClient:
                     },
                     allow_redirects=False,
                 )
+            except AnsweredUnread as exc:  # the record exists: never sent again, never an error
+                alarm.disarm()
+                if answered:
+                    answered()
+                attempts = len(retry.retried) + 1
+                return Delivery(None, "", attempts, warning=_unread(exc.status, exc.why))
             except DeadlineReached as exc:
                 raise ServiceUnavailable(
                     f"iftrue at {self.url} {exc.last} on {exc.attempts} attempt(s), and another would "

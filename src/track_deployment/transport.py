@@ -8,6 +8,8 @@ read in small pieces with the deadline checked between them, and, where the plat
 
 from __future__ import annotations
 
+import functools
+import http.client
 import signal
 import threading
 import time
@@ -18,6 +20,10 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.poolmanager import PoolManager
+from urllib3.response import BaseHTTPResponse
 from urllib3.util.timeout import Timeout
 
 #: The most of any answer read; the rest is never received.
@@ -86,6 +92,69 @@ def read_body(response: requests.Response, deadline: float, limit: int = MAX_ANS
     return cut
 
 
+class AnsweredUnread(Exception):
+    """A POST's answer began with a 2xx status line, then its headers could not be read.
+
+    The server took the request, so it must not be sent again: urllib3 would retry it as a
+    read error (http.client refuses 100+ headers or a 64 KiB header line, a trickle of headers
+    runs into the deadline, urllib3 refuses conflicting lengths).
+    """
+
+    def __init__(self, status: int, why: str) -> None:
+        super().__init__(f"answered {status}, then {why}")
+        self.status = status
+        self.why = why
+
+
+class _StatusLine(http.client.HTTPResponse):
+    """http.client's answer, noting each final status line it reads in `seen`."""
+
+    def __init__(self, sock: Any, *args: Any, seen: list[int], **kwargs: Any) -> None:
+        super().__init__(sock, *args, **kwargs)
+        self._seen = seen
+
+    def _read_status(self) -> tuple[str, int, str]:  # the one place http.client reads it
+        version, status, reason = super()._read_status()  # type: ignore[misc]
+        if status >= 200:  # 1xx (100 Continue) comes before the answer
+            self._seen.append(status)
+        return version, status, reason
+
+
+def _get_response(connection: HTTPConnection, read: Callable[[], BaseHTTPResponse]) -> BaseHTTPResponse:
+    """`read()` the connection's answer; a POST's 2xx whose headers fail raises AnsweredUnread."""
+    seen: list[int] = []
+    connection.response_class = functools.partial(_StatusLine, seen=seen)  # type: ignore[assignment]
+    try:
+        return read()
+    except Exception as exc:
+        if seen and 200 <= seen[-1] < 300 and getattr(connection, "_method", None) == "POST":
+            raise AnsweredUnread(seen[-1], f"its headers could not be read ({type(exc).__name__})") from exc
+        raise
+
+
+class _HTTPConnection(HTTPConnection):
+    def getresponse(self) -> BaseHTTPResponse:  # type: ignore[override]
+        return _get_response(self, super().getresponse)
+
+
+class _HTTPSConnection(HTTPSConnection):
+    def getresponse(self) -> BaseHTTPResponse:  # type: ignore[override]
+        return _get_response(self, super().getresponse)
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+def _keep_status(manager: PoolManager) -> PoolManager:
+    manager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+    return manager
+
+
 class DeadlineAdapter(HTTPAdapter):
     """Gives each request only the time left before the deadline, and reads its answer bounded.
 
@@ -102,6 +171,15 @@ class DeadlineAdapter(HTTPAdapter):
         super().__init__(**kwargs)
         self.deadline = deadline
         self.on_status = on_status
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        _keep_status(self.poolmanager)
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **kwargs)
+        # A SOCKS proxy's pools are its own; through it a broken 2xx is retried as before.
+        return manager if proxy.lower().startswith("socks") else _keep_status(manager)
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         if left(self.deadline) <= 0:
