@@ -111,6 +111,19 @@ def test_an_answer_that_never_ends_is_an_outage(
     assert not any("Internal error" in line for line in run.errors + run.warnings)
 
 
+def test_a_large_event_leaves_the_delivery_its_time(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    # Reading a 40 MB event and fitting its 40 MB changelog takes longer than `timeout`: time no
+    # server made the step wait, so it is not taken from the delivery.
+    event = payload("release")
+    event["release"]["body"] = "x" * 40_000_000
+    env = runner_env(tmp_path, "release", event, {"api_url": iftrue.url, "timeout": "1"})
+    run = run_action(env)
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.outputs["result"] == "created"
+    assert len(iftrue.posts) == 1
+    assert iftrue.posts[0].json()["title"] == "v2.4.0"
+
+
 def test_github_answering_202_forever_ends_the_lookups(tmp_path: Path, iftrue: FakeIftrue) -> None:
     # PyGithub sleeps 2 s and asks again after a 202, with no limit (Requester.__requestRaw).
     with FakeGitHub(dict.fromkeys(ROUTES, Answer(202, {}))) as github:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TextIO
 
@@ -85,11 +86,36 @@ LOOKUP_SHARE = 1 / 3
 LOOKUP_MAX_SECONDS = 30.0
 
 
-def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime, deadline: float) -> Built | str:
+class Budget:
+    """`timeout` spent on the network: the look-ups' share first, then the delivery the rest.
+
+    Only time waiting on a server counts. Reading the event and building the record take what
+    the event's size takes, and a large event must not leave the delivery no time at all.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.spent = 0.0
+
+    @contextmanager
+    def lookups(self) -> Iterator[float]:
+        """The look-ups' deadline; the time they take is spent from the delivery's."""
+        start = time.monotonic()
+        try:
+            yield start + min(self.timeout * LOOKUP_SHARE, LOOKUP_MAX_SECONDS)
+        finally:
+            self.spent += time.monotonic() - start
+
+    def delivery(self) -> float:
+        """The delivery's deadline, from now: what the look-ups left of `timeout`."""
+        return time.monotonic() + max(0.0, self.timeout - self.spent)
+
+
+def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime, budget: Budget) -> Built | str:
     """The record for this event and where each value came from, or a note saying why this run
     records nothing.
 
-    The look-ups end by their share of the time to `deadline`; what they did not get falls back.
+    The look-ups end by their share of `budget`; what they did not get falls back.
     """
     payload = load_event(runner.event_path, runner.event_name)
     if not inputs.token and not inputs.dry_run:
@@ -134,15 +160,16 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime, dead
     if looked_up:
         from .lookups import look_up  # imports PyGithub: only when a look-up runs
 
-        outcome = look_up(
-            plan,
-            api_url=runner.api_url,
-            repository=runner.repository,
-            token=inputs.github_token,
-            user_agent=USER_AGENT,
-            deadline=min(deadline, time.monotonic() + min(inputs.timeout * LOOKUP_SHARE, LOOKUP_MAX_SECONDS)),
-            redact=console.redact,
-        )
+        with budget.lookups() as deadline:
+            outcome = look_up(
+                plan,
+                api_url=runner.api_url,
+                repository=runner.repository,
+                token=inputs.github_token,
+                user_agent=USER_AGENT,
+                deadline=deadline,
+                redact=console.redact,
+            )
         facts = outcome.facts
         if warning := outcome.warning():
             console.warning(warning, title="GitHub look-up failed")
@@ -203,16 +230,16 @@ def execute(
 
     `answered` is called the moment iftrue has answered 2xx: from then on a cancel no longer
     stops the run, which only reads the answer (the record exists: replaying it would duplicate it).
-    `timeout` bounds it all: look-ups and delivery share one deadline.
+    `timeout` bounds the time on the network: look-ups and delivery share one Budget.
     """
-    deadline = time.monotonic() + inputs.timeout
+    budget = Budget(inputs.timeout)
     if inputs.payload is not None:
         inputs.require_token()
         console.notice("Replaying the record given in the `payload` input; nothing is derived.", title=TITLE)
         request = inputs.payload
         report.sources = {name: Source("input", "`payload` input") for name in request.body()}
     else:
-        derived = derive(inputs, runner, console, now, deadline)
+        derived = derive(inputs, runner, console, now, budget)
         if isinstance(derived, str):
             report.result = "skipped"
             report.note = derived
@@ -236,7 +263,7 @@ def execute(
         console.notice("Dry run: the deployment record above was not sent.", title=TITLE)
         return
     client = IftrueClient(inputs.api_url, inputs.token, timeout=inputs.timeout, redact=console.redact)
-    delivery = client.send(request, answered=answered, deadline=deadline)
+    delivery = client.send(request, answered=answered, deadline=budget.delivery())
     if delivery.warning:
         console.warning(delivery.warning, title=TITLE)
     report.result = "created"
