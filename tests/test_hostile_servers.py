@@ -381,19 +381,23 @@ def test_absurd_answers_end_in_a_message(tmp_path: Path, head: bytes) -> None:
     assert not any("Internal error" in w for w in run.warnings + run.errors)
 
 
-def test_retry_after_garbage_then_201(tmp_path: Path) -> None:
-    answers = [Answer(503, {}, {"Retry-After": "9" * 5000}), Answer(503, {}, {"Retry-After": "soon"})]
-    (tmp_path / "first").mkdir()
-    (tmp_path / "second").mkdir()
-    with FakeIftrue(*answers) as iftrue:
-        run = run_action(iftrue_env(tmp_path / "first", iftrue.url, timeout="120"))
-    # 5,000 digits are far past any deadline: the delivery stops at once, as an outage.
+@pytest.mark.parametrize("garbage", ["9" * 5000, "soon", "Fri, 99 Foo 20x6", " " * 70 + "1"])
+def test_retry_after_garbage_counts_as_absent(tmp_path: Path, garbage: str) -> None:
+    with FakeIftrue(Answer(503, {}, {"Retry-After": garbage})) as iftrue:
+        run, seconds = timed(iftrue_env(tmp_path, iftrue.url))
+    assert seconds < TIMEOUT + MARGIN
+    assert run.outputs["result"] == "created"  # the usual back-off, then the second attempt
+    assert len(iftrue.posts) == 2
+
+
+def test_retry_after_past_the_deadline_stops_at_once(tmp_path: Path) -> None:
+    with FakeIftrue(Answer(503, {"message": "down"}, {"Retry-After": "3600"})) as iftrue:
+        run, seconds = timed(iftrue_env(tmp_path, iftrue.url))
+    assert seconds < MARGIN
     assert run.outputs["result"] == "failed"
     assert len(iftrue.posts) == 1
-    with FakeIftrue(answers[1]) as iftrue:
-        run = run_action(iftrue_env(tmp_path / "second", iftrue.url))
-    assert run.outputs["result"] == "created"  # an unreadable one counts as absent: back-off
-    assert len(iftrue.posts) == 2
+    [warning] = [w for w in run.warnings if "iftrue at" in w]
+    assert "answered 503 on 1 attempt(s), and another would pass the `timeout` of 3 s" in warning
 
 
 def test_a_deeply_nested_event_with_a_lone_surrogate(tmp_path: Path, iftrue: FakeIftrue) -> None:

@@ -50,9 +50,12 @@ class DeadlineRetry(Retry):
 
     def parse_retry_after(self, retry_after: str) -> float:
         """A Retry-After that cannot be read (5,000 digits, a garbled date) counts as absent."""
+        # A date is at most 29 characters, a number of seconds that long is 10^45 years: past 64
+        # characters a value is garbage, not "later than the deadline".
+        if len(retry_after) > 64:
+            return self.get_backoff_time()
         try:
-            # Past 64 characters no number or date means anything but "later than the deadline".
-            return super().parse_retry_after(retry_after[:64])
+            return super().parse_retry_after(retry_after)
         except (ValueError, OverflowError, HTTPError):  # InvalidHeader is an HTTPError
             return self.get_backoff_time()
 
