@@ -167,7 +167,7 @@ WITHOUT_BRANCH = [arg for arg in FIELDS if arg not in ("--branch", "main")]
 # (case, flags, variables, iftrue's answers, exit code, what the messages must say)
 MESSAGES: list[tuple[str, list[str], dict[str, str], list[Answer], int, list[str]]] = [
     ("no token", FIELDS, {"IFTRUE_TOKEN": ""}, [], 1, ["--token or IFTRUE_TOKEN is required"]),
-    ("bad switch", [*FIELDS, "--is-fix", "yes"], {}, [], 1, ["--is-fix must be true or false, got 'yes'"]),
+    ("bad switch", [*FIELDS, "--is-fix", "yes"], {}, [], 1, ["--is-fix must be true or false, got a value not shown"]),
     ("bad status", [*FIELDS, "--status", "done"], {}, [], 1, ["--status must be one of succes, "]),
     ("bad member", [*FIELDS, "--member-id", "ann"], {}, [], 1, ["--member-id must be the git provider's"]),
     ("no branch", WITHOUT_BRANCH, {}, [], 1, ["): set --branch."]),
@@ -217,7 +217,7 @@ MESSAGES: list[tuple[str, list[str], dict[str, str], list[Answer], int, list[str
         {},
         [Answer()],
         0,
-        ["--title has several lines; its first line is sent: 'Release'."],
+        ["--title has several lines; its first line is sent."],
     ),
     (
         "bearer",
@@ -373,6 +373,27 @@ def test_a_stray_value_is_never_repeated(
     assert run.returncode == 1
     assert run.stderr.startswith(f"track-deployment: {message}")
     assert TOKEN[:20] not in run.stdout + run.stderr
+    assert iftrue.requests == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--dry-run", "{token}"], "--dry-run must be true or false, got a value not shown"),
+        (["--commits-count", "{token}"], "--commits-count must be a whole number"),
+        (["--timeout", "{token}"], "--timeout must be a number of seconds"),
+        (["--api-url", "https://{token}@iftrue.example"], "--api-url"),
+    ],
+)
+def test_a_value_given_to_the_wrong_flag_is_never_repeated(
+    bare_env: dict[str, str], iftrue: FakeIftrue, args: list[str], message: str
+) -> None:
+    # `track-deployment --dry-run "$IFTRUE_TOKEN"`: the switch takes the token for its value.
+    typed = [arg.format(token=TOKEN) for arg in args]
+    run = cli([*FIELDS, "--api-url", iftrue.url, *typed], dict(bare_env))
+    assert run.returncode == 1
+    assert message in run.stdout + run.stderr
+    assert TOKEN[:12] not in run.stdout + run.stderr
     assert iftrue.requests == []
 
 

@@ -7,7 +7,9 @@ import binascii
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -217,7 +219,8 @@ def read_inputs(environ: Mapping[str, str], *, now: datetime | None = None) -> I
             # `${{ github.event.head_commit.message }}` is a common title, body included. Lines
             # end at CR or LF only, as the runner's log reads them (not at U+2028 and the like).
             value = first_line(value) or ""
-            notices.append(f"Input 'title' has several lines; its first line is sent: {_show(value)}.")
+            sent = f": {_show(value)}" if _QUOTED.get() else ""
+            notices.append(f"Input 'title' has several lines; its first line is sent{sent}.")
         if value and not (name == "status" and value.lower() in NOTHING_SHIPPED):
             fields[name] = parse_field(name, value)
 
@@ -353,7 +356,25 @@ def parse_field(name: str, value: str) -> Any:
     raise AssertionError(name)  # pragma: no cover - every request field is handled above
 
 
+#: False while the inputs came from a command line's flags: a value typed after the wrong flag
+#: (`--dry-run <token>`) may be the token, which no runner masks there, so none is quoted back.
+_QUOTED: ContextVar[bool] = ContextVar("quoted", default=True)
+UNQUOTED = "a value not shown (values typed on the command line are never repeated)"
+
+
+@contextmanager
+def unquoted() -> Iterator[None]:
+    """Messages name the input and what it accepts, never the value given, while this lasts."""
+    reset = _QUOTED.set(False)
+    try:
+        yield
+    finally:
+        _QUOTED.reset(reset)
+
+
 def _show(value: str) -> str:
+    if not _QUOTED.get():
+        return UNQUOTED
     return repr(value if len(value) <= 60 else value[:60] + "…")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import TextIO
 
@@ -22,6 +22,7 @@ from .inputs import (
     read_inputs,
     read_runner,
     read_secrets,
+    unquoted,
 )
 from .mapping import (
     NO_GITHUB_TOKEN,
@@ -393,7 +394,8 @@ def main(
     report = Report(result="failed", event_name=runner.event_name, links=links(runner, None))
     try:
         cancel.arm()
-        code = run(environ, runner, console, now, report, cancel.disarm)
+        with unquoted() if flags else nullcontext():
+            code = run(environ, runner, console, now, report, cancel.disarm)
         cancel.disarm()
     except Cancelled as exc:  # only the first signal raises, so none can interrupt this report
         code = cancelled(report, exc)
