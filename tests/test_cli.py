@@ -167,7 +167,14 @@ WITHOUT_BRANCH = [arg for arg in FIELDS if arg not in ("--branch", "main")]
 # (case, flags, variables, iftrue's answers, exit code, what the messages must say)
 MESSAGES: list[tuple[str, list[str], dict[str, str], list[Answer], int, list[str]]] = [
     ("no token", FIELDS, {"IFTRUE_TOKEN": ""}, [], 1, ["--token or IFTRUE_TOKEN is required"]),
-    ("bad switch", [*FIELDS, "--is-fix", "yes"], {}, [], 1, ["--is-fix must be true or false, got a value not shown"]),
+    (
+        "bad switch",
+        [*FIELDS, "--is-fix", "yes"],
+        {},
+        [],
+        1,
+        ["--is-fix must be true or false, got a value not shown"],
+    ),
     ("bad status", [*FIELDS, "--status", "done"], {}, [], 1, ["--status must be one of succes, "]),
     ("bad member", [*FIELDS, "--member-id", "ann"], {}, [], 1, ["--member-id must be the git provider's"]),
     ("no branch", WITHOUT_BRANCH, {}, [], 1, ["): set --branch."]),

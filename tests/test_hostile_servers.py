@@ -206,7 +206,8 @@ def test_a_40_mb_answer_is_read_to_1_mib(tmp_path: Path) -> None:
     response = run.outputs["response"]
     assert len(response.encode()) <= 64 * 1024
     assert response.startswith('{"id": "3f0c')
-    assert response.endswith("… shortened to fit the `response` output: iftrue answered 1,048,576 bytes.")
+    marker = "… shortened to fit the `response` output: 1,048,576 bytes of iftrue's answer were read."
+    assert response.endswith(marker)  # what was read: iftrue sent 40 MB
     assert any("over 1 MiB" in w for w in run.warnings)
 
 

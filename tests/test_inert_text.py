@@ -145,6 +145,10 @@ PIECES = [
     "$x$",
     "</details>",
     "\r",
+    "    indented",
+    "\n    indented\n",
+    "\t\tindented",
+    "\n \t  indented",
 ]
 EVENT_TEXT = st.lists(st.sampled_from(PIECES) | st.text(max_size=4), max_size=8).map("".join)
 LINKS = {
@@ -191,6 +195,8 @@ def test_event_text_makes_no_link_image_heading_or_cell(
     summary = render_summary(report)
     tokens = list(walk(MarkdownIt("commonmark").enable("table").parse(summary)))
     assert not [t for t in tokens if t.type in ("link_open", "image", "em_open", "s_open")]
+    # No code block: the report here has no jobs, so the chart's fence is not drawn either.
+    assert not [t for t in tokens if t.type in ("code_block", "fence")]
     # The action's own code spans (field names, the replay hint's words) and bold (the error's
     # title) only.
     own = {*(report.payload or {}), "payload", "workflow_dispatch"}
@@ -216,8 +222,11 @@ def test_event_text_makes_no_link_image_heading_or_cell(
     assert len(set(widths)) <= 1, widths
 
 
-def test_escape_markdown_reads_as_the_text() -> None:
-    text = "Fix ![pixel](https://evil.example/p.png) <b>&</b> #1 | 2 `x` www.a.b"
+@pytest.mark.parametrize(
+    "text",
+    ["Fix ![pixel](https://evil.example/p.png) <b>&</b> #1 | 2 `x` www.a.b", "    four spaces, then\ta tab"],
+)
+def test_escape_markdown_reads_as_the_text(text: str) -> None:
     rendered = MarkdownIt("commonmark").renderInline(escape_markdown(text))
     assert html.unescape(rendered).replace("\u2060", "") == text
 

@@ -307,13 +307,13 @@ def test_github_enterprise_server_base_url(tmp_path: Path, iftrue: FakeIftrue) -
 
 
 @pytest.mark.parametrize(
-    ("route", "answer", "routes", "permission", "reason"),
+    ("route", "answer", "routes", "advice", "reason"),
     [
         (
             "pulls",
             Answer(401, {"message": "Bad credentials"}),
             ["pulls"],
-            "pull-requests: read",
+            "Give the `github_token` input a valid token",
             "401 bad credentials",
         ),
         (
@@ -331,7 +331,7 @@ def test_github_enterprise_server_base_url(tmp_path: Path, iftrue: FakeIftrue) -
                 {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "9999999999"},
             ),
             ["pulls"],
-            "pull-requests: read",
+            "No permission is missing",
             "rate limit exceeded",
         ),
         (
@@ -352,7 +352,7 @@ def test_github_enterprise_server_base_url(tmp_path: Path, iftrue: FakeIftrue) -
             "compare",
             Answer(500, {"message": "Server Error"}),
             ["pulls", "jobs", "releases", "compare", "deployments_by_sha"],
-            "contents: read",
+            "No permission is missing",
             "500",
         ),
         (
@@ -366,7 +366,7 @@ def test_github_enterprise_server_base_url(tmp_path: Path, iftrue: FakeIftrue) -
             "pulls",
             Answer(200, "<html>not json</html>"),
             ["pulls", "jobs", "releases", "compare", "deployments_by_sha"],
-            "pull-requests: read",
+            "No permission is missing",
             "unexpected answer",
         ),
     ],
@@ -377,7 +377,7 @@ def test_failed_lookup_degrades_with_one_warning(
     route: str,
     answer: Answer,
     routes: list[str],
-    permission: str,
+    advice: str,
     reason: str,
 ) -> None:
     with FakeGitHub(happy(**{route: answer})) as github:
@@ -386,7 +386,9 @@ def test_failed_lookup_degrades_with_one_warning(
     assert github.routes == routes
     lookup_warnings = [w for w in run.warnings if w.startswith("GitHub look-ups failed")]
     assert len(lookup_warnings) == 1
-    assert permission in lookup_warnings[0] and reason in lookup_warnings[0]
+    assert advice in lookup_warnings[0] and reason in lookup_warnings[0]
+    # Only GitHub refusing (401, 403, 404) is a permission or token to fix in the workflow.
+    assert ("permissions:" in lookup_warnings[0]) == (advice.endswith(": read"))
     assert run.outputs["result"] == "created"
 
 

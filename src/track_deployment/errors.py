@@ -43,10 +43,13 @@ class ServiceUnavailable(ActionError):
 class LookupFailed(Exception):
     """A GitHub look-up failed; the field falls back and the run goes on."""
 
-    def __init__(self, reason: str, *, stop: bool = False) -> None:
+    def __init__(self, reason: str, *, stop: bool = False, cause: str = "") -> None:
         super().__init__(reason)
         #: True when later look-ups would fail the same way (bad credentials, rate limit).
         self.stop = stop
+        #: "permission" when GitHub refused or hid what was asked (403, 404): a permission the
+        #: job lacks; "token" when it refused the token (401); "" for anything else.
+        self.cause = cause
 
 
 class Cancelled(BaseException):

@@ -343,6 +343,8 @@ class Failure:
     fields: str
     permission: str
     reason: str
+    #: LookupFailed.cause: what the warning advises.
+    cause: str = ""
 
 
 @dataclass
@@ -355,15 +357,22 @@ class Outcome:
     notices: list[str] = field(default_factory=list)
 
     def warning(self) -> str | None:
-        """One warning for all failed look-ups, naming the permissions to add."""
+        """One warning for all failed look-ups; only a refusal advises a permission or a token."""
         if not self.failures:
             return None
         details = "; ".join(f"{f.what} ({f.reason}): {f.fields} fell back" for f in self.failures)
-        permissions = ", ".join(sorted({f.permission for f in self.failures}))
-        return (
-            f"GitHub look-ups failed, so some fields use their fallback: {details}. "
-            f"Grant the job `permissions:` {permissions} "
-            "(or set the `github_token` input to '' to turn look-ups off)."
+        advice = []
+        if permissions := ", ".join(sorted({f.permission for f in self.failures if f.cause == "permission"})):
+            advice.append(f"Grant the job `permissions:` {permissions}")
+        if any(f.cause == "token" for f in self.failures):
+            advice.append(
+                "Give the `github_token` input a valid token (the default `${{ github.token }}` is)"
+            )
+        off = " (or set the `github_token` input to '' to turn look-ups off)." if advice else ""
+        return f"GitHub look-ups failed, so some fields use their fallback: {details}. " + (
+            "; ".join(advice) + off
+            if advice
+            else "No permission is missing; only this run's fields fell back."
         )
 
 
@@ -395,7 +404,7 @@ class _Session:
             with Alarm().until(self.deadline):
                 return call()
         except LookupFailed as exc:
-            reason = str(exc)
+            failed, reason = exc, str(exc)
             if exc.stop:
                 self.stopped = reason
         except Exception as exc:  # a look-up must never fail the run
@@ -406,7 +415,7 @@ class _Session:
             reason = shorten(self.redact(str(failed)), REASON_CHARS)
             if failed.stop:
                 self.stopped = reason
-        self.outcome.failures.append(Failure(what, fields, permission, reason))
+        self.outcome.failures.append(Failure(what, fields, permission, reason, failed.cause))
         return None
 
 
@@ -415,12 +424,14 @@ def _classify(exc: Exception) -> LookupFailed:
     from github import BadCredentialsException, GithubException, RateLimitExceededException
 
     if isinstance(exc, BadCredentialsException):
-        return LookupFailed("401 bad credentials", stop=True)
+        return LookupFailed("401 bad credentials", stop=True, cause="token")
     if isinstance(exc, RateLimitExceededException):
         return LookupFailed(f"{exc.status} rate limit exceeded", stop=True)
     if isinstance(exc, GithubException):
         message = exc.data.get("message") if isinstance(exc.data, dict) else None
-        return LookupFailed(f"{exc.status} {message or 'error'}")
+        # GitHub answers 404 for what the token may not see, as for what does not exist.
+        cause = "permission" if exc.status in (403, 404) else ""
+        return LookupFailed(f"{exc.status} {message or 'error'}", cause=cause)
     import requests
 
     if isinstance(exc, (requests.Timeout, DeadlineExceeded)):

@@ -93,10 +93,16 @@ def _escape_line_start(match: re.Match[str]) -> str:
     return f"{indent}{number}&#{ord(delimiter)};"
 
 
+# A line's indentation: four spaces (or a tab) of it make an indented code block.
+_INDENT = re.compile(r"(?m)^[ \t]+")
+
+
 def escape_markdown(text: str) -> str:
     """Untrusted text for the job summary: inert as Markdown and as the HTML inside it."""
     text = _AUTOLINK.sub(_JOIN, text).translate(_MARKDOWN)
-    return _LINE_START.sub(_escape_line_start, text)
+    text = _LINE_START.sub(_escape_line_start, text)
+    # As references, white space is text, never indentation.
+    return _INDENT.sub(lambda match: "".join(f"&#{ord(char)};" for char in match.group(0)), text)
 
 
 def escape_cell(text: str) -> str:
@@ -350,7 +356,8 @@ def fit_response(text: str) -> str:
     data = text.encode("utf-8")
     if len(data) <= MAX_RESPONSE_BYTES:
         return text
-    marker = f"\n… shortened to fit the `response` output: iftrue answered {len(data):,} bytes."
+    # What was read, which may be less than what iftrue sent (at most 1 MiB is read).
+    marker = f"\n… shortened to fit the `response` output: {len(data):,} bytes of iftrue's answer were read."
     return data[: MAX_RESPONSE_BYTES - len(marker.encode())].decode("utf-8", "ignore") + marker
 
 
