@@ -163,9 +163,17 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=21)
     parser.add_argument("--requests", action="store_true", help="count the GitHub requests only")
     parser.add_argument(
+        "--redaction", action="store_true", help="time the redaction of 1 MiB answers only"
+    )
+    parser.add_argument(
         "--image", default="track-deployment:test", help="image to measure, if Docker answers"
     )
     args = parser.parse_args()
+    if args.redaction:
+        print("| 1 MiB of text | redaction, median of 5 |\n| --- | --- |")
+        for name, seconds in redaction_rows():
+            print(f"| {name} | {seconds * 1000:.0f} ms |")
+        return 0
     python = sys.executable
     entry = [python, str(ROOT / "entrypoint.py")]
     rows: list[tuple[str, str]] = []
@@ -216,6 +224,43 @@ def main() -> int:
         print(f"| {name} | {value} |")
     print(f"\nfake iftrue received {len(iftrue.posts)} posts")
     return 0
+
+
+def redaction_rows() -> list[tuple[str, float]]:
+    """How long redacting an answer of 1 MiB (the most read) takes, by the kind of text in it."""
+    import io
+
+    from support import TOKEN
+
+    from track_deployment.workflow import Console
+
+    console = Console(io.StringIO(), actions=False)
+    console.add_secret(TOKEN)
+    console.add_secret(GITHUB_TOKEN)
+    size = 1024 * 1024
+    half = len(TOKEN) // 2
+    broken = f"{TOKEN[:half]}\\u2028{TOKEN[half:]}"
+    texts = {
+        "one word, no gap": "x" * size,
+        "JSON, a space every 8 characters": ('{"k": "a b c d", ' * (size // 16))[:size],
+        "JSON escapes everywhere (\\u0041%41&#65;)": ("\\u0041%41&#65; " * size)[:size],
+        "backslashes only": "\\" * size,
+        "percent signs only": "%" * size,
+        "`&#` runs": ("&#" * size)[:size],
+        "white space only": " \n" * (size // 2),
+        "a character, a space, over and over": "a " * (size // 2),
+        "near misses: `<br `, `%C3`, `&#99999999`, `\\u12`": ("<br %C3&#99999999\\u12" * size)[:size],
+        "the token, broken, every 4 KiB": (("x" * 4000 + broken) * (size // 4000))[:size],
+    }
+    rows = []
+    for name, text in texts.items():
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            console.redact(text)
+            times.append(time.perf_counter() - start)
+        rows.append((name, statistics.median(times)))
+    return rows
 
 
 def image_size(name: str) -> int:

@@ -23,6 +23,7 @@ from urllib3.util import parse_url
 
 from track_deployment.errors import InputError
 from track_deployment.inputs import api_url_problem, parse_api_url
+from track_deployment.redaction import read, read_text
 from track_deployment.summary import render_summary
 from track_deployment.workflow import Console, Report, escape_markdown
 
@@ -312,3 +313,23 @@ def test_a_doubly_escaped_secret_is_redacted() -> None:
     assert TOKEN[:10] in twice and "\\\\n" in twice
     redacted = console().redact(twice)
     assert "***" in redacted and not leaks(normalized(redacted), TOKEN)
+
+
+TRICKY = st.lists(
+    st.sampled_from(
+        ["\\", "\\\\", "u", "0", "0a", "2028", "41", "n", "/", "%", "%2", "%0A", "%C2", "%A0", "%E2%80",
+         "&", "&#", "x", "10", ";", "&nbsp;", "<", "<br", ">", " /", " ", "\n", "\u200b", "\u00a0", "a", "é"]
+    ),
+    max_size=30,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=TRICKY)
+def test_the_quick_reading_is_the_mapped_one(text: str) -> None:
+    # The quick reading decides whether the mapped one is made at all: they must agree.
+    reading = read(text)
+    assert read_text(text) == reading.text
+    for index in range(len(reading.text)):
+        start, end = reading.origin(index)
+        assert 0 <= start < end <= len(text)

@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,8 +21,8 @@ from test_examples import check_demo_messages
 # One worker runs them all, so the clone and its demo environment are made once.
 pytestmark = [pytest.mark.network, pytest.mark.xdist_group("quick_start")]
 
-# The Quick start's promise for `make dry-run` on a fresh clone (see BENCHMARKS.md).
-DEMO_SECONDS = 25
+# The Quick start's promise for `make dry-run` on a fresh clone; its time is measured in
+# BENCHMARKS.md, not here, where the machine's load decides it.
 DEMO_MEGABYTES = 90
 # pip's words when no index answers: the only reason to skip.
 OFFLINE = (
@@ -66,20 +65,17 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-def first_demo(clone: Path) -> tuple[subprocess.CompletedProcess[str], float]:
-    started = time.monotonic()
+def first_demo(clone: Path) -> subprocess.CompletedProcess[str]:
     run = make(clone, "dry-run")
-    seconds = time.monotonic() - started
     if run.returncode != 0 and any(sign in run.stdout + run.stderr for sign in OFFLINE):
         pytest.skip(f"pip cannot reach a package index: {run.stderr.strip().splitlines()[-1]}")
-    return run, seconds
+    return run
 
 
-def test_the_demo_is_light(clone: Path, first_demo: tuple[subprocess.CompletedProcess[str], float]) -> None:
-    run, seconds = first_demo
+def test_the_demo_is_light(clone: Path, first_demo: subprocess.CompletedProcess[str]) -> None:
+    run = first_demo
     assert run.returncode == 0, run.stdout + run.stderr
     venv = clone / ".venv-demo"
-    assert seconds <= DEMO_SECONDS, f"the first `make dry-run` took {seconds:.1f} s"
     assert size_mb(venv) <= DEMO_MEGABYTES, f".venv-demo is {size_mb(venv):.0f} MB"
     assert not (clone / ".venv").exists()  # the development tools wait for `make test`
     installed = subprocess.run(
@@ -94,10 +90,8 @@ def test_the_demo_is_light(clone: Path, first_demo: tuple[subprocess.CompletedPr
     assert "runtime requirements only" in run.stdout
 
 
-def test_every_demo_runs_and_makes_sense(
-    clone: Path, first_demo: tuple[subprocess.CompletedProcess[str], float]
-) -> None:
-    assert first_demo[0].returncode == 0
+def test_every_demo_runs_and_makes_sense(clone: Path, first_demo: subprocess.CompletedProcess[str]) -> None:
+    assert first_demo.returncode == 0
     for event in sorted(p.stem for p in (clone / "examples" / "events").glob("*.json")):
         run = make(clone, "dry-run", f"EVENT={event}")
         assert run.returncode == 0, run.stdout + run.stderr
@@ -107,9 +101,7 @@ def test_every_demo_runs_and_makes_sense(
         check_demo_messages(run.stdout + run.stderr)
 
 
-def test_clean_leaves_the_tree_as_cloned(
-    clone: Path, first_demo: tuple[subprocess.CompletedProcess[str], float]
-) -> None:
+def test_clean_leaves_the_tree_as_cloned(clone: Path, first_demo: subprocess.CompletedProcess[str]) -> None:
     # What a build, `pip install .` and the tests leave: build/, *.egg-info, dist/, __pycache__.
     build = subprocess.run(
         [
