@@ -314,7 +314,14 @@ def test_github_enterprise_server_base_url(tmp_path: Path, iftrue: FakeIftrue) -
             Answer(401, {"message": "Bad credentials"}),
             ["pulls"],
             "Give the `github_token` input a valid token",
-            "401 bad credentials",
+            "401 Bad credentials",
+        ),
+        (
+            "pulls",
+            Answer(401, {"message": "Requires authentication"}),
+            ["pulls"],
+            "Give the `github_token` input a valid token",
+            "401 Requires authentication",
         ),
         (
             "pulls",

@@ -69,3 +69,28 @@ def test_a_signal_before_the_run_starts_cancels_it(tmp_path: Path) -> None:
         "The step was cancelled (SIGTERM) before the deployment record was built. Nothing was sent to iftrue."
     )
     assert parse_outputs((tmp_path / "output").read_bytes())["result"] == "failed"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize(
+    ("timeout", "lookups_took", "delivery_gets"),
+    [(120, 5, 115), (120, 45, 90), (3, 0.5, 2.5), (3, 50, 2)],
+)
+def test_the_delivery_gets_what_the_lookups_left_and_never_less_than_two_thirds(
+    monkeypatch: pytest.MonkeyPatch, timeout: float, lookups_took: float, delivery_gets: float
+) -> None:
+    clock = Clock()
+    monkeypatch.setattr(action.time, "monotonic", clock)
+    budget = action.Budget(timeout)
+    with budget.lookups() as deadline:
+        assert deadline - clock.now == min(timeout / 3, 30)
+        clock.now += lookups_took  # however long they overran their deadline
+    clock.now += 7  # building the record: not counted
+    assert budget.delivery() - clock.now == pytest.approx(delivery_gets)

@@ -423,12 +423,12 @@ def _classify(exc: Exception) -> LookupFailed:
     """Turn what PyGithub or requests raised into a short reason."""
     from github import BadCredentialsException, GithubException, RateLimitExceededException
 
-    if isinstance(exc, BadCredentialsException):
-        return LookupFailed("401 bad credentials", stop=True, cause="token")
     if isinstance(exc, RateLimitExceededException):
         return LookupFailed(f"{exc.status} rate limit exceeded", stop=True)
     if isinstance(exc, GithubException):
         message = exc.data.get("message") if isinstance(exc.data, dict) else None
+        if isinstance(exc, BadCredentialsException) or exc.status == 401:  # every look-up would fail so
+            return LookupFailed(f"401 {message or 'bad credentials'}", stop=True, cause="token")
         # GitHub answers 404 for what the token may not see, as for what does not exist.
         cause = "permission" if exc.status in (403, 404) else ""
         return LookupFailed(f"{exc.status} {message or 'error'}", cause=cause)

@@ -102,14 +102,17 @@ class Budget:
     def lookups(self) -> Iterator[float]:
         """The look-ups' deadline; the time they take is spent from the delivery's."""
         start = time.monotonic()
+        share = min(self.timeout * LOOKUP_SHARE, LOOKUP_MAX_SECONDS)
         try:
-            yield start + min(self.timeout * LOOKUP_SHARE, LOOKUP_MAX_SECONDS)
+            yield start + share
         finally:
-            self.spent += time.monotonic() - start
+            # Never more than their share: what outlasts it (a slow redaction, say) is not the
+            # delivery's loss.
+            self.spent += min(time.monotonic() - start, share)
 
     def delivery(self) -> float:
         """The delivery's deadline, from now: what the look-ups left of `timeout`."""
-        return time.monotonic() + max(0.0, self.timeout - self.spent)
+        return time.monotonic() + self.timeout - self.spent
 
 
 def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime, budget: Budget) -> Built | str:
