@@ -331,6 +331,12 @@ def test_an_odd_2xx_answer_is_a_warning(
             b"HTTP/1.1 201 Created\r\nContent-Length: 11\r\nContent-Length: 12\r\n\r\n", id="two lengths"
         ),
         pytest.param(b"HTTP/1.1 201 Created\r\nX-A \x00 b\r\n\r\n", id="a header without a colon"),
+        pytest.param(b"HTTP/1.1 201 " + b"C" * 100_000 + b"\r\n\r\n", id="a status line of 100 kB"),
+        pytest.param(b"HTTP/1.1 201Created\r\n\r\n", id="no space after the status"),
+        pytest.param(b"http/1.1 201 Created\r\n\r\n", id="lower case"),
+        pytest.param(
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 " + b"C" * 70_000 + b"\r\n\r\n", id="after 100"
+        ),
     ],
 )
 def test_a_201_whose_headers_cannot_be_read_is_created_and_sent_once(tmp_path: Path, head: bytes) -> None:

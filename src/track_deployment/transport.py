@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import http.client
+import re
 import signal
 import threading
 import time
@@ -106,6 +107,11 @@ class AnsweredUnread(Exception):
         self.why = why
 
 
+# A status line's start as a server may write it, however http.client judges the rest of it
+# (a reason of 100 kB, "201Created", lower case): it has said 2xx all the same.
+_STATUS = re.compile(rb"\s*HTTP/[0-9.]* *([0-9]{3})(?![0-9])", re.IGNORECASE)
+
+
 class _StatusLine(http.client.HTTPResponse):
     """http.client's answer, noting each final status line it reads in `seen`."""
 
@@ -114,8 +120,13 @@ class _StatusLine(http.client.HTTPResponse):
         self._seen = seen
 
     def _read_status(self) -> tuple[str, int, str]:  # the one place http.client reads it
+        # Looked at before http.client reads it, which may refuse the line whole.
+        peek = getattr(self.fp, "peek", None)
+        start = _STATUS.match(peek(64)[:64]) if peek else None
+        if start and int(start.group(1)) >= 200:  # 1xx (100 Continue) comes before the answer
+            self._seen.append(int(start.group(1)))
         version, status, reason = super()._read_status()  # type: ignore[misc]
-        if status >= 200:  # 1xx (100 Continue) comes before the answer
+        if not start and status >= 200:
             self._seen.append(status)
         return version, status, reason
 
