@@ -356,8 +356,9 @@ def fit_response(text: str) -> str:
     data = text.encode("utf-8")
     if len(data) <= MAX_RESPONSE_BYTES:
         return text
-    # What was read, which may be less than what iftrue sent (at most 1 MiB is read).
-    marker = f"\n… shortened to fit the `response` output: {len(data):,} bytes of iftrue's answer were read."
+    # No count: what was read may be less than iftrue sent (1 MiB at most), and bytes that were
+    # not UTF-8 are not the text they became.
+    marker = "\n… shortened to fit the `response` output (64 KiB at most)."
     return data[: MAX_RESPONSE_BYTES - len(marker.encode())].decode("utf-8", "ignore") + marker
 
 
