@@ -162,9 +162,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=21)
     parser.add_argument("--requests", action="store_true", help="count the GitHub requests only")
-    parser.add_argument(
-        "--redaction", action="store_true", help="time the redaction of 1 MiB answers only"
-    )
+    parser.add_argument("--redaction", action="store_true", help="time the redaction of 1 MiB answers only")
     parser.add_argument(
         "--image", default="track-deployment:test", help="image to measure, if Docker answers"
     )
@@ -250,6 +248,8 @@ def redaction_rows() -> list[tuple[str, float]]:
         "white space only": " \n" * (size // 2),
         "a character, a space, over and over": "a " * (size // 2),
         "near misses: `<br `, `%C3`, `&#99999999`, `\\u12`": ("<br %C3&#99999999\\u12" * size)[:size],
+        "unknown references (`&ab;`), the token at the end": ("&ab;" * size)[: size - 200] + TOKEN,
+        "HTML tags and colour codes": ("<span a=b>x</span>\x1b[31m" * size)[:size],
         "the token, broken, every 4 KiB": (("x" * 4000 + broken) * (size // 4000))[:size],
     }
     rows = []

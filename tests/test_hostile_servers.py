@@ -261,6 +261,27 @@ def test_an_echoed_token_is_redacted_in_any_form(tmp_path: Path, status: int, fo
 
 
 @pytest.mark.parametrize("status", [401, 201])
+def test_a_token_cut_off_with_the_answer_is_redacted(tmp_path: Path, status: int) -> None:
+    # The connection breaks 90 characters into the echoed token: what came is all the text has.
+    body = b'{"message": "token ' + TOKEN[:90].encode()
+    head = f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+    with TrickleServer(head.encode(), body, trickle="none") as server:
+        run = run_action(iftrue_env(tmp_path, server.url))
+    assert run.outputs["result"] == ("created" if status == 201 else "failed")
+    assert_no_secret(run)
+    assert "***" in (run.outputs["response"] if status == 201 else run.errors[0])
+
+
+def test_a_token_cut_by_the_1_mib_limit_is_redacted(tmp_path: Path) -> None:
+    body = (TOKEN + " ") * (2 * 1024 * 1024 // (len(TOKEN) + 1))
+    assert (1024 * 1024) % (len(TOKEN) + 1) > 8  # the limit falls inside a token
+    with FakeIftrue(Answer(201, body.encode())) as iftrue:
+        run = run_action(iftrue_env(tmp_path, iftrue.url))
+    assert run.outputs["result"] == "created"
+    assert_no_secret(run)
+
+
+@pytest.mark.parametrize("status", [401, 201])
 def test_a_token_in_json_escaped_twice_is_redacted(tmp_path: Path, status: int) -> None:
     # A gateway that wraps the service's JSON error in its own: `\\n` and `\\u0065` in the body.
     half = len(TOKEN) // 2

@@ -35,7 +35,9 @@ GAPS = [
     " ", "\n", "\r\n", "\t", "  \n  ", "\f", "\v", "\u2028", "\u00a0", "\u3000", "\u200b", "\ufeff",
     "\u2060", "\u00ad", "<br>", "<BR />", "&nbsp;", "&#10;", "&#xA0;", "\\n", "\\r\\n", "\\f", "\\\\n",
     "%0A", "%0d%0a", "%20", "%0C", "%C2%A0", "%E2%80%8B", "%E2%80%A8", "%5Cn", "\\u000a", "\\u0020",
-    "\\u2028", "\\u200B", "\\\\u000a",
+    "\\u2028", "\\u200B", "\\\\u000a", "&NewLine;", "&amp;#10;", "&amp;nbsp;", "&lt;br&gt;", "&shy;",
+    "&ZeroWidthSpace;", "<wbr>", "<span class='x'>", "</b>", "\x00", "\x7f", "\b", "\x1b[31m", "\\u001b[0m",
+    "\ufe0f", "\u034f", "\u3164", "\U000e0041",
 ]  # fmt: skip
 
 
@@ -50,6 +52,10 @@ def encode_char(char: str, how: str) -> str:
         return f"%{ord(char):02X}"
     if how == "entity":
         return f"&#{ord(char)};"
+    if how == "named":  # the names HTML gives a JWT's and a GitHub token's punctuation
+        return {".": "&period;", "_": "&lowbar;", "-": "&hyphen;"}.get(char, f"&#x{ord(char):x};")
+    if how == "padded":
+        return f"&#00000000{ord(char)};"
     return char
 
 
@@ -57,9 +63,11 @@ def normalized(text: str) -> str:
     """`text` with every encoding and gap above undone: what a reader could put back together."""
     for _ in range(3):
         text = re.sub(r"\\+u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
-        text = re.sub(r"(?i)<br\s*/?>", "", html.unescape(urllib.parse.unquote(text)))
-        text = re.sub(r"\\+[nrtf]", "", text)
-    return re.sub(r"[\s\u00ad\u200b-\u200f\u2060\ufeff]", "", text)
+        text = html.unescape(urllib.parse.unquote(text))
+        text = re.sub(r"\x1b\[[0-?]*[ -/]*[@-~]|</?[A-Za-z][^<>]*>", "", text)
+        text = re.sub(r"\\+[nrtfb]", "", text)
+    invisible = "\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u034f\u200b-\u200f\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff"
+    return re.sub(f"[\\s{invisible}\U000e0000-\U000e0fff]", "", text)
 
 
 def console() -> Console:
@@ -82,7 +90,9 @@ def test_a_secret_split_and_encoded_anywhere_is_redacted(
     splits = data.draw(st.dictionaries(st.integers(1, len(secret) - 1), st.sampled_from(GAPS), max_size=8))
     hows = data.draw(
         st.lists(
-            st.sampled_from(["plain", "plain", "json", "JSON", "JSON twice", "percent", "entity"]),
+            st.sampled_from(
+                ["plain", "plain", "json", "JSON", "JSON twice", "percent", "entity", "named", "padded"]
+            ),
             min_size=len(secret),
             max_size=len(secret),
         )
@@ -333,3 +343,22 @@ def test_the_quick_reading_is_the_mapped_one(text: str) -> None:
     for index in range(len(reading.text)):
         start, end = reading.origin(index)
         assert 0 <= start < end <= len(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        (f"token {TOKEN[:90]}", "token ***"),  # an answer cut off inside the token
+        (f"{TOKEN[-40:]} was refused", "*** was refused"),  # a line the token went on to
+        (f"token {TOKEN[:30]}\\u000a{TOKEN[30:60]}", "token ***"),
+        (f"token {TOKEN[:7]}", f"token {TOKEN[:7]}"),  # 7 characters could be anyone's
+        (f"invalid signature {TOKEN.split('.')[2]}", "invalid signature ***"),
+        (f"claims {TOKEN.split('.')[1]} expired", "claims *** expired"),
+        (TOKEN.replace(".", ""), "***"),
+        (TOKEN.replace(".", " . "), "***"),
+        (TOKEN.replace(".", "&period;"), "***"),
+        (f"x &#{ord(TOKEN[0])}{TOKEN[1:]} y", "x *** y"),  # a reference without its `;`
+    ],
+)
+def test_what_is_left_of_a_secret_is_redacted(text: str, redacted: str) -> None:
+    assert console().redact(text) == redacted

@@ -17,15 +17,13 @@ from typing import Any, TextIO
 
 from .inputs import for_command
 from .mapping import Job, Source
-from .redaction import redact_spans, secret_forms
+from .redaction import CUT_CHARS, redact_spans, secret_forms, token_parts
 from .schema import log_lines, record_json, scrub
 
 REDACTED = "***"
 
 
 _CUT = "…"
-# The shortest start of a secret that is redacted where text was cut after it.
-_CUT_SECRET_CHARS = 8
 
 
 def _redact_cut(text: str, secrets: Iterable[str]) -> str:
@@ -35,7 +33,7 @@ def _redact_cut(text: str, secrets: Iterable[str]) -> str:
     value shortened before the secrets were known (an input quoted in its own error message).
     """
     for secret in secrets:
-        start = secret[:_CUT_SECRET_CHARS]
+        start = secret[:CUT_CHARS]
         end = text.find(_CUT)
         while end >= 0:
             begin = text.rfind(start, max(0, end - len(secret) - 1), end)
@@ -193,7 +191,7 @@ class Console:
 
     def add_secret(self, secret: str) -> None:
         """Mask a secret in the runner's log and redact it from everything printed after."""
-        for part in [secret, *log_lines(secret)]:
+        for part in [secret, *log_lines(secret), *token_parts(secret)]:
             part = part.strip()
             if len(part) >= 4 and part not in self._secrets:
                 if self.actions:
@@ -209,9 +207,8 @@ class Console:
         """`text` without any known secret, whole, broken up or encoded, and without lone
         surrogates (JSON can escape one), which no UTF-8 file or stream can take."""
         text = scrub(text)
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        if self._forms:
+        if self._forms:  # each secret and its forms, whole or broken, in one pass: a JWT and its
+            # parts, found together, are one "***"
             text = redact_spans(text, self._forms, REDACTED)
         return _redact_cut(text, self._secrets) if _CUT in text else text
 
