@@ -250,6 +250,9 @@ def redaction_rows() -> list[tuple[str, float]]:
         "near misses: `<br `, `%C3`, `&#99999999`, `\\u12`": ("<br %C3&#99999999\\u12" * size)[:size],
         "unknown references (`&ab;`), the token at the end": ("&ab;" * size)[: size - 200] + TOKEN,
         "HTML tags and colour codes": ("<span a=b>x</span>\x1b[31m" * size)[:size],
+        "starts of tokens cut at a `…` (`eyJhbGci…`, `ghs_16C7…`)": (
+            (TOKEN[:40] + "… " + GITHUB_TOKEN[:12] + "…\n") * size
+        )[:size],
         "the token, broken, every 4 KiB": (("x" * 4000 + broken) * (size // 4000))[:size],
     }
     rows = []

@@ -124,6 +124,23 @@ def test_a_large_event_leaves_the_delivery_its_time(tmp_path: Path, iftrue: Fake
     assert iftrue.posts[0].json()["title"] == "v2.4.0"
 
 
+@pytest.mark.parametrize("where", ["release body", "201 answer", "401 answer"])
+def test_a_reference_of_5000_digits_is_text(tmp_path: Path, where: str) -> None:
+    # Python refuses to read an integer of over 4,300 digits: no reference is read that long.
+    text = "see &#" + "1" * 5000 + ";"
+    event = payload("release")
+    if where == "release body":
+        event["release"]["body"] = text
+    status = 401 if where == "401 answer" else 201
+    with FakeIftrue(Answer(status, {"id": "a", "message": text})) as iftrue:
+        env = runner_env(tmp_path, "release", event, {"api_url": iftrue.url, "timeout": str(TIMEOUT)})
+        run = run_action(env)
+    assert "Traceback" not in run.stdout + run.stderr
+    assert not any("Internal error" in line for line in run.warnings + run.errors)
+    assert run.outputs["result"] == ("failed" if status == 401 else "created")
+    assert len(iftrue.posts) == 1
+
+
 def test_github_answering_202_forever_ends_the_lookups(tmp_path: Path, iftrue: FakeIftrue) -> None:
     # PyGithub sleeps 2 s and asks again after a 202, with no limit (Requester.__requestRaw).
     with FakeGitHub(dict.fromkeys(ROUTES, Answer(202, {}))) as github:
@@ -373,6 +390,29 @@ def test_a_201_whose_headers_cannot_be_read_is_created_and_sent_once(tmp_path: P
         assert "its id is unknown" in warning and "Do not replay" in warning
     assert "### Deployment recorded in iftrue" in run.summary
     assert "Traceback" not in run.stdout + run.stderr
+
+
+@pytest.mark.parametrize(
+    ("head", "interval"),
+    [
+        pytest.param(
+            b"HTTP/1.1 201 " + b"C" * 200 + b"\r\n\r\n", 0.05, id="a reason trickling past the deadline"
+        ),
+        pytest.param(b"http/1.1 201 Created\r\n\r\n", 0.02, id="lower case, a byte at a time"),
+        pytest.param(b"HTTP/1.1 201Created\r\n\r\n", 0.02, id="no space, a byte at a time"),
+    ],
+)
+def test_a_201_status_line_that_comes_in_pieces_is_created_and_sent_once(
+    tmp_path: Path, head: bytes, interval: float
+) -> None:
+    with TrickleServer(head, b'{"id": "a"}', trickle="head", interval=interval) as server:
+        run, seconds = timed(iftrue_env(tmp_path, server.url))
+    assert seconds < TIMEOUT + MARGIN
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.outputs["result"] == "created"
+    assert server.connections == 1
+    [warning] = [w for w in run.warnings if "answered 201" in w]
+    assert "Do not replay" in warning
 
 
 @pytest.mark.parametrize("fail_on_error", ["false", "true"])

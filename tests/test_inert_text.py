@@ -37,7 +37,9 @@ GAPS = [
     "%0A", "%0d%0a", "%20", "%0C", "%C2%A0", "%E2%80%8B", "%E2%80%A8", "%5Cn", "\\u000a", "\\u0020",
     "\\u2028", "\\u200B", "\\\\u000a", "&NewLine;", "&amp;#10;", "&amp;nbsp;", "&lt;br&gt;", "&shy;",
     "&ZeroWidthSpace;", "<wbr>", "<span class='x'>", "</b>", "\x00", "\x7f", "\b", "\x1b[31m", "\\u001b[0m",
-    "\ufe0f", "\u034f", "\u3164", "\U000e0041",
+    "\ufe0f", "\u034f", "\u3164", "\U000e0041", "&nbsp", "&shy", "<!-- x -->", "\\x1b[31m", "\\033[0m",
+    "\\e[1m", "\x9b31m", "\x1b]8;;https://x\x07", "\\x0a", "\\012", "\\u{a}", "%u000A", "=\r\n", "\ufff9",
+    "&amp;amp;amp;#10;", "%25252520",
 ]  # fmt: skip
 
 
@@ -61,12 +63,16 @@ def encode_char(char: str, how: str) -> str:
 
 def normalized(text: str) -> str:
     """`text` with every encoding and gap above undone: what a reader could put back together."""
-    for _ in range(3):
-        text = re.sub(r"\\+u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
+    for _ in range(4):
+        text = re.sub(r"\\+u([0-9a-fA-F]{4})|\\+u\{([0-9a-fA-F]+)\}|%u([0-9a-fA-F]{4})|\\+x([0-9a-fA-F]{2})",
+                      lambda m: chr(int(next(g for g in m.groups() if g), 16)), text)  # fmt: skip
+        text = re.sub(r"\\+([0-3][0-7]{2})", lambda m: chr(int(m.group(1), 8)), text)
         text = html.unescape(urllib.parse.unquote(text))
-        text = re.sub(r"\x1b\[[0-?]*[ -/]*[@-~]|</?[A-Za-z][^<>]*>", "", text)
-        text = re.sub(r"\\+[nrtfb]", "", text)
-    invisible = "\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u034f\u200b-\u200f\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff"
+        text = re.sub(r"(?:\x1b|\\+e)\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07", "", text)
+        text = re.sub(r"</?[A-Za-z][^<>]*>|<!--.*?-->|=\r?\n", "", text)
+        text = re.sub(r"\\+[nrtfbv]", "", text)
+    invisible = "\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u034f\u200b-\u200f\u2060-\u206f\u3164\ufe00-\ufe0f"
+    invisible += "\ufeff\ufff9-\ufffb"
     return re.sub(f"[\\s{invisible}\U000e0000-\U000e0fff]", "", text)
 
 
@@ -354,11 +360,20 @@ def test_the_quick_reading_is_the_mapped_one(text: str) -> None:
         (f"token {TOKEN[:7]}", f"token {TOKEN[:7]}"),  # 7 characters could be anyone's
         (f"invalid signature {TOKEN.split('.')[2]}", "invalid signature ***"),
         (f"claims {TOKEN.split('.')[1]} expired", "claims *** expired"),
-        (TOKEN.replace(".", ""), "***"),
+        (TOKEN.replace(".", ""), TOKEN.split(".")[0] + "***"),  # the header is every HS256 JWT's
         (TOKEN.replace(".", " . "), "***"),
         (TOKEN.replace(".", "&period;"), "***"),
         (f"x &#{ord(TOKEN[0])}{TOKEN[1:]} y", "x *** y"),  # a reference without its `;`
+        (f"invalid token {TOKEN[:75]}... (truncated)", "invalid token ***... (truncated)"),
+        (f"token {GITHUB_TOKEN[:26]}... is expired", "token ***... is expired"),
+        (f"token {TOKEN[:60]}\\n{TOKEN[60:70]}\\", "token ***\\"),  # cut after an escape's `\\`
+        (f"token {GITHUB_TOKEN[:20]}\n(next)", "token ***\n(next)"),
+        (f"token {GITHUB_TOKEN[4:]} refused", "token *** refused"),  # without `ghs_`
+        # Anyone's JWT: the header every HS256 JWT has is kept, and so is their payload.
+        ("see eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJuYW1lIjoiSm9obiJ9.abc", None),
+        ("&#" + "1" * 5000 + "; and &#x" + "f" * 5000, None),  # no number too long to read
+        ("R&D, a=1&b=2, &copy; 50%, <b>bold</b> C:\\x\\new", None),
     ],
 )
-def test_what_is_left_of_a_secret_is_redacted(text: str, redacted: str) -> None:
-    assert console().redact(text) == redacted
+def test_what_is_left_of_a_secret_is_redacted(text: str, redacted: str | None) -> None:
+    assert console().redact(text) == (text if redacted is None else redacted)

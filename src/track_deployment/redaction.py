@@ -12,10 +12,11 @@ where its first to its last character came from.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import re
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 # Characters that show nothing: control characters (C0 but white space, DEL, C1) and Unicode's
@@ -38,6 +39,7 @@ _INVISIBLE_RANGES = (
     (0xFE00, 0xFE0F),
     (0xFEFF, 0xFEFF),
     (0xFFA0, 0xFFA0),
+    (0xFFF9, 0xFFFB),
     (0x1BCA0, 0x1BCA3),
     (0x1D173, 0x1D17A),
     (0xE0000, 0xE0FFF),
@@ -46,30 +48,37 @@ _INVISIBLE = "".join(f"{chr(first)}-{chr(last)}" for first, last in _INVISIBLE_R
 _INVISIBLE_CHARS = frozenset(
     chr(code) for first, last in _INVISIBLE_RANGES for code in range(first, last + 1)
 )
-#: JSON's escapes of a line break, a tab, a form feed or a backspace: gaps once decoded.
-_ESCAPED_GAPS = frozenset("nrtfb")
+#: Escapes of a line break, a tab, a form feed, a backspace or a vertical tab: gaps once decoded.
+_ESCAPED_GAPS = frozenset("nrtfbv")
 
 # The escapes a secret's characters may be written in, and the gaps that may break it.
 # Any number of backslashes, from the first of them: a search never starts inside a run.
-_BACKSLASH = r"(?<!\\)\\++(?:u(?P<u>[0-9a-fA-F]{4})|(?P<esc>[nrtfb/]))"
-# HTML character references as html.unescape reads them: numeric with or without their `;`,
-# named (`&NewLine;`, `&period;`, `&amp;`) with it.
-_REFERENCE = r"(?P<ref>&(?:#(?:[xX][0-9a-fA-F]++|[0-9]++);?|[A-Za-z][A-Za-z0-9]{1,31}+;))"
-_PERCENT = (  # one character's UTF-8 bytes
-    r"%[0-7][0-9a-fA-F]|%[cdCD][0-9a-fA-F]%[89abAB][0-9a-fA-F]"
+# JSON's `\uXXXX`, and the `\u{…}`, `\UXXXXXXXX`, `\xXX` and octal escapes of other languages.
+_BACKSLASH = (
+    r"(?<!\\)\\++(?:u(?P<u>[0-9a-fA-F]{4})|u\{(?P<ub>[0-9a-fA-F]{1,6})\}|U(?P<U>[0-9a-fA-F]{8})"
+    r"|x(?P<x>[0-9a-fA-F]{2})|(?P<oct>[0-3][0-7]{2})|(?P<esc>[nrtfbv/]))"
+)
+# HTML character references as html.unescape reads them, with or without their `;`: numeric
+# (8 digits at most after any zeros: no number is too long to read) or named (`&NewLine;`).
+_REFERENCE = r"(?P<ref>&(?:#(?:[xX]0*[0-9a-fA-F]{1,8}|0*[0-9]{1,8})|[A-Za-z][A-Za-z0-9]{1,31}+);?)"
+_PERCENT = (  # one character's UTF-8 bytes, or JavaScript's old `%uXXXX`
+    r"%[uU][0-9a-fA-F]{4}|%[0-7][0-9a-fA-F]|%[cdCD][0-9a-fA-F]%[89abAB][0-9a-fA-F]"
     r"|%[eE][0-9a-fA-F](?:%[89abAB][0-9a-fA-F]){2}|%[fF][0-4](?:%[89abAB][0-9a-fA-F]){3}"
 )
-# An HTML tag (`<br>`, `<wbr/>`, `<span class=x>`), or a terminal's colour code (ESC [ … m),
-# its ESC raw or escaped.
+# An HTML tag (`<br>`, `<wbr/>`, `<span class=x>`) or comment, a terminal's colour code
+# (ESC [ … m, its ESC raw or escaped, or the 8-bit CSI) or hyperlink (ESC ] … BEL), or a
+# quoted-printable soft line break (`=` at a line's end).
 _BREAK = (
-    r"</?[A-Za-z][A-Za-z0-9-]*+(?:[\s/][^<>]*+)?>"
-    r"|(?:\x1b|(?<!\\)\\++u001[bB]|%1[bB])\[[0-?]*+[ -/]*+[@-~]"
+    r"</?[A-Za-z][A-Za-z0-9-]*+(?:[\s/][^<>]*+)?>|<![^>]{0,256}+>"
+    r"|(?:(?:\x1b|(?<!\\)\\++(?:u001[bB]|x1[bB]|033|e)|%1[bB])\[|\x9b)[0-?]*+[ -/]*+[@-~]"
+    r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]{0,512}+(?:\x07|\x1b\\|\x9c)"
+    r"|=\r?\n"
 )
 _STARTS = re.sub(r"\?P<\w+>", "", f"{_BACKSLASH}|{_REFERENCE}|{_PERCENT}|{_BREAK}")
 _UNIT = re.compile(
     # Plain text runs to a gap or an escape. A "\\", "%", "&" or "<" that starts none is plain
     # too, so a megabyte of near misses ("%%%", "&#&#", "\\\\ ") is one unit, not a million.
-    rf"(?P<plain>(?:[^\s\\%&<{_INVISIBLE}]++|(?!{_STARTS})(?:\\++|[%&<]))++)"
+    rf"(?P<plain>(?:[^\s\\%&<={_INVISIBLE}]++|(?!{_STARTS})(?:\\++|[%&<=]))++)"
     rf"|(?P<gap>{_BREAK}|[\s{_INVISIBLE}]++)"
     rf"|{_BACKSLASH}|{_REFERENCE}|(?P<pct>{_PERCENT})"
     r"|(?P<other>.)",  # nothing is left for it; kept so that no character is ever skipped
@@ -80,7 +89,7 @@ _ESCAPE = re.compile(rf"(?P<gap>{_BREAK})|{_BACKSLASH}|{_REFERENCE}|(?P<pct>{_PE
 _GAPS = re.compile(rf"[\s{_INVISIBLE}]+")
 #: What can still be decoded in a reading: then it is read once more.
 _ENCODED = re.compile(r"[\\%&<]")
-_ROUNDS = 3
+_ROUNDS = 4
 #: The shortest start or end of a secret that is redacted where a text was cut in the secret.
 CUT_CHARS = 8
 #: A base64 form of a secret is searched for only when its secret is this long: a shorter
@@ -91,19 +100,24 @@ BASE64_MIN_CHARS = 8
 def _decoded(match: re.Match[str]) -> str:
     """What one unit of text stands for: a character, or "" for a gap."""
     kind = match.lastgroup
-    if kind == "u":
-        value = chr(int(match.group("u"), 16))
+    if kind in ("u", "ub", "U", "x", "oct"):
+        code = int(match.group(kind), 8 if kind == "oct" else 16)
+        value = chr(code) if code <= 0x10FFFF else match.group(0)
     elif kind == "esc":
         value = "" if match.group("esc") in _ESCAPED_GAPS else "/"
     elif kind == "ref":
         value = html.unescape(match.group(0))
+    elif kind == "pct" and match.group(0)[1] in "uU":
+        value = chr(int(match.group(0)[2:], 16))
     elif kind == "pct":
         value = bytes.fromhex(match.group(0).replace("%", "")).decode("utf-8", "replace")
     elif kind == "gap":
         value = ""
     else:
         value = match.group(0)
-    return "" if len(value) == 1 and (value.isspace() or value in _INVISIBLE_CHARS) else value
+    if len(value) == 1:
+        return "" if value.isspace() or value in _INVISIBLE_CHARS else value
+    return _GAPS.sub("", value)  # "&nbspx" is a no-break space and an x
 
 
 @dataclass
@@ -186,29 +200,62 @@ def _found(text: str, forms: Iterable[str]) -> Iterable[tuple[int, int]]:
             at = text.find(form, at + 1)
 
 
+_PREFIXED = re.compile(r"(?:gh[pousr]|github_pat)_(?P<body>.{16,})")
+
+
 def token_parts(secret: str) -> list[str]:
-    """A JWT's parts, each a secret of its own (an answer may quote one, or all without dots)."""
+    """Parts of a token that are secrets of their own: a JWT's payload and signature (its
+    header is the same in every JWT of its kind), a GitHub token without its `ghs_`."""
     parts = secret.split(".")
-    return [part for part in parts if len(part) >= 16] if len(parts) == 3 else []
+    if len(parts) == 3:
+        return [part for part in parts[1:] if len(part) >= 16]
+    prefixed = _PREFIXED.fullmatch(secret)
+    return [prefixed.group("body")] if prefixed else []
+
+
+def _public_head(form: str) -> int:
+    """How much of a form's start may be anyone's: a JWT's header and its dot."""
+    header, dot, _ = form.partition(".")
+    return len(header) + 1 if dot and header.startswith("eyJ") else 0
+
+
+def _longest(match: Callable[[int], bool], low: int, high: int) -> int:
+    """The largest m in low…high with match(m), given match(low) and that match holds for
+    every m below one for which it holds (a common prefix or suffix): a binary search."""
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if match(middle) else (low, middle - 1)
+    return low
 
 
 def _cut(text: str, forms: Iterable[str]) -> Iterable[tuple[int, int]]:
-    """A form's start that ends `text`, or its end that begins it: what is left of a secret
-    where an answer was cut off, or where a line a secret went on to the next one begins."""
+    """What is left of a secret where a text was cut in it: its start followed by anything else
+    ("eyJ…Zk… (truncated)", an answer cut off), or its end after anything else (a line the
+    secret went on to), at least CUT_CHARS long past anything public."""
     for form in forms:
-        if len(form) <= CUT_CHARS:
+        head = _public_head(form)
+        if len(form) <= head + CUT_CHARS:
             continue
-        head, tail = form[:CUT_CHARS], form[-CUT_CHARS:]
-        at = text.find(head, max(0, len(text) - len(form) + 1))
-        while at >= 0 and not form.startswith(text[at:]):
-            at = text.find(head, at + 1)
-        if at >= 0:
-            yield at, len(text)
-        at = text.find(tail, 0, len(form) - 1)
-        while at >= 0 and not form.endswith(text[: at + CUT_CHARS]):
-            at = text.find(tail, at + 1, len(form) - 1)
-        if at >= 0:
-            yield 0, at + CUT_CHARS
+        start, end = form[: head + CUT_CHARS], form[-CUT_CHARS:]
+        at = text.find(start)
+        while at >= 0:
+            size = _longest(functools.partial(_starts, text, at, form), head + CUT_CHARS, len(form))
+            yield at, at + size
+            at = text.find(start, at + size)
+        at = text.find(end)
+        while at >= 0:
+            stop = at + CUT_CHARS
+            size = _longest(functools.partial(_ends, text, stop, form), CUT_CHARS, len(form))
+            yield stop - size, stop
+            at = text.find(end, stop)
+
+
+def _starts(text: str, at: int, form: str, size: int) -> bool:
+    return text.startswith(form[:size], at)
+
+
+def _ends(text: str, stop: int, form: str, size: int) -> bool:
+    return text.endswith(form[-size:], 0, stop)
 
 
 def _holds(text: str, forms: list[str]) -> bool:
@@ -216,7 +263,7 @@ def _holds(text: str, forms: list[str]) -> bool:
 
 
 def secret_spans(text: str, forms: Iterable[str]) -> list[tuple[int, int]]:
-    """The spans of `text` that hold one of `forms`, broken up or encoded; merged, in order."""
+    """The spans of `text` that hold one of `forms`, broken up or encoded, or what is left of one."""
     forms = [form for form in forms if form]
     quick = text
     for _ in range(_ROUNDS):
@@ -240,23 +287,22 @@ def secret_spans(text: str, forms: Iterable[str]) -> list[tuple[int, int]]:
             for reading in reversed(readings):
                 start, end = reading.span(start, end)
             spans.append((start, end))
-    merged: list[tuple[int, int]] = []
+    return spans
+
+
+def replace_spans(text: str, spans: Iterable[tuple[int, int]], mark: str) -> str:
+    """`text` with each of `spans` replaced by `mark`; overlapping or touching spans are one."""
+    pieces: list[str] = []
+    at = 0
     for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
+        if pieces and start <= at:  # within or touching the span just replaced
+            at = max(at, end)
+            continue
+        pieces += [text[at:start], mark]
+        at = end
+    return "".join([*pieces, text[at:]]) if pieces else text
 
 
 def redact_spans(text: str, forms: Iterable[str], mark: str) -> str:
     """`text` with every span that holds one of `forms` (secret_spans) replaced by `mark`."""
-    spans = secret_spans(text, forms)
-    if not spans:
-        return text
-    pieces, at = [], 0
-    for start, end in spans:
-        pieces += [text[at:start], mark]
-        at = end
-    pieces.append(text[at:])
-    return "".join(pieces)
+    return replace_spans(text, secret_spans(text, forms), mark)

@@ -110,6 +110,25 @@ class AnsweredUnread(Exception):
 # A status line's start as a server may write it, however http.client judges the rest of it
 # (a reason of 100 kB, "201Created", lower case): it has said 2xx all the same.
 _STATUS = re.compile(rb"\s*HTTP/[0-9.]* *([0-9]{3})(?![0-9])", re.IGNORECASE)
+#: Read a byte at a time, before http.client reads the line: enough for "HTTP/1.1 201".
+_STATUS_START = 32
+
+
+class _Prefixed:
+    """A file whose next line starts with `head`, already read from it."""
+
+    def __init__(self, head: bytes, fp: Any) -> None:
+        self.head, self.fp = head, fp
+
+    def readline(self, limit: int = -1) -> bytes:
+        head, self.head = self.head, b""
+        if head.endswith(b"\n"):
+            return head
+        rest: bytes = self.fp.readline(limit - len(head) if limit >= 0 else -1)
+        return head + rest
+
+    def close(self) -> None:
+        self.fp.close()
 
 
 class _StatusLine(http.client.HTTPResponse):
@@ -120,13 +139,26 @@ class _StatusLine(http.client.HTTPResponse):
         self._seen = seen
 
     def _read_status(self) -> tuple[str, int, str]:  # the one place http.client reads it
-        # Looked at before http.client reads it, which may refuse the line whole.
-        peek = getattr(self.fp, "peek", None)
-        start = _STATUS.match(peek(64)[:64]) if peek else None
-        if start and int(start.group(1)) >= 200:  # 1xx (100 Continue) comes before the answer
-            self._seen.append(int(start.group(1)))
-        version, status, reason = super()._read_status()  # type: ignore[misc]
-        if not start and status >= 200:
+        # The line's start is read here a byte at a time, and its status noted as soon as it
+        # has come: http.client may then refuse the rest, or the rest may never come.
+        head, noted = bytearray(), False
+        while len(head) < _STATUS_START and not head.endswith(b"\n"):
+            byte = self.fp.read(1)
+            if not byte:
+                break
+            head += byte
+            if not noted and (start := _STATUS.match(head)):
+                noted = True
+                if int(start.group(1)) >= 200:  # 1xx (100 Continue) comes before the answer
+                    self._seen.append(int(start.group(1)))
+        real = self.fp
+        self.fp = _Prefixed(bytes(head), real)  # type: ignore[assignment]
+        try:
+            version, status, reason = super()._read_status()  # type: ignore[misc]
+        finally:
+            if isinstance(self.fp, _Prefixed):  # not closed by http.client meanwhile
+                self.fp = real
+        if not noted and status >= 200:
             self._seen.append(status)
         return version, status, reason
 

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from .inputs import for_command
 from .mapping import Job, Source
-from .redaction import CUT_CHARS, redact_spans, secret_forms, token_parts
+from .redaction import CUT_CHARS, redact_spans, replace_spans, secret_forms, token_parts
 from .schema import log_lines, record_json, scrub
 
 REDACTED = "***"
@@ -32,6 +32,7 @@ def _redact_cut(text: str, secrets: Iterable[str]) -> str:
     Text is redacted before it is shortened wherever the action shortens it; this catches a
     value shortened before the secrets were known (an input quoted in its own error message).
     """
+    spans = []
     for secret in secrets:
         start = secret[:CUT_CHARS]
         end = text.find(_CUT)
@@ -39,10 +40,9 @@ def _redact_cut(text: str, secrets: Iterable[str]) -> str:
             begin = text.rfind(start, max(0, end - len(secret) - 1), end)
             stem = text[begin:end].rstrip()  # "…" may follow on the next line ("\n… and 9 more")
             if begin >= 0 and secret.startswith(stem):
-                text = text[:begin] + REDACTED + text[begin + len(stem) :]
-                end = begin + len(REDACTED)
+                spans.append((begin, begin + len(stem)))
             end = text.find(_CUT, end + 1)
-    return text
+    return replace_spans(text, spans, REDACTED)
 
 
 def shorten(text: str, limit: int) -> str:
