@@ -372,6 +372,14 @@ def test_the_quick_reading_is_the_mapped_one(text: str) -> None:
         # Anyone's JWT: the header every HS256 JWT has is kept, and so is their payload.
         ("see eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJuYW1lIjoiSm9obiJ9.abc", None),
         ("&#" + "1" * 5000 + "; and &#x" + "f" * 5000, None),  # no number too long to read
+        ("see &#" + "0" * 5000 + "65; &amp;#" + "0" * 5000 + "66;", None),
+        # Anyone's: the jwt.io example, a payload's first keys, the header in base64.
+        (
+            "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N",
+            None,
+        ),
+        ("eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIn0", None),
+        ("ZXlKaGJHY2lPaUpJVXpJMU5pSXNJblI1Y0NJNklrcFhWQ0o5", None),
         ("R&D, a=1&b=2, &copy; 50%, <b>bold</b> C:\\x\\new", None),
     ],
 )

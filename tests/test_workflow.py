@@ -7,7 +7,7 @@ import io
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support import parse_commands, parse_outputs
+from support import TOKEN, parse_commands, parse_outputs
 
 from track_deployment.workflow import (
     Console,
@@ -136,12 +136,21 @@ def test_annotation_with_newlines_is_one_command() -> None:
 
 def test_a_secret_cut_before_an_ellipsis_is_redacted() -> None:
     con, stream = console()
-    secret = "eyJhbGciOi.s3cr3t-value-long"
+    secret = "opaque.s3cr3t-value-long"
     con.add_secret(secret)
     con.info(f"got '{secret[:20]}…' and {secret[:12]}\n… and 3 more characters; {secret[:5]}… is too short")
     printed = stream.getvalue().split("\n", 1)[1]  # after the ::add-mask:: line
     assert secret[:9] not in printed
-    assert "got '***…' and ***\n… and 3 more characters; eyJhb… is too short" in printed
+    assert "got '***…' and ***\n… and 3 more characters; opaqu… is too short" in printed
+
+
+def test_a_jwt_header_cut_before_an_ellipsis_is_anyones() -> None:
+    con, stream = console()
+    con.add_secret(TOKEN)
+    header = TOKEN.split(".")[0]
+    con.info(f"JWTs start with {header[:8]}…, ours with {TOKEN[: len(header) + 20]}… and so on")
+    printed = stream.getvalue().splitlines()[-1]
+    assert printed == f"JWTs start with {header[:8]}…, ours with ***… and so on"
 
 
 # Lines the runner would act on: `::` after any white space .NET's TrimStart drops (U+2028 too),

@@ -84,6 +84,7 @@ _UNIT = re.compile(
     r"|(?P<other>.)",  # nothing is left for it; kept so that no character is ever skipped
     re.DOTALL,
 )
+_ZEROS = re.compile(r"(?<=&#)0+(?=[0-9])|(?<=&#[xX])0+(?=[0-9a-fA-F])")
 #: The escapes and breaks alone, and the gaps: Reading.text without the map, at C speed.
 _ESCAPE = re.compile(rf"(?P<gap>{_BREAK})|{_BACKSLASH}|{_REFERENCE}|(?P<pct>{_PERCENT})")
 _GAPS = re.compile(rf"[\s{_INVISIBLE}]+")
@@ -105,8 +106,8 @@ def _decoded(match: re.Match[str]) -> str:
         value = chr(code) if code <= 0x10FFFF else match.group(0)
     elif kind == "esc":
         value = "" if match.group("esc") in _ESCAPED_GAPS else "/"
-    elif kind == "ref":
-        value = html.unescape(match.group(0))
+    elif kind == "ref":  # zeros dropped: int() refuses over 4,300 digits
+        value = html.unescape(_ZEROS.sub("", match.group(0)))
     elif kind == "pct" and match.group(0)[1] in "uU":
         value = chr(int(match.group(0)[2:], 16))
     elif kind == "pct":
@@ -213,10 +214,17 @@ def token_parts(secret: str) -> list[str]:
     return [prefixed.group("body")] if prefixed else []
 
 
-def _public_head(form: str) -> int:
-    """How much of a form's start may be anyone's: a JWT's header and its dot."""
-    header, dot, _ = form.partition(".")
-    return len(header) + 1 if dot and header.startswith("eyJ") else 0
+#: What is left of a piece of base64 JSON (a JWT's payload) to be told from anyone's: its
+#: first characters are JSON's keys (`eyJzdWIiOi` is `{"sub":`).
+_JSON_PIECE_CHARS = 16
+
+
+def piece_bounds(secret: str) -> tuple[int, int]:
+    """How much of a secret's start may be anyone's (a JWT's header and its dot), and how many
+    characters past it are enough to tell a cut-off piece of it from anyone's."""
+    header, dot, _ = secret.partition(".")
+    head = len(header) + 1 if dot and header.startswith("eyJ") else 0
+    return head, _JSON_PIECE_CHARS if secret[head:].startswith("eyJ") else CUT_CHARS
 
 
 def _longest(match: Callable[[int], bool], low: int, high: int) -> int:
@@ -228,24 +236,24 @@ def _longest(match: Callable[[int], bool], low: int, high: int) -> int:
     return low
 
 
-def _cut(text: str, forms: Iterable[str]) -> Iterable[tuple[int, int]]:
+def _cut(text: str, secrets: Iterable[str]) -> Iterable[tuple[int, int]]:
     """What is left of a secret where a text was cut in it: its start followed by anything else
     ("eyJ…Zk… (truncated)", an answer cut off), or its end after anything else (a line the
-    secret went on to), at least CUT_CHARS long past anything public."""
-    for form in forms:
-        head = _public_head(form)
-        if len(form) <= head + CUT_CHARS:
+    secret went on to), long enough past anything public to be its own (piece_bounds)."""
+    for secret in secrets:
+        head, enough = piece_bounds(secret)
+        if len(secret) <= head + enough:
             continue
-        start, end = form[: head + CUT_CHARS], form[-CUT_CHARS:]
+        start, end = secret[: head + enough], secret[-enough:]
         at = text.find(start)
         while at >= 0:
-            size = _longest(functools.partial(_starts, text, at, form), head + CUT_CHARS, len(form))
+            size = _longest(functools.partial(_starts, text, at, secret), head + enough, len(secret))
             yield at, at + size
             at = text.find(start, at + size)
         at = text.find(end)
         while at >= 0:
-            stop = at + CUT_CHARS
-            size = _longest(functools.partial(_ends, text, stop, form), CUT_CHARS, len(form))
+            stop = at + enough
+            size = _longest(functools.partial(_ends, text, stop, secret), enough, len(secret))
             yield stop - size, stop
             at = text.find(end, stop)
 
@@ -258,17 +266,18 @@ def _ends(text: str, stop: int, form: str, size: int) -> bool:
     return text.endswith(form[-size:], 0, stop)
 
 
-def _holds(text: str, forms: list[str]) -> bool:
-    return any(form in text for form in forms) or any(True for _ in _cut(text, forms))
+def _holds(text: str, forms: list[str], secrets: list[str]) -> bool:
+    return any(form in text for form in forms) or any(True for _ in _cut(text, secrets))
 
 
-def secret_spans(text: str, forms: Iterable[str]) -> list[tuple[int, int]]:
+def secret_spans(text: str, forms: Iterable[str], cut: Iterable[str] = ()) -> list[tuple[int, int]]:
     """The spans of `text` that hold one of `forms`, broken up or encoded, or what is left of one."""
     forms = [form for form in forms if form]
+    secrets = [secret for secret in cut if secret]  # whose cut-off pieces are searched for too
     quick = text
     for _ in range(_ROUNDS):
         before, quick = quick, read_text(quick)
-        if _holds(quick, forms):
+        if _holds(quick, forms, secrets):
             break
         if quick == before or not _ENCODED.search(quick):
             return []  # no form in any reading, and no other reading: the map need not be made
@@ -283,7 +292,7 @@ def secret_spans(text: str, forms: Iterable[str]) -> list[tuple[int, int]]:
         before = current
         readings.append(read(current))
         current = readings[-1].text
-        for start, end in [*_found(current, forms), *_cut(current, forms)]:
+        for start, end in [*_found(current, forms), *_cut(current, secrets)]:
             for reading in reversed(readings):
                 start, end = reading.span(start, end)
             spans.append((start, end))
@@ -303,6 +312,7 @@ def replace_spans(text: str, spans: Iterable[tuple[int, int]], mark: str) -> str
     return "".join([*pieces, text[at:]]) if pieces else text
 
 
-def redact_spans(text: str, forms: Iterable[str], mark: str) -> str:
-    """`text` with every span that holds one of `forms` (secret_spans) replaced by `mark`."""
-    return replace_spans(text, secret_spans(text, forms), mark)
+def redact_spans(text: str, forms: Iterable[str], mark: str, cut: Iterable[str] = ()) -> str:
+    """`text` with every span that holds one of `forms`, or a cut-off piece of one of the
+    secrets `cut` (secret_spans), replaced by `mark`."""
+    return replace_spans(text, secret_spans(text, forms, cut), mark)

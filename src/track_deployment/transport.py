@@ -142,7 +142,10 @@ class _StatusLine(http.client.HTTPResponse):
         # The line's start is read here a byte at a time, and its status noted as soon as it
         # has come: http.client may then refuse the rest, or the rest may never come.
         head, noted = bytearray(), False
-        while len(head) < _STATUS_START and not head.endswith(b"\n"):
+        # Blank lines before it are skipped, as the status pattern does (a few, not forever).
+        while len(head.lstrip()) < _STATUS_START and len(head) < 4 * _STATUS_START:
+            if head.endswith(b"\n") and head.strip():
+                break
             byte = self.fp.read(1)
             if not byte:
                 break

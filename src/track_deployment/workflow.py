@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from .inputs import for_command
 from .mapping import Job, Source
-from .redaction import CUT_CHARS, redact_spans, replace_spans, secret_forms, token_parts
+from .redaction import piece_bounds, redact_spans, replace_spans, secret_forms, token_parts
 from .schema import log_lines, record_json, scrub
 
 REDACTED = "***"
@@ -34,7 +34,8 @@ def _redact_cut(text: str, secrets: Iterable[str]) -> str:
     """
     spans = []
     for secret in secrets:
-        start = secret[:CUT_CHARS]
+        head, enough = piece_bounds(secret)  # a JWT's header alone is anyone's
+        start = secret[: head + enough]
         end = text.find(_CUT)
         while end >= 0:
             begin = text.rfind(start, max(0, end - len(secret) - 1), end)
@@ -209,7 +210,7 @@ class Console:
         text = scrub(text)
         if self._forms:  # each secret and its forms, whole or broken, in one pass: a JWT and its
             # parts, found together, are one "***"
-            text = redact_spans(text, self._forms, REDACTED)
+            text = redact_spans(text, self._forms, REDACTED, cut=self._secrets)
         return _redact_cut(text, self._secrets) if _CUT in text else text
 
     def _write(self, line: str, stream: TextIO | None = None) -> None:
