@@ -412,6 +412,9 @@ def test_a_201_whose_headers_cannot_be_read_is_created_and_sent_once(tmp_path: P
         pytest.param(b"http/1.1 201 Created\r\n\r\n", 0.02, id="lower case, a byte at a time"),
         pytest.param(b"HTTP/1.1 201Created\r\n\r\n", 0.02, id="no space, a byte at a time"),
         pytest.param(b"\r\n\nHTTP/1.1 201Created\r\n\r\n", 0.02, id="after blank lines"),
+        pytest.param(
+            b"\r\n" * 70 + b"HTTP/1.1 201 Created\r\n" + b"X: y\r\n" * 150, 0.001, id="after 70 blank lines"
+        ),
     ],
 )
 def test_a_201_status_line_that_comes_in_pieces_is_created_and_sent_once(

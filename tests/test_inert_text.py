@@ -39,7 +39,8 @@ GAPS = [
     "&ZeroWidthSpace;", "<wbr>", "<span class='x'>", "</b>", "\x00", "\x7f", "\b", "\x1b[31m", "\\u001b[0m",
     "\ufe0f", "\u034f", "\u3164", "\U000e0041", "&nbsp", "&shy", "<!-- x -->", "\\x1b[31m", "\\033[0m",
     "\\e[1m", "\x9b31m", "\x1b]8;;https://x\x07", "\\x0a", "\\012", "\\u{a}", "%u000A", "=\r\n", "\ufff9",
-    "&amp;amp;amp;#10;", "%25252520",
+    "&amp;amp;amp;#10;", "%25252520", "\\u009b31m", "%C2%9B0m", "=\\r\\n", "=%0D%0A",
+    "&amp;amp;amp;amp;amp;#10;",
 ]  # fmt: skip
 
 
@@ -63,13 +64,13 @@ def encode_char(char: str, how: str) -> str:
 
 def normalized(text: str) -> str:
     """`text` with every encoding and gap above undone: what a reader could put back together."""
-    for _ in range(4):
+    for _ in range(6):
         text = re.sub(r"\\+u([0-9a-fA-F]{4})|\\+u\{([0-9a-fA-F]+)\}|%u([0-9a-fA-F]{4})|\\+x([0-9a-fA-F]{2})",
                       lambda m: chr(int(next(g for g in m.groups() if g), 16)), text)  # fmt: skip
         text = re.sub(r"\\+([0-3][0-7]{2})", lambda m: chr(int(m.group(1), 8)), text)
         text = html.unescape(urllib.parse.unquote(text))
         text = re.sub(r"(?:\x1b|\\+e)\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07", "", text)
-        text = re.sub(r"</?[A-Za-z][^<>]*>|<!--.*?-->|=\r?\n", "", text)
+        text = re.sub(r"</?[A-Za-z][^<>]*>|<!--.*?-->|=\r?\n|=(?:\\+r)?\\+n", "", text)
         text = re.sub(r"\\+[nrtfbv]", "", text)
     invisible = "\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u034f\u200b-\u200f\u2060-\u206f\u3164\ufe00-\ufe0f"
     invisible += "\ufeff\ufff9-\ufffb"
@@ -369,6 +370,10 @@ def test_the_quick_reading_is_the_mapped_one(text: str) -> None:
         (f"token {TOKEN[:60]}\\n{TOKEN[60:70]}\\", "token ***\\"),  # cut after an escape's `\\`
         (f"token {GITHUB_TOKEN[:20]}\n(next)", "token ***\n(next)"),
         (f"token {GITHUB_TOKEN[4:]} refused", "token *** refused"),  # without `ghs_`
+        (
+            f"Basic {base64.b64encode(GITHUB_TOKEN.encode()).decode()[:52]}… (truncated)",
+            "Basic ***… (truncated)",
+        ),
         # Anyone's JWT: the header every HS256 JWT has is kept, and so is their payload.
         ("see eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJuYW1lIjoiSm9obiJ9.abc", None),
         ("&#" + "1" * 5000 + "; and &#x" + "f" * 5000, None),  # no number too long to read

@@ -70,9 +70,10 @@ _PERCENT = (  # one character's UTF-8 bytes, or JavaScript's old `%uXXXX`
 # quoted-printable soft line break (`=` at a line's end).
 _BREAK = (
     r"</?[A-Za-z][A-Za-z0-9-]*+(?:[\s/][^<>]*+)?>|<![^>]{0,256}+>"
-    r"|(?:(?:\x1b|(?<!\\)\\++(?:u001[bB]|x1[bB]|033|e)|%1[bB])\[|\x9b)[0-?]*+[ -/]*+[@-~]"
+    r"|(?:(?:\x1b|(?<!\\)\\++(?:u001[bB]|x1[bB]|033|e)|%1[bB])\[|\x9b|(?<!\\)\\++u009[bB]|%[cC]2%9[bB])"
+    r"[0-?]*+[ -/]*+[@-~]"
     r"|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]{0,512}+(?:\x07|\x1b\\|\x9c)"
-    r"|=\r?\n"
+    r"|=\r?\n|=(?:(?<!\\)\\++r)?(?<!\\)\\++n|=(?:%0[dD])?%0[aA]"
 )
 _STARTS = re.sub(r"\?P<\w+>", "", f"{_BACKSLASH}|{_REFERENCE}|{_PERCENT}|{_BREAK}")
 _UNIT = re.compile(
@@ -90,7 +91,7 @@ _ESCAPE = re.compile(rf"(?P<gap>{_BREAK})|{_BACKSLASH}|{_REFERENCE}|(?P<pct>{_PE
 _GAPS = re.compile(rf"[\s{_INVISIBLE}]+")
 #: What can still be decoded in a reading: then it is read once more.
 _ENCODED = re.compile(r"[\\%&<]")
-_ROUNDS = 4
+_ROUNDS = 6
 #: The shortest start or end of a secret that is redacted where a text was cut in the secret.
 CUT_CHARS = 8
 #: A base64 form of a secret is searched for only when its secret is this long: a shorter
@@ -236,12 +237,22 @@ def _longest(match: Callable[[int], bool], low: int, high: int) -> int:
     return low
 
 
+@functools.lru_cache(maxsize=64)
+def pieces(secret: str) -> tuple[tuple[str, int, int], ...]:
+    """What a cut-off piece of `secret` is searched for in, each with piece_bounds: the secret,
+    and its base64 forms (16 characters of them past nothing public) unless it starts with
+    something public (a whole JWT: its parts' base64 forms come with the parts)."""
+    head, enough = piece_bounds(secret)
+    if head or len(secret) < BASE64_MIN_CHARS:
+        return ((secret, head, enough),)
+    return ((secret, head, enough), *((form, 0, _JSON_PIECE_CHARS) for form in base64_forms(secret)))
+
+
 def _cut(text: str, secrets: Iterable[str]) -> Iterable[tuple[int, int]]:
     """What is left of a secret where a text was cut in it: its start followed by anything else
     ("eyJ…Zk… (truncated)", an answer cut off), or its end after anything else (a line the
     secret went on to), long enough past anything public to be its own (piece_bounds)."""
-    for secret in secrets:
-        head, enough = piece_bounds(secret)
+    for secret, head, enough in (piece for each in secrets for piece in pieces(each)):
         if len(secret) <= head + enough:
             continue
         start, end = secret[: head + enough], secret[-enough:]

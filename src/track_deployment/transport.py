@@ -143,7 +143,7 @@ class _StatusLine(http.client.HTTPResponse):
         # has come: http.client may then refuse the rest, or the rest may never come.
         head, noted = bytearray(), False
         # Blank lines before it are skipped, as the status pattern does (a few, not forever).
-        while len(head.lstrip()) < _STATUS_START and len(head) < 4 * _STATUS_START:
+        while len(head.lstrip()) < _STATUS_START and len(head) < 32 * _STATUS_START:
             if head.endswith(b"\n") and head.strip():
                 break
             byte = self.fp.read(1)
