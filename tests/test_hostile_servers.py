@@ -430,6 +430,20 @@ def test_a_201_status_line_that_comes_in_pieces_is_created_and_sent_once(
     assert "Do not replay" in warning
 
 
+def test_a_201_whose_headers_cannot_be_read_through_a_proxy_is_sent_once(tmp_path: Path) -> None:
+    # The proxy (here the server itself, as an HTTP proxy answers for the host) passes on a 201
+    # with 200 headers: the pools of a proxy's manager keep the status line too.
+    head = b"HTTP/1.1 201 Created\r\n" + b"X-A: b\r\n" * 200 + b"\r\n"
+    with TrickleServer(head, b'{"id": "a"}', trickle="none") as proxy:
+        env = iftrue_env(tmp_path, "http://127.0.0.1:9")
+        env.update(HTTP_PROXY=proxy.url, http_proxy=proxy.url, NO_PROXY="", no_proxy="")
+        run, seconds = timed(env)
+    assert seconds < TIMEOUT + MARGIN
+    assert run.outputs["result"] == "created", run.stdout + run.stderr
+    assert proxy.connections == 1
+    assert any("Do not replay" in warning for warning in run.warnings)
+
+
 @pytest.mark.parametrize("fail_on_error", ["false", "true"])
 def test_a_201_whose_headers_trickle_is_created_at_the_deadline(tmp_path: Path, fail_on_error: str) -> None:
     head, headers = b"HTTP/1.1 201 Created\r\n", b"Content-Type: application/json\r\n" * 50 + b"\r\n"

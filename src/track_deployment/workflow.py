@@ -17,33 +17,13 @@ from typing import Any, TextIO
 
 from .inputs import for_command
 from .mapping import Job, Source
-from .redaction import piece_bounds, redact_spans, replace_spans, secret_forms, token_parts
+from .redaction import redact_spans, secret_forms, token_parts
 from .schema import log_lines, record_json, scrub
 
 REDACTED = "***"
 
 
 _CUT = "…"
-
-
-def _redact_cut(text: str, secrets: Iterable[str]) -> str:
-    """Redact the start of a secret that a shortening cut off at a "…".
-
-    Text is redacted before it is shortened wherever the action shortens it; this catches a
-    value shortened before the secrets were known (an input quoted in its own error message).
-    """
-    spans = []
-    for secret in secrets:
-        head, enough = piece_bounds(secret)  # a JWT's header alone is anyone's
-        start = secret[: head + enough]
-        end = text.find(_CUT)
-        while end >= 0:
-            begin = text.rfind(start, max(0, end - len(secret) - 1), end)
-            stem = text[begin:end].rstrip()  # "…" may follow on the next line ("\n… and 9 more")
-            if begin >= 0 and secret.startswith(stem):
-                spans.append((begin, begin + len(stem)))
-            end = text.find(_CUT, end + 1)
-    return replace_spans(text, spans, REDACTED)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -205,13 +185,15 @@ class Console:
         self._forms = sorted(forms, key=len, reverse=True)
 
     def redact(self, text: str) -> str:
-        """`text` without any known secret, whole, broken up or encoded, and without lone
-        surrogates (JSON can escape one), which no UTF-8 file or stream can take."""
+        """`text` without any known secret, whole, broken up, encoded or cut off (a value the
+        action shortened to a "…" before the secrets were known too), and without lone
+        surrogates (JSON can escape one), which no UTF-8 file or stream can take.
+
+        Each secret and its forms are found in one pass: a JWT and its parts, found together,
+        are one "***".
+        """
         text = scrub(text)
-        if self._forms:  # each secret and its forms, whole or broken, in one pass: a JWT and its
-            # parts, found together, are one "***"
-            text = redact_spans(text, self._forms, REDACTED, cut=self._secrets)
-        return _redact_cut(text, self._secrets) if _CUT in text else text
+        return redact_spans(text, self._forms, REDACTED, cut=self._secrets) if self._forms else text
 
     def _write(self, line: str, stream: TextIO | None = None) -> None:
         stream = stream or self._stream
