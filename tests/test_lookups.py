@@ -29,17 +29,9 @@ from support import (
     statuses_of,
 )
 
-from track_deployment.lookups import (
-    DeploymentCandidate,
-    PullCandidate,
-    ReleaseCandidate,
-    choose_previous_release,
-    choose_pull,
-    choose_run_deployment,
-    job_interval,
-    newest_first,
-)
-from track_deployment.mapping import DeploymentRef, PullRequestFacts, ReleaseRef
+from track_deployment.jobs import choose_run_deployment, job_interval
+from track_deployment.lookups import choose_previous_release, choose_pull, newest_first
+from track_deployment.model import Deployment, PullRequest, Release
 
 NOW = datetime.now(UTC)
 
@@ -422,8 +414,8 @@ def test_unreachable_github(tmp_path: Path, iftrue: FakeIftrue) -> None:
 # Choice rules, unit level.
 
 
-def pull(number: int, sha: str | None, merged: bool) -> PullCandidate:
-    return PullCandidate(number, sha, merged, PullRequestFacts(number=number))
+def pull(number: int, sha: str | None, merged: bool) -> PullRequest:
+    return PullRequest(number=number, merge_commit_sha=sha, merged=merged)
 
 
 def test_choose_pull() -> None:
@@ -438,8 +430,9 @@ def test_choose_pull() -> None:
 
 def release(
     id_: int, tag: str, day: int | None, *, draft: bool = False, pre: bool = False
-) -> ReleaseCandidate:
-    return ReleaseCandidate(id_, tag, draft, pre, datetime(2026, 11, day, tzinfo=UTC) if day else None)
+) -> Release:
+    published = datetime(2026, 11, day, tzinfo=UTC) if day else None
+    return Release(id=id_, tag=tag, draft=draft, prerelease=pre, published_at=published)
 
 
 def test_choose_previous_release() -> None:
@@ -450,24 +443,25 @@ def test_choose_previous_release() -> None:
         release(2, "v3", 10),
         release(1, "v2", 1),
     ]
-    current = ReleaseRef(4, "v4", False, datetime(2026, 11, 20, tzinfo=UTC))
+    current = Release(4, "v4", False, datetime(2026, 11, 20, tzinfo=UTC))
     assert choose_previous_release(releases, current).tag == "v3"  # type: ignore[union-attr]
-    pre = ReleaseRef(6, "v5-rc", True, datetime(2026, 11, 21, tzinfo=UTC))
+    pre = Release(6, "v5-rc", True, datetime(2026, 11, 21, tzinfo=UTC))
     assert choose_previous_release(releases, pre).tag == "v4"  # type: ignore[union-attr]
-    pre_early = ReleaseRef(7, "v4-rc2", True, datetime(2026, 11, 19, 12, tzinfo=UTC))
+    pre_early = Release(7, "v4-rc2", True, datetime(2026, 11, 19, 12, tzinfo=UTC))
     assert choose_previous_release(releases, pre_early).tag == "v4-rc"  # type: ignore[union-attr]
     assert choose_previous_release([release(4, "v4", 20)], current) is None
 
 
 def deployment(
     id_: int, day: int, node: str | None = "DE", environment: str = "production"
-) -> DeploymentCandidate:
-    return DeploymentCandidate(id_, f"{id_:040d}", node, datetime(2026, 11, day, tzinfo=UTC), environment)
+) -> Deployment:
+    created = datetime(2026, 11, day, tzinfo=UTC)
+    return Deployment(id=id_, sha=f"{id_:040d}", environment=environment, created_at=created, node_id=node)
 
 
 def test_earlier_deployments_and_run_deployment() -> None:
     deployments = [deployment(1, 18), deployment(3, 20), deployment(2, 19)]
-    current = DeploymentRef(3, SHA, "production", datetime(2026, 11, 20, tzinfo=UTC))
+    current = Deployment(3, SHA, "production", datetime(2026, 11, 20, tzinfo=UTC))
     assert [d.id for d in newest_first(deployments, current)] == [2, 1]
     assert newest_first([deployment(3, 20)], current) == []
     since = (datetime(2026, 11, 19, tzinfo=UTC), None)

@@ -15,9 +15,10 @@ from urllib3.util.retry import Retry
 
 from . import __version__
 from .errors import ServiceRejected, ServiceUnavailable
+from .model import shorten
 from .schema import DeploymentRequest, DeploymentResponse
 from .transport import Alarm, AnsweredUnread, DeadlineAdapter, DeadlineExceeded
-from .workflow import REDACTED, shorten
+from .workflow import REDACTED
 
 ENDPOINT = "/v1/organization/deployment"
 USER_AGENT = f"track-deployment/{__version__} (+https://github.com/iftrue/track-deployment)"

@@ -15,17 +15,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import EventError
 from .inputs import describe
+from .model import is_bot
 from .schema import scrub
 
 
 class Model(BaseModel):
     # Built on first use: a run validates one event type, so only its models are built.
     model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
-
-
-def is_bot(login: str | None, kind: str | None) -> bool:
-    """A GitHub App or other bot account: `type: Bot`, or a login ending in `[bot]`."""
-    return kind == "Bot" or (login or "").endswith("[bot]")
 
 
 class Account(Model):
@@ -99,6 +95,7 @@ class PullRequest(Model):
     body: str | None = None
     html_url: str | None = None
     merged: bool | None = None
+    merged_at: datetime | None = None
     merge_commit_sha: str | None = None
     head: BranchRef | None = None
     base: BranchRef | None = None

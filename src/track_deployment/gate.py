@@ -1,7 +1,9 @@
-"""Whether a run records a deployment: something shipped, to production, in a final state.
+"""Every reason a run records no deployment, and the sentence each gives. Pure, no I/O.
 
-Pure functions, no I/O. Each reason not to record is one sentence that says why the run is not
-a deployment and what would make it one: the notice and the job summary show it as it is.
+The gate is asked twice: with what the event says (`before_lookups`), and with what the
+GitHub look-ups found (`after_lookups`). Nothing else decides a skip. Each reason says why the
+run is not a deployment and what would make it one: the notice and the job summary show it as
+it is.
 """
 
 from __future__ import annotations
@@ -9,13 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
-from .events import DeploymentEvent, Event, ReleaseEvent, WorkflowRunEvent
+from .events import DeploymentEvent, Event, PullRequestEvent, PushEvent, ReleaseEvent, WorkflowRunEvent
+from .model import Found, Release
+from .recovery import redeploy, rerun
 from .schema import NOTHING_SHIPPED, STATUS_WORDS
-
-if TYPE_CHECKING:
-    from .mapping import ReleaseRef
 
 RELEASE_ACTIONS = ("published", "released", "created", "prereleased")
 # Every action type of the release event: what a bare `on: release` listens to.
@@ -67,13 +68,13 @@ def release_recorder(listened: frozenset[str], prerelease: bool) -> str | None:
     return next((action for action in _RECORDERS[prerelease] if action in listened), None)
 
 
-def release_gate_needed(release: ReleaseRef) -> bool:
+def release_gate_needed(release: Release) -> bool:
     """Whether another run of the workflow may be the one that records this release: only the
     best type needs no look at what the workflow listens to."""
     return release.action != release_recorder(RELEASE_TYPES, release.prerelease)
 
 
-def release_skip_reason(release: ReleaseRef, listened: frozenset[str] | None) -> str | None:
+def release_skip_reason(release: Release, listened: frozenset[str] | None) -> str | None:
     """Why this release run does not record, when another run of the workflow does."""
     if listened is None:
         return None
@@ -87,9 +88,7 @@ def release_skip_reason(release: ReleaseRef, listened: frozenset[str] | None) ->
     ).rstrip()
 
 
-def release_caveat(
-    release: ReleaseRef, listened: frozenset[str] | None, why_unknown: str | None
-) -> str | None:
+def release_caveat(release: Release, listened: frozenset[str] | None, why_unknown: str | None) -> str | None:
     """A warning for a release run that records without knowing whether another run does too.
 
     `why_unknown` says why the workflow's release types are unknown (None when they were read, or
@@ -105,25 +104,141 @@ def release_caveat(
     )
 
 
-def not_recorded(
-    event_name: str,
-    event: Event,
-    *,
-    environments: frozenset[str] = frozenset(),
-    prereleases: bool = False,
-    status: str = "",
-) -> str | None:
-    """Why this run records no deployment, or None when it does.
+FORK_NOTE = (
+    "This pull request comes from {fork}, and GitHub runs a fork's `pull_request` workflows "
+    "without secrets, so the `token` input is empty; this is not a misconfiguration. To record "
+    "merged pull requests from forks, trigger on `pull_request_target` instead: it runs in this "
+    "repository with its secrets, and this action needs no checkout, so no code from the fork runs."
+)
 
-    `status` is the `status` input as given, lower-cased ("" when not set): a state that means
-    nothing shipped skips the run, and one meaning in progress records states that are not final.
-    """
+DEPENDABOT_NOTE = (
+    "Dependabot started this run, and GitHub gives the runs Dependabot starts no Actions secrets, "
+    "so the `token` input is empty; this is not a misconfiguration. To record them, add the iftrue "
+    "token as a Dependabot secret of the same name (repository settings, Secrets and variables, "
+    "Dependabot), or record the deployment from a run that Dependabot does not start (the merge "
+    "of its pull request by a person, or `pull_request_target`)."
+)
+
+# Events whose runs GitHub starts without Actions secrets when Dependabot initiated them.
+DEPENDABOT_EVENTS = frozenset(
+    {
+        "push",
+        "pull_request",
+        "pull_request_review",
+        "pull_request_review_comment",
+        "create",
+        "deployment",
+        "deployment_status",
+    }
+)
+
+
+class Asked(NamedTuple):
+    """What the gate is asked before the look-ups: the event and the inputs that decide."""
+
+    event_name: str
+    event: Event
+    actor: str = ""
+    #: The iftrue token is given (or not needed: a dry run).
+    token: bool = True
+    environments: frozenset[str] = frozenset()
+    prereleases: bool = False
+    #: The `status` input as given, lower-cased ("" when not set).
+    status: str = ""
+
+
+class Skip(NamedTuple):
+    """Why this run records nothing: the note the notice and the summary show."""
+
+    note: str
+    #: GitHub gave the run no secrets (a fork's pull request, Dependabot): no token is needed.
+    without_secrets: bool = False
+
+
+def before_lookups(asked: Asked) -> Skip | None:
+    """Why the event is no deployment to record, from what it says; None when it may be one."""
+    if not asked.token and (why := _without_secrets(asked)):
+        return Skip(why, without_secrets=True)
+    if why := _not_shipping(asked.event_name, asked.event) or _not_recorded(asked):
+        return Skip(f"Not a deployment: {why}.")
+    return None
+
+
+def after_lookups(
+    reading_release: Release | None, found: Found, commit: str | None, redeploys: bool
+) -> str | None:
+    """Why the run records nothing, from what the look-ups found; None when it records."""
+    if found.never_started:
+        return f"Not a deployment: {found.never_started}."
+    release = reading_release
+    if (
+        release
+        and release_gate_needed(release)
+        and (why := release_skip_reason(release, found.release_types))
+    ):
+        return f"Not recorded by this run: {why}."
+    if not redeploys and (why := rerun(found.earlier_attempt, commit) or redeploy(found.before, commit)):
+        return f"Not a deployment: {why}."
+    return None
+
+
+def fork_of(event_name: str, event: Event) -> str | None:
+    """The fork a `pull_request` event comes from: GitHub gives such runs no secrets."""
+    if event_name != "pull_request" or not isinstance(event, PullRequestEvent) or not event.pull_request:
+        return None
+    head, base = event.pull_request.head, event.pull_request.base
+    base_name = base.repo.full_name if base and base.repo else None
+    if not base_name:
+        return None
+    if head is None or head.repo is None:
+        return "a deleted fork"  # GitHub sends `head.repo: null` once the fork is gone
+    head_name = head.repo.full_name
+    return head_name if head_name and head_name.lower() != base_name.lower() else None
+
+
+def _without_secrets(asked: Asked) -> str | None:
+    """Why the token is empty when GitHub gives the run no secrets: a fork's PR, or Dependabot."""
+    if fork := fork_of(asked.event_name, asked.event):
+        return FORK_NOTE.format(fork=fork)
+    sender = asked.event.sender.login if asked.event.sender else None
+    dependabot = "dependabot[bot]" in (asked.actor.lower(), (sender or "").lower())
+    return DEPENDABOT_NOTE if asked.event_name in DEPENDABOT_EVENTS and dependabot else None
+
+
+def _not_shipping(event_name: str, event: Event) -> str | None:
+    """Why the event itself is no release, deployment, push or merge that ships (SPEC §4's
+    "reported when"); None when it is one, or when its reader will say the payload is not of its type."""
+    if isinstance(event, ReleaseEvent) and event.release is not None:
+        if event.action not in RELEASE_ACTIONS:
+            return f"release action '{event.action}' does not publish a release"
+        return "the release is a draft" if event.release.draft else None
+    if isinstance(event, PushEvent) and event.deleted:
+        return f"the push deleted {event.ref or 'a ref'}"
+    if isinstance(event, PullRequestEvent) and event.pull_request is not None:
+        if event.action == "closed" and event.pull_request.merged:
+            return None
+        why = "was closed without merging" if event.action == "closed" else f"action is '{event.action}'"
+        return f"the pull request {why}; only a merged pull request is a deployment"
+    if isinstance(event, DeploymentEvent) and event_name == "deployment_status" and event.deployment:
+        status = event.deployment_status
+        if status is not None and STATUS_WORDS.get((status.state or "").lower()) is None:
+            # GitHub marks the previous deployment `inactive` when a newer one succeeds.
+            return (
+                f"the deployment status is '{status.state or ''}', not a state of a deployment being made "
+                "(success, failure, error, pending, queued, waiting, in_progress)"
+            )
+    return None
+
+
+def _not_recorded(asked: Asked) -> str | None:
+    """Why this run records no deployment: nothing shipped, not final, not production."""
+    status, event = asked.status, asked.event
     if status in NOTHING_SHIPPED:
         return (
             f"the status input is '{status}', so nothing shipped (a job cancelled or stopped by its "
             "timeout-minutes reads as cancelled); a job that ran to success or failure is recorded"
         )
-    if event_name == "merge_group":
+    if asked.event_name == "merge_group":
         return (
             "a merge queue's run (merge_group) checks commits that are not on the branch yet; record "
             "the push the merge queue makes to the branch instead"
@@ -132,9 +247,9 @@ def not_recorded(
     if isinstance(event, WorkflowRunEvent):
         return _workflow_run(event, wants_in_progress)
     if isinstance(event, DeploymentEvent):
-        return _deployment(event_name, event, environments, wants_in_progress)
+        return _deployment(asked.event_name, event, asked.environments, wants_in_progress)
     release = event.release if isinstance(event, ReleaseEvent) else None
-    if release and release.prerelease and not prereleases:
+    if release and release.prerelease and not asked.prereleases:
         return (
             f"release {release.tag_name or ''} is a prerelease, not a production release; its promotion to a "
             "full release is recorded by a run for `released`, or set the prereleases input to true to "

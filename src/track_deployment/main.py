@@ -13,7 +13,8 @@ from .cancel import CancelOnSignal
 from .client import USER_AGENT, IftrueClient
 from .errors import ActionError, Cancelled
 from .events import load_event
-from .gate import not_recorded, release_caveat, release_skip_reason
+from .fit import fit_record
+from .gate import Asked, after_lookups, before_lookups, release_caveat
 from .inputs import (
     MAX_PAYLOAD_BYTES,
     Inputs,
@@ -24,22 +25,10 @@ from .inputs import (
     read_secrets,
     unquoted,
 )
-from .mapping import (
-    NO_GITHUB_TOKEN,
-    Built,
-    EventFacts,
-    Facts,
-    Options,
-    Plan,
-    Source,
-    build_request,
-    by_dependabot,
-    event_facts,
-    fit_record,
-    fork_of,
-    plan_lookups,
-)
-from .recovery import redeploy, rerun
+from .model import Found, Source
+from .plan import Plan, Wants, plan_lookups
+from .readers import Reading, read_event
+from .record import NO_GITHUB_TOKEN, Built, Rules, build_record
 from .schema import DeploymentRequest, record_json
 from .summary import provenance_lines, render_summary
 from .workflow import Console, Report, print_block, publish
@@ -63,23 +52,6 @@ def replay_hint(outputs: bool, summary: bool) -> str:
         f"The record is kept in {' and '.join(kept)}: run the action again with it as the "
         "`payload` input to record this deployment."
     )
-
-
-FORK_NOTE = (
-    "This pull request comes from {fork}, and GitHub runs a fork's `pull_request` workflows "
-    "without secrets, so the `token` input is empty; this is not a misconfiguration. To record "
-    "merged pull requests from forks, trigger on `pull_request_target` instead: it runs in this "
-    "repository with its secrets, and this action needs no checkout, so no code from the fork runs."
-)
-
-
-DEPENDABOT_NOTE = (
-    "Dependabot started this run, and GitHub gives the runs Dependabot starts no Actions secrets, "
-    "so the `token` input is empty; this is not a misconfiguration. To record them, add the iftrue "
-    "token as a Dependabot secret of the same name (repository settings, Secrets and variables, "
-    "Dependabot), or record the deployment from a run that Dependabot does not start (the merge "
-    "of its pull request by a person, or `pull_request_target`)."
-)
 
 
 # The GitHub look-ups' share of `timeout`: they fill fields, the delivery is what must not be lost.
@@ -117,84 +89,39 @@ class Budget:
 
 def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime, budget: Budget) -> Built | str:
     """The record for this event and where each value came from, or a note saying why this run
-    records nothing.
+    records nothing: read → gate → plan → look up → gate → record.
 
     The look-ups end by their share of `budget`; what they did not get falls back.
     """
     payload = load_event(runner.event_path, runner.event_name)
-    if not inputs.token and not inputs.dry_run:
-        if fork := fork_of(runner.event_name, payload):
-            return FORK_NOTE.format(fork=fork)
-        if by_dependabot(runner.event_name, payload, runner.actor):
-            return DEPENDABOT_NOTE
-    inputs.require_token()
-    event = event_facts(runner.event_name, payload, runner)
-    skip = event.skip_reason or not_recorded(
+    asked = Asked(
         runner.event_name,
         payload,
+        actor=runner.actor,
+        token=bool(inputs.token) or inputs.dry_run,
         environments=inputs.environments,
         prereleases=inputs.prereleases,
         status=inputs.status,
     )
-    if skip:
-        return f"Not a deployment: {skip}."
-    options = Options(
-        inputs.hotfix_labels,
-        inputs.fix_labels,
-        inputs.environments,
-        inputs.started_at,
-        check_run_id=inputs.check_run_id,
-        runner_name=runner.runner_name,
-        redeploys=inputs.redeploys,
-    )
-    plan = plan_lookups(event, inputs.fields, options)
-    not_made = _not_made(inputs, runner)
-    looked_up = bool(plan) and not not_made
-    facts = Facts(not_made=not_made or ("" if plan else "nothing was left to look up"))
-    if looked_up and (problem := api_url_problem(runner.api_url)):
-        # A hand-set variable (the command on GitHub Enterprise Server, say): never fail the run for it.
-        console.warning(
-            f"GITHUB_API_URL {problem}, so no GitHub look-up was made and the fields they fill "
-            "fall back. Set it to the API's base URL (https://api.github.com, or "
-            "https://HOST/api/v3 on GitHub Enterprise Server).",
-            title="GitHub look-up failed",
-        )
-        looked_up = False
-        facts = Facts(not_made=f"GITHUB_API_URL {problem}")
-    if looked_up:
-        from .lookups import look_up  # imports PyGithub: only when a look-up runs
-
-        with budget.lookups() as deadline:
-            outcome = look_up(
-                plan,
-                api_url=runner.api_url,
-                repository=runner.repository,
-                token=inputs.github_token,
-                user_agent=USER_AGENT,
-                deadline=deadline,
-                redact=console.redact,
-            )
-        facts = outcome.facts
-        if warning := outcome.warning():
-            console.warning(warning, title="GitHub look-up failed")
-        for note in outcome.notes:
-            console.warning(note, title=TITLE)
-        for notice in outcome.notices:
-            console.notice(notice, title=TITLE)
-    if facts.never_started:
-        return f"Not a deployment: {facts.never_started}."
-    if event.release_gate:
-        if why := release_skip_reason(event.release_gate, facts.release_types):
-            return f"Not recorded by this run: {why}."
-        unknown = _types_unknown(event, plan, looked_up)
-        if caveat := release_caveat(event.release_gate, facts.release_types, unknown):
+    skip = before_lookups(asked)
+    if skip is None or not skip.without_secrets:
+        inputs.require_token()
+    if skip is not None:
+        return skip.note
+    reading = read_event(runner.event_name, payload, runner)
+    plan = _plan(reading, inputs, runner, console)
+    commit = inputs.fields.get("commit_id") or reading.value("commit_id")
+    found = Found()
+    if not plan.off:
+        found = _look_up(plan, reading, inputs, runner, console, budget, commit)
+    if why := after_lookups(reading.release, found, commit, inputs.redeploys):
+        return why
+    if reading.release is not None:
+        unknown = _types_unknown(reading, plan)
+        if caveat := release_caveat(reading.release, found.release_types, unknown):
             console.warning(caveat, title=TITLE)
-    commit = inputs.fields.get("commit_id") or event.fields.get("commit_id")
-    if not inputs.redeploys and (
-        why := rerun(facts.earlier_attempt, commit) or redeploy(facts.before, commit)
-    ):
-        return f"Not a deployment: {why}."
-    built = build_request(event, inputs.fields, facts, options, now)
+    rules = Rules(inputs.fields, inputs.hotfix_labels, inputs.fix_labels, inputs.started_at)
+    built = build_record(reading, found, plan, rules, now)
     for warning in built.warnings:
         console.warning(warning, title=TITLE)
     for notice in built.notices:
@@ -202,20 +129,69 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime, budg
     return built
 
 
-def _not_made(inputs: Inputs, runner: Runner) -> str:
-    """Why no GitHub look-up can be made, in the words a notice uses; "" when they can."""
+def _plan(reading: Reading, inputs: Inputs, runner: Runner, console: Console) -> Plan:
+    """The look-ups to make, or none and why: no repository, no token, or an API URL that is no
+    API's (a hand-set variable on GitHub Enterprise Server, say: never a reason to fail the run)."""
+    wants = Wants(
+        inputs.fields,
+        inputs.environments,
+        inputs.started_at,
+        check_run_id=inputs.check_run_id,
+        runner_name=runner.runner_name,
+        redeploys=inputs.redeploys,
+    )
     if not runner.repository:
-        return "GITHUB_REPOSITORY is empty: not a GitHub repository's run"
-    if not inputs.github_token:
-        return NO_GITHUB_TOKEN
-    return "" if runner.api_url else "GITHUB_API_URL is empty"
+        off = "GITHUB_REPOSITORY is empty: not a GitHub repository's run"
+    elif not inputs.github_token:
+        off = NO_GITHUB_TOKEN
+    else:
+        off = "" if runner.api_url else "GITHUB_API_URL is empty"
+    plan = plan_lookups(runner.event_name, reading, wants, off)
+    if not plan.off and (problem := api_url_problem(runner.api_url)):
+        console.warning(
+            f"GITHUB_API_URL {problem}, so no GitHub look-up was made and the fields they fill "
+            "fall back. Set it to the API's base URL (https://api.github.com, or "
+            "https://HOST/api/v3 on GitHub Enterprise Server).",
+            title="GitHub look-up failed",
+        )
+        plan = plan_lookups(runner.event_name, reading, wants, f"GITHUB_API_URL {problem}")
+    return plan
 
 
-def _types_unknown(event: EventFacts, plan: Plan, looked_up: bool) -> str | None:
+def _look_up(
+    plan: Plan,
+    reading: Reading,
+    inputs: Inputs,
+    runner: Runner,
+    console: Console,
+    budget: Budget,
+    commit: str | None,
+) -> Found:
+    """Make the plan's look-ups within their share of `budget`, and say what they could not do."""
+    from .github import GitHub  # imports PyGithub: only when a look-up runs
+    from .lookups import look_up
+
+    with budget.lookups() as deadline:
+        gh = GitHub(
+            runner.api_url, runner.repository, inputs.github_token, USER_AGENT, deadline, console.redact
+        )
+        found, notes = look_up(
+            plan, gh, lambda found: after_lookups(reading.release, found, commit, inputs.redeploys) is None
+        )
+    if warning := notes.failure_warning():
+        console.warning(warning, title="GitHub look-up failed")
+    for note in notes.warnings:
+        console.warning(note, title=TITLE)
+    for notice in notes.notices:
+        console.notice(notice, title=TITLE)
+    return found
+
+
+def _types_unknown(reading: Reading, plan: Plan) -> str | None:
     """Why a release run does not know its workflow's release types; None when a look-up said."""
-    if event.workflow_file is None:
+    if reading.workflow_file is None:
         return "GITHUB_WORKFLOW_REF does not name a workflow file of this repository"
-    if not looked_up:
+    if plan.off:
         return "GitHub look-ups are off, so its workflow file was not read"
     if not plan.workflow_file:
         return "its workflow file was not read within the run's GitHub request budget"

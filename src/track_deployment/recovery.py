@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from .model import Attempt, Before, Commit, PullRequest, Shipped, Source
+
 # GitHub's Revert button names the branch `revert-<number>-<head of the reverted PR>`, titles the
 # PR `Revert "<title>"` and writes `Reverts owner/repo#<number>` as its body.
 _REVERT_HEAD = re.compile(r"revert-(\d+)-")
@@ -30,86 +32,20 @@ BEHIND = "behind"
 IDENTICAL = "identical"
 
 
-class Commit(NamedTuple):
-    """A commit that ships: its SHA, message and, when the source tells, how many parents it has."""
-
-    sha: str
-    message: str
-    parents: int | None = None
-
-    @property
-    def subject(self) -> str:
-        return self.message.strip().splitlines()[0].strip() if self.message.strip() else ""
-
-    @property
-    def short(self) -> str:
-        return self.sha[:7]
-
-
-class Shipped(NamedTuple):
-    """The commits a deployment ships, as one source lists them; `complete` when it lists all."""
-
-    commits: tuple[Commit, ...]
-    complete: bool
-
-
-class Before(NamedTuple):
-    """What production ran before this deployment, and how this deployment's commit compares with it.
-
-    The environment's last successful deployment, the workflow's last successful run, the branch
-    before a forced push, or the previous release (whose compare counts the commits).
-    """
-
-    sha: str
-    #: What it is, for a reason: `deployment 1499999000 to production`, `run #41 of Deploy`.
-    what: str
-    #: What it ran as, for a rollback's reason: `production`, `main`, `what Deploy deployed`.
-    where: str
-    #: Its tag or branch, when known: `v2.4.0`.
-    name: str | None = None
-    link: str | None = None
-    #: The compare's status (ahead, behind, identical, diverged); None when not compared.
-    status: str | None = None
-    shipped: Shipped | None = None
-    #: It is known to have succeeded: only then is the same commit again a redeploy.
-    succeeded: bool = False
-
-
-class Attempt(NamedTuple):
-    """The attempt of this run before a re-run, as GitHub tells it (REST, get a workflow run attempt)."""
-
-    number: int
-    sha: str
-    conclusion: str | None
-    link: str | None = None
-
-
-class PullRequest(NamedTuple):
-    """The parts of a pull request that tell a revert."""
-
-    number: int | None
-    head_ref: str | None
-    title: str | None
-    body: str | None = None
-
-
-class Reason(NamedTuple):
-    """Why a rule set a flag, in a few words, and the address of what it names."""
-
-    detail: str
-    link: str | None = None
+def _rule(detail: str, link: str | None = None) -> Source:
+    return Source("rule", detail, link)
 
 
 class Verdict(NamedTuple):
     """What the recovery rules decide; None where a rule says nothing."""
 
-    is_hotfix: Reason | None = None
-    is_fix: Reason | None = None
+    is_hotfix: Source | None = None
+    is_fix: Source | None = None
     #: A rollback: nothing new ships, so no commits_count is sent.
     rollback: bool = False
 
 
-def label(name: str | None, sha: str) -> str:
+def ref_label(name: str | None, sha: str) -> str:
     """`v2.4.0 (9f2c1e4)`, or the short SHA alone when the name is a SHA or unknown."""
     if not name or sha.lower().startswith(name.lower()):
         return sha[:7]
@@ -142,21 +78,21 @@ def _quoted(text: str) -> str:
     return f'"{_cut(text, 80)}"'
 
 
-def _commit_revert_reason(commit: Commit, commit_url: str | None) -> Reason:
+def _commit_revert_reason(commit: Commit, commit_url: str | None) -> Source:
     subject = _REVERT_TITLE.match(commit.subject)
     reverted = _REVERTS_COMMIT.search(commit.message)
     if subject:
         what = _quoted(subject.group(1))
     else:
         what = f"commit {reverted.group(1)[:7]}" if reverted else "a change"
-    return Reason(f"reverts {what} ({commit.short})", _link(commit_url, commit.sha))
+    return _rule(f"reverts {what} ({commit.short})", _link(commit_url, commit.sha))
 
 
 def _link(base: str | None, sha: str) -> str | None:
     return f"{base}/{sha}" if base else None
 
 
-def pull_revert(pull: PullRequest | None, pull_url: str | None = None) -> Reason | None:
+def pull_revert(pull: PullRequest | None, pull_url: str | None = None) -> Source | None:
     """The reason when the pull request is one that GitHub's Revert button made (or looks like it)."""
     if pull is None:
         return None
@@ -169,7 +105,7 @@ def pull_revert(pull: PullRequest | None, pull_url: str | None = None) -> Reason
     number = found.group(1) if found else None
     target = f"#{number}" if number else "a change"
     what = f"{target} {_quoted(title.group(1))}" if title else target
-    return Reason(f"reverts {what}", pull_url)
+    return _rule(f"reverts {what}", pull_url)
 
 
 def judge(
@@ -186,10 +122,12 @@ def judge(
     """
     sha, name = this
     if before is not None and before.status == BEHIND:
-        detail = f"rolls {before.where} back from {label(before.name, before.sha)} to {label(name, sha)}"
+        detail = (
+            f"rolls {before.where} back from {ref_label(before.name, before.sha)} to {ref_label(name, sha)}"
+        )
         compare = f"{repository_url}/compare/{sha}...{before.sha}" if repository_url else None
         # The compare shows what the rollback takes out; without an address, what ran before.
-        return Verdict(is_hotfix=Reason(detail, compare or before.link), rollback=True)
+        return Verdict(is_hotfix=_rule(detail, compare or before.link), rollback=True)
     commit_url = f"{repository_url}/commit" if repository_url else None
     pull_url = f"{repository_url}/pull/{pull.number}" if repository_url and pull and pull.number else None
     reverting = pull_revert(pull, pull_url)
@@ -205,19 +143,19 @@ def judge(
     if shipped.complete and not others and (reverts or reverting):
         first = reverting or _commit_revert_reason(reverts[0], commit_url)
         more = f" and {len(reverts) - 1} more" if len(reverts) > 1 else ""
-        return Verdict(is_hotfix=Reason(first.detail + more, first.link))
+        return Verdict(is_hotfix=_rule(first.detail + more, first.link))
     fixes = [commit for commit in deciding if is_conventional_fix(commit.subject)]
     if fixes:
         more = f" and {len(fixes) - 1} more fixes" if len(fixes) > 1 else ""
         detail = f"ships {_cut(fixes[0].subject, 100)} ({fixes[0].short}){more}"
-        return Verdict(is_fix=Reason(detail, _link(commit_url, fixes[0].sha)))
+        return Verdict(is_fix=_rule(detail, _link(commit_url, fixes[0].sha)))
     if reverts:
         reason = _commit_revert_reason(reverts[0], commit_url)
     elif reverting:
         reason = reverting
     else:
         return Verdict()
-    return Verdict(is_fix=Reason(f"ships a revert among other changes: {reason.detail}", reason.link))
+    return Verdict(is_fix=_rule(f"ships a revert among other changes: {reason.detail}", reason.link))
 
 
 def is_redeploy(before: Before | None, sha: str | None) -> bool:

@@ -11,9 +11,9 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
-from .mapping import Job, Source, utc
+from .model import Job, Source, shorten, utc
 from .schema import REQUEST_FIELDS, record_json
-from .workflow import Report, escape_cell, escape_html, shorten
+from .workflow import Report, escape_cell, escape_html
 
 Redact = Callable[[str], str]
 

@@ -16,22 +16,11 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from .inputs import for_command
-from .mapping import Job, Source
+from .model import Job, Source
 from .redaction import redact_spans, secret_forms, token_parts
 from .schema import log_lines, record_json, scrub
 
 REDACTED = "***"
-
-
-_CUT = "…"
-
-
-def shorten(text: str, limit: int) -> str:
-    """At most `limit` characters of `text` and a "…" when cut.
-
-    Call it on redacted text only: a secret cut in half is no longer recognised by any masker.
-    """
-    return text if len(text) <= limit else text[:limit] + _CUT
 
 
 _HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})

@@ -1,0 +1,430 @@
+"""A run's jobs and deployments: when they ran, which job is this one, which deployment is its own.
+
+The rules are pure functions over the jobs list GitHub gives; the fetchers read it through
+`GitHub.attempt`, so a failure falls back like every look-up.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+from .errors import LookupFailed
+from .events import Deployment as DeploymentJSON
+from .gate import in_environments
+from .github import GitHub, next_page
+from .model import Deployment, Interval, Job, utc
+
+# The most jobs GitHub lists per page.
+JOBS_PER_PAGE = 100
+
+# A deployment counts as made in a run's window up to this long before the window's start:
+# the start is a job's or run's time from GitHub Actions and the deployment's time comes from
+# the deployments API, two services whose clocks and order of writing GitHub does not promise.
+WINDOW_TOLERANCE = timedelta(seconds=60)
+
+# Steps that prepare a job and ship nothing: the runner's own, and a checkout of the code.
+_SET_UP_STEP = re.compile(r"set up job|.*\bcheck ?out\b.*", re.IGNORECASE)
+
+
+def minutes_ran(intervals: tuple[Interval, ...], now: datetime) -> float | None:
+    """Minutes covered by the union of the intervals, a running one up to now; None if none.
+
+    Waits between jobs (a queue, an environment's required reviewers) are not covered by any
+    job, so they do not count; parallel jobs count once.
+    """
+    spans = sorted((utc(start), max(utc(start), utc(end or now))) for start, end in intervals)
+    if not spans:
+        return None
+    total = 0.0
+    current_start, current_end = spans[0]
+    for start, end in spans[1:]:
+        if start > current_end:
+            total += (current_end - current_start).total_seconds()
+            current_start, current_end = start, end
+        else:
+            current_end = max(current_end, end)
+    total += (current_end - current_start).total_seconds()
+    return round(total / 60, 2)
+
+
+def time_of(value: Any) -> datetime | None:
+    return utc(datetime.fromisoformat(value)) if isinstance(value, str) and value else None
+
+
+def job_interval(job: Mapping[str, Any]) -> Interval | None:
+    """When a job ran on a runner, as the jobs list gives it: a running one is open-ended; one
+    that never reached a runner (queued, waiting for an environment's reviewers, cancelled or
+    rejected while waiting) has none.
+
+    A job's own `started_at` may be when it was queued, not when a runner took it: GitHub's
+    documented example has `started_at` equal to `created_at`, and a job that goes from queued
+    to in_progress keeps its `started_at`. Its first step ("Set up job") starts on the runner,
+    so that step's start is taken; the job's `started_at` only for a job that had a runner and
+    lists no steps.
+    """
+    steps = job.get("steps")
+    step_starts = (time_of(step.get("started_at")) for step in steps or () if isinstance(step, dict))
+    started = min((moment for moment in step_starts if moment is not None), default=None)
+    if started is None and (job.get("runner_id") or job.get("runner_name")):
+        started = time_of(job.get("started_at"))
+    if started is None:
+        return None
+    if job.get("status") == "in_progress":
+        return started, None
+    if job.get("status") == "completed":
+        return started, time_of(job.get("completed_at")) or started
+    return None
+
+
+def job_of(raw: Mapping[str, Any], this: bool = False) -> Job:
+    ran = job_interval(raw)
+    return Job(
+        id=raw.get("id") if isinstance(raw.get("id"), int) else None,
+        name=str(raw.get("name") or ""),
+        created_at=time_of(raw.get("created_at")),
+        started_at=ran[0] if ran else None,
+        completed_at=time_of(raw.get("completed_at")),
+        status=str(raw.get("status") or ""),
+        conclusion=raw.get("conclusion") if isinstance(raw.get("conclusion"), str) else None,
+        this_job=this,
+    )
+
+
+def find_this_job(
+    jobs: Sequence[Job], check_run_id: int | None, runner_name: str, listed: Sequence[Mapping[str, Any]]
+) -> int | None:
+    """The index of the job this step runs in: by its id, else the one job in progress on this
+    step's runner (a runner runs one job at a time)."""
+    if check_run_id is not None:
+        return next((i for i, job in enumerate(jobs) if job.id == check_run_id), None)
+    if not runner_name:
+        return None
+    mine = [
+        i
+        for i, (job, raw) in enumerate(zip(jobs, listed, strict=True))
+        if job.status == "in_progress" and raw.get("runner_name") == runner_name
+    ]
+    return mine[0] if len(mine) == 1 else None
+
+
+def only_records(listed: Sequence[Mapping[str, Any]], this: int) -> str | None:
+    """Why nothing but this step did work in the run, or None when something else did (or it
+    cannot be told): no other job ran on a runner, and this job's steps before the running one
+    (this step) only set the job up or checked out code (`Set up job`, `Run actions/checkout@v4`).
+    """
+    if any(job_interval(job) is not None for i, job in enumerate(listed) if i != this):
+        return None
+    steps = [step for step in listed[this].get("steps") or () if isinstance(step, dict)]
+    before = []
+    for step in steps:
+        if step.get("status") != "completed":
+            break
+        before.append(str(step.get("name") or ""))
+    if not before or len(before) == len(steps) or not all(_SET_UP_STEP.fullmatch(name) for name in before):
+        return None
+    name = listed[this].get("name")
+    return f"job '{name}' is the only job that ran, and before this step it ran only {', '.join(before)}"
+
+
+class RunJobs(NamedTuple):
+    """A run's jobs as the jobs look-up read them."""
+
+    jobs: tuple[Job, ...]
+    #: When they ran; None when more jobs than the budget reads would measure the duration.
+    intervals: tuple[Interval, ...] | None
+    #: When the first of them was created: the run's start, bounding its deployments.
+    began: datetime | None
+    #: The index of this step's job in `jobs`, when found.
+    this: int | None
+    #: Why nothing but this step did work in the run, when so.
+    only_records: str | None
+    pages: int
+    #: Jobs beyond the pages the budget reads.
+    unread: int | None = None
+
+    @property
+    def this_job(self) -> Job | None:
+        return self.jobs[self.this] if self.this is not None else None
+
+
+class JobsWanted(NamedTuple):
+    """What the jobs look-up reads: the run, how to find this job, and how much to read."""
+
+    run_id: int
+    check_run_id: int | None
+    runner_name: str
+    pages: int
+    #: All jobs are read, as they measure the duration.
+    measure: bool
+    #: The fields the list gives, for a failure's warning.
+    fields: tuple[str, ...]
+
+
+def _run_jobs(listed: list[dict[str, Any]], unread: int | None, pages: int, wanted: JobsWanted) -> RunJobs:
+    jobs = [job_of(raw) for raw in listed]
+    this = find_this_job(jobs, wanted.check_run_id, wanted.runner_name, listed)
+    if this is not None:
+        jobs[this] = jobs[this]._replace(this_job=True)
+    created = (
+        job.created_at or time_of(raw.get("started_at")) for job, raw in zip(jobs, listed, strict=True)
+    )
+    began = min((moment for moment in created if moment is not None), default=None)
+    ran = (job_interval(job) for job in listed)
+    intervals = None if unread else tuple(interval for interval in ran if interval is not None)
+    recorder = only_records(listed, this) if this is not None and not unread else None
+    return RunJobs(tuple(jobs), intervals, began, this, recorder, pages, unread)
+
+
+def _pages(gh: GitHub, wanted: JobsWanted) -> Iterator[tuple[list[dict[str, Any]], Any]]:
+    path = f"/actions/runs/{wanted.run_id}/jobs"
+    parameters: dict[str, Any] | None = {"per_page": JOBS_PER_PAGE}
+    for _ in range(wanted.pages):
+        headers, data = gh.get(path, parameters)
+        if not isinstance(data, dict) or not isinstance(data.get("jobs"), list):
+            raise LookupFailed("unexpected answer (no jobs list)")
+        yield [job for job in data["jobs"] if isinstance(job, dict)], data.get("total_count")
+        following = next_page(headers)
+        if following is None:
+            return
+        gh.spare -= 1
+        path, parameters = following, None  # the next link carries the parameters
+
+
+def read_run_jobs(gh: GitHub, wanted: JobsWanted) -> RunJobs | None:
+    """The run's jobs: the latest execution of each, so a job that "re-run failed jobs" carried
+    over from an earlier attempt counts (the list's default `filter=latest`; GitHub docs, "List
+    jobs for a workflow run").
+
+    All pages are read when they measure the duration and fit in `wanted.pages` (the first
+    page's `total_count` tells); else pages are read only until they give the run's start and
+    this job. The run's `run_started_at` would cost one more request (the run), which this list
+    replaced; its first job is created moments after it, before any deployment a job makes.
+    """
+    readable = wanted.pages * JOBS_PER_PAGE
+    finding = wanted.check_run_id is not None or bool(wanted.runner_name)
+
+    def read() -> RunJobs:
+        listed: list[dict[str, Any]] = []
+        unread: int | None = None
+        read_pages = 0
+        for jobs, total in _pages(gh, wanted):
+            listed += jobs
+            read_pages += 1
+            if isinstance(total, int) and total > readable:
+                unread = total - readable
+            found = not finding or (
+                find_this_job([job_of(j) for j in listed], wanted.check_run_id, wanted.runner_name, listed)
+                is not None
+            )
+            if listed and found and (unread is not None or not wanted.measure):
+                break
+        return _run_jobs(listed, unread, read_pages, wanted)
+
+    answer = gh.attempt("jobs_of", f"jobs of run {wanted.run_id}", wanted.fields, "actions: read", read)
+    if answer is not None and answer.unread and wanted.measure:
+        gh.notes.warnings.append(
+            f"Run {wanted.run_id} has {answer.unread} more jobs than the action reads within its budget "
+            "of GitHub requests, so no deployment_duration is sent. Set the `started_at` input (e.g. from "
+            "`date +%s` in the first step of the deploy job) to measure the deployment."
+        )
+    return answer
+
+
+class DeployingJob(NamedTuple):
+    """The job a deployment_status names: when it ran, or why nothing shipped."""
+
+    job: Job
+    intervals: tuple[Interval, ...] | None
+    never_started: str | None = None
+
+
+def read_deploying_job(gh: GitHub, job_id: int) -> DeployingJob | None:
+    """The job a deployment_status names (its check run id is the job's id): when it ran, and
+    whether it never started (nothing shipped)."""
+
+    def read() -> dict[str, Any]:
+        _, data = gh.get(f"/actions/jobs/{job_id}")
+        if not isinstance(data, dict):
+            raise LookupFailed("unexpected answer (no job)")
+        return data
+
+    raw = gh.attempt("job_of", f"job {job_id}", ("deployment_duration",), "actions: read", read)
+    if raw is None:
+        return None
+    job = job_of(raw)
+    ran = job_interval(raw)
+    if ran is None and job.status == "completed":
+        # Rejected by a reviewer or cancelled while it waited: it never had a runner or a step.
+        ended = f" (it ended {job.conclusion})" if job.conclusion else ""
+        why = (
+            f"the deployment's job '{job.name}' ({job_id}) never started{ended}, so nothing shipped; only a "
+            "deployment that ran, to success or failure, is recorded"
+        )
+        return DeployingJob(job, None, why)
+    return DeployingJob(job, (ran,) if ran else None)
+
+
+def deployment_of(raw: Any) -> Deployment:
+    """A deployment as GitHub lists it. `transient_environment` as listed: GitHub leaves it out of
+    some answers (its schema does not require it)."""
+    d = DeploymentJSON.model_validate(raw)
+    return Deployment(
+        id=d.id,
+        sha=d.sha or "",
+        environment=d.environment or "",
+        created_at=utc(d.created_at) if d.created_at else None,
+        node_id=d.node_id,
+        transient=d.transient_environment is True,
+        ref=d.ref or None,
+    )
+
+
+def read_statuses(gh: GitHub, step: str, deployment: Deployment, fields: tuple[str, ...]) -> list[Any] | None:
+    def read() -> list[Any]:
+        _, data = gh.get(f"/deployments/{deployment.id}/statuses")
+        if not isinstance(data, list):
+            raise LookupFailed("unexpected answer (no list of statuses)")
+        return data
+
+    return gh.attempt(step, f"statuses of deployment {deployment.id}", fields, "deployments: read", read)
+
+
+def run_deployments(
+    deployments: Iterable[Deployment], window: Interval, environments: frozenset[str]
+) -> list[Deployment]:
+    """The deployments created in the window (the run's), in `environments` when given, else in
+    any environment but a preview's."""
+    start, end = window
+    return [
+        d
+        for d in deployments
+        if d.node_id
+        and d.created_at is not None
+        and start - WINDOW_TOLERANCE <= d.created_at
+        and (end is None or d.created_at <= end)
+        and in_environments(d.environment, environments)
+        and (bool(environments) or not d.transient)
+    ]
+
+
+def choose_run_deployment(
+    deployments: Iterable[Deployment], window: Interval, environments: frozenset[str]
+) -> tuple[Deployment | None, tuple[str, ...]]:
+    """The newest deployment created in the window (an `environment:` job's own), in
+    `environments` when given (else in any but a preview's); when the candidates are in several
+    environments, none of them and the names of those environments.
+    """
+    candidates = run_deployments(deployments, window, environments)
+    # GitHub's environment names are case-insensitive.
+    names = tuple(sorted({d.environment.lower(): d.environment for d in candidates}.values()))
+    if len(names) > 1:
+        return None, names
+    newest = max(candidates, key=lambda deployment: deployment.created_at or datetime.min, default=None)
+    return newest, ()
+
+
+def created_with(deployments: Iterable[Deployment], job: Job, siblings: Sequence[Job]) -> list[Deployment]:
+    """The deployments created when `job` was: an `environment:` job's deployment is created with
+    the job, before it waits for reviewers or a runner.
+
+    Matrix jobs (`deploy (us)`, `deploy (eu)`) are created together, so several may be; they are
+    ordered most likely first: the one whose place among them (by id, which GitHub gives in order of
+    creation) is this job's place among the jobs created with it. Only a deployment status that
+    names the job tells for sure (`names_job`).
+    """
+    if job.created_at is None:
+        return []
+    created = job.created_at
+    found = sorted(
+        (
+            d
+            for d in deployments
+            if d.created_at is not None and abs(d.created_at - created) <= WINDOW_TOLERANCE
+        ),
+        key=lambda d: d.id or 0,
+    )
+    together = sorted(
+        j.id or 0
+        for j in siblings
+        if j.created_at is not None and abs(j.created_at - created) <= WINDOW_TOLERANCE
+    )
+    place = together.index(job.id) if job.id in together else 0
+    return sorted(found, key=lambda d: abs(found.index(d) - place))
+
+
+def names_job(statuses: Iterable[Mapping[str, Any]], job_id: int) -> bool:
+    """Whether a deployment's statuses link to the job: GitHub sets an Actions deployment's
+    `log_url` (and `target_url`) to its job's page, `…/actions/runs/<run>/job/<job id>`."""
+    pattern = re.compile(rf"/job/{job_id}(?![0-9])")
+    return any(
+        isinstance(value, str) and pattern.search(value)
+        for status in statuses
+        if isinstance(status, dict)
+        for value in (status.get("log_url"), status.get("target_url"))
+    )
+
+
+class RunDeployment(NamedTuple):
+    """This run's deployment, and how it was told from others (None: the run's newest)."""
+
+    deployment: Deployment
+    found_by: str | None = None
+
+
+def _own_deployment(
+    gh: GitHub, sha: str, own: list[Deployment], this: Job, spare: int
+) -> RunDeployment | None:
+    """Of the deployments created with this job, the one whose status names it, within `spare` requests."""
+    if len(own) == 1:
+        return RunDeployment(own[0], f"this job's deployment: created with job {this.name}")
+    for deployment in own[: max(0, spare)]:
+        gh.spare -= 1
+        statuses = read_statuses(gh, "deployment_of", deployment, ("deployment_node_id",))
+        if statuses is None:
+            break
+        if this.id is not None and names_job(statuses, this.id):
+            return RunDeployment(deployment, f"this job's deployment: its status names job {this.name}")
+    why = (
+        "none of the statuses read names it"
+        if spare > 0
+        else "no request was left in the budget to read their statuses"
+    )
+    gh.notes.warnings.append(
+        f"{len(own)} GitHub deployments of commit {sha[:7]} were created with this job "
+        f"({this.name}), and {why}, so no deployment_node_id is sent. Set `deployment_node_id` "
+        "to record it."
+    )
+    return None
+
+
+def read_run_deployment(
+    gh: GitHub, sha: str, window: Interval, environments: frozenset[str], run_jobs: RunJobs | None, spare: int
+) -> RunDeployment | None:
+    """This run's deployment of the commit: this job's own (its status names the job, or it was
+    created with the job), else the newest made during the run."""
+    listed = gh.attempt(
+        "deployment_of",
+        f"deployments of commit {sha[:7]}",
+        ("deployment_node_id",),
+        "deployments: read",
+        lambda: [deployment_of(d) for d in gh.get("/deployments", {"sha": sha})[1]],
+    )
+    if listed is None:
+        return None
+    candidates = run_deployments(listed, window, environments)
+    this = run_jobs.this_job if run_jobs else None
+    own = created_with(candidates, this, run_jobs.jobs) if this and this.id is not None and run_jobs else []
+    if own and this is not None:
+        return _own_deployment(gh, sha, own, this, spare)
+    newest, ambiguous = choose_run_deployment(candidates, window, environments)
+    if ambiguous:
+        gh.notes.warnings.append(
+            f"GitHub deployments of commit {sha[:7]} were made during the run to several environments "
+            f"({', '.join(ambiguous)}), so no deployment_node_id is sent. Set the `environment` input to "
+            "the environment this step reports (in a matrix, e.g. `environment: ${{ matrix.environment }}`), "
+            "or set `deployment_node_id`."
+        )
+    return RunDeployment(newest) if newest else None

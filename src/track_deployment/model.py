@@ -1,0 +1,264 @@
+"""The types every stage shares, and the small rules about GitHub's words that they all use.
+
+A value travels with its Source: where it came from, or why it is left out, decided where the
+value is. The records here are what crosses a stage's boundary; each is one thing.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+_SHA = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
+
+#: A span of time: when a job ran, when a deployment may have been made; an open end reaches to now.
+Interval = tuple[datetime, datetime | None]
+
+
+class Source(NamedTuple):
+    """Where a field's value came from, or why it is left out; for a flag set by a rule, why.
+
+    `kind` is one of SOURCE_KINDS; `detail` is a few words (`release.name`, `PR #412`,
+    `rolls production back from v2.4.0`); `link` points at what it names, when it has an address.
+    """
+
+    kind: str
+    detail: str
+    link: str | None = None
+
+
+#: event: the payload or the runner's variables; look-up: a GitHub request; input: the user;
+#: rule: derived by a rule of the action (a fix commit, a rollback); left out: not sent, and why.
+SOURCE_KINDS = ("event", "look-up", "input", "rule", "left out")
+
+
+class Sourced(NamedTuple):
+    """A value and its Source; a value of None is a field left out, and the Source says why."""
+
+    value: Any
+    source: Source
+
+
+def left_out(why: str) -> Sourced:
+    return Sourced(None, Source("left out", why))
+
+
+class PullRequest(NamedTuple):
+    """A pull request, from the event or a look-up."""
+
+    number: int | None = None
+    head_ref: str | None = None
+    title: str | None = None
+    labels: tuple[str, ...] = ()
+    #: Numeric ids of the people who merged and opened it; None for a bot or when unknown.
+    merged_by: str | None = None
+    author: str | None = None
+    #: The description: GitHub's Revert button writes `Reverts owner/repo#n`.
+    body: str | None = None
+    merge_commit_sha: str | None = None
+    merged: bool = False
+
+
+class Release(NamedTuple):
+    """A GitHub release: the one deployed, or a candidate for the one before it."""
+
+    id: int | None
+    tag: str
+    prerelease: bool = False
+    published_at: datetime | None = None
+    #: The event's action (`published`, `released`, …) for the release deployed.
+    action: str | None = None
+    draft: bool = False
+
+
+class Deployment(NamedTuple):
+    """A GitHub deployment: the one reported, or one a look-up listed."""
+
+    id: int | None
+    sha: str
+    environment: str = ""
+    created_at: datetime | None = None
+    node_id: str | None = None
+    #: The creator marked the environment as going away: a preview.
+    transient: bool = False
+    #: The branch or tag deployed, to name what a rollback goes back from.
+    ref: str | None = None
+
+
+class Job(NamedTuple):
+    """One job of a run, as the jobs look-up read it: for the duration, the summary's chart and
+    finding this job's own deployment."""
+
+    id: int | None
+    name: str
+    #: When the job was created (queued, or waiting for an environment's reviewers).
+    created_at: datetime | None
+    #: When it started on a runner (its first step); None when it never reached one.
+    started_at: datetime | None
+    completed_at: datetime | None
+    status: str = ""
+    conclusion: str | None = None
+    #: The job that runs this step.
+    this_job: bool = False
+
+
+class Commit(NamedTuple):
+    """A commit that ships: its SHA, message and, when the source tells, how many parents it has."""
+
+    sha: str
+    message: str
+    parents: int | None = None
+
+    @property
+    def subject(self) -> str:
+        return self.message.strip().splitlines()[0].strip() if self.message.strip() else ""
+
+    @property
+    def short(self) -> str:
+        return self.sha[:7]
+
+
+class Shipped(NamedTuple):
+    """The commits a deployment ships, as one source lists them; `complete` when it lists all."""
+
+    commits: tuple[Commit, ...]
+    complete: bool
+
+
+class Before(NamedTuple):
+    """What production ran before this deployment, and how this deployment's commit compares with it.
+
+    The environment's last successful deployment, the workflow's last successful run, the branch
+    before a forced push, or the previous release (whose compare counts the commits).
+    """
+
+    sha: str
+    #: What it is, for a reason: `deployment 1499999000 to production`, `run #41 of Deploy`.
+    what: str
+    #: What it ran as, for a rollback's reason: `production`, `main`, `what Deploy deployed`.
+    where: str
+    #: Its tag or branch, when known: `v2.4.0`.
+    name: str | None = None
+    link: str | None = None
+    #: The compare's status (ahead, behind, identical, diverged); None when not compared.
+    status: str | None = None
+    shipped: Shipped | None = None
+    #: It is known to have succeeded: only then is the same commit again a redeploy.
+    succeeded: bool = False
+
+
+class Attempt(NamedTuple):
+    """The attempt of this run before a re-run, as GitHub tells it (REST, get a workflow run attempt)."""
+
+    number: int
+    sha: str
+    conclusion: str | None
+    link: str | None = None
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters of `text` and a "…" when cut.
+
+    Call it on redacted text only: a secret cut in half is no longer recognised by any masker.
+    """
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def present(value: Any) -> bool:
+    """Whether a value is given: not None, and not blank text."""
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def first_present(*values: str | None) -> str | None:
+    """The first value that is not None or blank."""
+    return next((value for value in values if present(value)), None)
+
+
+def is_sha(text: str) -> bool:
+    """A full commit SHA (SHA-1 or SHA-256)."""
+    return bool(_SHA.fullmatch(text))
+
+
+def short_ref(ref: str) -> str:
+    """`refs/heads/main` → `main`, `refs/tags/v1` → `v1`; any other text as it is."""
+    return ref.removeprefix("refs/heads/").removeprefix("refs/tags/")
+
+
+def branch_of(ref: str | None) -> str | None:
+    """A ref shortened to its branch name; None for a tag, another ref or a commit SHA."""
+    if not present(ref):
+        return None
+    assert ref is not None
+    if ref.startswith("refs/heads/"):
+        ref = ref.removeprefix("refs/heads/")
+    elif ref.startswith("refs/"):
+        return None
+    return None if is_sha(ref) else ref
+
+
+def web(url: Any) -> str | None:
+    """The address when it is a web one (http or https): only those become links."""
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+
+
+def web_path(home: str | None, path: str) -> str | None:
+    """An address on the repository's own site (`pull/412`), when its address is a web one."""
+    return f"{home.rstrip('/')}/{path}" if home and web(home) else None
+
+
+def utc(moment: datetime) -> datetime:
+    """A time GitHub gave without a zone read as UTC, which all its API times are."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def minutes_between(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    minutes = (utc(end) - utc(start)).total_seconds() / 60
+    return round(minutes, 2) if minutes >= 0 else None
+
+
+def is_bot(login: str | None, kind: str | None) -> bool:
+    """A GitHub App or other bot account: `type: Bot`, or a login ending in `[bot]`."""
+    return kind == "Bot" or (login or "").endswith("[bot]")
+
+
+def person(account: Any) -> str | None:
+    """The numeric id of an account (anything with `id`, `login`, `type`), unless it is a bot or unknown."""
+    if account is None or not isinstance(getattr(account, "id", None), int):
+        return None
+    return None if is_bot(account.login, account.type) else str(account.id)
+
+
+class Found(NamedTuple):
+    """What the GitHub look-ups found; None where a look-up was not made or gave nothing."""
+
+    pull_request: PullRequest | None = None
+    #: The PR look-up answered, so no PR means the commit has none (not a missing permission).
+    pull_request_searched: bool = False
+    commits_count: int | None = None
+    #: The (base, head) of the compare that counted the commits.
+    compared: tuple[str, str] | None = None
+    deployment_node_id: str | None = None
+    #: How this job's own deployment was told from others; None for the run's newest.
+    deployment_found_by: str | None = None
+    #: The release types the run's workflow listens to; None when unknown.
+    release_types: frozenset[str] | None = None
+    #: Whether Reading.branch_to_check is a branch; None when not asked or unknown.
+    is_branch: bool | None = None
+    #: When the measured run's jobs ran, and what they are (for the duration and the chart).
+    job_intervals: tuple[Interval, ...] | None = None
+    jobs: tuple[Job, ...] | None = None
+    #: What measured the duration (`the time the run's jobs ran`), for its source.
+    measured_by: str | None = None
+    #: Nothing but this step did work in the run (a workflow that only records): why.
+    only_records: str | None = None
+    #: The deployment's job never started (rejected, cancelled while waiting): why nothing shipped.
+    never_started: str | None = None
+    #: What production ran before this deployment and how this one compares with it.
+    before: Before | None = None
+    #: The attempt of this run before a re-run.
+    earlier_attempt: Attempt | None = None
+    #: The fields whose look-up was made and failed; its warning says why.
+    failed: frozenset[str] = frozenset()

@@ -1,0 +1,531 @@
+"""What each event says about the deployment: one reader per row of SPEC §4. No I/O here.
+
+A reader gives each field it knows with its Source, and for a field the event cannot give,
+why; the gate has already turned away every event that is not a deployment.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+from .errors import EventError
+from .events import (
+    Account,
+    DeploymentEvent,
+    Event,
+    PullRequestEvent,
+    PushEvent,
+    ReleaseEvent,
+    WorkflowRunEvent,
+)
+from .inputs import Runner
+from .model import (
+    Before,
+    Commit,
+    Deployment,
+    Interval,
+    PullRequest,
+    Release,
+    Shipped,
+    Source,
+    Sourced,
+    branch_of,
+    first_present,
+    is_sha,
+    minutes_between,
+    person,
+    present,
+    short_ref,
+    utc,
+)
+from .schema import STATUS_WORDS, Status, first_line
+
+# GitHub lists at most this many commits in a push payload (webhook docs, push event).
+PUSH_COMMITS_CAP = 2048
+
+# GitHub's own titles for the commit that merges a pull request (Merge pull request dialog):
+# "Merge pull request #412 from octo-org/feature/checkout" for a merge commit, the head named
+# owner/branch, and "Add gift cards (#412)" for a squash merge. Nine digits at most: a PR number.
+_MERGE_TITLE = re.compile(r"Merge pull request #([1-9][0-9]{0,8}) from [^/\s]+/(\S+)")
+_SQUASH_TITLE = re.compile(r".*\S \(#([1-9][0-9]{0,8})\)")
+_ZERO_SHA = re.compile(r"0{40}|0{64}")
+
+# Events whose own run is not the deployment: a deployment_status is timed by the job that
+# deployed, a workflow_run by the upstream run it reports.
+_NOT_RUN_BASED = ("deployment_status", "workflow_run")
+
+#: Where the event gives a value (`release.name`) and the value; or a rule's Source and its value.
+Given = tuple[str | Source, Any]
+
+
+class Reading(NamedTuple):
+    """What one event says about the deployment, before inputs and look-ups."""
+
+    #: Each field the event gives, with its Source; a value of None: why the event gives none.
+    given: Mapping[str, Sourced] = MappingProxyType({})
+    default_branch: str | None = None
+    pull_request: PullRequest | None = None
+    #: The payload names its pull request by number and head only: labels and people need a request.
+    pull_request_partial: bool = False
+    #: The text a Conventional Commit `fix:` is looked for in when no PR title is known.
+    fix_title: str | None = None
+    title_fallback: str | None = None
+    previous_release_of: Release | None = None
+    previous_deployment_of: Deployment | None = None
+    compare: tuple[str, str] | None = None
+    #: What the compare's base was, for a rollback's reason (a forced push: the branch before it).
+    compare_base: Before | None = None
+    #: Set when member_id would be a bot: its login; the person behind its PR is looked for.
+    bot_member: str | None = None
+    #: The release deployed, and the workflow file (path, ref) that tells which of its runs records it.
+    release: Release | None = None
+    workflow_file: tuple[str, str] | None = None
+    #: A short name the event gives as its branch that may be a tag; a request tells.
+    branch_to_check: str | None = None
+    #: The pull request a head commit's title names (GitHub's merge or squash title), and which title.
+    titled_pull: tuple[PullRequest, str] | None = None
+    #: The run whose jobs measure the duration and bound the deployment look-up.
+    jobs_of: int | None = None
+    #: The job a deployment_status names (its check run): it alone measures the duration.
+    job_of: int | None = None
+    #: jobs_of is the run this step runs in, so this job is among its jobs.
+    this_run: bool = False
+    #: When the reported run ran, when the payload tells (workflow_run): its deployment's window.
+    deployment_window: Interval | None = None
+    #: The commits the payload lists as shipped (a push), for the recovery rules.
+    shipped: Shipped | None = None
+    #: The tag or branch deployed, for a rollback's reason (`v2.3.0`).
+    deployed_name: str | None = None
+    #: (workflow file name, run id) of a run-based deploy: what ran before it.
+    previous_run_of: tuple[str, int] | None = None
+    #: (run id, the attempt before this one) of a re-run of the run this step runs in.
+    rerun_of: tuple[int, int] | None = None
+
+    def value(self, name: str) -> Any:
+        entry = self.given.get(name)
+        return entry.value if entry else None
+
+
+def sourced(entries: Mapping[str, Given | list[Given] | Source | None]) -> dict[str, Sourced]:
+    """A reader's fields and their sources, decided together.
+
+    Each entry is where the event gives the field (a list: the first present one wins), or a
+    Source saying why the event gives none (a tag is no branch).
+    """
+    found: dict[str, Sourced] = {}
+    for name, entry in entries.items():
+        if isinstance(entry, Source):
+            found[name] = Sourced(None, entry)
+            continue
+        for where, value in entry if isinstance(entry, list) else [entry] if entry else []:
+            if present(value):
+                found[name] = Sourced(value, where if isinstance(where, Source) else Source("event", where))
+                break
+    return found
+
+
+def _branch_given(where: str, ref: str | None) -> Given | Source | None:
+    """The event's branch, or why the ref it names is none (the default branch then stands in)."""
+    if not present(ref):
+        return None
+    assert ref is not None
+    if branch := branch_of(ref):
+        return where, branch
+    kind = "a tag" if ref.startswith("refs/tags/") else "a commit" if is_sha(ref) else "no branch"
+    return Source("rule", f"{where} `{ref}` is {kind}")
+
+
+def _member(*candidates: tuple[str, Account | None]) -> tuple[str, Account] | None:
+    """The first account with an id, and where the event gives it."""
+    return next(((where, a) for where, a in candidates if a is not None and a.id is not None), None)
+
+
+def _require(value: Any, event_name: str, part: str) -> Any:
+    if value is None:
+        raise EventError(
+            f"The {event_name} event has no '{part}' object; the event file is not a {event_name} payload."
+        )
+    return value
+
+
+def workflow_file(workflow_ref: str, repository: str) -> tuple[str, str] | None:
+    """(path, ref) of `owner/repo/.github/workflows/x.yml@refs/heads/main`, in this repository."""
+    path, at, ref = workflow_ref.partition("@")
+    prefix = f"{repository}/"
+    if not at or not ref or not repository or not path.startswith(prefix):
+        return None
+    return path.removeprefix(prefix), ref
+
+
+def pull_request_of_title(title: str | None) -> tuple[PullRequest, str] | None:
+    """The pull request GitHub's merge or squash commit title names, and which title it is."""
+    line = (title or "").strip()
+    if match := _MERGE_TITLE.fullmatch(line):
+        return PullRequest(number=int(match[1]), head_ref=match[2]), "GitHub's merge commit title"
+    if match := _SQUASH_TITLE.fullmatch(line):
+        return PullRequest(number=int(match[1])), "GitHub's squash commit title"
+    return None
+
+
+class _Read(NamedTuple):
+    """A reader's answer: the Reading and the account the event credits (None: the sender's)."""
+
+    reading: Reading
+    member: tuple[str, Account | None] | None = None
+
+
+def _release(event: ReleaseEvent, runner: Runner, name: str) -> _Read:
+    release = _require(event.release, name, "release")
+    tag = release.tag_name or ""
+    this = Release(
+        id=release.id,
+        tag=tag,
+        prerelease=bool(release.prerelease),
+        published_at=release.published_at or release.created_at,
+        action=event.action,
+    )
+    given = sourced(
+        {
+            "commit_id": ("GITHUB_SHA", runner.sha),
+            "branch": _branch_given("release.target_commitish", release.target_commitish),
+            "title": [("release.name", release.name), ("release.tag_name", release.tag_name)],
+            "changelog": ("release.body", release.body)
+            if present(release.body)
+            else Source("left out", "the release has no notes"),
+            "url": ("release.html_url", release.html_url),
+        }
+    )
+    reading = Reading(
+        given=given,
+        previous_release_of=this if tag else None,
+        deployed_name=tag or None,
+        release=this,
+        workflow_file=workflow_file(runner.workflow_ref, runner.repository),
+    )
+    return _Read(reading, ("release.author", release.author))
+
+
+def _deployment_status(event: DeploymentEvent, runner: Runner, name: str) -> dict[str, Sourced]:
+    """What a deployment_status adds to its deployment: the state, the link and, for a deployment
+    no Actions job made, the time from its creation to this status."""
+    deployment = event.deployment
+    status = _require(event.deployment_status, name, "deployment_status")
+    # An Actions job's deployment names the job and its run (GitHub adds `check_run` and
+    # `workflow_run`): it is timed by the job, as the approval wait before it is no deployment.
+    timed = event.check_run is None and event.workflow_run is None
+    return sourced(
+        {
+            "status": (
+                f"deployment_status.state `{status.state}`",
+                STATUS_WORDS.get((status.state or "").lower()),
+            ),
+            "url": [
+                ("deployment_status.log_url", status.log_url),
+                ("deployment_status.target_url", status.target_url),
+                ("deployment_status.environment_url", status.environment_url),
+                ("this run's URL", runner.run_url),
+            ],
+            "deployment_duration": (
+                "deployment_status.created_at - deployment.created_at",
+                minutes_between(deployment.created_at if deployment else None, status.created_at),
+            )
+            if timed
+            else None,
+        }
+    )
+
+
+def _deployment(event: DeploymentEvent, runner: Runner, name: str) -> _Read:
+    deployment = _require(event.deployment, name, "deployment")
+    sha = first_present(deployment.sha)
+    environment = first_present(deployment.environment)
+    given = sourced(
+        {
+            "commit_id": ("deployment.sha", sha),
+            "branch": _branch_given("deployment.ref", deployment.ref),
+            "title": [
+                ("deployment.description", deployment.description),
+                (
+                    Source("rule", "Deploy {sha7} to {environment}: the deployment has no description"),
+                    f"Deploy {sha[:7]} to {environment or 'an environment'}" if sha else None,
+                ),
+            ],
+            "changelog": Source("left out", "a deployment has no changelog"),
+            "url": ("this run's URL", runner.run_url),
+            "deployment_node_id": ("deployment.node_id", deployment.node_id),
+        }
+    )
+    job = run = starter = None
+    if name == "deployment_status":
+        given.update(_deployment_status(event, runner, name))
+        job = event.check_run.id if event.check_run else None
+        run = event.workflow_run.id if event.workflow_run else None
+        # The person who started the deploying run, not the app that created the deployment.
+        starter = event.workflow_run.triggering_actor if event.workflow_run else None
+    branch = branch_of(deployment.ref)
+    short = not (deployment.ref or "").startswith("refs/")
+    ref = first_present(deployment.ref)
+    reading = Reading(
+        given=given,
+        previous_deployment_of=Deployment(deployment.id, sha, environment, deployment.created_at)
+        if sha and environment
+        else None,
+        deployed_name=short_ref(ref) if ref else None,
+        job_of=job,
+        jobs_of=run if job is None else None,
+        branch_to_check=branch if short and branch != _default_branch(event) else None,
+    )
+    member = _member(("workflow_run.triggering_actor", starter), ("deployment.creator", deployment.creator))
+    return _Read(reading, member)
+
+
+def _default_branch(event: Event) -> str | None:
+    return first_present(event.repository.default_branch if event.repository else None)
+
+
+def _push_count(event: PushEvent, commits: list[Any]) -> tuple[Given | Source | None, Reading]:
+    """A push's commit count, or what tells it: a compare, the previous release, or nothing.
+
+    A new ref's `commits` lists only what no other branch had, and a tag's lists nothing: the
+    count comes from a compare, or is left out (never a guessed 0). A new branch's first push
+    deploys nothing new against the branch it was cut from: comparing with that one would send 0,
+    so it sends none.
+    """
+    ref = event.ref or ""
+    short = short_ref(ref) or None
+    before, after = first_present(event.before), first_present(event.after)
+    created, tag = bool(before and _ZERO_SHA.fullmatch(before)), ref.startswith("refs/tags/")
+    if tag and created:
+        release = Release(id=None, tag=short or "") if short else None
+        return None, Reading(previous_release_of=release)
+    if created:
+        return Source("left out", "a new branch's first push: no deployment of it to count from"), Reading()
+    if len(commits) >= PUSH_COMMITS_CAP or tag or (event.forced and not commits):
+        # A forced push back to an ancestor lists no commits: its compare says `behind`.
+        compare = (before, after) if before and after else None
+        where = short or "the branch"
+        base = Before(before or "", f"{where} before this push", where) if compare else None
+        uncounted = (
+            Source("left out", "a forced push that lists no commits: only its compare tells")
+            if event.forced and not commits
+            else None
+        )
+        return uncounted, Reading(compare=compare, compare_base=base)
+    return (f"commits ({len(commits):,} listed)", len(commits)), Reading()
+
+
+def _push(event: PushEvent, runner: Runner, name: str) -> _Read:
+    ref = event.ref or ""
+    short = short_ref(ref) or None
+    commits = [commit for commit in event.commits or () if commit is not None]
+    head_line = first_line(event.head_commit.message if event.head_commit else None)
+    changelog = "\n".join(
+        f"- {(commit.id or '')[:7]} {first_line(commit.message) or ''}".rstrip() for commit in commits
+    )
+    created, tag = bool(event.before and _ZERO_SHA.fullmatch(event.before)), ref.startswith("refs/tags/")
+    count, counting = _push_count(event, commits)
+    given = sourced(
+        {
+            "commit_id": ("after", first_present(event.after)),
+            # A tag or a new branch has no branch merged into it: the PR's head or the default branch.
+            "branch": Source("rule", f"the push created {short or 'its ref'}: no branch was merged into it")
+            if created
+            else _branch_given("ref", ref),
+            "title": [
+                ("head_commit.message (first line)", head_line),
+                (Source("rule", "Push to {ref}: no head commit"), f"Push to {short or 'the repository'}"),
+            ],
+            "changelog": ("commits, a line each", changelog)
+            if changelog
+            else Source("left out", "the push lists no commits"),
+            "url": ("this run's URL", runner.run_url),
+            "is_forced": ("forced", True)
+            if event.forced
+            else Source("left out", "not forced: not a forced push"),
+            "commits_count": count,
+        }
+    )
+    listed = tuple(Commit(c.id or "", c.message or "") for c in commits)
+    complete = not created and not tag and len(commits) < PUSH_COMMITS_CAP
+    reading = counting._replace(
+        given=given,
+        fix_title=head_line,
+        titled_pull=pull_request_of_title(head_line),
+        shipped=Shipped(listed, complete) if commits else None,
+        # A branch rolls back from one commit to another; a tag names what it rolls back to.
+        deployed_name=short if tag else None,
+    )
+    return _Read(reading)
+
+
+def _pull_request(event: PullRequestEvent, runner: Runner, name: str) -> _Read:
+    pull = _require(event.pull_request, name, "pull_request")
+    facts = PullRequest(
+        number=pull.number if pull.number is not None else event.number,
+        head_ref=pull.head.ref if pull.head else None,
+        title=pull.title,
+        labels=tuple(label.name for label in pull.labels or () if label.name),
+        merged_by=person(pull.merged_by),
+        author=person(pull.user),
+        body=pull.body,
+    )
+    given = sourced(
+        {
+            "commit_id": ("pull_request.merge_commit_sha", pull.merge_commit_sha),
+            "branch": _branch_given("pull_request.head.ref", facts.head_ref),
+            "title": ("pull_request.title", pull.title),
+            "changelog": ("pull_request.body", pull.body)
+            if present(pull.body)
+            else Source("left out", "the pull request has no description"),
+            "url": ("pull_request.html_url", pull.html_url),
+            "pull_request_number": [("pull_request.number", pull.number), ("number", event.number)],
+            "commits_count": ("pull_request.commits", pull.commits),
+        }
+    )
+    return _Read(Reading(given=given, pull_request=facts), ("pull_request.merged_by", pull.merged_by))
+
+
+def _workflow_run(event: WorkflowRunEvent, runner: Runner, name: str) -> _Read:
+    run = _require(event.workflow_run, name, "workflow_run")
+    # The gate keeps only a completed run that deployed, or one in progress when asked.
+    status: Status = (
+        "in_progress" if event.action != "completed" else "succes" if run.conclusion == "success" else "fail"
+    )
+    pulls = [p for p in run.pull_requests or () if p is not None and p.number is not None]
+    head_commit = run.head_commit.message if run.head_commit else None
+    # The payload's pull request gives the number and the branch; no other PR is looked up.
+    pull = PullRequest(pulls[0].number, pulls[0].head.ref if pulls[0].head else None) if pulls else None
+    pull_head = branch_of(pull.head_ref if pull else None)
+    # A release's run names its tag as head_branch; a pull request's names its head branch.
+    head = None if run.event == "release" else branch_of(run.head_branch)
+    known = (
+        pull_head or run.event in ("pull_request", "pull_request_target") or head == _default_branch(event)
+    )
+    branch: list[Given] | Source | None = (
+        [("workflow_run.pull_requests[0].head.ref", pull_head), ("workflow_run.head_branch", head)]
+        if pull_head or head
+        else Source("rule", f"workflow_run.head_branch `{run.head_branch}` is a release's tag")
+        if run.event == "release" and run.head_branch
+        else None
+    )
+    completed = event.action == "completed"
+    given = sourced(
+        {
+            "commit_id": ("workflow_run.head_sha", run.head_sha),
+            "branch": branch,
+            "title": [("workflow_run.display_title", run.display_title), ("workflow_run.name", run.name)],
+            "changelog": Source("left out", "a workflow run has no changelog"),
+            "url": ("workflow_run.html_url", run.html_url),
+            "status": (
+                f"workflow_run.conclusion `{run.conclusion}`"
+                if completed
+                else f"workflow_run action `{event.action}`",
+                status,
+            ),
+            "pull_request_number": ("workflow_run.pull_requests[0].number", pull.number if pull else None),
+        }
+    )
+    reading = Reading(
+        given=given,
+        pull_request=pull,
+        pull_request_partial=pull is not None,
+        titled_pull=None if pull else pull_request_of_title(first_line(head_commit)),
+        branch_to_check=None if known else head,
+        jobs_of=run.id,
+        # A run that has not completed may still create its deployment: no end to the window.
+        deployment_window=(
+            utc(run.run_started_at),
+            utc(run.updated_at) if run.updated_at and completed else None,
+        )
+        if run.run_started_at
+        else None,
+    )
+    member = _member(
+        ("workflow_run.triggering_actor", run.triggering_actor), ("workflow_run.actor", run.actor)
+    )
+    return _Read(reading, member)
+
+
+def _other_event(event: Event, runner: Runner, name: str) -> _Read:
+    # The full ref tells a branch from a tag or a PR's merge ref (`refs/pull/7/merge`, whose
+    # GITHUB_REF_NAME `7/merge` is no branch); the short name only when no full ref is given.
+    given = sourced(
+        {
+            "commit_id": ("GITHUB_SHA", runner.sha),
+            "branch": _branch_given("GITHUB_REF", runner.ref)
+            if runner.ref
+            else _branch_given("GITHUB_REF_NAME", runner.ref_name),
+            "changelog": Source(
+                "left out",
+                f"a {runner.event_name} event has no changelog" if runner.event_name else "no event to read",
+            ),
+            "url": ("this run's URL", runner.run_url),
+        }
+    )
+    workflow = workflow_file(runner.workflow_ref, runner.repository)
+    title = f"{runner.workflow or runner.event_name or 'Deployment'} #{runner.run_number}".rstrip(" #")
+    reading = Reading(
+        given=given,
+        deployed_name=runner.ref_name or None,
+        # The workflow's runs are listed by its file name (GitHub REST, list workflow runs).
+        previous_run_of=(workflow[0].rsplit("/", 1)[-1], int(runner.run_id))
+        if workflow and runner.run_id.isdigit()
+        else None,
+        title_fallback=title,
+    )
+    return _Read(reading)
+
+
+# Each reader takes the model that events.EVENT_MODELS gives for its event name.
+_READERS: dict[str, Callable[[Any, Runner, str], _Read]] = {
+    "release": _release,
+    "deployment": _deployment,
+    "deployment_status": _deployment,
+    "push": _push,
+    "pull_request": _pull_request,
+    "pull_request_target": _pull_request,
+    "workflow_run": _workflow_run,
+}
+
+
+def _common(event: Event, runner: Runner, member: tuple[str, Account] | None) -> dict[str, Sourced]:
+    """repository_url and member_id: the member's id (where the event gives it), else GITHUB_ACTOR_ID."""
+    repository = event.repository
+    given = sourced(
+        {
+            "repository_url": [
+                ("repository.html_url", repository.html_url if repository else None),
+                ("GITHUB_SERVER_URL/GITHUB_REPOSITORY", runner.repository_url),
+            ],
+            "member_id": ("GITHUB_ACTOR_ID", runner.actor_id),
+        }
+    )
+    if member is not None:
+        where, account = member
+        login = f" ({account.login})" if account.login else ""
+        given["member_id"] = Sourced(str(account.id), Source("event", f"{where}.id{login}"))
+    return given
+
+
+def read_event(event_name: str, event: Event, runner: Runner) -> Reading:
+    """What the event says, by the rules of its row in SPEC §4."""
+    reader: Callable[[Any, Runner, str], _Read] = _READERS.get(event_name, _other_event)
+    reading, member = reader(event, runner, event_name)
+    if event_name not in _NOT_RUN_BASED and runner.run_id.isdigit():
+        reading = reading._replace(jobs_of=int(runner.run_id), this_run=True)
+        if runner.run_attempt.isdigit() and int(runner.run_attempt) > 1:
+            reading = reading._replace(rerun_of=(int(runner.run_id), int(runner.run_attempt) - 1))
+    credited = _member(member or ("", None), ("sender", event.sender))
+    if credited is not None:
+        bot = (credited[1].login or "a bot account") if credited[1].is_bot else None
+    else:
+        bot = runner.actor if runner.actor.endswith("[bot]") else None
+    # The event's own values win over the common ones (sender, runner variables).
+    given = _common(event, runner, credited)
+    given.update({k: v for k, v in reading.given.items() if v.value is not None or k not in given})
+    return reading._replace(
+        given=MappingProxyType(given), default_branch=_default_branch(event), bot_member=bot
+    )

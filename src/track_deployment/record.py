@@ -1,0 +1,492 @@
+"""The record: what the event says, what the look-ups found and the inputs, each value with its
+Source; then the flags, the fallbacks and the checks iftrue's schema makes. No I/O here.
+
+An input always wins. A value and its Source are set together (`Draft.put`), so the summary
+never guesses afterwards why a value is what it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+from pydantic import ValidationError
+
+from .errors import EventError, MissingFieldError
+from .inputs import describe
+from .jobs import minutes_ran
+from .model import (
+    Found,
+    Job,
+    PullRequest,
+    Source,
+    Sourced,
+    branch_of,
+    first_present,
+    is_sha,
+    minutes_between,
+    web,
+    web_path,
+)
+from .plan import FOR_THE_BUDGET, Plan
+from .readers import Reading
+from .recovery import is_conventional_fix, is_redeploy, judge
+from .schema import REQUEST_FIELDS, REQUIRED_FIELDS, DeploymentRequest, first_line
+
+_HOTFIX_BRANCH = ("hotfix/", "hotfix-")
+_FIX_BRANCH = ("fix/", "fix-", "bugfix/", "bugfix-")
+
+# The input a user sets when a required field cannot be derived, and why it may be missing.
+MISSING_HINTS = {
+    "title": "the event gives no title",
+    "branch": "the event names no branch it is sure of, and the repository's default branch is unknown",
+    "commit_id": "the event gives no commit and GITHUB_SHA is empty",
+    "repository_url": "the event has no repository and GITHUB_SERVER_URL or GITHUB_REPOSITORY is empty",
+    "member_id": "the event has no sender and GITHUB_ACTOR_ID is empty",
+}
+
+#: Plan.not_made's reason when the user turned the look-ups off, or gave no token to make them.
+NO_GITHUB_TOKEN = "the github_token input is empty"  # noqa: S105 - a message, not a secret
+
+
+class Rules(NamedTuple):
+    """The inputs the record's rules read: what the user set, the labels, when it began."""
+
+    fields: Mapping[str, Any] = MappingProxyType({})
+    hotfix_labels: frozenset[str] = frozenset({"hotfix"})
+    fix_labels: frozenset[str] = frozenset({"bug", "fix", "bugfix"})
+    started_at: datetime | None = None
+
+
+class Built(NamedTuple):
+    request: DeploymentRequest
+    warnings: tuple[str, ...] = ()
+    notices: tuple[str, ...] = ()
+    #: Field name → where its value came from (or why it was left out), for every request field.
+    sources: Mapping[str, Source] = MappingProxyType({})
+    #: The measured run's jobs, as the look-up read them (for the summary's chart).
+    jobs: tuple[Job, ...] | None = None
+    #: The address of the run those jobs belong to (this run, or the run a workflow_run reports).
+    jobs_run: str | None = None
+
+
+class Draft:
+    """The record as it is built: each field's value with its Source, and what the log says."""
+
+    def __init__(self, reading: Reading, found: Found, plan: Plan, rules: Rules) -> None:
+        self.reading, self.found, self.plan, self.rules = reading, found, plan, rules
+        self.values: dict[str, Sourced] = dict(reading.given)
+        # A PR the payload names only by number is completed by its look-up; the payload's
+        # number and branch stay.
+        self.pull: PullRequest | None = found.pull_request or reading.pull_request
+        # Links point at the repository the event names, whatever an input sends as repository_url.
+        self.home: str | None = reading.value("repository_url")
+        self.warnings: list[str] = []
+        self.notices: list[str] = []
+
+    def put(self, name: str, value: Any, source: Source) -> None:
+        self.values[name] = Sourced(value, source)
+
+    def get(self, name: str) -> Any:
+        entry = self.values.get(name)
+        return entry.value if entry else None
+
+    def of_pull(self, what: str) -> Source:
+        kind = "look-up" if self.found.pull_request else "event"
+        number = self.pull.number if self.pull else None
+        link = web_path(self.home, f"pull/{number}") if number else None
+        return Source(kind, f"PR #{number} {what}".strip(), link)
+
+    def gap(self, steps: set[str], what: str, answered: bool) -> str | None:
+        """Why the look-up of `what` gave nothing: look-ups off, over the budget, or failed."""
+        if self.plan.off:
+            return "GitHub look-ups are off"
+        if steps & self.plan.over_budget:
+            return f"the look-up of {what} was {FOR_THE_BUDGET}"
+        if not answered:
+            return f"the look-up of {what} failed (see the look-up warning)"
+        return None
+
+
+def _branch(draft: Draft) -> None:
+    """The PR's head branch; else the event's, unless it is a tag; else the default branch."""
+    reading, found = draft.reading, draft.found
+    if reading.pull_request is None and found.pull_request and found.pull_request.head_ref:
+        if head := branch_of(found.pull_request.head_ref):
+            draft.put("branch", head, draft.of_pull("head branch"))
+    elif reading.branch_to_check and reading.branch_to_check == draft.get("branch") and not found.is_branch:
+        kind = "is a tag" if found.is_branch is False else "may be a tag (not checked)"
+        draft.values["branch"] = Sourced(None, Source("rule", f"`{reading.branch_to_check}` {kind}"))
+        if found.is_branch is None and "branch" not in draft.rules.fields:
+            draft.notices.append(_unchecked_branch(draft))
+    # The PR that GitHub's merge or squash title names, when no look-up of the commit's PR
+    # answered (SPEC §4): an answer, a PR or none, is GitHub's own record and wins.
+    if draft.pull is None and reading.titled_pull and not found.pull_request_searched:
+        titled, rule = reading.titled_pull
+        source = Source("rule", rule, web_path(draft.home, f"pull/{titled.number}"))
+        draft.put("pull_request_number", titled.number, source)
+        if titled.head_ref:
+            draft.put("branch", titled.head_ref, source)
+    if not draft.get("branch") and reading.default_branch:
+        said = draft.values.get("branch")
+        because = said.source.detail if said and said.source.kind == "rule" else "the event names no branch"
+        draft.put(
+            "branch", reading.default_branch, Source("rule", f"the default branch stands in: {because}")
+        )
+
+
+def _title_and_number(draft: Draft) -> None:
+    """The PR's title and number where the event gives none; else the title's fallback."""
+    reading, found, pull = draft.reading, draft.found, draft.pull
+    if draft.get("title") is None:
+        if title := first_present(found.pull_request.title if found.pull_request else None):
+            draft.put("title", title, draft.of_pull("title"))
+        elif reading.title_fallback:
+            shape = (
+                "the workflow's name and run number"
+                if reading.title_fallback != "Deployment"
+                else "the default"
+            )
+            why = (
+                "the pull request has no title"
+                if pull is not None
+                else draft.gap({"pull_request_of"}, "its pull request", found.pull_request_searched)
+                or "GitHub knows no pull request of the commit"
+            )
+            draft.put(
+                "title", reading.title_fallback, Source("rule", f"{shape}: no pull request title ({why})")
+            )
+    if draft.get("pull_request_number") is None and pull is not None and pull.number is not None:
+        commit = str(draft.get("commit_id") or "")[:7]
+        draft.put("pull_request_number", pull.number, draft.of_pull(f"of commit {commit}" if commit else ""))
+
+
+def _duration(draft: Draft, now: datetime) -> None:
+    """`started_at` to now; else the time the jobs ran, unless nothing but this step did."""
+    started, found = draft.rules.started_at, draft.found
+    if started is not None:
+        since = started.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        source = Source("input", f"the time since the `started_at` input: {since}")
+        draft.put("deployment_duration", minutes_between(started, now), source)
+    elif draft.get("deployment_duration") is None and "deployment_duration" not in draft.rules.fields:
+        if found.only_records:
+            draft.notices.append(
+                f"deployment_duration is unknown: nothing but this step ran ({found.only_records}), so the "
+                "deployment happened elsewhere and no duration is sent. Set the `started_at` or "
+                "`deployment_duration` input to give one."
+            )
+            draft.values["deployment_duration"] = Sourced(
+                None, Source("left out", "unknown: nothing but this step ran")
+            )
+        elif found.job_intervals is not None:
+            jobs_of = draft.reading.jobs_of
+            run = web_path(draft.home, f"actions/runs/{jobs_of}") if jobs_of else None
+            detail = f"{found.measured_by or 'the time the jobs ran'}, waits not counted"
+            draft.put(
+                "deployment_duration", minutes_ran(found.job_intervals, now), Source("look-up", detail, run)
+            )
+
+
+def _short(ref: str) -> str:
+    """A compared ref as the summary names it: a SHA's first 7 characters, a tag or branch whole."""
+    return ref[:7] if is_sha(ref) else ref
+
+
+def _looked_up(draft: Draft) -> None:
+    """The count and the deployment's node id the look-ups found, and the default status."""
+    found = draft.found
+    if draft.get("commits_count") is None and found.commits_count is not None:
+        base, head = found.compared or ("", "")
+        source = (
+            Source(
+                "look-up",
+                f"compare {_short(base)}…{_short(head)}",
+                web_path(draft.home, f"compare/{base}...{head}"),
+            )
+            if found.compared
+            else Source("look-up", "compare")
+        )
+        draft.put("commits_count", found.commits_count, source)
+    if draft.get("deployment_node_id") is None and found.deployment_node_id is not None:
+        commit = str(draft.get("commit_id") or "")[:7]
+        detail = found.deployment_found_by or f"the deployment of {commit} made during this run"
+        draft.put(
+            "deployment_node_id",
+            found.deployment_node_id,
+            Source("look-up", detail, web_path(draft.home, "deployments")),
+        )
+    if draft.get("status") is None:
+        draft.put("status", "succes", Source("rule", "the default: nothing tells of a failure"))
+
+
+def label_reason(labels: tuple[str, ...], names: frozenset[str]) -> str | None:
+    label = next((label for label in labels if label.lower() in names), None)
+    return f"label `{label}`" if label is not None else None
+
+
+def hotfix_reason(labels: tuple[str, ...], branch: str | None, rules: Rules) -> str | None:
+    """Why the deployment is a hotfix by its labels or branch; None when it is not."""
+    if label := label_reason(labels, rules.hotfix_labels):
+        return label
+    return f"branch `{branch}`" if branch and branch.startswith(_HOTFIX_BRANCH) else None
+
+
+def fix_reason(
+    labels: tuple[str, ...], branch: str | None, title: tuple[str, str] | None, rules: Rules
+) -> str | None:
+    """Why the deployment holds fixes by its labels, branch or Conventional Commit title (where, text)."""
+    if label := label_reason(labels, rules.fix_labels):
+        return label
+    if branch and branch.startswith(_FIX_BRANCH):
+        return f"branch `{branch}`"
+    where, text = title or ("", "")
+    if is_conventional_fix(text):
+        return f"{where} `{shorten_words(text)}`"
+    return None
+
+
+def shorten_words(text: str, limit: int = 60) -> str:
+    """A few words of untrusted text for a source's detail."""
+    line = first_line(text) or ""
+    return line if len(line) <= limit else line[:limit].rstrip() + "…"
+
+
+def _flags(draft: Draft) -> None:
+    """is_hotfix and is_fix by labels, branch and title; then by what ships (recovery.judge)."""
+    pull, overrides = draft.pull, draft.rules.fields
+    labels = pull.labels if pull else ()
+    fix_title: tuple[str, str] | None
+    if pull and pull.title:
+        fix_title = (f"PR #{pull.number} title" if pull.number else "PR title", pull.title)
+    else:
+        fix_title = ("head commit", draft.reading.fix_title) if draft.reading.fix_title else None
+    # A label or title is the pull request's: the detail names it, and links it.
+    named = f", PR #{pull.number}" if pull and pull.number else ""
+    link = draft.of_pull("").link
+    branch = draft.get("branch")
+    if "is_hotfix" not in overrides and (hotfix := hotfix_reason(labels, branch, draft.rules)):
+        draft.put(
+            "is_hotfix", True, Source("rule", hotfix + (named if hotfix.startswith("label") else ""), link)
+        )
+    if "is_fix" not in overrides and (fix := fix_reason(labels, branch, fix_title, draft.rules)):
+        draft.put("is_fix", True, Source("rule", fix + (named if fix.startswith("label") else ""), link))
+    _recovery(draft)
+    # Every flag a rule set says why in the log too.
+    draft.notices += [
+        f"{flag}: {draft.values[flag].source.detail}"
+        for flag in ("is_hotfix", "is_fix")
+        if flag not in overrides and draft.get(flag) is True
+    ]
+
+
+def _recovery(draft: Draft) -> None:
+    """What the recovery rules set, with why: a flag no other rule or input set, and no count for
+    a rollback or a redeploy."""
+    reading, found, overrides = draft.reading, draft.found, draft.rules.fields
+    before = found.before
+    if before is not None and reading.compare_base is not None:
+        # The compare of a push: the event names its base.
+        before = reading.compare_base._replace(status=before.status, shipped=before.shipped)
+    sha = str(draft.get("commit_id") or "")
+    home = web(draft.home)
+    verdict = judge(reading.shipped, draft.pull, before, (sha, reading.deployed_name), home)
+    for flag, reason in (("is_hotfix", verdict.is_hotfix), ("is_fix", verdict.is_fix)):
+        if reason is not None and flag not in overrides and draft.get(flag) is not True:
+            draft.put(flag, True, reason)
+    if "commits_count" in overrides:
+        return
+    if verdict.rollback:
+        # Nothing new ships in a rollback; a count would be negative or a guess.
+        draft.values["commits_count"] = Sourced(None, Source("left out", "a rollback ships no new commits"))
+    elif before is not None and is_redeploy(before, sha):
+        redeployed = f"a redeploy: {before.what} already deployed {sha[:7]}, nothing new ships"
+        draft.values["commits_count"] = Sourced(None, Source("left out", redeployed))
+
+
+def _member(draft: Draft) -> None:
+    """The person behind a bot's deployment: who merged its PR, else who opened it."""
+    bot, pull = draft.reading.bot_member, draft.pull
+    if not bot or "member_id" in draft.rules.fields:
+        return
+    human = pull.merged_by or pull.author if pull else None
+    if pull and human:
+        role = "merged" if pull.merged_by else "opened"
+        draft.put("member_id", human, draft.of_pull(f"was {role} by this person ({bot} is a bot)"))
+    else:
+        draft.notices.append(
+            f"member_id is the bot account {bot}: {_no_person(draft)}. "
+            "Set the member_id input to credit someone."
+        )
+
+
+def _no_person(draft: Draft) -> str:
+    """Why no person behind a bot's deployment was found, as truly as the look-ups tell."""
+    pull = draft.pull
+    if pull is None:
+        why = draft.gap({"pull_request_of"}, "its pull request", draft.found.pull_request_searched)
+        return why or "GitHub knows no pull request of its commit"
+    if gap := draft.gap({"merger_of_pull", "pull_request_number"}, "who merged it", True):
+        return f"pull request #{pull.number} was opened by a bot, and {gap}"
+    return f"neither who merged nor who opened pull request #{pull.number} is known to be a person"
+
+
+def _unchecked_branch(draft: Draft) -> str:
+    name, default = draft.reading.branch_to_check, draft.reading.default_branch
+    why = draft.gap({"branch_check"}, "the name", False)
+    stand_in = f"the default branch {default} is sent" if default else "no branch is known"
+    return (
+        f"'{name}' may be a tag, not a branch, and it could not be checked ({why}), so {stand_in}. Set the "
+        "branch input, or give the action a github_token with `contents: read` to check it."
+    )
+
+
+def _no_pull_request(draft: Draft) -> None:
+    """pull_request_number 0, when nothing gives one, with why as truly as the look-ups tell and
+    a warning saying how to give it."""
+    if draft.get("pull_request_number") is not None:
+        return
+    commit = str(draft.get("commit_id"))
+    if draft.found.pull_request_searched:
+        why = f"GitHub knows no pull request of commit {commit[:7]}"
+        fix = "Set the pull_request_number input if the deployment has one."
+        warning = f"{why}, so pull_request_number is 0. {fix}"
+    else:
+        fix = "Set the pull_request_number input"
+        if draft.plan.off:
+            # Nothing was looked for: never say that nothing was found.
+            why = f"no look-up of its pull request was made ({draft.plan.off})"
+            if draft.plan.off == NO_GITHUB_TOKEN:
+                fix += (
+                    ", or give the github_token input a token with `pull-requests: read` to turn look-ups on"
+                )
+        else:
+            why = draft.gap({"pull_request_of"}, "its pull request", False) or "no pull request found"
+        warning = f"The deployment's pull request is unknown: {why}, so pull_request_number is 0. {fix}."
+    draft.put("pull_request_number", 0, Source("rule", why))
+    draft.warnings.append(warning)
+
+
+# Why an optional field the record does not send is left out, when no rule said more.
+_FALSE_FLAGS = {
+    "is_fix": "not a fix: no fix label, fix/ branch, `fix:` title or commit, or revert among other changes",
+    "is_hotfix": "not a hotfix: no hotfix label or hotfix/ branch, no rollback or revert only",
+    "is_forced": "not forced: only a forced push sets it",
+}
+# The look-ups (Plan field names) that would have given a field, and what the event lacks when
+# it names nothing to look up.
+_LOOKUPS_OF = {
+    "deployment_duration": ({"jobs_of", "job_of"}, "the run's jobs", "the event names no run to time"),
+    "commits_count": (
+        {"previous_release_of", "previous_deployment_of", "previous_run_of", "compare"},
+        "the commit count",
+        "the event lists no commits and names nothing to compare with",
+    ),
+    "deployment_node_id": (
+        {"deployment_of", "jobs_of"},
+        "the run's deployment",
+        "the event names no deployment and no run to find one in",
+    ),
+}
+
+
+def _named(name: str, reading: Reading) -> bool:
+    """Whether the event names something a look-up of the field starts from."""
+    if name == "deployment_duration":
+        return bool(reading.jobs_of or reading.job_of)
+    if name == "commits_count":
+        return bool(
+            reading.previous_release_of
+            or reading.previous_deployment_of
+            or reading.previous_run_of
+            or reading.compare
+        )
+    return bool(reading.jobs_of or reading.deployment_window)
+
+
+def _unknown(name: str, draft: Draft) -> str:
+    """Why a look-up that was made gave nothing for the field."""
+    reading, found = draft.reading, draft.found
+    if name == "deployment_duration":
+        if found.job_intervals is None:
+            return "unknown: no run to time, or not all its jobs were read"
+        return "unknown: no job of the run has run yet"
+    if name == "commits_count":
+        earlier = (
+            "release of this package"
+            if reading.previous_release_of
+            else "successful deployment"
+            if reading.previous_deployment_of
+            else "successful run of this workflow"
+            if reading.previous_run_of
+            else "commit"
+        )
+        return f"unknown: no earlier {earlier} to count from, or nothing new to count"
+    commit = str(draft.get("commit_id") or "")[:7]
+    return f"unknown: no single deployment of {commit} was made during the run"
+
+
+def _why_left_out(name: str, draft: Draft) -> Source:
+    """Why a field is not sent: what the reader or a rule said, else what the plan and the
+    look-ups tell."""
+    said = draft.values.get(name)
+    if said is not None and said.source.kind in ("left out", "rule"):
+        return said.source._replace(kind="left out")
+    if name in _FALSE_FLAGS:
+        return Source("left out", _FALSE_FLAGS[name])
+    if name not in _LOOKUPS_OF:
+        return Source("left out", "neither the event nor an input gives it")
+    steps, what, unnamed = _LOOKUPS_OF[name]
+    if not _named(name, draft.reading):
+        return Source("left out", f"unknown: {unnamed}")
+    if draft.plan.off:
+        return Source("left out", f"no look-up: {draft.plan.off}")
+    if steps & draft.plan.over_budget:
+        return Source("left out", "left out for the request budget")
+    if name in draft.found.failed:
+        return Source("left out", f"unknown: the look-up of {what} failed (see its warning)")
+    return Source("left out", _unknown(name, draft))
+
+
+def _validated(draft: Draft) -> DeploymentRequest:
+    fields = {name: entry.value for name, entry in draft.values.items() if entry.value is not None}
+    missing = [name for name in REQUIRED_FIELDS if fields.get(name) in (None, "")]
+    if missing:
+        raise MissingFieldError(
+            "Cannot build the deployment record: "
+            + "; ".join(
+                f"{name} is unknown ({MISSING_HINTS.get(name, 'not derivable')}): set the '{name}' input"
+                for name in missing
+            )
+            + "."
+        )
+    try:
+        return DeploymentRequest.model_validate(fields)
+    except ValidationError as exc:
+        raise EventError(f"The event gives a value iftrue cannot take: {describe(exc)}.") from None
+
+
+def build_record(reading: Reading, found: Found, plan: Plan, rules: Rules, now: datetime) -> Built:
+    """Combine event, look-ups and inputs into the record; an input always wins."""
+    draft = Draft(reading, found, plan, rules)
+    _branch(draft)
+    _title_and_number(draft)
+    _duration(draft, now)
+    _looked_up(draft)
+    for name, value in rules.fields.items():
+        draft.put(name, value, Source("input", f"`{name}` input"))
+    _flags(draft)
+    _member(draft)
+    _no_pull_request(draft)
+    request = _validated(draft)
+    sent = request.body()
+    sources = {
+        # Every value sets its source with it; a field an event gave without one is the event's.
+        name: draft.values[name].source if name in sent else _why_left_out(name, draft)
+        for name in REQUEST_FIELDS
+    }
+    jobs_run = web_path(draft.home, f"actions/runs/{reading.jobs_of}") if reading.jobs_of else None
+    return Built(
+        request, tuple(draft.warnings), tuple(draft.notices), MappingProxyType(sources), found.jobs, jobs_run
+    )
