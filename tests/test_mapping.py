@@ -11,26 +11,13 @@ from support import RELEASE_BODY, SHA, payload
 
 from track_deployment.errors import EventError, MissingFieldError
 from track_deployment.events import Event, parse_event
-from track_deployment.gate import not_recorded
+from track_deployment.gate import Asked, before_lookups
 from track_deployment.inputs import Runner
-from track_deployment.mapping import (
-    NO_GITHUB_TOKEN,
-    Built,
-    Facts,
-    Options,
-    Plan,
-    PullRequestFacts,
-    Source,
-    branch_of,
-    build_request,
-    event_facts,
-    fix_reason,
-    hotfix_reason,
-    minutes_ran,
-    plan_lookups,
-    within_budget,
-    workflow_file,
-)
+from track_deployment.jobs import minutes_ran
+from track_deployment.model import Found, PullRequest, Source, branch_of
+from track_deployment.plan import Plan, Wants, plan_lookups, within_budget
+from track_deployment.readers import Reading, read_event, workflow_file
+from track_deployment.record import NO_GITHUB_TOKEN, Built, Rules, build_record, fix_reason, hotfix_reason
 
 NOW = datetime(2026, 11, 20, 10, 10, tzinfo=UTC)
 RUNNER = Runner(
@@ -48,18 +35,50 @@ RUNNER = Runner(
 RUN_URL = "https://github.com/octo-org/shop/actions/runs/12345678901"
 
 
-def body(
-    event_name: str, data: dict[str, Any], facts: Facts | None = None, **overrides: Any
-) -> dict[str, Any]:
-    facts_ = event_facts(event_name, parse_event(event_name, data), RUNNER)
-    assert facts_.skip_reason is None, facts_.skip_reason
-    return build_request(facts_, overrides, facts or Facts(), Options(), NOW).request.body()
+#: No look-up was made: the record says so wherever a look-up would have filled a field.
+OFF = Plan(off="GitHub look-ups are off")
+#: The look-ups were made (the commit's pull request among them), and found what a Found holds.
+LOOKED_UP = Plan(pull_request_of=SHA)
 
 
-def skip_reason(event_name: str, data: dict[str, Any], **options: Any) -> str | None:
-    """Why the run records nothing: the event's reader, then gate.not_recorded, as derive asks."""
+def read(event_name: str, data: dict[str, Any], runner: Runner = RUNNER) -> Reading:
+    return read_event(event_name, parse_event(event_name, data), runner)
+
+
+def record(
+    reading: Reading,
+    found: Found | None = None,
+    plan: Plan = OFF,
+    started_at: datetime | None = None,
+    **fields: Any,
+) -> Built:
+    """The record of what the event says, what the look-ups found and the inputs (`fields`)."""
+    return build_record(reading, found or Found(), plan, Rules(fields, started_at=started_at), NOW)
+
+
+def built(
+    event_name: str, data: dict[str, Any], found: Found | None = None, plan: Plan = OFF, **fields: Any
+) -> Built:
     event = parse_event(event_name, data)
-    return event_facts(event_name, event, RUNNER).skip_reason or not_recorded(event_name, event, **options)
+    # The gate lets it through (states in progress too, as the status input in_progress asks).
+    skip = before_lookups(Asked(event_name, event, status="in_progress"))
+    assert skip is None, skip
+    return record(read_event(event_name, event, RUNNER), found, plan, **fields)
+
+
+def body(event_name: str, data: dict[str, Any], found: Found | None = None, **fields: Any) -> dict[str, Any]:
+    return built(event_name, data, found, **fields).request.body()
+
+
+def skip_reason(event_name: str, data: dict[str, Any], **asked: Any) -> str | None:
+    """Why the run records nothing, as the gate says before any look-up: the note's reason."""
+    event = parse_event(event_name, data)
+    skip = before_lookups(Asked(event_name, event, **asked))
+    if skip is None:
+        read_event(event_name, event, RUNNER)
+        return None
+    assert skip.note.startswith("Not a deployment: ") and skip.note.endswith("."), skip.note
+    return skip.note.removeprefix("Not a deployment: ").removesuffix(".")
 
 
 def test_release() -> None:
@@ -199,9 +218,9 @@ def test_push_of_tag_uses_default_branch() -> None:
 def test_capped_push_asks_compare() -> None:
     data = payload("push")
     data["commits"] = data["commits"][:1] * 2048
-    facts = event_facts("push", parse_event("push", data), RUNNER)
-    assert facts.compare == (data["before"], SHA)
-    assert "commits_count" not in facts.fields
+    reading = read("push", data)
+    assert reading.compare == (data["before"], SHA)
+    assert reading.value("commits_count") is None
 
 
 def test_pull_request_merged() -> None:
@@ -323,18 +342,18 @@ def test_other_event_with_no_repository_or_sender_uses_runner_variables() -> Non
 
 def test_generic_event_on_tag_without_default_branch_needs_branch_input() -> None:
     runner = RUNNER._replace(ref="refs/tags/v1", ref_name="v1")
-    facts = event_facts("schedule", Event(), runner)
+    reading = read_event("schedule", Event(), runner)
     with pytest.raises(MissingFieldError, match=r"branch is unknown .*set the 'branch' input"):
-        build_request(facts, {}, Facts(), Options(), NOW)
-    assert build_request(facts, {"branch": "main"}, Facts(), Options(), NOW).request.branch == "main"
+        record(reading)
+    assert record(reading, branch="main").request.branch == "main"
 
 
 def test_inputs_win_over_event_and_lookups() -> None:
-    facts = Facts(pull_request=PullRequestFacts(7, "feature/x", "Feature", ("bug",)), commits_count=5)
+    found = Found(pull_request=PullRequest(7, "feature/x", "Feature", ("bug",)), commits_count=5)
     got = body(
         "release",
         payload("release"),
-        facts,
+        found,
         title="Manual",
         pull_request_number=9,
         is_fix=False,
@@ -350,12 +369,12 @@ def test_inputs_win_over_event_and_lookups() -> None:
 
 
 def test_looked_up_pull_request_fills_generic_event() -> None:
-    facts = Facts(
-        pull_request=PullRequestFacts(412, "hotfix/pay", "Fix pay", ()),
+    found = Found(
+        pull_request=PullRequest(412, "hotfix/pay", "Fix pay", ()),
         job_intervals=((datetime(2026, 11, 20, 10, 5, 30, tzinfo=UTC), None),),
         deployment_node_id="DE_x",
     )
-    got = body("workflow_dispatch", payload("workflow_dispatch"), facts)
+    got = body("workflow_dispatch", payload("workflow_dispatch"), found)
     assert got["title"] == "Fix pay"
     assert (got["pull_request_number"], got["branch"], got["is_hotfix"]) == (412, "hotfix/pay", True)
     assert (got["deployment_duration"], got["deployment_node_id"]) == (4.5, "DE_x")
@@ -363,19 +382,20 @@ def test_looked_up_pull_request_fills_generic_event() -> None:
 
 def test_duration_sources() -> None:
     """Where deployment_duration came from, or why it is left out, for the job summary."""
-    event = event_facts("push", parse_event("push", payload("push")), RUNNER)
+    event = read("push", payload("push"))
     ran = ((datetime(2026, 11, 20, 10, 5, 30, tzinfo=UTC), None),)
-    measured = Facts(job_intervals=ran, measured_by="the time job deploy (7) ran", looked_up=True)
-    built = build_request(event, {}, measured, Options(), NOW)
+    measured = Found(job_intervals=ran, measured_by="the time job deploy (7) ran")
+    jobs = Plan(jobs_of=12345678901, jobs_measure=True)
+    built = record(event, measured, jobs)
     assert built.request.deployment_duration == 4.5
     source = built.sources["deployment_duration"]
     assert (source.kind, source.detail) == ("look-up", "the time job deploy (7) ran, waits not counted")
     recorder = measured._replace(only_records="job 'record' is the only job that ran")
-    built = build_request(event, {}, recorder, Options(), NOW)
+    built = record(event, recorder, jobs)
     assert built.request.deployment_duration is None
     assert built.sources["deployment_duration"] == Source("left out", "unknown: nothing but this step ran")
     # An input wins, and the rule has nothing to say.
-    built = build_request(event, {"deployment_duration": 3}, recorder, Options(), NOW)
+    built = record(event, recorder, jobs, deployment_duration=3)
     assert (built.request.deployment_duration, built.notices) == (3, ())
     assert built.sources["deployment_duration"] == Source("input", "`deployment_duration` input")
 
@@ -392,7 +412,7 @@ def test_duration_sources() -> None:
 )
 def test_event_of_wrong_shape(event_name: str, part: str) -> None:
     with pytest.raises(EventError, match=f"no '{part}' object"):
-        event_facts(event_name, parse_event(event_name, payload("push")), RUNNER)
+        read(event_name, payload("push"))
 
 
 @pytest.mark.parametrize(
@@ -436,19 +456,19 @@ def test_branch_of(ref: str | None, branch: str | None) -> None:
 def test_fix_and_hotfix_rules(
     labels: tuple[str, ...], branch: str | None, title: str | None, fix: bool, hotfix: bool
 ) -> None:
-    assert bool(fix_reason(labels, branch, ("title", title or ""), Options())) is fix
-    assert bool(hotfix_reason(labels, branch, Options())) is hotfix
+    assert bool(fix_reason(labels, branch, ("title", title or ""), Rules())) is fix
+    assert bool(hotfix_reason(labels, branch, Rules())) is hotfix
 
 
 def test_custom_labels() -> None:
-    options = Options(frozenset({"p0"}), frozenset({"defect"}))
+    options = Rules(hotfix_labels=frozenset({"p0"}), fix_labels=frozenset({"defect"}))
     assert hotfix_reason(("P0",), None, options) and fix_reason(("Defect",), None, None, options)
     assert not fix_reason(("bug",), None, None, options)
 
 
 class TestPlan:
     def plan(self, event_name: str, data: dict[str, Any], **overrides: Any):  # type: ignore[no-untyped-def]
-        return plan_lookups(event_facts(event_name, parse_event(event_name, data), RUNNER), overrides)
+        return plan_lookups(event_name, read(event_name, data), Wants(overrides))
 
     def test_release_plans_every_lookup(self) -> None:
         plan = self.plan("release", payload("release"))
@@ -484,7 +504,7 @@ class TestPlan:
             commits_count=2,
             deployment_node_id="DE_1",
         )
-        assert not plan
+        assert (plan.steps(), plan.off) == ([], "nothing was left to look up")
 
     def test_deployment_status_plans_no_run_lookup(self) -> None:
         plan = self.plan("deployment_status", payload("deployment_status"))
@@ -492,15 +512,15 @@ class TestPlan:
         assert plan.previous_deployment_of is not None
 
     def test_started_at_needs_jobs_only_for_the_node_id(self) -> None:
-        options = Options(started_at=NOW - timedelta(minutes=5))
-        facts = event_facts("push", parse_event("push", payload("push")), RUNNER)
-        assert plan_lookups(facts, {}, options).jobs_of == 12345678901
-        plan = plan_lookups(facts, {"deployment_node_id": "DE_1"}, options)
+        started_at = NOW - timedelta(minutes=5)
+        reading = read("push", payload("push"))
+        assert plan_lookups("push", reading, Wants({}, started_at=started_at)).jobs_of == 12345678901
+        plan = plan_lookups("push", reading, Wants({"deployment_node_id": "DE_1"}, started_at=started_at))
         assert plan.jobs_of is None and plan.deployment_of is None
 
     def test_rerun_reads_the_runs_latest_jobs(self) -> None:
-        facts = event_facts("push", parse_event("push", payload("push")), RUNNER._replace(run_attempt="3"))
-        assert plan_lookups(facts, {}).jobs_of == 12345678901
+        reading = read("push", payload("push"), RUNNER._replace(run_attempt="3"))
+        assert plan_lookups("push", reading, Wants({})).jobs_of == 12345678901
 
     def test_workflow_run_measures_the_upstream_run(self) -> None:
         data = payload("workflow_run")
@@ -518,19 +538,29 @@ class TestPlan:
         assert self.plan("workflow_run", data, deployment_duration=3).jobs_of is None
 
     def test_environments_reach_the_plan_and_alone_plan_nothing(self) -> None:
-        facts = event_facts("push", parse_event("push", payload("push")), RUNNER)
-        options = Options(environments=frozenset({"production"}))
-        assert plan_lookups(facts, {}, options).environments == {"production"}
+        reading = read("push", payload("push"))
+        production = frozenset({"production"})
+        assert plan_lookups("push", reading, Wants({}, production)).environments == {"production"}
         covering = dict(
             pull_request_number=1, branch="main", is_fix=False, is_hotfix=False, deployment_duration=3
         )
-        assert not plan_lookups(facts, covering | {"deployment_node_id": "DE_1"}, options)
+        plan = plan_lookups("push", reading, Wants(covering | {"deployment_node_id": "DE_1"}, production))
+        assert plan.steps() == []
 
     def test_spare_requests_page_the_jobs(self) -> None:
         release, push = self.plan("release", payload("release")), self.plan("push", payload("push"))
         merged = self.plan("pull_request", payload("pull_request"))
-        # 5 of 6, 3 of 4 and 2 of 3 requests planned: one spare each.
-        assert (release.jobs_pages, push.jobs_pages, merged.jobs_pages) == (2, 2, 2)
+        assert set(release.steps()) == {
+            "pull_request_of",
+            "jobs_of",
+            "deployment_of",
+            "previous_release_of",
+        }
+        assert set(push.steps()) == {"pull_request_of", "jobs_of", "deployment_of"}
+        assert set(merged.steps()) == {"jobs_of", "deployment_of"}
+        # Each leaves a request of its budget unused: the jobs list may take more than one page.
+        assert all(plan.jobs_pages > 1 and not plan.over_budget for plan in (release, push, merged))
+        # A capped push compares instead: its budget is used up, one page of jobs is read.
         capped = payload("push")
         capped["commits"] = capped["commits"][:1] * 2048
         assert self.plan("push", capped).jobs_pages == 1
@@ -558,6 +588,12 @@ def test_workflow_file(ref: str, repository: str, expected: tuple[str, str] | No
     assert workflow_file(ref, repository) == expected
 
 
+def kept(plan: Plan, budget: int) -> tuple[set[str], frozenset[str]]:
+    """The look-ups the plan keeps within the budget, and those it leaves out for it."""
+    within = within_budget(plan, budget)
+    return set(within.steps()), within.over_budget
+
+
 def test_budget_keeps_the_most_needed_lookups() -> None:
     full = Plan(
         pull_request_of=SHA,
@@ -566,31 +602,31 @@ def test_budget_keeps_the_most_needed_lookups() -> None:
         compare=("a", "b"),
         merger_of_pull=True,
     )
-    assert within_budget(full, 5) == full
+    everything = {"pull_request_of", "jobs_of", "deployment_of", "compare", "merger_of_pull"}
+    assert kept(full, 5) == (everything, frozenset())
     # The person behind a bot's deployment (member_id is required) before the commit count.
-    assert within_budget(full, 4) == full._replace(compare=None, dropped=frozenset({"compare"}))
-    assert within_budget(full, 3) == full._replace(
-        compare=None, deployment_of=None, dropped=frozenset({"compare", "deployment_of"})
-    )
+    assert kept(full, 4) == (everything - {"compare"}, {"compare"})
+    assert kept(full, 3) == (everything - {"compare", "deployment_of"}, {"compare", "deployment_of"})
     # The run's deployment is found by the run's start; the merger by the PR.
-    assert within_budget(Plan(jobs_of=1, deployment_of=SHA), 1) == Plan(
-        jobs_of=1, dropped=frozenset({"deployment_of"})
-    )
+    assert kept(Plan(jobs_of=1, deployment_of=SHA), 1) == ({"jobs_of"}, {"deployment_of"})
     # Unless the payload gives the window (workflow_run).
     window = (NOW, None)
-    assert within_budget(Plan(deployment_of=SHA, deployment_window=window), 1) == Plan(
-        deployment_of=SHA, deployment_window=window
+    within = within_budget(Plan(deployment_of=SHA, deployment_window=window), 1)
+    assert (within.steps(), within.deployment_window, within.over_budget) == (
+        ["deployment_of"],
+        window,
+        set(),
     )
-    assert within_budget(Plan(merger_of_pull=True), 6) == Plan()
+    assert kept(Plan(merger_of_pull=True), 6) == (set(), frozenset())
 
 
 def test_bot_sender_plans_the_person_lookup() -> None:
     data = copy.deepcopy(payload("push"))
     data["sender"].update(login="github-merge-queue[bot]", type="Bot")
-    event = event_facts("push", parse_event("push", data), RUNNER)
-    assert event.bot_member == "github-merge-queue[bot]"
-    assert plan_lookups(event, {}).merger_of_pull
-    assert not plan_lookups(event, {"member_id": "7"}).merger_of_pull
+    reading = read("push", data)
+    assert reading.bot_member == "github-merge-queue[bot]"
+    assert plan_lookups("push", reading, Wants({})).merger_of_pull
+    assert not plan_lookups("push", reading, Wants({"member_id": "7"})).merger_of_pull
 
 
 T0 = datetime(2026, 11, 20, 10, tzinfo=UTC)
@@ -621,21 +657,16 @@ def test_minutes_ran(intervals: tuple[Any, ...], now: datetime, minutes: float |
 
 
 def test_duration_sources_in_order() -> None:
-    event = event_facts("push", parse_event("push", payload("push")), RUNNER)
-    jobs = Facts(job_intervals=((at(0), at(2)),))
-    started = Options(started_at=NOW - timedelta(minutes=30))
-    assert build_request(event, {}, jobs, Options(), NOW).request.deployment_duration == 2
-    assert build_request(event, {}, jobs, started, NOW).request.deployment_duration == 30
-    assert (
-        build_request(event, {"deployment_duration": 1.5}, jobs, started, NOW).request.deployment_duration
-        == 1.5
-    )
-    assert build_request(event, {}, Facts(), Options(), NOW).request.deployment_duration is None
-    status = event_facts(
-        "deployment_status", parse_event("deployment_status", payload("deployment_status")), RUNNER
-    )
-    assert build_request(status, {}, Facts(), Options(), NOW).request.deployment_duration == 7.5
-    assert build_request(status, {}, Facts(), started, NOW).request.deployment_duration == 30
+    event = read("push", payload("push"))
+    jobs = Found(job_intervals=((at(0), at(2)),))
+    started = NOW - timedelta(minutes=30)
+    assert record(event, jobs).request.deployment_duration == 2
+    assert record(event, jobs, started_at=started).request.deployment_duration == 30
+    assert record(event, jobs, started_at=started, deployment_duration=1.5).request.deployment_duration == 1.5
+    assert record(event).request.deployment_duration is None
+    status = read("deployment_status", payload("deployment_status"))
+    assert record(status).request.deployment_duration == 7.5
+    assert record(status, started_at=started).request.deployment_duration == 30
 
 
 @pytest.mark.parametrize("state", ["inactive", "INACTIVE", "destroyed", "", None])
@@ -673,11 +704,6 @@ def test_environment_filter(event_name: str, environment: str | None, names: str
 
 def test_environment_filter_leaves_other_events_alone() -> None:
     assert skip_reason("push", payload("push"), environments=frozenset({"production"})) is None
-
-
-def built(event_name: str, data: dict[str, Any], facts: Facts | None = None, **overrides: Any) -> Built:
-    facts_ = event_facts(event_name, parse_event(event_name, data), RUNNER)
-    return build_request(facts_, overrides, facts or Facts(), Options(), NOW)
 
 
 PR_LINK = "https://github.com/octo-org/shop/pull/"
@@ -729,14 +755,12 @@ def test_other_titles_name_no_pull_request(title: str) -> None:
 
 
 def test_a_look_up_of_the_commits_pull_request_wins_over_the_title() -> None:
-    found = PullRequestFacts(number=413, head_ref="feature/other")
-    result = built(
-        "push", payload("push"), Facts(pull_request=found, pull_request_searched=True, looked_up=True)
-    )
+    found = PullRequest(number=413, head_ref="feature/other")
+    result = built("push", payload("push"), Found(pull_request=found, pull_request_searched=True), LOOKED_UP)
     assert (result.request.pull_request_number, result.request.branch) == (413, "feature/other")
     assert result.sources["pull_request_number"].kind == "look-up"
     # GitHub knows no PR of the commit: the title is not taken on trust.
-    result = built("push", payload("push"), Facts(pull_request_searched=True, looked_up=True))
+    result = built("push", payload("push"), Found(pull_request_searched=True), LOOKED_UP)
     assert (result.request.pull_request_number, result.request.branch) == (0, "main")
     assert result.warnings[0].startswith("GitHub knows no pull request of commit 9f2c1e4")
 
@@ -758,33 +782,33 @@ def test_workflow_run_of_a_push_reads_its_head_commit_title() -> None:
 
 
 @pytest.mark.parametrize(
-    ("facts", "why", "fix"),
+    ("plan", "why", "fix"),
     [
         (
-            Facts(not_made=NO_GITHUB_TOKEN),
+            Plan(off=NO_GITHUB_TOKEN),
             "no look-up of its pull request was made (the github_token input is empty)",
             "Set the pull_request_number input, or give the github_token input a token with "
             "`pull-requests: read` to turn look-ups on.",
         ),
         (
-            Facts(not_made="GITHUB_REPOSITORY is empty: not a GitHub repository's run"),
+            Plan(off="GITHUB_REPOSITORY is empty: not a GitHub repository's run"),
             "no look-up of its pull request was made (GITHUB_REPOSITORY is empty: not a GitHub "
             "repository's run)",
             "Set the pull_request_number input.",
         ),
         (
-            Facts(looked_up=True),
+            LOOKED_UP,
             "the look-up of its pull request failed (see the look-up warning)",
             "Set the pull_request_number input.",
         ),
         (
-            Facts(looked_up=True, dropped=frozenset({"pull_request_of"})),
+            Plan(jobs_of=12345678901, over_budget=frozenset({"pull_request_of"})),
             "the look-up of its pull request was left out to stay within the run's GitHub request budget",
             "Set the pull_request_number input.",
         ),
     ],
 )
-def test_an_unknown_pull_request_says_what_was_looked_for(facts: Facts, why: str, fix: str) -> None:
+def test_an_unknown_pull_request_says_what_was_looked_for(plan: Plan, why: str, fix: str) -> None:
     # Never "no pull request is associated" when nothing was looked for.
-    [warning] = built("release", payload("release"), facts).warnings
+    [warning] = built("release", payload("release"), plan=plan).warnings
     assert warning == f"The deployment's pull request is unknown: {why}, so pull_request_number is 0. {fix}"

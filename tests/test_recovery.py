@@ -36,25 +36,11 @@ from test_lookups import happy, run_with_github, sent
 
 from track_deployment.events import parse_event
 from track_deployment.inputs import Runner
-from track_deployment.mapping import (
-    EventFacts,
-    Facts,
-    Options,
-    PullRequestFacts,
-    Source,
-    build_request,
-    event_facts,
-)
-from track_deployment.recovery import (
-    Before,
-    Commit,
-    PullRequest,
-    Reason,
-    Shipped,
-    judge,
-    pull_revert,
-    redeploy,
-)
+from track_deployment.model import Before, Commit, Found, PullRequest, Shipped, Source
+from track_deployment.plan import Plan
+from track_deployment.readers import Reading, read_event
+from track_deployment.record import Rules, build_record
+from track_deployment.recovery import judge, pull_revert, redeploy
 
 # v2.3.0, the older release a rollback deploys again; SHA is v2.4.0, what production runs.
 OLD = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d"
@@ -555,21 +541,25 @@ def test_release_commits_alone_decide_nothing(tmp_path: Path, iftrue: FakeIftrue
 # 5. Say why: the reasons in Built.sources.
 
 
+#: No look-up was made: the look-ups' answers are given as a Found.
+OFF = Plan(off="GitHub look-ups are off")
+
+
 def built(
-    event_name: str, data: dict[str, Any], facts: Facts, overrides: dict[str, Any] | None = None
+    event_name: str, data: dict[str, Any], found: Found, overrides: dict[str, Any] | None = None
 ) -> Any:
     runner = Runner(
         event_name=event_name, repository="octo-org/shop", server_url="https://github.com", sha=SHA
     )
-    event = event_facts(event_name, parse_event(event_name, data), runner)
-    return build_request(event, overrides or {}, facts, Options(), NOW)
+    reading = read_event(event_name, parse_event(event_name, data), runner)
+    return build_record(reading, found, OFF, Rules(overrides or {}), NOW)
 
 
 def test_rollback_reason_in_sources() -> None:
     deployment = copy.deepcopy(payload("deployment"))
     deployment["deployment"].update(sha=OLD, ref="v2.3.0")
     before = Before(SHA, "deployment 1500000100 to production", "production", "v2.4.0", status="behind")
-    result = built("deployment", deployment, Facts(before=before, commits_count=None))
+    result = built("deployment", deployment, Found(before=before, commits_count=None))
     assert result.request.is_hotfix is True
     assert result.sources["is_hotfix"] == Source(
         "rule",
@@ -581,13 +571,13 @@ def test_rollback_reason_in_sources() -> None:
 
 
 def test_revert_and_fix_reasons_in_sources() -> None:
-    result = built("pull_request", revert_button_pull(), Facts())
+    result = built("pull_request", revert_button_pull(), Found())
     assert result.sources["is_hotfix"] == Source(
         "rule", 'reverts #412 "Add gift cards"', "https://github.com/octo-org/shop/pull/413"
     )
     shipped = Shipped((Commit(FIX, "fix(api): handle an empty cart"),), True)
     release = built(
-        "release", payload("release"), Facts(before=Before("7" * 40, "release v2.3.0", "x", shipped=shipped))
+        "release", payload("release"), Found(before=Before("7" * 40, "release v2.3.0", "x", shipped=shipped))
     )
     assert release.sources["is_fix"] == Source(
         "rule",
@@ -595,7 +585,7 @@ def test_revert_and_fix_reasons_in_sources() -> None:
         f"https://github.com/octo-org/shop/commit/{FIX}",
     )
     # The labels' rule says why too.
-    labelled = built("pull_request", payload("pull_request"), Facts())
+    labelled = built("pull_request", payload("pull_request"), Found())
     assert labelled.sources["is_fix"] == Source(
         "rule", "label `Bug`, PR #412", "https://github.com/octo-org/shop/pull/412"
     )
@@ -608,7 +598,7 @@ def test_pull_revert_reads_what_github_writes() -> None:
     )
     # The body names the reverted PR when the branch was renamed.
     reason = pull_revert(
-        PullRequest(413, "undo-gift-cards", 'Revert "Add gift cards"', "Reverts octo-org/shop#412")
+        PullRequest(413, "undo-gift-cards", 'Revert "Add gift cards"', body="Reverts octo-org/shop#412")
     )
     assert reason is not None and reason.detail == 'reverts #412 "Add gift cards"'
     assert pull_revert(PullRequest(414, "feature/revert-button-ui", "Add a revert button")) is None
@@ -633,8 +623,8 @@ def test_a_revert_pull_request_among_other_changes_is_a_fix() -> None:
     alone = judge(
         Shipped(shipped.commits[2:], True), pull, None, (REVERT, None), "https://github.com/octo-org/shop"
     )
-    assert alone.is_hotfix == Reason(
-        'reverts #412 "Add gift cards"', "https://github.com/octo-org/shop/pull/413"
+    assert alone.is_hotfix == Source(
+        "rule", 'reverts #412 "Add gift cards"', "https://github.com/octo-org/shop/pull/413"
     )
     # A list cut short never makes "reverts only".
     assert judge(Shipped(shipped.commits[2:], False), pull, None, (REVERT, None)).is_hotfix is None
@@ -704,13 +694,13 @@ def test_inputs_win_and_rollbacks_send_no_count(
     runner = Runner(
         event_name=event_name, repository="octo-org/shop", server_url="https://github.com", sha=SHA
     )
-    event = event_facts(event_name, parse_event(event_name, data), runner)
+    reading = read_event(event_name, parse_event(event_name, data), runner)
     # The pull request of the head commit, as the look-up finds it: a revert, hotfix or fix branch.
-    facts = Facts(before=before, pull_request=PullRequestFacts(413, head, title, ("bug",)))
+    found = Found(before=before, pull_request=PullRequest(413, head, title, ("bug",)))
     overrides: dict[str, Any] = dict(flags)
     if count is not None:
         overrides["commits_count"] = count
-    result = build_request(event, overrides, facts, Options(), NOW)
+    result = build_record(reading, found, OFF, Rules(overrides), NOW)
     request = result.request
     for flag, value in flags.items():
         assert getattr(request, flag) is value
@@ -722,11 +712,11 @@ def test_inputs_win_and_rollbacks_send_no_count(
         assert request.commits_count == count  # only the input's
 
 
-def test_event_facts_for_push_list_the_commits() -> None:
+def test_the_reading_of_a_push_lists_the_commits() -> None:
     runner = Runner(event_name="push", repository="octo-org/shop")
-    facts: EventFacts = event_facts("push", parse_event("push", payload("push")), runner)
-    assert facts.shipped is not None and facts.shipped.complete
-    assert [commit.subject for commit in facts.shipped.commits] == [
+    reading: Reading = read_event("push", parse_event("push", payload("push")), runner)
+    assert reading.shipped is not None and reading.shipped.complete
+    assert [commit.subject for commit in reading.shipped.commits] == [
         "feat: add gift cards",
         "Merge pull request #412 from octo-org/feature/checkout",
     ]

@@ -31,8 +31,11 @@ from support import (
 )
 from test_lookups import happy, run_with_github, sent
 
-from track_deployment.lookups import job_interval
-from track_deployment.mapping import EventFacts, Facts, Job, Options, Source, build_request
+from track_deployment.jobs import job_interval
+from track_deployment.model import Found, Job, Source, Sourced
+from track_deployment.plan import Plan
+from track_deployment.readers import Reading
+from track_deployment.record import Rules, build_record
 from track_deployment.schema import REQUEST_FIELDS
 from track_deployment.summary import CHART_JOBS, SUMMARY_MAX_BYTES, gantt_text, render_summary
 from track_deployment.workflow import Report
@@ -373,13 +376,13 @@ def test_a_failed_look_up_is_named_where_its_field_is_left_out(tmp_path: Path, i
 
 
 def test_a_look_up_left_out_for_the_budget_is_named() -> None:
-    event = EventFacts(
-        fields={"commit_id": SHA, "branch": "main", "title": "t", "repository_url": "https://github.com/o/r"},
-        sources={name: Source("event", name) for name in ("commit_id", "branch", "title", "repository_url")},
+    given = {"commit_id": SHA, "branch": "main", "title": "t", "repository_url": "https://github.com/o/r"}
+    reading = Reading(
+        given={name: Sourced(value, Source("event", name)) for name, value in given.items()},
         compare=("a" * 40, SHA),
     )
-    facts = Facts(looked_up=True, dropped=frozenset({"compare"}))
-    built = build_request(event, {"member_id": "1"}, facts, Options(), START)
+    plan = Plan(pull_request_of=SHA, over_budget=frozenset({"compare"}))
+    built = build_record(reading, Found(), plan, Rules({"member_id": "1"}), START)
     assert built.sources["commits_count"] == Source("left out", "left out for the request budget")
     assert set(built.sources) == set(REQUEST_FIELDS)
 
