@@ -33,13 +33,15 @@ from track_deployment.events import parse_event
 from track_deployment.gate import (
     RELEASE_ACTIONS,
     RELEASE_TYPES,
+    Asked,
+    after_lookups,
+    before_lookups,
     in_environments,
-    not_recorded,
-    release_skip_reason,
 )
 from track_deployment.inputs import Runner
-from track_deployment.lookups import DeploymentCandidate, choose_run_deployment
-from track_deployment.mapping import event_facts
+from track_deployment.jobs import choose_run_deployment
+from track_deployment.model import Deployment, Found
+from track_deployment.readers import read_event
 
 # 1. Environment names and patterns.
 
@@ -77,10 +79,9 @@ def minutes_ago(minutes: float) -> str:
     return iso(datetime.now(UTC) - timedelta(minutes=minutes))
 
 
-def candidate(id_: int, environment: str, transient: bool = False) -> DeploymentCandidate:
-    return DeploymentCandidate(
-        id_, SHA, f"DE_{id_}", datetime(2026, 11, 20, 10, tzinfo=UTC), environment, transient
-    )
+def candidate(id_: int, environment: str, transient: bool = False) -> Deployment:
+    created = datetime(2026, 11, 20, 10, tzinfo=UTC)
+    return Deployment(id_, SHA, environment, created, node_id=f"DE_{id_}", transient=transient)
 
 
 WINDOW = (datetime(2026, 11, 20, 9, 59, tzinfo=UTC), None)
@@ -136,10 +137,10 @@ def records(action: str, prerelease: bool, draft: bool, listened: frozenset[str]
     data["action"] = action
     data["release"].update(prerelease=prerelease, draft=draft)
     event = parse_event("release", data)
-    facts = event_facts("release", event, RELEASE_RUNNER)
-    if facts.skip_reason or not_recorded("release", event, prereleases=prereleases):
+    if before_lookups(Asked("release", event, prereleases=prereleases)):
         return False
-    return facts.release_gate is None or release_skip_reason(facts.release_gate, listened) is None
+    reading = read_event("release", event, RELEASE_RUNNER)
+    return after_lookups(reading.release, Found(release_types=listened), SHA, redeploys=False) is None
 
 
 @pytest.mark.parametrize("prereleases", [False, True])
@@ -477,7 +478,9 @@ def test_release_table_in_the_docs_is_what_the_action_does() -> None:
 
 
 def reason(event_name: str, data: dict[str, Any], **options: Any) -> str | None:
-    return not_recorded(event_name, parse_event(event_name, data), **options)
+    """The reason the notice gives, without its "Not a deployment: " and full stop."""
+    skip = before_lookups(Asked(event_name, parse_event(event_name, data), **options))
+    return skip.note.removeprefix("Not a deployment: ").removesuffix(".") if skip else None
 
 
 @pytest.mark.parametrize("status", ["success", "failure", "in_progress", ""])

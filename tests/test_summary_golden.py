@@ -35,7 +35,6 @@ from support import (
 from test_lookups import happy
 from test_summary import read_jobs, table
 
-from track_deployment import lookups
 from track_deployment.main import main
 from track_deployment.schema import REQUEST_FIELDS
 
@@ -105,9 +104,12 @@ def test_summary_of_each_event_kind(name: str, tmp_path: Path) -> None:
     render(name, tmp_path, event_name, event, answers)
 
 
-def render(name: str, tmp_path: Path, event_name: str, event: Any, answers: tuple[Answer, ...] = ()) -> None:
+def render(
+    name: str, tmp_path: Path, event_name: str, event: Any, answers: tuple[Answer, ...] = (), **inputs: str
+) -> None:
     with FakeIftrue(*answers) as iftrue, FakeGitHub(github_answers()) as github:
-        env = runner_env(tmp_path, event_name, event, {"api_url": iftrue.url, "github_token": GITHUB_TOKEN})
+        inputs = {"api_url": iftrue.url, "github_token": GITHUB_TOKEN, **inputs}
+        env = runner_env(tmp_path, event_name, event, inputs)
         env["GITHUB_API_URL"] = github.api_url
         log = io.StringIO()
         main(env, log, NOW, errors=log)
@@ -123,21 +125,10 @@ def render(name: str, tmp_path: Path, event_name: str, event: Any, answers: tupl
     check(name, summary)
 
 
-def test_summary_with_the_run_chart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A release whose run's jobs were read: the chart, the approval wait left out, this step's job.
-
-    The jobs the look-up keeps (Facts.jobs) are given here as it would read them from the list
-    the fake GitHub answers, so the summary is the one a run shows once that look-up keeps them.
-    """
-    read = lookups.look_up
-
-    def look_up(*args: Any, **kwargs: Any) -> lookups.Outcome:
-        outcome = read(*args, **kwargs)
-        outcome.facts = outcome.facts._replace(jobs=read_jobs(run_jobs(), this_job=2))
-        return outcome
-
-    monkeypatch.setattr(lookups, "look_up", look_up)
-    render("release_with_jobs", tmp_path, "release", payload("release"))
+def test_summary_with_the_run_chart(tmp_path: Path) -> None:
+    """A release whose run's jobs were read through the jobs look-up against the fake GitHub: the
+    chart, the approval wait left out, this step's job (found by its `check_run_id`)."""
+    render("release_with_jobs", tmp_path, "release", payload("release"), check_run_id="2")
 
 
 def test_the_documented_summary_is_the_one_the_action_writes() -> None:

@@ -35,8 +35,10 @@ from support import (
 )
 from test_lookups import happy, run_with_github, sent
 
-from track_deployment.lookups import ReleaseCandidate, choose_previous_release, look_up, package_of
-from track_deployment.mapping import Job, Plan, ReleaseRef
+from track_deployment.github import GitHub
+from track_deployment.lookups import choose_previous_release, look_up, package_of
+from track_deployment.model import Job, Release
+from track_deployment.plan import Plan
 
 NOW = datetime.now(UTC)
 REPO_API = "/repos/octo-org/shop"
@@ -361,16 +363,16 @@ def test_package_of_a_tag(tag: str, package: str | None) -> None:
 
 
 def test_previous_release_of_the_same_package() -> None:
-    def release(id_: int, tag: str, day: int) -> ReleaseCandidate:
-        return ReleaseCandidate(id_, tag, False, False, datetime(2026, 11, day, tzinfo=UTC))
+    def release(id_: int, tag: str, day: int) -> Release:
+        return Release(id_, tag, False, datetime(2026, 11, day, tzinfo=UTC))
 
     releases = [release(1, "web-v1.1.0", 1), release(2, "api-v4.0.0", 3), release(3, "v0.9.0", 4)]
-    current = ReleaseRef(9, "web-v1.2.0", False, datetime(2026, 11, 5, tzinfo=UTC))
+    current = Release(9, "web-v1.2.0", False, datetime(2026, 11, 5, tzinfo=UTC))
     assert choose_previous_release(releases, current) == releases[0]
-    plain = ReleaseRef(9, "1.0.0", False, datetime(2026, 11, 5, tzinfo=UTC))
+    plain = Release(9, "1.0.0", False, datetime(2026, 11, 5, tzinfo=UTC))
     assert choose_previous_release(releases, plain) == releases[2]  # `v0.9.0` and `1.0.0`: one package
     # A tag without a version names no package: the newest release before it, as before.
-    unversioned = ReleaseRef(9, "nightly", False, datetime(2026, 11, 5, tzinfo=UTC))
+    unversioned = Release(9, "nightly", False, datetime(2026, 11, 5, tzinfo=UTC))
     assert choose_previous_release(releases, unversioned) == releases[2]
 
 
@@ -383,19 +385,13 @@ def test_jobs_lookup_records_every_job_of_the_run() -> None:
     never = github_job(3, "notify", ago(minutes=4), None, ago(minutes=2), conclusion="skipped")
     plan = Plan(jobs_of=12345678901, jobs_measure=True, check_run_id=2)
     with FakeGitHub(happy(jobs=jobs_pages([build, waited, never]))) as github:
-        outcome = look_up(
-            plan,
-            api_url=github.api_url,
-            repository="octo-org/shop",
-            token="t",
-            user_agent="test",
-            deadline=time.monotonic() + 10,
-        )
+        gh = GitHub(github.api_url, "octo-org/shop", "t", "test", time.monotonic() + 10, str)
+        found, _ = look_up(plan, gh, lambda found: True)
 
     def at(text: str) -> datetime:
         return datetime.fromisoformat(text)
 
-    assert outcome.facts.jobs == (
+    assert found.jobs == (
         Job(
             1,
             "build",
@@ -409,4 +405,4 @@ def test_jobs_lookup_records_every_job_of_the_run() -> None:
         Job(2, "deploy", at(ago(minutes=4)), at(ago(minutes=1)), None, "in_progress", None, this_job=True),
         Job(3, "notify", at(ago(minutes=4)), None, at(ago(minutes=2)), "completed", "skipped"),
     )
-    assert outcome.facts.measured_by == "the time the run's jobs ran"
+    assert found.measured_by == "the time the run's jobs ran"

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
+from urllib.parse import quote
 
 from .errors import LookupFailed
 from .events import PullRequest as PullJSON
@@ -187,7 +188,7 @@ def _listed(gh: GitHub, path: str, parameters: Mapping[str, Any] | None = None) 
 
 def read_release_types(gh: GitHub, path: str, ref: str) -> frozenset[str] | None:
     def read() -> frozenset[str] | None:
-        _, data = gh.get(f"/contents/{path}", {"ref": ref})
+        _, data = gh.get(f"/contents/{quote(path)}", {"ref": ref})
         content = data.get("content") if isinstance(data, dict) else None
         if not isinstance(content, str):
             raise LookupFailed("unexpected answer (no file content)")
@@ -232,7 +233,7 @@ def read_is_branch(gh: GitHub, name: str) -> bool | None:
 
     def ask() -> bool:
         try:
-            gh.get(f"/branches/{name}")
+            gh.get(f"/branches/{quote(name)}")
         except GithubException as exc:
             if exc.status == 404:
                 return False
@@ -244,7 +245,7 @@ def read_is_branch(gh: GitHub, name: str) -> bool | None:
 
 def read_compare(gh: GitHub, step: str, base: str, head: str) -> Compared | None:
     def read() -> Compared:
-        _, data = gh.get(f"/compare/{base}...{head}")
+        _, data = gh.get(f"/compare/{quote(base)}...{quote(head)}")
         if not isinstance(data, dict):
             raise LookupFailed("unexpected answer (no comparison)")
         # Only the commits this one answer lists (up to 250).

@@ -47,7 +47,7 @@ MISSING_HINTS = {
     "member_id": "the event has no sender and GITHUB_ACTOR_ID is empty",
 }
 
-#: Plan.not_made's reason when the user turned the look-ups off, or gave no token to make them.
+#: Plan.off when the user turned the look-ups off, or gave no token to make them.
 NO_GITHUB_TOKEN = "the github_token input is empty"  # noqa: S105 - a message, not a secret
 
 
