@@ -11,9 +11,9 @@ import pytest
 from support import SHA, Answer, FakeIftrue, RunnerRejects, parse_outputs, payload, run_action, runner_env
 
 from track_deployment.errors import InputError
+from track_deployment.fit import fit_record
 from track_deployment.inputs import MAX_PAYLOAD_BYTES, read_inputs
 from track_deployment.readers import PUSH_COMMITS_CAP
-from track_deployment.fit import fit_record
 from track_deployment.schema import (
     MAX_LINE_CHARS,
     MAX_MEMBER_ID_CHARS,

@@ -428,9 +428,7 @@ def test_choose_pull() -> None:
     assert choose_pull([pull(1, None, False), pull(2, None, False)], SHA).number == 1  # type: ignore[union-attr]
 
 
-def release(
-    id_: int, tag: str, day: int | None, *, draft: bool = False, pre: bool = False
-) -> Release:
+def release(id_: int, tag: str, day: int | None, *, draft: bool = False, pre: bool = False) -> Release:
     published = datetime(2026, 11, day, tzinfo=UTC) if day else None
     return Release(id=id_, tag=tag, draft=draft, prerelease=pre, published_at=published)
 
@@ -452,9 +450,7 @@ def test_choose_previous_release() -> None:
     assert choose_previous_release([release(4, "v4", 20)], current) is None
 
 
-def deployment(
-    id_: int, day: int, node: str | None = "DE", environment: str = "production"
-) -> Deployment:
+def deployment(id_: int, day: int, node: str | None = "DE", environment: str = "production") -> Deployment:
     created = datetime(2026, 11, day, tzinfo=UTC)
     return Deployment(id=id_, sha=f"{id_:040d}", environment=environment, created_at=created, node_id=node)
 

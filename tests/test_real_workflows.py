@@ -32,8 +32,7 @@ from support import (
 from test_lookups import happy, run_with_github, sent
 
 from track_deployment.errors import LookupFailed
-from track_deployment.gate import RELEASE_TYPES, release_recorder
-from track_deployment.lookups import release_types
+from track_deployment.gate import RELEASE_TYPES, release_recorder, release_types
 
 WORKFLOW_PATH = ".github/workflows/deploy.yml"
 # GITHUB_WORKFLOW_REF of a run started by the release of tag 0.0.1 (GitHub's example release).

@@ -36,9 +36,9 @@ from test_lookups import happy, run_with_github, sent
 
 from track_deployment.events import parse_event
 from track_deployment.inputs import Runner
-from track_deployment.model import Before, Commit, Found, PullRequest, Shipped, Source
+from track_deployment.model import Before, Commit, Found, PullRequest, Reading, Shipped, Source
 from track_deployment.plan import Plan
-from track_deployment.readers import Reading, read_event
+from track_deployment.readers import read_event
 from track_deployment.record import Rules, build_record
 from track_deployment.recovery import judge, pull_revert, redeploy
 

@@ -32,9 +32,8 @@ from support import (
 from test_lookups import happy, run_with_github, sent
 
 from track_deployment.jobs import job_interval
-from track_deployment.model import Found, Job, Source, Sourced
+from track_deployment.model import Found, Job, Reading, Source, Sourced
 from track_deployment.plan import Plan
-from track_deployment.readers import Reading
 from track_deployment.record import Rules, build_record
 from track_deployment.schema import REQUEST_FIELDS
 from track_deployment.summary import CHART_JOBS, SUMMARY_MAX_BYTES, gantt_text, render_summary

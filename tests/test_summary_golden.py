@@ -33,7 +33,7 @@ from support import (
     runner_env,
 )
 from test_lookups import happy
-from test_summary import read_jobs, table
+from test_summary import table
 
 from track_deployment.main import main
 from track_deployment.schema import REQUEST_FIELDS

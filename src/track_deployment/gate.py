@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
+from .errors import LookupFailed
 from .events import DeploymentEvent, Event, PullRequestEvent, PushEvent, ReleaseEvent, WorkflowRunEvent
 from .model import Found, Release
 from .recovery import redeploy, rerun
@@ -72,6 +73,35 @@ def release_gate_needed(release: Release) -> bool:
     """Whether another run of the workflow may be the one that records this release: only the
     best type needs no look at what the workflow listens to."""
     return release.action != release_recorder(RELEASE_TYPES, release.prerelease)
+
+
+def release_types(workflow: str) -> frozenset[str] | None:
+    """The release action types a workflow file listens to; None when it does not say."""
+    import yaml  # only a release run that may not be the recording one reads its workflow
+
+    try:
+        document = yaml.safe_load(workflow)
+    except yaml.YAMLError:
+        raise LookupFailed("the workflow file is not valid YAML") from None
+    if not isinstance(document, dict):
+        return None
+    # YAML 1.1 reads the key `on` as the boolean true.
+    triggers = document.get("on", document.get(True))
+    if isinstance(triggers, str):
+        triggers = [triggers]
+    if isinstance(triggers, list):
+        return RELEASE_TYPES if "release" in triggers else None
+    if not isinstance(triggers, dict) or "release" not in triggers:
+        return None
+    release = triggers["release"]
+    types = release.get("types") if isinstance(release, dict) else None
+    if release is None or (isinstance(release, dict) and types is None):
+        return RELEASE_TYPES
+    if isinstance(types, str):
+        types = [types]
+    if isinstance(types, list) and all(isinstance(t, str) for t in types):
+        return frozenset(types)
+    return None
 
 
 def release_skip_reason(release: Release, listened: frozenset[str] | None) -> str | None:

@@ -15,7 +15,7 @@ from urllib.parse import quote
 from .errors import LookupFailed
 from .events import PullRequest as PullJSON
 from .events import Release as ReleaseJSON
-from .gate import RELEASE_TYPES
+from .gate import release_types
 from .github import GitHub, Notes
 from .jobs import (
     DeployingJob,
@@ -121,35 +121,6 @@ def choose_previous_run(runs: Iterable[Mapping[str, Any]], run_id: int) -> Mappi
     return max(
         candidates, key=lambda run: str(run.get("run_started_at") or run.get("created_at")), default=None
     )
-
-
-def release_types(workflow: str) -> frozenset[str] | None:
-    """The release action types a workflow file listens to; None when it does not say."""
-    import yaml  # only a release run that may not be the recording one reads its workflow
-
-    try:
-        document = yaml.safe_load(workflow)
-    except yaml.YAMLError:
-        raise LookupFailed("the workflow file is not valid YAML") from None
-    if not isinstance(document, dict):
-        return None
-    # YAML 1.1 reads the key `on` as the boolean true.
-    triggers = document.get("on", document.get(True))
-    if isinstance(triggers, str):
-        triggers = [triggers]
-    if isinstance(triggers, list):
-        return RELEASE_TYPES if "release" in triggers else None
-    if not isinstance(triggers, dict) or "release" not in triggers:
-        return None
-    release = triggers["release"]
-    types = release.get("types") if isinstance(release, dict) else None
-    if release is None or (isinstance(release, dict) and types is None):
-        return RELEASE_TYPES
-    if isinstance(types, str):
-        types = [types]
-    if isinstance(types, list) and all(isinstance(t, str) for t in types):
-        return frozenset(types)
-    return None
 
 
 def pull_of(raw: Any) -> PullRequest:

@@ -25,9 +25,9 @@ from .inputs import (
     read_secrets,
     unquoted,
 )
-from .model import Found, Source
+from .model import Found, Reading, Source
 from .plan import Plan, Wants, plan_lookups
-from .readers import Reading, read_event
+from .readers import read_event
 from .record import NO_GITHUB_TOKEN, Built, Rules, build_record
 from .schema import DeploymentRequest, record_json
 from .summary import provenance_lines, render_summary

@@ -13,8 +13,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from .gate import release_gate_needed
-from .model import Deployment, Interval, Release
-from .readers import Reading
+from .model import Deployment, Interval, Reading, Release
 
 # At most this many GitHub requests per run (SPEC §5); look-ups of lower priority are
 # dropped, and their fields left out, when a run would need more.

@@ -26,8 +26,8 @@ from .model import (
     Before,
     Commit,
     Deployment,
-    Interval,
     PullRequest,
+    Reading,
     Release,
     Shipped,
     Source,
@@ -59,54 +59,6 @@ _NOT_RUN_BASED = ("deployment_status", "workflow_run")
 
 #: Where the event gives a value (`release.name`) and the value; or a rule's Source and its value.
 Given = tuple[str | Source, Any]
-
-
-class Reading(NamedTuple):
-    """What one event says about the deployment, before inputs and look-ups."""
-
-    #: Each field the event gives, with its Source; a value of None: why the event gives none.
-    given: Mapping[str, Sourced] = MappingProxyType({})
-    default_branch: str | None = None
-    pull_request: PullRequest | None = None
-    #: The payload names its pull request by number and head only: labels and people need a request.
-    pull_request_partial: bool = False
-    #: The text a Conventional Commit `fix:` is looked for in when no PR title is known.
-    fix_title: str | None = None
-    title_fallback: str | None = None
-    previous_release_of: Release | None = None
-    previous_deployment_of: Deployment | None = None
-    compare: tuple[str, str] | None = None
-    #: What the compare's base was, for a rollback's reason (a forced push: the branch before it).
-    compare_base: Before | None = None
-    #: Set when member_id would be a bot: its login; the person behind its PR is looked for.
-    bot_member: str | None = None
-    #: The release deployed, and the workflow file (path, ref) that tells which of its runs records it.
-    release: Release | None = None
-    workflow_file: tuple[str, str] | None = None
-    #: A short name the event gives as its branch that may be a tag; a request tells.
-    branch_to_check: str | None = None
-    #: The pull request a head commit's title names (GitHub's merge or squash title), and which title.
-    titled_pull: tuple[PullRequest, str] | None = None
-    #: The run whose jobs measure the duration and bound the deployment look-up.
-    jobs_of: int | None = None
-    #: The job a deployment_status names (its check run): it alone measures the duration.
-    job_of: int | None = None
-    #: jobs_of is the run this step runs in, so this job is among its jobs.
-    this_run: bool = False
-    #: When the reported run ran, when the payload tells (workflow_run): its deployment's window.
-    deployment_window: Interval | None = None
-    #: The commits the payload lists as shipped (a push), for the recovery rules.
-    shipped: Shipped | None = None
-    #: The tag or branch deployed, for a rollback's reason (`v2.3.0`).
-    deployed_name: str | None = None
-    #: (workflow file name, run id) of a run-based deploy: what ran before it.
-    previous_run_of: tuple[str, int] | None = None
-    #: (run id, the attempt before this one) of a re-run of the run this step runs in.
-    rerun_of: tuple[int, int] | None = None
-
-    def value(self, name: str) -> Any:
-        entry = self.given.get(name)
-        return entry.value if entry else None
 
 
 def sourced(entries: Mapping[str, Given | list[Given] | Source | None]) -> dict[str, Sourced]:

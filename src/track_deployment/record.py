@@ -21,6 +21,7 @@ from .model import (
     Found,
     Job,
     PullRequest,
+    Reading,
     Source,
     Sourced,
     branch_of,
@@ -31,7 +32,6 @@ from .model import (
     web_path,
 )
 from .plan import FOR_THE_BUDGET, Plan
-from .readers import Reading
 from .recovery import is_conventional_fix, is_redeploy, judge
 from .schema import REQUEST_FIELDS, REQUIRED_FIELDS, DeploymentRequest, first_line
 
