@@ -3,13 +3,10 @@ never turns red after iftrue answered 2xx."""
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 import subprocess
 import sys
 import time
-import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +14,6 @@ import pytest
 from support import (
     ENTRYPOINT,
     GITHUB_TOKEN,
-    TOKEN,
     Answer,
     FakeGitHub,
     FakeIftrue,
@@ -36,32 +32,6 @@ TIMEOUT = 3  # the `timeout` input of these runs
 # The routes the look-ups use (support.FakeGitHub.route_of).
 ROUTES = ("pulls", "pull", "jobs", "releases", "compare", "contents", "branch")
 ROUTES += ("deployments_by_sha", "deployments_by_environment")
-
-
-def leaks(text: str, secret: str) -> list[str]:
-    """Pieces of `secret` in `text`: 12 characters of it, or 16 of any of its base64 forms.
-
-    A JWT's header and the first 15 characters of its payload (JSON's keys: `{"sub":"org_1`)
-    are the same in many JWTs: a piece within them is not counted.
-    """
-    header, dot, _ = secret.partition(".")
-    public = len(header) + 1 + 15 if dot and header.startswith("eyJ") else 0
-    found = [
-        secret[i : i + 12] for i in range(len(secret) - 11) if i + 12 > public and secret[i : i + 12] in text
-    ]
-    for offset in range(3):
-        encoded = base64.b64encode(b"\0" * offset + secret.encode()).decode()[4:-4]
-        for form in (encoded, encoded.translate(str.maketrans("+/", "-_"))):
-            found += [form[i : i + 16] for i in range(len(form) - 15) if form[i : i + 16] in text]
-    return found
-
-
-def assert_no_secret(run: Run) -> None:
-    """Neither token, in no form, anywhere but the ::add-mask:: lines (the runner reads them)."""
-    text = "\n".join(line for line in run.everything().splitlines() if not line.startswith("::add-mask::"))
-    for secret in (TOKEN, GITHUB_TOKEN):
-        assert not leaks(text, secret)
-        assert not leaks(html.unescape(text), secret)  # the summary as it renders
 
 
 def timed(env: dict[str, str]) -> tuple[Run, float]:
@@ -242,93 +212,6 @@ def test_a_40_mb_github_answer_fails_only_its_lookup(tmp_path: Path, iftrue: Fak
     assert run.outputs["result"] == "created"
     [warning] = [w for w in run.warnings if w.startswith("GitHub look-ups failed")]
     assert "PR of commit" in warning and "answer over 1 MiB" in warning
-
-
-# --- secrets, however broken or encoded -----------------------------------------------------
-
-
-def broken(secret: str) -> dict[str, str]:
-    """The forms a service, a proxy or a log may give a secret in."""
-    half = len(secret) // 2
-    forms = {
-        "line break": f"{secret[:half]}\n{secret[half:]}",
-        "spaces": " ".join(secret[i : i + 5] for i in range(0, len(secret), 5)),
-        "unicode escapes": "".join(f"\\u{ord(c):04x}" if i % 3 == 0 else c for i, c in enumerate(secret)),
-        "zero-width spaces": "\u200b".join(secret[i : i + 7] for i in range(0, len(secret), 7)),
-        "other white space": f"{secret[:5]}\u2028{secret[5:half]}\u00a0{secret[half:-3]}\f{secret[-3:]}",
-        "HTML line breaks": f"{secret[:half]}<br>{secret[half:-4]}<br/>\n{secret[-4:]}",
-        "percent-encoded": urllib.parse.quote(secret, safe="")
-        + "|"
-        + "".join(f"%{ord(c):02X}" for c in secret),
-    }
-    for offset in range(3):
-        data = b"x" * offset + f"Bearer {secret}".encode()
-        forms[f"base64 at {offset}"] = base64.encodebytes(data).decode()  # MIME: a line break every 76
-        forms[f"base64url at {offset}"] = base64.urlsafe_b64encode(data).decode()
-    return forms
-
-
-FORMS = list(broken(TOKEN))
-
-
-@pytest.mark.parametrize("form", FORMS)
-@pytest.mark.parametrize("status", [401, 201])
-def test_an_echoed_token_is_redacted_in_any_form(tmp_path: Path, status: int, form: str) -> None:
-    # A 401 puts iftrue's message in the error and the summary, a 201 its body in `response`;
-    # the body is raw text, so a JSON string escape stays as the service wrote it.
-    text = broken(TOKEN)[form]
-    body = json.dumps({"id": "3f0c2a8e", "message": f"token {text} refused"}).replace("\\\\u", "\\u")
-    with FakeIftrue(Answer(status, body.encode())) as iftrue:
-        run = run_action(iftrue_env(tmp_path, iftrue.url))
-    assert run.outputs["result"] == ("created" if status == 201 else "failed")
-    assert_no_secret(run)
-    assert "***" in (run.outputs["response"] if status == 201 else run.errors[0])
-
-
-@pytest.mark.parametrize("status", [401, 201])
-def test_a_token_cut_off_with_the_answer_is_redacted(tmp_path: Path, status: int) -> None:
-    # The connection breaks 90 characters into the echoed token: what came is all the text has.
-    body = b'{"message": "token ' + TOKEN[:90].encode()
-    head = f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
-    with TrickleServer(head.encode(), body, trickle="none") as server:
-        run = run_action(iftrue_env(tmp_path, server.url))
-    assert run.outputs["result"] == ("created" if status == 201 else "failed")
-    assert_no_secret(run)
-    assert "***" in (run.outputs["response"] if status == 201 else run.errors[0])
-
-
-def test_a_token_cut_by_the_1_mib_limit_is_redacted(tmp_path: Path) -> None:
-    body = (TOKEN + " ") * (2 * 1024 * 1024 // (len(TOKEN) + 1))
-    assert (1024 * 1024) % (len(TOKEN) + 1) > 8  # the limit falls inside a token
-    with FakeIftrue(Answer(201, body.encode())) as iftrue:
-        run = run_action(iftrue_env(tmp_path, iftrue.url))
-    assert run.outputs["result"] == "created"
-    assert_no_secret(run)
-
-
-@pytest.mark.parametrize("status", [401, 201])
-def test_a_token_in_json_escaped_twice_is_redacted(tmp_path: Path, status: int) -> None:
-    # A gateway that wraps the service's JSON error in its own: `\\n` and `\\u0065` in the body.
-    half = len(TOKEN) // 2
-    inner = json.dumps({"message": f"token {TOKEN[:half]}\n{TOKEN[half:]} refused"}).replace("e", "\\u0065")
-    body = json.dumps({"id": "3f0c2a8e", "upstream": inner})
-    with FakeIftrue(Answer(status, body.encode())) as iftrue:
-        run = run_action(iftrue_env(tmp_path, iftrue.url))
-    assert "\\\\n" in body and "\\\\u0065" in body
-    assert run.outputs["result"] == ("created" if status == 201 else "failed")
-    assert_no_secret(run)
-    assert "***" in (run.outputs["response"] if status == 201 else run.errors[0])
-
-
-@pytest.mark.parametrize("form", list(broken(GITHUB_TOKEN)))
-def test_a_github_token_echoed_by_github_is_redacted_in_any_form(
-    tmp_path: Path, iftrue: FakeIftrue, form: str
-) -> None:
-    message = f"Bad credentials for {broken(GITHUB_TOKEN)[form]}"
-    with FakeGitHub(happy(pulls=Answer(422, {"message": message}))) as github:
-        run = run_with_github(tmp_path, github, iftrue, "release", payload("release"))
-    assert run.outputs["result"] == "created"
-    assert_no_secret(run)
 
 
 # --- a 2xx is final -------------------------------------------------------------------------

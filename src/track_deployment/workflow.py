@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from .inputs import for_command
 from .model import Job, Source
-from .redaction import redact_spans, secret_forms, token_parts
+from .redaction import redact_spans, token_parts
 from .schema import log_lines, record_json, scrub
 
 REDACTED = "***"
@@ -154,8 +154,6 @@ class Console:
         self._hold = hold
         self._errors = errors or sys.stderr
         self._secrets: list[str] = []
-        #: Each secret and its base64 forms (secret_forms), longest first.
-        self._forms: list[str] = []
         self.debug_enabled = debug
         self.actions = actions
 
@@ -168,10 +166,6 @@ class Console:
                     # The runner unescapes the value, so a secret holding "%0A" stays one secret.
                     self._write(f"::add-mask::{escape_data(part)}")
                 self._secrets.append(part)
-        # Longest first, so a secret that contains another is replaced whole.
-        self._secrets.sort(key=len, reverse=True)
-        forms = {form for secret in self._secrets for form in secret_forms(secret)}
-        self._forms = sorted(forms, key=len, reverse=True)
 
     def redact(self, text: str) -> str:
         """`text` without any known secret, whole, broken up, encoded or cut off (a value the
@@ -181,8 +175,7 @@ class Console:
         Each secret and its forms are found in one pass: a JWT and its parts, found together,
         are one "***".
         """
-        text = scrub(text)
-        return redact_spans(text, self._forms, REDACTED, cut=self._secrets) if self._forms else text
+        return redact_spans(scrub(text), self._secrets, REDACTED)
 
     def _write(self, line: str, stream: TextIO | None = None) -> None:
         stream = stream or self._stream
