@@ -759,10 +759,12 @@ def test_a_look_up_of_the_commits_pull_request_wins_over_the_title() -> None:
     result = built("push", payload("push"), Found(pull_request=found, pull_request_searched=True), LOOKED_UP)
     assert (result.request.pull_request_number, result.request.branch) == (413, "feature/other")
     assert result.sources["pull_request_number"].kind == "look-up"
-    # GitHub knows no PR of the commit: the title is not taken on trust.
+    # GitHub lists no PR of the commit (it lists only open ones for a commit off the default
+    # branch, as in git-flow's merge of release/2.5 into main): the merge title still names it.
     result = built("push", payload("push"), Found(pull_request_searched=True), LOOKED_UP)
-    assert (result.request.pull_request_number, result.request.branch) == (0, "main")
-    assert result.warnings[0].startswith("GitHub knows no pull request of commit 9f2c1e4")
+    assert (result.request.pull_request_number, result.request.branch) == (412, "feature/checkout")
+    assert result.sources["pull_request_number"].detail == "GitHub's merge commit title"
+    assert result.warnings == ()
 
 
 def test_an_input_wins_over_the_title() -> None:

@@ -456,7 +456,9 @@ def test_rerun_of_a_deploy_that_succeeded_is_skipped(tmp_path: Path, iftrue: Fak
     succeeded = github_run_attempt(12345678901, SHA, 1, "success")
     run, github = nightly(tmp_path, iftrue, runs, comparison("ahead", [], OLD), succeeded)
     assert (run.code, run.outputs["result"], iftrue.posts) == (0, "skipped", [])
-    assert github.routes == ["attempt"]  # nothing else is needed for a run that records nothing
+    # The attempt first; the look-ups go on within the budget, as a re-run of an older run that
+    # ships a commit behind what runs now is a rollback.
+    assert github.routes[0] == "attempt"
     assert github.requests[0].path == "/repos/octo-org/shop/actions/runs/12345678901/attempts/1"
     assert github.requests[0].query == {"exclude_pull_requests": ["true"]}
     assert run.notices == [RERUN_SKIPPED]
@@ -483,7 +485,7 @@ def test_push_rerun_of_a_deploy_that_succeeded_is_skipped(tmp_path: Path, iftrue
     with FakeGitHub(answers) as github:
         run = run_with_github(tmp_path, github, iftrue, "push", payload("push"), {"GITHUB_RUN_ATTEMPT": "2"})
     assert (run.code, run.outputs["result"], iftrue.posts) == (0, "skipped", [])
-    assert github.routes == ["attempt"]
+    assert github.routes[0] == "attempt"
     assert run.notices == [RERUN_SKIPPED]
 
 

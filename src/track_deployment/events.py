@@ -120,6 +120,8 @@ class WorkflowRun(Model):
     html_url: str | None = None
     conclusion: str | None = None
     event: str | None = None
+    #: The workflow file: `.github/workflows/deploy.yml`.
+    path: str | None = None
     triggering_actor: Account | None = None
     actor: Account | None = None
     pull_requests: list[RunPullRequest] | None = None

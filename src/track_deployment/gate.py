@@ -15,8 +15,8 @@ from typing import NamedTuple
 
 from .errors import LookupFailed
 from .events import DeploymentEvent, Event, PullRequestEvent, PushEvent, ReleaseEvent, WorkflowRunEvent
-from .model import Found, Release
-from .recovery import redeploy, rerun
+from .model import Found, Reading, Release
+from .recovery import BEHIND, redeploy, rerun
 from .schema import NOTHING_SHIPPED, STATUS_WORDS
 
 RELEASE_ACTIONS = ("published", "released", "created", "prereleased")
@@ -194,22 +194,69 @@ def before_lookups(asked: Asked) -> Skip | None:
     return None
 
 
-def after_lookups(
-    reading_release: Release | None, found: Found, commit: str | None, redeploys: bool
-) -> str | None:
+class Settled(NamedTuple):
+    """What the gate is asked after the look-ups, besides what they found."""
+
+    commit: str | None = None
+    #: The record's status word (`succes`, `fail`, …), as the inputs, the look-ups or the event give it.
+    status: str | None = None
+    environments: frozenset[str] = frozenset()
+    redeploys: bool = False
+
+
+def after_lookups(reading: Reading, found: Found, settled: Settled) -> str | None:
     """Why the run records nothing, from what the look-ups found; None when it records."""
     if found.never_started:
         return f"Not a deployment: {found.never_started}."
-    release = reading_release
+    if found.recorded_by:
+        return (
+            f"Not recorded by this run: the deployment was made by a run of {found.recorded_by}, which "
+            "records its deployments itself with this action; recording it here too would count it twice. "
+            "Give this workflow's `environment` input only the environments no such workflow deploys to."
+        )
+    release = reading.release
     if (
         release
         and release_gate_needed(release)
         and (why := release_skip_reason(release, found.release_types))
     ):
         return f"Not recorded by this run: {why}."
-    if not redeploys and (why := rerun(found.earlier_attempt, commit) or redeploy(found.before, commit)):
+    if why := _elsewhere(reading, found, settled.environments):
+        return f"Not a deployment: {why}."
+    if settled.status == "fail" and found.rejected:
+        return f"Not a deployment: {found.rejected}."
+    if settled.redeploys:
+        return None
+    # A re-run of an older run that ships a commit behind what runs now is a rollback, not a redeploy.
+    rollback = found.before is not None and found.before.status == BEHIND
+    if why := (None if rollback else rerun(found.earlier_attempt, settled.commit)) or redeploy(
+        found.before, settled.commit
+    ):
         return f"Not a deployment: {why}."
     return None
+
+
+def _elsewhere(reading: Reading, found: Found, environments: frozenset[str]) -> str | None:
+    """Why this job (or the reported run) deployed to none of the `environment` input's environments."""
+    if not environments or found.deployed_to is None:
+        return None
+    if any(in_environments(name, environments) for name in found.deployed_to):
+        return None
+    names = ", ".join(f"'{name}'" for name in found.deployed_to)
+    who = "this job" if reading.this_run else "the workflow run"
+    where = f"deployed to {names}" if names else "made no GitHub deployment"
+    return (
+        f"{who} {where}, not to an environment named in the `environment` input "
+        f"({', '.join(sorted(environments))}); only its deployments are recorded here"
+    )
+
+
+def status_of(given: str | None, event: str | None, found: Found) -> str | None:
+    """The record's status: the input's, else the final state of the reported run's deployment,
+    else the event's (a run can fail in a job after its deployment succeeded)."""
+    if given:
+        return given
+    return STATUS_WORDS.get(found.deployment_state[0]) if found.deployment_state else event
 
 
 def fork_of(event_name: str, event: Event) -> str | None:
@@ -298,6 +345,11 @@ def _workflow_run(event: WorkflowRunEvent, wants_in_progress: bool) -> str | Non
         return _not_final(f"the workflow run is '{event.action}'", "`completed`")
     if event.action != "completed":
         return f"workflow_run action '{event.action}' is not a run's start or end; listen to `completed`"
+    if run.event in ("pull_request", "pull_request_target", "merge_group"):
+        return (
+            f"the workflow run was started by a {run.event} event: it tested a change that is not merged, so "
+            "nothing shipped; the run of the push that merges it is recorded"
+        )
     if run.conclusion in NOTHING_SHIPPED:
         return _nothing_shipped(f"the workflow run concluded '{run.conclusion}'")
     if run.conclusion not in _FINAL_CONCLUSIONS:

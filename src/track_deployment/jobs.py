@@ -144,6 +144,8 @@ class RunJobs(NamedTuple):
     pages: int
     #: Jobs beyond the pages the budget reads.
     unread: int | None = None
+    #: A job failed without ever starting and none that ran failed: why nothing shipped.
+    rejected: str | None = None
 
     @property
     def this_job(self) -> Job | None:
@@ -175,7 +177,31 @@ def _run_jobs(listed: list[dict[str, Any]], unread: int | None, pages: int, want
     ran = (job_interval(job) for job in listed)
     intervals = None if unread else tuple(interval for interval in ran if interval is not None)
     recorder = only_records(listed, this) if this is not None and not unread else None
-    return RunJobs(tuple(jobs), intervals, began, this, recorder, pages, unread)
+    return RunJobs(
+        tuple(jobs), intervals, began, this, recorder, pages, unread, None if unread else rejected(listed)
+    )
+
+
+def rejected(listed: Sequence[Mapping[str, Any]]) -> str | None:
+    """Why a failed run shipped nothing: a job that failed without ever reaching a runner (its
+    environment's reviewers rejected it, or their approval timed out), and no job that ran failed."""
+    ran_and_failed = any(
+        job_interval(job) is not None and job.get("conclusion") in ("failure", "timed_out") for job in listed
+    )
+    never = [
+        job
+        for job in listed
+        if job.get("status") == "completed"
+        and job_interval(job) is None
+        and job.get("conclusion") == "failure"
+    ]
+    if ran_and_failed or not never:
+        return None
+    return (
+        f"the run's job '{never[0].get('name')}' failed without ever starting (its environment's reviewers "
+        "rejected it, or their approval timed out), and no job that ran failed, so nothing shipped; only a "
+        "deployment that ran, to success or failure, is recorded"
+    )
 
 
 def _pages(gh: GitHub, wanted: JobsWanted) -> Iterator[tuple[list[dict[str, Any]], Any]]:
@@ -368,15 +394,15 @@ def names_job(statuses: Iterable[Mapping[str, Any]], job_id: int) -> bool:
 
 
 class RunDeployment(NamedTuple):
-    """This run's deployment, and how it was told from others (None: the run's newest)."""
+    """This run's deployment, and how it was told from others (None: the run's newest); the
+    environments this job (or the reported run) deployed to, when its deployments tell."""
 
-    deployment: Deployment
+    deployment: Deployment | None
     found_by: str | None = None
+    deployed_to: tuple[str, ...] | None = None
 
 
-def _own_deployment(
-    gh: GitHub, sha: str, own: list[Deployment], this: Job, spare: int
-) -> RunDeployment | None:
+def _own_deployment(gh: GitHub, sha: str, own: list[Deployment], this: Job, spare: int) -> RunDeployment:
     """Of the deployments created with this job, the one whose status names it, within `spare` requests."""
     if len(own) == 1:
         return RunDeployment(own[0], f"this job's deployment: created with job {this.name}")
@@ -397,14 +423,14 @@ def _own_deployment(
         f"({this.name}), and {why}, so no deployment_node_id is sent. Set `deployment_node_id` "
         "to record it."
     )
-    return None
+    return RunDeployment(None)
 
 
 def read_run_deployment(
     gh: GitHub, sha: str, window: Interval, environments: frozenset[str], run_jobs: RunJobs | None, spare: int
 ) -> RunDeployment | None:
     """This run's deployment of the commit: this job's own (its status names the job, or it was
-    created with the job), else the newest made during the run."""
+    created with the job), else the newest made during the run; and where the job or run deployed."""
     listed = gh.attempt(
         "deployment_of",
         f"deployments of commit {sha[:7]}",
@@ -414,11 +440,21 @@ def read_run_deployment(
     )
     if listed is None:
         return None
-    candidates = run_deployments(listed, window, environments)
     this = run_jobs.this_job if run_jobs else None
-    own = created_with(candidates, this, run_jobs.jobs) if this and this.id is not None and run_jobs else []
-    if own and this is not None:
-        return _own_deployment(gh, sha, own, this, spare)
+    if this is not None and this.id is not None and run_jobs is not None:
+        # Where this job deployed, whatever the `environment` input names (a matrix's staging job).
+        mine = created_with(run_deployments(listed, window, frozenset({"*"})), this, run_jobs.jobs)
+        deployed_to = tuple(sorted({d.environment for d in mine})) or None
+        own = [
+            d
+            for d in mine
+            if in_environments(d.environment, environments) and (environments or not d.transient)
+        ]
+        if own:
+            return _own_deployment(gh, sha, own, this, spare)._replace(deployed_to=deployed_to)
+        if deployed_to:
+            return RunDeployment(None, deployed_to=deployed_to)
+    candidates = run_deployments(listed, window, environments)
     newest, ambiguous = choose_run_deployment(candidates, window, environments)
     if ambiguous:
         gh.notes.warnings.append(
@@ -427,4 +463,15 @@ def read_run_deployment(
             "the environment this step reports (in a matrix, e.g. `environment: ${{ matrix.environment }}`), "
             "or set `deployment_node_id`."
         )
-    return RunDeployment(newest) if newest else None
+    if this is None:  # the reported run: every environment it deployed to
+        ran = run_deployments(listed, window, frozenset())
+        return RunDeployment(newest, deployed_to=tuple(sorted({d.environment for d in ran})))
+    return RunDeployment(newest)
+
+
+def read_final_state(gh: GitHub, deployment: Deployment) -> tuple[str, str] | None:
+    """A deployment's final state (success, failure, error; newest first), and where it was read."""
+    statuses = read_statuses(gh, "deployment_state", deployment, ("status",))
+    final = (s.get("state") for s in statuses or () if isinstance(s, dict))
+    state = next((s for s in final if s in ("success", "failure", "error")), None)
+    return (state, f"the run's deployment {deployment.id} to {deployment.environment}") if state else None

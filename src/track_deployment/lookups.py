@@ -18,16 +18,30 @@ from .events import Release as ReleaseJSON
 from .gate import release_types
 from .github import GitHub, Notes
 from .jobs import (
+    WINDOW_TOLERANCE,
     DeployingJob,
     JobsWanted,
     RunJobs,
     deployment_of,
     read_deploying_job,
+    read_final_state,
     read_run_deployment,
     read_run_jobs,
     read_statuses,
 )
-from .model import Attempt, Before, Commit, Deployment, Found, PullRequest, Release, Shipped, person, web
+from .model import (
+    Attempt,
+    Before,
+    Commit,
+    Deployment,
+    Found,
+    Interval,
+    PullRequest,
+    Release,
+    Shipped,
+    person,
+    web,
+)
 from .plan import Plan
 from .recovery import BEHIND
 
@@ -368,12 +382,15 @@ class _Counting:
                 return Before(deployment.sha, what, environment, deployment.ref, link, succeeded=True)
         return None
 
-    def since_run(self, workflow_run: tuple[str, int, str], deployment: Deployment | None) -> Counted:
+    def since_run(
+        self, workflow_run: tuple[str, int, str], deployment: Deployment | None, began: datetime | None
+    ) -> Counted:
         """What this run deploys over: its environment's last successful deployment when the run made
         a GitHub deployment, else the head of the workflow's last successful run."""
         workflow, run_id, sha = workflow_run
         if deployment is not None and deployment.environment:
-            return self.since_deployment(deployment._replace(sha=sha))
+            created = began or deployment.created_at
+            return self.since_deployment(deployment._replace(sha=sha, created_at=created))
 
         def read() -> Mapping[str, Any] | None:
             parameters = {"status": "success", "per_page": 10, "exclude_pull_requests": "true"}
@@ -427,6 +444,8 @@ def _deciding(gh: GitHub, plan: Plan, recording: Callable[[Found], bool]) -> Fou
     found = Found()
     if plan.workflow_file:
         found = found._replace(release_types=read_release_types(gh, *plan.workflow_file))
+    if plan.deploying_workflow and recording(found):
+        found = found._replace(recorded_by=read_recorded_by(gh, *plan.deploying_workflow))
     if plan.previous_attempt_of and recording(found):
         found = found._replace(earlier_attempt=read_attempt(gh, *plan.previous_attempt_of[:2]))
     if plan.job_of and recording(found):
@@ -439,6 +458,49 @@ def _deciding(gh: GitHub, plan: Plan, recording: Callable[[Found], bool]) -> Fou
                 never_started=job.never_started,
             )
     return found
+
+
+# A step that uses this action, in either of its forms: `uses: iftrue/track-deployment@v1`.
+_USES_THIS_ACTION = re.compile(
+    r"^\s*-?\s*uses:\s*['\"]?iftrue/track-deployment(/native)?@", re.MULTILINE | re.IGNORECASE
+)
+
+
+def read_recorded_by(gh: GitHub, path: str, ref: str) -> str | None:
+    """The workflow that made a reported deployment, when it records its deployments itself with
+    this action: that run records this deployment, and this one would count it twice."""
+
+    def read() -> str | None:
+        _, data = gh.get(f"/contents/{quote(path)}", {"ref": ref})
+        content = data.get("content") if isinstance(data, dict) else None
+        if not isinstance(content, str):
+            raise LookupFailed("unexpected answer (no file content)")
+        import base64
+
+        text = base64.b64decode(content).decode(errors="replace")
+        return path if _USES_THIS_ACTION.search(text) else None
+
+    fields = ("whether the workflow that deployed records it itself (it may be recorded twice)",)
+    return gh.attempt("deploying_workflow", f"workflow file {path}", fields, "contents: read", read)
+
+
+def _run_deployment(
+    gh: GitHub, plan: Plan, run_jobs: RunJobs | None, window: Interval | None
+) -> tuple[Found, Deployment | None]:
+    """This run's (or the reported run's) deployment: its node id, where it deployed, and for a
+    reported run the state its deployment ended in; and the deployment itself."""
+    if not plan.deployment_of or window is None:
+        return Found(), None
+    spare = plan.jobs_pages - (run_jobs.pages if run_jobs else 1)
+    found = read_run_deployment(gh, plan.deployment_of, window, plan.environments, run_jobs, spare)
+    deployment = found.deployment if found else None
+    state = read_final_state(gh, deployment) if deployment and plan.deployment_state else None
+    return Found(
+        deployment_node_id=deployment.node_id if deployment else None,
+        deployment_found_by=found.found_by if found else None,
+        deployed_to=found.deployed_to if found else None,
+        deployment_state=state,
+    ), deployment
 
 
 def _jobs_wanted(plan: Plan) -> JobsWanted | None:
@@ -470,21 +532,22 @@ def _the_rest(gh: GitHub, plan: Plan, found: Found) -> Found:
         is_branch = read_is_branch(gh, plan.branch_check)
     counting = _counting(plan, gh)
     count, before = _count(counting, plan)
-    deployment = None
-    if plan.deployment_of and window is not None:
-        spare = plan.jobs_pages - (run_jobs.pages if run_jobs else 1)
-        deployment = read_run_deployment(gh, plan.deployment_of, window, plan.environments, run_jobs, spare)
+    deployed, deployment = _run_deployment(gh, plan, run_jobs, window)
     if plan.previous_run_of:
-        count, before = counting.since_run(
-            plan.previous_run_of, deployment.deployment if deployment else None
-        )
-    return found._replace(
+        # Deployments made earlier in this run (a `migrate` job before `deploy`) are not what ran
+        # before it: what counts is what the environment ran when the run began.
+        began = window[0] - WINDOW_TOLERANCE if window else None
+        count, before = counting.since_run(plan.previous_run_of, deployment, began)
+    return deployed._replace(
+        never_started=found.never_started,
+        release_types=found.release_types,
+        earlier_attempt=found.earlier_attempt,
+        recorded_by=found.recorded_by,
+        rejected=run_jobs.rejected if run_jobs else None,
         pull_request=pull,
         pull_request_searched=bool(plan.pull_request_of) and "pull_request_of" not in gh.failed_steps,
         commits_count=count,
         compared=counting.compared if count is not None else None,
-        deployment_node_id=deployment.deployment.node_id if deployment else None,
-        deployment_found_by=deployment.found_by if deployment else None,
         is_branch=is_branch,
         job_intervals=run_jobs.intervals if run_jobs else found.job_intervals,
         jobs=run_jobs.jobs if run_jobs else found.jobs,

@@ -14,7 +14,7 @@ from .client import USER_AGENT, IftrueClient
 from .errors import ActionError, Cancelled
 from .events import load_event
 from .fit import fit_record
-from .gate import Asked, after_lookups, before_lookups, release_caveat
+from .gate import Asked, Settled, after_lookups, before_lookups, release_caveat, status_of
 from .inputs import (
     MAX_PAYLOAD_BYTES,
     Inputs,
@@ -114,7 +114,8 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime, budg
     found = Found()
     if not plan.off:
         found = _look_up(plan, reading, inputs, runner, console, budget, commit)
-    if why := after_lookups(reading.release, found, commit, inputs.redeploys):
+    status = status_of(inputs.fields.get("status"), reading.value("status"), found)
+    if why := after_lookups(reading, found, Settled(commit, status, inputs.environments, inputs.redeploys)):
         return why
     if reading.release is not None:
         unknown = _types_unknown(reading, plan)
@@ -176,7 +177,10 @@ def _look_up(
             runner.api_url, runner.repository, inputs.github_token, USER_AGENT, deadline, console.redact
         )
         found, notes = look_up(
-            plan, gh, lambda found: after_lookups(reading.release, found, commit, inputs.redeploys) is None
+            # Worth the rest of the look-ups while nothing but what they find would skip the run.
+            plan,
+            gh,
+            lambda found: after_lookups(reading, found, Settled(commit, redeploys=True)) is None,
         )
     if warning := notes.failure_warning():
         console.warning(warning, title="GitHub look-up failed")

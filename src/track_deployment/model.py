@@ -273,8 +273,13 @@ class Reading(NamedTuple):
     deployed_name: str | None = None
     #: (workflow file name, run id) of a run-based deploy: what ran before it.
     previous_run_of: tuple[str, int] | None = None
-    #: (run id, the attempt before this one) of a re-run of the run this step runs in.
+    #: (run id, the attempt before this one) of a re-run of the run that deployed.
     rerun_of: tuple[int, int] | None = None
+    #: The commit the run's own deployments are made at (GITHUB_SHA), whatever commit_id says.
+    run_sha: str | None = None
+    #: The workflow file (path, ref) of the Actions run that made a reported deployment: when it
+    #: records its deployments itself, this run does not.
+    deploying_workflow: tuple[str, str] | None = None
 
     def value(self, name: str) -> Any:
         entry = self.given.get(name)
@@ -312,3 +317,14 @@ class Found(NamedTuple):
     earlier_attempt: Attempt | None = None
     #: The fields whose look-up was made and failed; its warning says why.
     failed: frozenset[str] = frozenset()
+    #: The environments this job (or the reported run) deployed to, by its own GitHub
+    #: deployments; None when unknown.
+    deployed_to: tuple[str, ...] | None = None
+    #: The final state of the reported run's deployment (`success`, `failure`, `error`), and
+    #: where it was read.
+    deployment_state: tuple[str, str] | None = None
+    #: A job of the run failed without ever starting (rejected, its approval timed out) and none
+    #: that ran failed: why a failure shipped nothing.
+    rejected: str | None = None
+    #: The workflow that made the reported deployment records it itself: which.
+    recorded_by: str | None = None

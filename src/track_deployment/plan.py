@@ -54,6 +54,10 @@ class Plan(NamedTuple):
     previous_run_of: tuple[str, int, str] | None = None
     #: (run id, attempt, commit) of a re-run: whether the attempt before it deployed the commit.
     previous_attempt_of: tuple[int, int, str] | None = None
+    #: The workflow file (path, ref) of the Actions run that made the reported deployment.
+    deploying_workflow: tuple[str, str] | None = None
+    #: The final state of the reported run's deployment: its status decides the record's.
+    deployment_state: bool = False
     #: How to find this job among the jobs of `jobs_of` (its id, else its runner's name), when
     #: it is the run this step runs in.
     check_run_id: int | None = None
@@ -90,12 +94,25 @@ class Wants(NamedTuple):
     redeploys: bool = False
 
 
+def request_budget(event_name: str, reading: Reading) -> int:
+    """A tag push has a release's budget (its count compares with the previous release), a
+    forced push one more than a branch push (its compare tells a rollback)."""
+    if event_name == "push" and reading.previous_release_of is not None:
+        return REQUEST_BUDGET["release"]
+    if event_name == "push" and reading.value("is_forced") is True:
+        return REQUEST_BUDGET["push"] + 1
+    return REQUEST_BUDGET.get(event_name, DEFAULT_REQUEST_BUDGET)
+
+
 def plan_lookups(event_name: str, reading: Reading, wants: Wants, why_none: str = "") -> Plan:
     """The look-ups whose answers the record would use (SPEC §5); none, each saying `why_none`,
     when no look-up can be made."""
     if why_none:
         return Plan(off=why_none)
-    plan = within_budget(_wanted(reading, wants), REQUEST_BUDGET.get(event_name, DEFAULT_REQUEST_BUDGET))
+    wanted = _wanted(reading, wants)
+    # Telling a deployment that its own workflow records costs one request of its own.
+    budget = request_budget(event_name, reading) + (1 if wanted.deploying_workflow else 0)
+    plan = within_budget(wanted, budget)
     return plan if plan.steps() else plan._replace(off="nothing was left to look up")
 
 
@@ -124,9 +141,13 @@ def _wanted(reading: Reading, wants: Wants) -> Plan:
     wants_node = wants_node and (reading.deployment_window is not None or reading.jobs_of is not None)
     # A deployment_status's job is read for its time, and, when it failed, for whether it ever
     # started (a rejected or cancelled job's deployment shipped nothing).
-    wants_job = reading.job_of is not None and (wants_duration or known.get("status") == "fail")
+    failed = known.get("status") == "fail"
+    wants_job = reading.job_of is not None and (wants_duration or failed)
     jobs_measure = wants_duration and reading.job_of is None
-    wants_jobs = jobs_measure or (wants_node and reading.deployment_window is None)
+    # A failed run's jobs tell whether the deployment's job ever started (a rejected approval).
+    wants_jobs = jobs_measure or (wants_node and reading.deployment_window is None) or failed
+    # A reported run's status is its deployment's, when it made one (a later job may have failed).
+    wants_state = wants_node and not reading.this_run and "status" not in overrides
     # What ran before tells the count, a rollback, a redeploy and the commits that ship.
     wants_count = "commits_count" not in known or not {"is_fix", "is_hotfix"} <= set(overrides)
     # Another run of the workflow may be the one that records a release.
@@ -139,7 +160,10 @@ def _wanted(reading: Reading, wants: Wants) -> Plan:
         if reading.previous_run_of and wants_count and commit
         else None,
         compare=reading.compare if wants_count else None,
-        deployment_of=commit if wants_node else None,
+        # This job's deployment is made at the run's commit, whatever commit it deploys.
+        deployment_of=(reading.run_sha or commit) if wants_node else None,
+        deployment_state=wants_state,
+        deploying_workflow=reading.deploying_workflow,
         workflow_file=reading.workflow_file if gated else None,
         merger_of_pull=wants_human and bool(commit) and reading.pull_request is None,
         pull_request_number=reading.pull_request.number
@@ -164,6 +188,8 @@ def _wanted(reading: Reading, wants: Wants) -> Plan:
 # whether the run records at all, then the fields iftrue requires or relies on most.
 _PRIORITY = (
     ("workflow_file", 1),
+    # The workflow that made a reported deployment: whether it records the deployment itself.
+    ("deploying_workflow", 1),
     # A re-run's attempt before it: whether this run records at all.
     ("previous_attempt_of", 1),
     # A deployment_status's job: whether anything shipped, and how long it took.
@@ -174,6 +200,7 @@ _PRIORITY = (
     ("merger_of_pull", 1),
     ("jobs_of", 1),
     ("deployment_of", 1),
+    ("deployment_state", 1),
     ("branch_check", 1),
     ("previous_release_of", 2),
     # The deployments list, the statuses of the newest earlier one, the compare (a run without
@@ -207,6 +234,8 @@ def within_budget(plan: Plan, budget: int) -> Plan:
         kept.pop("deployment_of", None)  # the run attempt's start tells which deployment is its own
     if not kept.get("pull_request_of"):
         kept.pop("merger_of_pull", None)
+    if not kept.get("deployment_of"):
+        kept.pop("deployment_state", None)
     # Requests the kept look-ups leave unused read further pages of a long jobs list.
     spare = max(0, budget - sum(cost for name, cost in _PRIORITY if name in kept))
     jobs = "jobs_of" in kept

@@ -52,6 +52,10 @@ PUSH_COMMITS_CAP = 2048
 _MERGE_TITLE = re.compile(r"Merge pull request #([1-9][0-9]{0,8}) from [^/\s]+/(\S+)")
 _SQUASH_TITLE = re.compile(r".*\S \(#([1-9][0-9]{0,8})\)")
 _ZERO_SHA = re.compile(r"0{40}|0{64}")
+# A deployment whose final status came this soon after it was created was not timed by anything.
+_MEASURED_SECONDS = 10
+#: The rule that names a PR by a merge commit's title.
+MERGE_TITLE = "GitHub's merge commit title"
 
 # Events whose own run is not the deployment: a deployment_status is timed by the job that
 # deployed, a workflow_run by the upstream run it reports.
@@ -116,7 +120,7 @@ def pull_request_of_title(title: str | None) -> tuple[PullRequest, str] | None:
     """The pull request GitHub's merge or squash commit title names, and which title it is."""
     line = (title or "").strip()
     if match := _MERGE_TITLE.fullmatch(line):
-        return PullRequest(number=int(match[1]), head_ref=match[2]), "GitHub's merge commit title"
+        return PullRequest(number=int(match[1]), head_ref=match[2]), MERGE_TITLE
     if match := _SQUASH_TITLE.fullmatch(line):
         return PullRequest(number=int(match[1])), "GitHub's squash commit title"
     return None
@@ -168,6 +172,17 @@ def _deployment_status(event: DeploymentEvent, runner: Runner, name: str) -> dic
     # An Actions job's deployment names the job and its run (GitHub adds `check_run` and
     # `workflow_run`): it is timed by the job, as the approval wait before it is no deployment.
     timed = event.check_run is None and event.workflow_run is None
+    minutes = minutes_between(deployment.created_at if deployment else None, status.created_at)
+    duration: Given | Source | None = None
+    if timed and minutes is not None and minutes * 60 < _MEASURED_SECONDS:
+        # Argo CD notifications and scripts create a deployment with its final status: nothing
+        # measured how long it took.
+        duration = Source(
+            "left out",
+            f"created with its final status ({minutes * 60:.0f} s apart): nothing timed the deployment",
+        )
+    elif timed:
+        duration = ("deployment_status.created_at - deployment.created_at", minutes)
     return sourced(
         {
             "status": (
@@ -180,12 +195,7 @@ def _deployment_status(event: DeploymentEvent, runner: Runner, name: str) -> dic
                 ("deployment_status.environment_url", status.environment_url),
                 ("this run's URL", runner.run_url),
             ],
-            "deployment_duration": (
-                "deployment_status.created_at - deployment.created_at",
-                minutes_between(deployment.created_at if deployment else None, status.created_at),
-            )
-            if timed
-            else None,
+            "deployment_duration": duration,
         }
     )
 
@@ -211,12 +221,16 @@ def _deployment(event: DeploymentEvent, runner: Runner, name: str) -> _Read:
         }
     )
     job = run = starter = None
+    workflow: tuple[str, str] | None = None
     if name == "deployment_status":
         given.update(_deployment_status(event, runner, name))
         job = event.check_run.id if event.check_run else None
         run = event.workflow_run.id if event.workflow_run else None
         # The person who started the deploying run, not the app that created the deployment.
         starter = event.workflow_run.triggering_actor if event.workflow_run else None
+        made_by = event.workflow_run
+        if made_by is not None and made_by.path and (made_by.head_sha or made_by.head_branch):
+            workflow = (made_by.path, made_by.head_sha or made_by.head_branch or "")
     branch = branch_of(deployment.ref)
     short = not (deployment.ref or "").startswith("refs/")
     ref = first_present(deployment.ref)
@@ -229,6 +243,7 @@ def _deployment(event: DeploymentEvent, runner: Runner, name: str) -> _Read:
         job_of=job,
         jobs_of=run if job is None else None,
         branch_to_check=branch if short and branch != _default_branch(event) else None,
+        deploying_workflow=workflow,
     )
     member = _member(("workflow_run.triggering_actor", starter), ("deployment.creator", deployment.creator))
     return _Read(reading, member)
@@ -281,7 +296,11 @@ def _push(event: PushEvent, runner: Runner, name: str) -> _Read:
     count, counting = _push_count(event, commits)
     given = sourced(
         {
-            "commit_id": ("after", first_present(event.after)),
+            # `after` of an annotated tag's push is the tag object, not a commit.
+            "commit_id": [
+                ("head_commit.id", event.head_commit.id if event.head_commit else None),
+                ("after", first_present(event.after)),
+            ],
             # A tag or a new branch has no branch merged into it: the PR's head or the default branch.
             "branch": Source("rule", f"the push created {short or 'its ref'}: no branch was merged into it")
             if created
@@ -380,8 +399,13 @@ def _workflow_run(event: WorkflowRunEvent, runner: Runner, name: str) -> _Read:
             "pull_request_number": ("workflow_run.pull_requests[0].number", pull.number if pull else None),
         }
     )
+    attempt = run.run_attempt or 1
     reading = Reading(
         given=given,
+        # What ran before the reported run: its environment's last successful deployment, else the
+        # workflow's last successful run; a re-run's attempt before it.
+        previous_run_of=(run.path.rsplit("/", 1)[-1], run.id) if run.path and run.id else None,
+        rerun_of=(run.id, attempt - 1) if run.id and attempt > 1 else None,
         pull_request=pull,
         pull_request_partial=pull is not None,
         titled_pull=None if pull else pull_request_of_title(first_line(head_commit)),
@@ -467,7 +491,7 @@ def read_event(event_name: str, event: Event, runner: Runner) -> Reading:
     reader: Callable[[Any, Runner, str], _Read] = _READERS.get(event_name, _other_event)
     reading, member = reader(event, runner, event_name)
     if event_name not in _NOT_RUN_BASED and runner.run_id.isdigit():
-        reading = reading._replace(jobs_of=int(runner.run_id), this_run=True)
+        reading = reading._replace(jobs_of=int(runner.run_id), this_run=True, run_sha=runner.sha or None)
         if runner.run_attempt.isdigit() and int(runner.run_attempt) > 1:
             reading = reading._replace(rerun_of=(int(runner.run_id), int(runner.run_attempt) - 1))
     credited = _member(member or ("", None), ("sender", event.sender))

@@ -32,8 +32,9 @@ from .model import (
     web_path,
 )
 from .plan import FOR_THE_BUDGET, Plan
+from .readers import MERGE_TITLE
 from .recovery import is_conventional_fix, is_redeploy, judge
-from .schema import REQUEST_FIELDS, REQUIRED_FIELDS, DeploymentRequest, first_line
+from .schema import REQUEST_FIELDS, REQUIRED_FIELDS, STATUS_WORDS, DeploymentRequest, first_line
 
 _HOTFIX_BRANCH = ("hotfix/", "hotfix-")
 _FIX_BRANCH = ("fix/", "fix-", "bugfix/", "bugfix-")
@@ -121,9 +122,11 @@ def _branch(draft: Draft) -> None:
         draft.values["branch"] = Sourced(None, Source("rule", f"`{reading.branch_to_check}` {kind}"))
         if found.is_branch is None and "branch" not in draft.rules.fields:
             draft.notices.append(_unchecked_branch(draft))
-    # The PR that GitHub's merge or squash title names, when no look-up of the commit's PR
-    # answered (SPEC §4): an answer, a PR or none, is GitHub's own record and wins.
-    if draft.pull is None and reading.titled_pull and not found.pull_request_searched:
+    # The PR that GitHub's merge or squash title names, when no look-up found the commit's PR
+    # (SPEC §4): a PR found is GitHub's own record and wins. GitHub lists only open PRs for a
+    # commit that is not on the default branch (git-flow's merge of release/2.5 into main), so a
+    # look-up that finds none does not overrule the title.
+    if draft.pull is None and reading.titled_pull:
         titled, rule = reading.titled_pull
         source = Source("rule", rule, web_path(draft.home, f"pull/{titled.number}"))
         draft.put("pull_request_number", titled.number, source)
@@ -140,10 +143,12 @@ def _branch(draft: Draft) -> None:
 def _title_and_number(draft: Draft) -> None:
     """The PR's title and number where the event gives none; else the title's fallback."""
     reading, found, pull = draft.reading, draft.found, draft.pull
-    if draft.get("title") is None:
+    merge_title = reading.titled_pull is not None and reading.titled_pull[1] == MERGE_TITLE
+    if draft.get("title") is None or merge_title:
+        # GitHub's merge commit title names the branch; the PR's title says what shipped.
         if title := first_present(found.pull_request.title if found.pull_request else None):
             draft.put("title", title, draft.of_pull("title"))
-        elif reading.title_fallback:
+        elif reading.title_fallback and draft.get("title") is None:
             shape = (
                 "the workflow's name and run number"
                 if reading.title_fallback != "Deployment"
@@ -217,6 +222,9 @@ def _looked_up(draft: Draft) -> None:
             found.deployment_node_id,
             Source("look-up", detail, web_path(draft.home, "deployments")),
         )
+    if found.deployment_state is not None:
+        state, where = found.deployment_state
+        draft.put("status", STATUS_WORDS[state], Source("look-up", f"{where}: its final status `{state}`"))
     if draft.get("status") is None:
         draft.put("status", "succes", Source("rule", "the default: nothing tells of a failure"))
 

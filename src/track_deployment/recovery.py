@@ -15,6 +15,7 @@ from .model import Attempt, Before, Commit, PullRequest, Shipped, Source
 # GitHub's Revert button names the branch `revert-<number>-<head of the reverted PR>`, titles the
 # PR `Revert "<title>"` and writes `Reverts owner/repo#<number>` as its body.
 _REVERT_HEAD = re.compile(r"revert-(\d+)-")
+_REAPPLY_HEAD = re.compile(r"revert-\d+-revert-\d+-")
 _REVERT_TITLE = re.compile(r'Revert "(.*)"(?:\s*\(#\d+\))?\s*$', re.DOTALL)
 _REVERTS_BODY = re.compile(r"\bReverts [\w.-]+/[\w.-]+#(\d+)")
 # `git revert` writes `Revert "<subject>"` and `This reverts commit <sha>.`
@@ -52,7 +53,15 @@ def ref_label(name: str | None, sha: str) -> str:
     return f"{name} ({sha[:7]})"
 
 
+def reapplies(subject: str) -> bool:
+    """Reverting a revert lands the change again: `Reapply "…"` (git 2.43 and later writes it for
+    the revert of a revert) or `Revert "Revert "…""`. No recovery."""
+    return subject.startswith(('Reapply "', 'Revert "Revert "'))
+
+
 def is_revert(commit: Commit) -> bool:
+    if reapplies(commit.subject):
+        return False
     return bool(_REVERTS_COMMIT.search(commit.message) or commit.subject.startswith('Revert "'))
 
 
@@ -95,6 +104,9 @@ def _link(base: str | None, sha: str) -> str | None:
 def pull_revert(pull: PullRequest | None, pull_url: str | None = None) -> Source | None:
     """The reason when the pull request is one that GitHub's Revert button made (or looks like it)."""
     if pull is None:
+        return None
+    # The Revert button on a revert PR names its branch `revert-<n>-revert-<m>-…`.
+    if reapplies((pull.title or "").strip()) or _REAPPLY_HEAD.match(pull.head_ref or ""):
         return None
     head = _REVERT_HEAD.match(pull.head_ref or "")
     title = _REVERT_TITLE.match((pull.title or "").strip())
