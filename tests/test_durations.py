@@ -338,6 +338,10 @@ NAMED_PULL = Answer(
 )
 
 
+# What production ran before the upstream run: an earlier commit (the same one would be a redeploy).
+EARLIER_COMMIT = Answer(200, [github_deployment(1499999000, "7" * 40, "2026-11-19T10:00:00Z")])
+
+
 def test_workflow_run_measures_the_upstream_run(tmp_path: Path, iftrue: FakeIftrue) -> None:
     jobs = [
         github_job(1, "build", minutes_ago(30), minutes_ago(29), minutes_ago(25), run_id=12345678000),
@@ -347,6 +351,7 @@ def test_workflow_run_measures_the_upstream_run(tmp_path: Path, iftrue: FakeIftr
     answers = happy(
         pull=NAMED_PULL,
         jobs=jobs_pages(jobs),
+        deployments_by_environment=EARLIER_COMMIT,
         deployments_by_sha=deployments(
             github_deployment(1500000402, SHA, minutes_ago(1)),  # a later run's
             github_deployment(1500000401, SHA, minutes_ago(25)),  # the upstream run's
@@ -356,8 +361,10 @@ def test_workflow_run_measures_the_upstream_run(tmp_path: Path, iftrue: FakeIftr
     with FakeGitHub(answers) as github:
         run = run_with_github(tmp_path, github, iftrue, "workflow_run", upstream_run())
     assert run.code == 0, run.stdout
-    # The payload's pull request (#2) is read for its labels; no other PR is looked up.
-    assert github.routes == ["pull", "jobs", "deployments_by_sha"]
+    # The payload's pull request (#2) is read for its labels; no other PR is looked up. What the
+    # environment ran before the run tells a redeploy: its deployments and their statuses.
+    assert github.routes[:3] == ["pull", "jobs", "deployments_by_sha"]
+    assert set(github.routes[3:]) <= {"deployments_by_environment", "statuses", "compare"}
     assert github.requests[1].path == "/repos/octo-org/shop/actions/runs/12345678000/jobs"
     body = sent(iftrue)
     assert body["deployment_duration"] == 9  # 4 minutes of build, 5 of deploy
@@ -374,7 +381,8 @@ def test_workflow_run_without_an_upstream_deployment(tmp_path: Path, iftrue: Fak
             tmp_path, github, iftrue, "workflow_run", upstream_run(), deployment_duration="5"
         )
     assert run.code == 0, run.stdout
-    assert github.routes == ["pull", "deployments_by_sha"]  # the window is the payload's: no jobs needed
+    # The window is the payload's: no jobs needed; the workflow's last successful run tells a redeploy.
+    assert set(github.routes) == {"pull", "deployments_by_sha", "workflow_runs"}
     assert "deployment_node_id" not in sent(iftrue)
 
 
@@ -561,12 +569,13 @@ def test_workflow_run_jobs_not_readable(tmp_path: Path, iftrue: FakeIftrue) -> N
     answers = happy(
         pull=NAMED_PULL,
         jobs=forbidden,
+        deployments_by_environment=EARLIER_COMMIT,
         deployments_by_sha=deployments(github_deployment(1500000401, SHA, minutes_ago(25))),
     )
     with FakeGitHub(answers) as github:
         run = run_with_github(tmp_path, github, iftrue, "workflow_run", upstream_run())
     assert run.code == 0, run.stdout
-    assert github.routes == ["pull", "jobs", "deployments_by_sha"]
+    assert github.routes[:3] == ["pull", "jobs", "deployments_by_sha"]
     body = sent(iftrue)
     assert "deployment_duration" not in body
     assert body["deployment_node_id"] == "DE_1500000401"  # the payload's window needs no jobs

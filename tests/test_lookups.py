@@ -271,8 +271,10 @@ def test_prerelease_counts_from_previous_prerelease(
 
 
 def test_commit_without_pull_request(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    event = payload("push")
+    event["head_commit"]["message"] = "Add gift cards"  # no merge title to name a pull request
     with FakeGitHub(happy(pulls=Answer(200, []))) as github:
-        run = run_with_github(tmp_path, github, iftrue, "push", payload("push"))
+        run = run_with_github(tmp_path, github, iftrue, "push", event)
     assert run.code == 0
     assert sent(iftrue)["pull_request_number"] == 0
     assert sent(iftrue)["branch"] == "main"

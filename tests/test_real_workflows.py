@@ -429,7 +429,8 @@ def test_workflow_run_triggered_by_a_bot(tmp_path: Path, iftrue: FakeIftrue) -> 
     named = github_pull(2, SHA, "changes", title="Update the README", labels=("bug",))
     with FakeGitHub(happy(pull=Answer(200, github_pull_detail(named, MERGER)))) as github:
         run_with_github(tmp_path, github, iftrue, "workflow_run", event)
-    assert github.routes == ["pull", "jobs", "deployments_by_sha"]
+    # Then the run's jobs, its deployment, and the workflow's last successful run (a redeploy?).
+    assert github.routes == ["pull", "jobs", "deployments_by_sha", "workflow_runs"]
     assert github.requests[0].path == "/repos/octo-org/shop/pulls/2"
     body = sent(iftrue)
     assert (body["member_id"], body["branch"], body["pull_request_number"]) == ("1024025", "changes", 2)
@@ -454,11 +455,13 @@ def test_new_tag_push_sends_the_pull_request_head(tmp_path: Path, iftrue: FakeIf
     event = webhook("push.new-tag")
     with FakeGitHub(happy()) as github:
         run_with_github(tmp_path, github, iftrue, "push", event)
-    # Counting from the previous tag takes two requests: over the push's budget of 4.
-    assert github.routes == ["pulls", "jobs", "deployments_by_sha"]
+    # A tag push has a release's budget: the count from the previous release fits.
+    assert set(github.routes) == {"pulls", "jobs", "releases", "compare", "deployments_by_sha"}
     body = sent(iftrue)
     assert body["branch"] == "fix/rounding"
-    assert "commits_count" not in body
+    compare = next(r for r in github.requests if github.route_of(r) == "compare")
+    assert compare.path.endswith("...simple-tag")  # counted from the previous release's tag
+    assert isinstance(body["commits_count"], int)
 
 
 def test_new_tag_push_without_pull_request_sends_the_default_branch(

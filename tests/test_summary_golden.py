@@ -26,6 +26,7 @@ from support import (
     FakeGitHub,
     FakeIftrue,
     github_deployment,
+    github_workflow_run,
     github_job,
     iso,
     jobs_pages,
@@ -61,6 +62,10 @@ def github_answers() -> dict[str, Any]:
     return happy(
         jobs=jobs_pages(run_jobs()),
         deployments_by_sha=Answer(200, [github_deployment(1500000099, SHA, at(34))]),
+        # The last successful run of a workflow without GitHub deployments: what ran before.
+        workflow_runs=Answer(
+            200, {"total_count": 1, "workflow_runs": [github_workflow_run(12300000000, "7" * 40, number=41)]}
+        ),
     )
 
 

@@ -442,18 +442,16 @@ def read_run_deployment(
         return None
     this = run_jobs.this_job if run_jobs else None
     if this is not None and this.id is not None and run_jobs is not None:
-        # Where this job deployed, whatever the `environment` input names (a matrix's staging job).
-        mine = created_with(run_deployments(listed, window, frozenset({"*"})), this, run_jobs.jobs)
-        deployed_to = tuple(sorted({d.environment for d in mine})) or None
-        own = [
-            d
-            for d in mine
-            if in_environments(d.environment, environments) and (environments or not d.transient)
+        # This job's own deployment in whichever environment, so that a matrix's staging job is
+        # never taken for the production one the `environment` input names.
+        made = [
+            d for d in run_deployments(listed, window, frozenset({"*"})) if environments or not d.transient
         ]
-        if own:
-            return _own_deployment(gh, sha, own, this, spare)._replace(deployed_to=deployed_to)
-        if deployed_to:
-            return RunDeployment(None, deployed_to=deployed_to)
+        if mine := created_with(made, this, run_jobs.jobs):
+            own = _own_deployment(gh, sha, mine, this, spare)
+            if own.deployment is None or in_environments(own.deployment.environment, environments):
+                return own._replace(deployed_to=(own.deployment.environment,) if own.deployment else None)
+            return RunDeployment(None, deployed_to=(own.deployment.environment,))
     candidates = run_deployments(listed, window, environments)
     newest, ambiguous = choose_run_deployment(candidates, window, environments)
     if ambiguous:

@@ -146,8 +146,8 @@ def _wanted(reading: Reading, wants: Wants) -> Plan:
     jobs_measure = wants_duration and reading.job_of is None
     # A failed run's jobs tell whether the deployment's job ever started (a rejected approval).
     wants_jobs = jobs_measure or (wants_node and reading.deployment_window is None) or failed
-    # A reported run's status is its deployment's, when it made one (a later job may have failed).
-    wants_state = wants_node and not reading.this_run and "status" not in overrides
+    # A failed run's status is its deployment's, when it made one (a job after it may have failed).
+    wants_state = wants_node and not reading.this_run and failed and "status" not in overrides
     # What ran before tells the count, a rollback, a redeploy and the commits that ship.
     wants_count = "commits_count" not in known or not {"is_fix", "is_hotfix"} <= set(overrides)
     # Another run of the workflow may be the one that records a release.
