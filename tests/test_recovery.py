@@ -435,12 +435,24 @@ def test_rerun_after_a_failed_attempt_is_recorded(tmp_path: Path, iftrue: FakeIf
     failed = github_run_attempt(12345678901, SHA, 1, "failure")
     run, github = nightly(tmp_path, iftrue, runs, comparison("ahead", shipped, OLD), failed)
     assert (run.code, run.outputs["result"]) == (0, "created")
-    assert github.routes == ["attempt", "pulls", "jobs", "deployments_by_sha"]
+    # Attempt 1 costs a request of its own: the last successful run and the compare still fit.
+    assert github.routes == ["attempt", "pulls", "jobs", "deployments_by_sha", "workflow_runs", "compare"]
     assert github.requests[0].path == "/repos/octo-org/shop/actions/runs/12345678901/attempts/1"
-    # Reading attempt 1 leaves too few requests for the last successful run and the compare.
     body = sent(iftrue)
-    assert (body["commit_id"], "commits_count" in body) == (SHA, False)
-    assert "| `commits_count` | — | left out: left out for the request budget |" in run.summary
+    assert (body["commit_id"], body["commits_count"]) == (SHA, 1)
+
+
+def test_rerun_of_an_older_successful_run_is_a_rollback(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    """"Re-run all jobs" on last week's deploy: its attempt 1 succeeded at this commit, but what
+    runs now (the workflow's last successful run) is newer, so the re-run rolls production back."""
+    newer = "8" * 40
+    runs = [github_workflow_run(12300000000, newer, number=50)]
+    succeeded = github_run_attempt(12345678901, SHA, 1, "success")
+    run, github = nightly(tmp_path, iftrue, runs, comparison("behind", [], newer), succeeded)
+    assert (run.code, run.outputs["result"]) == (0, "created"), run.stdout
+    body = sent(iftrue)
+    assert (body["commit_id"], body["is_hotfix"], "commits_count" in body) == (SHA, True, False)
+    assert "is_hotfix: rolls" in " ".join(run.notices)
 
 
 RERUN_SKIPPED = (
