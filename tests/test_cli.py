@@ -173,10 +173,18 @@ MESSAGES: list[tuple[str, list[str], dict[str, str], list[Answer], int, list[str
         {},
         [],
         1,
-        ["--is-fix must be true or false, got a value not shown"],
+        ["--is-fix must be true or false, got 'yes'."],
     ),
-    ("bad status", [*FIELDS, "--status", "done"], {}, [], 1, ["--status must be one of succes, "]),
-    ("bad member", [*FIELDS, "--member-id", "ann"], {}, [], 1, ["--member-id must be the git provider's"]),
+    # A plain word is quoted back, so a CI variable's value can be seen; it cannot be a token.
+    ("bad status", [*FIELDS, "--status", "deployed"], {}, [], 1, ["--status must be succes, ", "got 'deployed'."]),
+    (
+        "bad member",
+        [*FIELDS, "--member-id", "5" * 256],
+        {},
+        [],
+        1,
+        ["--member-id must be the git provider's id of a member, one line of at most 255 characters"],
+    ),
     ("no branch", WITHOUT_BRANCH, {}, [], 1, ["): set --branch."]),
     (
         "no pull request",
@@ -300,8 +308,8 @@ def test_messages_in_actions_keep_the_workflow_words(tmp_path: Path, iftrue: Fak
         tmp_path, "release", payload("release"), {"api_url": iftrue.url, "token": "", "status": "x"}
     )
     run = cli([], env)
-    assert "::error title=Invalid input::Input 'status' must be one of" in run.stdout
-    assert "(`${{ job.status }}` works)" in run.stdout
+    assert "::error title=Invalid input::Input 'status' must be succes," in run.stdout
+    assert "(`${{ steps.deploy.outcome }}` works)" in run.stdout
 
 
 def test_without_title_the_record_is_titled_deployment(bare_env: dict[str, str], iftrue: FakeIftrue) -> None:
