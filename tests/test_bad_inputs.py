@@ -215,7 +215,14 @@ CASES: list[tuple[str, dict[str, str], dict[str, str], str, Any, str]] = [
         "Input 'status' must be succes, in_progress or fail, or a job state of GitHub Actions or another CI",
     ),
     ("status completed", {"status": "completed"}, {}, "release", None, "Input 'status' must be succes,"),
-    ("status inactive", {"status": "inactive"}, {}, "release", None, "skips the record: cancelled, canceled,"),
+    (
+        "status inactive",
+        {"status": "inactive"},
+        {},
+        "release",
+        None,
+        "skips the record: cancelled, canceled,",
+    ),
     (
         "member_id two lines",
         {"member_id": "557058\nocto"},

@@ -49,6 +49,7 @@ documentation: {DOCS}#readme
   this command on other CI systems: {DOCS}/blob/main/docs/other-ci.md
   where each field comes from:      {DOCS}/blob/main/docs/fields.md"""
 
+
 def status_help() -> str:
     """The `--status` values: iftrue's words, and the CI job states that mean each."""
     means = {
@@ -83,7 +84,9 @@ HELP = {
     "timeout": "seconds for the whole run: look-ups get a third (30 s at most), the delivery the rest",
     "member_id": "the git provider's id of the member who deployed, one line (GitHub: the account's "
     "number; GitLab: $GITLAB_USER_ID; Bitbucket: the account id, 557058:...)",
-    "deployment_duration": "how long the deployment took, in minutes (4.5 is 4 min 30 s); or give --started-at",
+    "deployment_duration": (
+        "how long the deployment took, in minutes (4.5 is 4 min 30 s); or give --started-at"
+    ),
     "status": status_help(),
 }
 

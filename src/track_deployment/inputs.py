@@ -379,9 +379,7 @@ def unquoted() -> Iterator[None]:
 
 def could_be_secret(value: str) -> bool:
     """Whether `value` holds something shaped like a token."""
-    return any(
-        re.search("[A-Za-z]", run) and re.search("[0-9]", run) for run in _TOKEN_LIKE.findall(value)
-    )
+    return any(re.search("[A-Za-z]", run) and re.search("[0-9]", run) for run in _TOKEN_LIKE.findall(value))
 
 
 def _show(value: str) -> str:
