@@ -311,3 +311,18 @@ def test_a_recipe_finds_the_pull_request(
     success |= {"Bitbucket Pipelines": {"BITBUCKET_EXIT_CODE": "0"}}
     run_recipe(tmp_path, iftrue, ci, {**VARIABLES[ci], **success.get(ci, {}), **variables}, head)
     assert iftrue.posts[0].json()["pull_request_number"] == number
+
+
+@pytest.mark.parametrize(("where", "block"), github_workflows(), ids=[w for w, _ in github_workflows()])
+def test_a_recipe_sends_the_deploy_steps_outcome(where: str, block: str) -> None:
+    # `${{ job.status }}` would record a failed test step of the same job as a failed deploy.
+    for job in yaml.safe_load(block)["jobs"].values():
+        steps = job.get("steps", [])
+        for number, step in enumerate(steps):
+            status = step.get("with", {}).get("status") if "iftrue" in step.get("uses", "") else None
+            if status is None:
+                continue
+            found = re.fullmatch(r"\$\{\{ steps\.([\w-]+)\.outcome \}\}", status)
+            assert found, (where, status)
+            assert found.group(1) in [s.get("id") for s in steps[:number]], where
+            assert step["if"] == "always()", where
