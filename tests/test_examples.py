@@ -22,8 +22,8 @@ def outputs_of(demo: str) -> dict[str, str]:
     return dict(line.split(": ", 1) for line in shown.splitlines() if ": " in line)
 
 
-@pytest.mark.parametrize("event", EVENTS)
-def test_dry_run_example(event: str, tmp_path: Path) -> None:
+def demo(event: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """`examples/dry-run.sh EVENT`, its files kept under `tmp_path`."""
     proc = subprocess.run(
         [str(ROOT / "examples" / "dry-run.sh"), event],
         env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable, "TMPDIR": str(tmp_path)},
@@ -32,6 +32,12 @@ def test_dry_run_example(event: str, tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+@pytest.mark.parametrize("event", EVENTS)
+def test_dry_run_example(event: str, tmp_path: Path) -> None:
+    proc = demo(event, tmp_path)
     outputs = outputs_of(proc.stdout)
     assert outputs["result"] == "dry_run"
     assert json.loads(outputs["payload"])["commit_id"] == "9f2c1e4b7a3d5e6f8091a2b3c4d5e6f708192a3b"
@@ -62,13 +68,7 @@ def check_demo_messages(log: str, summary: str = "") -> None:
 
 @pytest.mark.parametrize("event", ["schedule", "workflow_dispatch"])
 def test_demo_titles_name_the_workflow_of_the_event(event: str, tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [str(ROOT / "examples" / "dry-run.sh"), event],
-        env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable, "TMPDIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    proc = demo(event, tmp_path)
     title = json.loads(outputs_of(proc.stdout)["payload"])["title"]
     assert title == {"schedule": "Nightly deploy #42", "workflow_dispatch": "Manual deploy #42"}[event]
 
