@@ -1,5 +1,6 @@
 #!/usr/bin/env sh
-# Run the action's main job on a bundled event, as the runner would, without sending anything.
+# Run the action's main job on a bundled event, as the runner would, without sending anything,
+# and show it as GitHub would: the log, the step's outputs and the job summary, rendered.
 #   examples/dry-run.sh [release|push|pull_request|deployment|deployment_status|workflow_run|workflow_dispatch|schedule]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -8,9 +9,19 @@ if [ ! -f "$here/events/$event.json" ]; then
   echo "no bundled event '$event'; choose one of: $(cd "$here/events" && ls | sed 's/.json$//' | tr '\n' ' ')" >&2
   exit 2
 fi
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+# The workflow a run of this event belongs to: its name titles a run that names no pull request.
+case "$event" in
+  release) workflow=Release ;;
+  schedule) workflow="Nightly deploy" ;;
+  workflow_dispatch) workflow="Manual deploy" ;;
+  *) workflow=Deploy ;;
+esac
+# Kept after the run, so the summary can be opened (a Markdown viewer shows it as GitHub does).
+out="${TMPDIR:-/tmp}/track-deployment-demo/$event"
+rm -rf "$out" && mkdir -p "$out"
+python=${PYTHON:-python3}
 env -i PATH="$PATH" HOME="${HOME:-/tmp}" \
+  GITHUB_ACTIONS=true \
   GITHUB_EVENT_NAME="$event" \
   GITHUB_EVENT_PATH="$here/events/$event.json" \
   GITHUB_REPOSITORY=octo-org/shop \
@@ -20,14 +31,12 @@ env -i PATH="$PATH" HOME="${HOME:-/tmp}" \
   GITHUB_REF_NAME=main \
   GITHUB_RUN_ID=12345678901 \
   GITHUB_RUN_NUMBER=42 \
-  GITHUB_WORKFLOW=Release \
+  GITHUB_WORKFLOW="$workflow" \
   GITHUB_ACTOR_ID=583231 \
   GITHUB_OUTPUT="$out/output" \
   GITHUB_STEP_SUMMARY="$out/summary.md" \
   INPUT_DRY_RUN=true \
   INPUT_GITHUB_TOKEN= \
-  "${PYTHON:-python3}" "$here/../entrypoint.py"
-echo "--- outputs"
-cat "$out/output"
-echo "--- job summary"
-cat "$out/summary.md"
+  "$python" "$here/../entrypoint.py" > "$out/log" 2>&1 || status=$?
+"$python" "$here/show.py" "$out/log" "$out/output" "$out/summary.md"
+exit "${status:-0}"

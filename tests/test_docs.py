@@ -132,11 +132,19 @@ def test_readme_is_a_front_door() -> None:
     assert first.startswith("```yaml\n")
     workflow = yaml.safe_load(first[8 : first.index("```", 3)])
     assert workflow[True]["push"]  # PyYAML reads the key `on` as True
-    assert set(workflow["permissions"]) == {"contents", "pull-requests", "actions", "deployments"}
-    [step] = [s for job in workflow["jobs"].values() for s in job["steps"] if "iftrue" in s.get("uses", "")]
+    # Permissions on the job, not the workflow: pasted into a deploy workflow, a workflow-level
+    # block would replace every default permission of every job (id-token, packages, ...).
+    assert "permissions" not in workflow
+    [job] = workflow["jobs"].values()
+    assert set(job["permissions"]) == {"contents", "pull-requests", "actions", "deployments"}
+    assert "add these to what your job already has" in first
+    assert job["environment"] == "production"  # a GitHub deployment, so deployment_node_id is sent
+    [step] = [s for s in job["steps"] if "iftrue" in s.get("uses", "")]
     assert step["uses"] == "iftrue/track-deployment@v1"
     assert step["if"] == "always()"
-    assert step["with"] == {"token": "${{ secrets.IFTRUE_TOKEN }}", "status": "${{ job.status }}"}
+    # The deploy step's outcome: a failed test step in the same job is no failed deployment.
+    assert step["with"] == {"token": "${{ secrets.IFTRUE_TOKEN }}", "status": "${{ steps.deploy.outcome }}"}
+    assert [s for s in job["steps"] if s.get("id") == "deploy"]
     assert "New repository secret" in readme  # where the token goes
     assert "`POST {api_url}/v1/organization/deployment`" in readme
     assert "https://docs.iftrue.co/" in readme

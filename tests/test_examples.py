@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from support import ROOT, parse_outputs
+from support import ROOT
 
 EVENTS = sorted(path.stem for path in (ROOT / "examples" / "events").glob("*.json"))
 # What the demos' look-ups-off runs may not say: that a look-up found nothing.
 FOUND_NOTHING = ("No pull request is associated", "GitHub knows no", "no pull request found")
 
 
-@pytest.mark.parametrize("event", EVENTS)
-def test_dry_run_example(event: str, tmp_path: Path) -> None:
+def outputs_of(demo: str) -> dict[str, str]:
+    """The outputs a demo shows, one `name: value` line each."""
+    shown = demo.split("\n--- outputs\n")[1].split("\n--- job summary")[0]
+    return dict(line.split(": ", 1) for line in shown.splitlines() if ": " in line)
+
+
+def demo(event: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """`examples/dry-run.sh EVENT`, its files kept under `tmp_path`."""
     proc = subprocess.run(
         [str(ROOT / "examples" / "dry-run.sh"), event],
         env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable, "TMPDIR": str(tmp_path)},
@@ -25,25 +32,45 @@ def test_dry_run_example(event: str, tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    outputs_text, summary = proc.stdout.split("--- outputs\n")[1].split("--- job summary\n")
-    outputs = parse_outputs(outputs_text.encode())
+    return proc
+
+
+@pytest.mark.parametrize("event", EVENTS)
+def test_dry_run_example(event: str, tmp_path: Path) -> None:
+    proc = demo(event, tmp_path)
+    outputs = outputs_of(proc.stdout)
     assert outputs["result"] == "dry_run"
     assert json.loads(outputs["payload"])["commit_id"] == "9f2c1e4b7a3d5e6f8091a2b3c4d5e6f708192a3b"
-    assert summary.startswith("### Deployment record (dry run, nothing sent)")
-    assert list(tmp_path.iterdir()) == []  # its temporary folder is gone
-    check_demo_messages(proc.stdout + proc.stderr)
+    # The summary as a person reads it: no delimiters, no HTML entities, no Markdown table syntax.
+    kept = tmp_path / "track-deployment-demo" / event / "summary.md"
+    head, summary = proc.stdout.split(f"\n--- job summary (the Markdown file: {kept})\n")
+    assert summary.lstrip().startswith("Deployment record (dry run, nothing sent)\n═")
+    assert "ghadelimiter_" not in proc.stdout
+    assert not re.search(r"&#?\w+;|<a href|\| ---", summary), summary
+    assert re.search(r"^commit_id +9f2c1e4b7a3d5e6f8091a2b3c4d5e6f708192a3b +event: ", summary, re.MULTILINE)
+    assert kept.read_text().startswith("### Deployment record")  # the file stays, where it says
+    check_demo_messages(head, summary)
 
 
-def check_demo_messages(log: str) -> None:
-    """A demo's messages make sense for a run without look-ups, outside GitHub Actions."""
+def check_demo_messages(log: str, summary: str = "") -> None:
+    """A demo's messages make sense for a run without look-ups, and agree with its summary."""
     messages = [line for line in log.splitlines() if line.startswith(("Error", "Warning", "Notice"))]
     assert not [m for m in messages if m.startswith("Error")], messages
     for message in messages:
         assert not any(claim in message for claim in FOUND_NOTHING), message
-        assert "${{" not in message and "Input '" not in message, message
+        assert "${{" not in message and "::" not in message, message
         if "look-up" in message:  # a look-up is mentioned: it says none was made, and how to make one
-            assert "was made (INPUT_GITHUB_TOKEN (--github-token) is empty)" in message, message
+            assert "was made (the github_token input is empty)" in message, message
             assert "to turn look-ups on" in message, message
+            # The summary gives the same reason, in the same words.
+            assert not summary or "was made (the github_token input is empty)" in summary, summary
+
+
+@pytest.mark.parametrize("event", ["schedule", "workflow_dispatch"])
+def test_demo_titles_name_the_workflow_of_the_event(event: str, tmp_path: Path) -> None:
+    proc = demo(event, tmp_path)
+    title = json.loads(outputs_of(proc.stdout)["payload"])["title"]
+    assert title == {"schedule": "Nightly deploy #42", "workflow_dispatch": "Manual deploy #42"}[event]
 
 
 @pytest.mark.parametrize(
@@ -62,8 +89,7 @@ def test_demo_names_the_pull_request_it_knows_without_a_look_up(event: str, numb
         text=True,
         check=True,
     )
-    outputs = parse_outputs(proc.stdout.split("--- outputs\n")[1].split("--- job summary\n")[0].encode())
-    record = json.loads(outputs["payload"])
+    record = json.loads(outputs_of(proc.stdout)["payload"])
     assert (record["pull_request_number"], record["branch"]) == (number, branch)
     assert "pull_request_number is 0" not in proc.stdout
 

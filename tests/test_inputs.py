@@ -9,7 +9,7 @@ import pytest
 from support import EXPIRED_TOKEN, TOKEN
 
 from track_deployment.errors import InputError
-from track_deployment.inputs import check_jwt, for_command, read_inputs
+from track_deployment.inputs import check_jwt, for_command, read_inputs, unquoted
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
 
@@ -72,6 +72,88 @@ def test_status_that_shipped_nothing_sets_no_field(word: str) -> None:
     got = read(status=word)
     assert "status" not in got.fields
     assert got.status == word.lower()
+
+
+# Each CI's job states, as its variables give them, read by what shipped.
+@pytest.mark.parametrize(
+    ("word", "status"),
+    [
+        ("failed", "fail"),  # GitLab, CircleCI, Buildkite
+        ("FAILURE", "fail"),  # Jenkins
+        ("UNSTABLE", "succes"),  # Jenkins: the deploy ran to its end
+        ("passed", "succes"),  # Buildkite
+        ("Succeeded", "succes"),  # Azure Pipelines
+        ("SucceededWithIssues", "succes"),
+        ("Failed", "fail"),
+        ("SUCCESSFUL", "succes"),  # Bitbucket
+        ("FAILED", "fail"),
+        ("timedout", "fail"),  # CircleCI
+        ("infrastructure_fail", "fail"),
+        ("running", "in_progress"),
+    ],
+)
+def test_other_ci_status_words(word: str, status: str) -> None:
+    assert read(status=word).fields["status"] == status
+
+
+@pytest.mark.parametrize(
+    ("word", "spelled"),
+    [
+        ("canceled", "canceled"),  # GitLab, CircleCI, Buildkite
+        ("Canceled", "canceled"),  # Azure Pipelines
+        ("ABORTED", "aborted"),  # Jenkins
+        ("NOT_BUILT", "not_built"),
+        ("not built", "not_built"),
+        ("not_run", "not_run"),  # CircleCI
+        ("STOPPED", "stopped"),  # Bitbucket
+        ("manual", "manual"),  # GitLab: a manual job never played
+        ("blocked", "blocked"),  # Buildkite
+        ("Skipped", "skipped"),
+    ],
+)
+def test_other_ci_states_that_shipped_nothing_set_no_field(word: str, spelled: str) -> None:
+    got = read(status=word)
+    assert "status" not in got.fields
+    assert got.status == spelled  # what the gate reads to skip
+
+
+@pytest.mark.parametrize(
+    "member",
+    [
+        "583231",
+        "557058:ba8948b2-49da-43a9-9e8b-e7249b8e324a",
+        "{7c1e9a4f-0b2d-4c3e-9f8a-1b2c3d4e5f60}",
+        "m" * 255,
+    ],
+)
+def test_member_id_is_any_one_line_id(member: str) -> None:
+    assert read(member_id=member).fields["member_id"] == member
+
+
+@pytest.mark.parametrize("member", ["5" * 256, "557058\nocto", "a\tb"])
+def test_member_id_of_several_lines_or_too_long_is_refused(member: str) -> None:
+    with pytest.raises(
+        InputError, match="Input 'member_id' must be the git provider's id of a member, one line"
+    ):
+        read(member_id=member)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("deployed", True),
+        ("yes", True),
+        ("2026-11-20 10:00", True),
+        (TOKEN, False),
+        ("ghs_16C7e42F292c6912E7710c838347Ae178B4a", False),
+        ("x " + TOKEN[:30], False),
+    ],
+)
+def test_on_a_command_line_only_what_could_be_a_secret_is_hidden(value: str, shown: bool) -> None:
+    with unquoted(), pytest.raises(InputError) as raised:
+        read(is_fix=value)
+    assert (repr(value) in str(raised.value)) is shown
+    assert ("could be a secret" in str(raised.value)) is not shown
 
 
 @pytest.mark.parametrize(

@@ -217,9 +217,8 @@ def test_any_valid_record_fits_the_payload_input() -> None:
         ),
         (
             "member_id",
-            "1" * 21,
-            "Input 'member_id' must be the git provider's numeric id of a member (e.g. 583231, a GitHub "
-            "account's id), at most 20",
+            "1" * 256,
+            "Input 'member_id' must be the git provider's id of a member, one line of at most 255 characters",
         ),
     ],
 )

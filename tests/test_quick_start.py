@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import ROOT, parse_outputs
-from test_examples import check_demo_messages
+from support import ROOT
+from test_examples import check_demo_messages, outputs_of
 
 # One worker runs them all, so the clone and its demo environment are made once.
 pytestmark = [pytest.mark.network, pytest.mark.xdist_group("quick_start")]
@@ -96,8 +96,7 @@ def test_every_demo_runs_and_makes_sense(clone: Path, first_demo: subprocess.Com
         run = make(clone, "dry-run", f"EVENT={event}")
         assert run.returncode == 0, run.stdout + run.stderr
         assert "demo: creating" not in run.stdout  # set up once
-        outputs = parse_outputs(run.stdout.split("--- outputs\n")[1].split("--- job summary\n")[0].encode())
-        assert outputs["result"] == "dry_run", event
+        assert outputs_of(run.stdout)["result"] == "dry_run", event
         check_demo_messages(run.stdout + run.stderr)
 
 

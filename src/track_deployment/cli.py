@@ -17,7 +17,7 @@ from . import __version__
 from .cancel import CancelOnSignal
 from .inputs import BOOLEAN_INPUTS, INPUT_DEFAULTS, TOKEN_VARIABLE, env_name, flag
 from .main import main
-from .schema import REQUEST_FIELDS
+from .schema import NOTHING_SHIPPED, REQUEST_FIELDS, REQUIRED_FIELDS, STATUS_WORDS
 
 if TYPE_CHECKING:
     import argparse
@@ -49,6 +49,21 @@ documentation: {DOCS}#readme
   this command on other CI systems: {DOCS}/blob/main/docs/other-ci.md
   where each field comes from:      {DOCS}/blob/main/docs/fields.md"""
 
+
+def status_help() -> str:
+    """The `--status` values: iftrue's words, and the CI job states that mean each."""
+    means = {
+        status: ", ".join(word for word, meant in STATUS_WORDS.items() if meant == status and word != status)
+        for status in ("succes", "fail", "in_progress")
+    }
+    return (
+        "how the deploy ended: succes, fail or in_progress, or your CI's job state (any case): "
+        f"{means['succes']} mean succes; {means['fail']} mean fail; {means['in_progress']} mean "
+        f"in_progress; {', '.join(NOTHING_SHIPPED)} mean nothing shipped: nothing is sent. "
+        "Without it: succes"
+    )
+
+
 HELP = {
     "token": "iftrue deployment-tracking JWT",
     "api_url": "base URL of the iftrue API",
@@ -67,8 +82,12 @@ HELP = {
     "dry_run": "derive and print the record, send nothing",
     "payload": "a JSON deployment record to send as is (replay); nothing is derived",
     "timeout": "seconds for the whole run: look-ups get a third (30 s at most), the delivery the rest",
-    "member_id": "the git provider's numeric id of the member who deployed (GitHub: the account's id; "
-    "GitLab: $GITLAB_USER_ID)",
+    "member_id": "the git provider's id of the member who deployed, one line (GitHub: the account's "
+    "number; GitLab: $GITLAB_USER_ID; Bitbucket: the account id, 557058:...)",
+    "deployment_duration": (
+        "how long the deployment took, in minutes (4.5 is 4 min 30 s); or give --started-at"
+    ),
+    "status": status_help(),
 }
 
 
@@ -155,8 +174,17 @@ class Parser:
 
 def environment(argv: Sequence[str], environ: Mapping[str, str]) -> dict[str, str]:
     """The environment with each flag given set as its INPUT_ variable."""
-    args = Parser().parse(argv)
+    parser = Parser()
+    args = parser.parse(argv)
     given = {env_name(name): value for name in INPUT_DEFAULTS if (value := getattr(args, name)) is not None}
+    # `--commit-id "$CI_COMMIT_SHA"` with the variable unset: the record cannot do without it,
+    # and "set --commit-id" would answer a command that did.
+    if empty := [flag(name) for name in REQUIRED_FIELDS if given.get(env_name(name), "x").strip() == ""]:
+        parser.fail(
+            f"{' and '.join(empty)} {'is' if len(empty) == 1 else 'are'} empty: give the value, or leave "
+            "the flag out in a GitHub Actions job, which derives it (an empty value is often a CI "
+            "variable that is not set)."
+        )
     return {**environ, **given}
 
 

@@ -27,6 +27,7 @@ from .schema import (
     DeploymentRequest,
     Status,
     first_line,
+    status_word,
 )
 
 DEFAULT_API_URL = "https://api.iftrue.co"
@@ -95,8 +96,8 @@ class Inputs(NamedTuple):
     started_at: datetime | None = None
     #: Record prereleases too.
     prereleases: bool = False
-    #: The `status` input as given, lower-cased; a state meaning nothing shipped is only here,
-    #: not in `fields`.
+    #: The `status` input as given, spelled as STATUS_WORDS are (status_word); a state meaning
+    #: nothing shipped is only here, not in `fields`.
     status: str = ""
     #: This job's id (`job.check_run_id`), to find its own job and deployment; None when unknown.
     check_run_id: int | None = None
@@ -221,7 +222,7 @@ def read_inputs(environ: Mapping[str, str], *, now: datetime | None = None) -> I
             value = first_line(value) or ""
             sent = f": {_show(value)}" if _QUOTED.get() else ""
             notices.append(f"Input 'title' has several lines; its first line is sent{sent}.")
-        if value and not (name == "status" and value.lower() in NOTHING_SHIPPED):
+        if value and not (name == "status" and status_word(value) in NOTHING_SHIPPED):
             fields[name] = parse_field(name, value)
 
     payload = parse_payload(raw["payload"]) if raw["payload"] else None
@@ -249,7 +250,7 @@ def read_inputs(environ: Mapping[str, str], *, now: datetime | None = None) -> I
         environments=frozenset(name.strip() for name in raw["environment"].split(",") if name.strip()),
         started_at=parse_started_at(raw["started_at"], now) if raw["started_at"] else None,
         prereleases=parse_bool("prereleases", raw["prereleases"]),
-        status=raw["status"].lower(),
+        status=status_word(raw["status"]),
         check_run_id=parse_id("check_run_id", raw["check_run_id"]) if raw["check_run_id"] else None,
         redeploys=parse_bool("redeploys", raw["redeploys"]),
     )
@@ -334,11 +335,11 @@ def parse_field(name: str, value: str) -> Any:
     if name == "status":
         return parse_status(value)
     if name == "member_id":
-        if not value.isascii() or not value.isdigit() or len(value) > MAX_MEMBER_ID_CHARS:
+        if len(value) > MAX_MEMBER_ID_CHARS or not value.isprintable():
             raise InputError(
-                "Input 'member_id' must be the git provider's numeric id of a member (e.g. 583231, a "
-                "GitHub account's id), at most "
-                f"{MAX_MEMBER_ID_CHARS} digits, got {_show(value)}."
+                "Input 'member_id' must be the git provider's id of a member, one line of at most "
+                f"{MAX_MEMBER_ID_CHARS} characters (GitHub: the account's number, e.g. 583231; "
+                f"Bitbucket: its account id, e.g. 557058:6f1c2a), got {_show(value)}."
             )
         return value
     if name == "commit_id":
@@ -357,14 +358,18 @@ def parse_field(name: str, value: str) -> Any:
 
 
 #: False while the inputs came from a command line's flags: a value typed after the wrong flag
-#: (`--dry-run <token>`) may be the token, which no runner masks there, so none is quoted back.
+#: (`--dry-run <token>`) may be the token, which no runner masks there, so a value that could
+#: be a secret is not quoted back; a plain word (`--status deployed`) is, to help debugging.
 _QUOTED: ContextVar[bool] = ContextVar("quoted", default=True)
-UNQUOTED = "a value not shown (values typed on the command line are never repeated)"
+UNQUOTED = "a value not shown (it could be a secret: values typed on the command line are masked by no one)"
+# What a token looks like: a run of 16 or more letters, digits and base64 or JWT punctuation
+# holding both letters and digits (a JWT, `ghp_…`, an API key); words, numbers and times do not.
+_TOKEN_LIKE = re.compile(r"[A-Za-z0-9_+/=.~-]{16,}")
 
 
 @contextmanager
 def unquoted() -> Iterator[None]:
-    """Messages name the input and what it accepts, never the value given, while this lasts."""
+    """Messages quote no value that could be a secret while this lasts."""
     reset = _QUOTED.set(False)
     try:
         yield
@@ -372,8 +377,13 @@ def unquoted() -> Iterator[None]:
         _QUOTED.reset(reset)
 
 
+def could_be_secret(value: str) -> bool:
+    """Whether `value` holds something shaped like a token."""
+    return any(re.search("[A-Za-z]", run) and re.search("[0-9]", run) for run in _TOKEN_LIKE.findall(value))
+
+
 def _show(value: str) -> str:
-    if not _QUOTED.get():
+    if not _QUOTED.get() and could_be_secret(value):
         return UNQUOTED
     return repr(value if len(value) <= 60 else value[:60] + "…")
 
@@ -523,13 +533,20 @@ def _is_loopback(host: str) -> bool:
 
 
 def parse_status(value: str) -> Status:
-    status = STATUS_WORDS.get(value.lower())
+    status = STATUS_WORDS.get(status_word(value))
     if status is None:
         raise InputError(
-            f"Input 'status' must be one of {', '.join(STATUS_WORDS)}, or {', '.join(NOTHING_SHIPPED)} "
-            f"for a run that shipped nothing (`${{{{ job.status }}}}` works), got {_show(value)}."
+            f"Input 'status' must be succes, in_progress or fail, or a job state of GitHub Actions or "
+            "another CI (any case) that means one of them: "
+            f"{', '.join(word for word in STATUS_WORDS if word not in STATUS_CHOICES)}; or one that "
+            f"means nothing shipped, which skips the record: {', '.join(NOTHING_SHIPPED)} "
+            f"(`${{{{ steps.deploy.outcome }}}}` works), got {_show(value)}."
         )
     return status
+
+
+#: iftrue's own status words.
+STATUS_CHOICES = ("succes", "in_progress", "fail")
 
 
 def parse_labels(value: str) -> frozenset[str]:

@@ -39,25 +39,60 @@ def first_line(text: str | None) -> str | None:
 
 Status = Literal["succes", "in_progress", "fail"]
 
-# iftrue's status words, and what GitHub's job, run and deployment states mean in them.
+# iftrue's status words, and what the job, run and deployment states of GitHub and of other CI
+# systems mean in them, by what shipped: a deploy that ran and failed is `fail`. Keys are lower
+# case with `_` for a space or a dash (status_word): Jenkins' NOT_BUILT is `not_built`.
 STATUS_WORDS: dict[str, Status] = {
     "succes": "succes",
-    "success": "succes",
+    "success": "succes",  # GitHub, GitLab, Jenkins SUCCESS, CircleCI
+    "passed": "succes",  # Buildkite
+    "succeeded": "succes",  # Azure Pipelines
+    # Azure's SucceededWithIssues and Jenkins' UNSTABLE: the deploy ran to its end and shipped;
+    # what was marked (a warning, unstable tests after it) is not a failed deployment.
+    "succeededwithissues": "succes",
+    "unstable": "succes",
+    "successful": "succes",  # Bitbucket Pipelines
     "in_progress": "in_progress",
     "pending": "in_progress",
     "queued": "in_progress",
     "waiting": "in_progress",
     "requested": "in_progress",
+    "running": "in_progress",  # GitLab, Buildkite, CircleCI
     "fail": "fail",
-    "failure": "fail",
+    "failure": "fail",  # GitHub, Jenkins FAILURE
+    "failed": "fail",  # GitLab, CircleCI, Buildkite, Azure Pipelines, Bitbucket Pipelines
     "error": "fail",
-    "timed_out": "fail",
+    "timed_out": "fail",  # GitHub, Buildkite
+    "timedout": "fail",  # CircleCI
+    "infrastructure_fail": "fail",  # CircleCI
 }
 
-# GitHub's job, run and check states that mean nothing shipped: the work was cancelled, never
-# started (startup_failure, a run awaiting approval, a check GitHub marked stale) or skipped.
-# Nothing deployed is no failed deployment, so these are not recorded at all.
-NOTHING_SHIPPED = ("cancelled", "skipped", "neutral", "startup_failure", "action_required", "stale")
+# States that mean nothing shipped: the work was cancelled, never started or skipped. GitHub's
+# job, run and check states (startup_failure, a run awaiting approval, a check GitHub marked
+# stale), and other CIs': GitLab `canceled` or a `manual` job never played, Jenkins ABORTED and
+# NOT_BUILT, CircleCI `not_run`, Buildkite `blocked` (waiting on a block step), Bitbucket
+# `STOPPED`. Nothing deployed is no failed deployment, so these are not recorded at all.
+NOTHING_SHIPPED = (
+    "cancelled",
+    "canceled",
+    "canceling",
+    "skipped",
+    "neutral",
+    "startup_failure",
+    "action_required",
+    "stale",
+    "manual",
+    "aborted",
+    "not_built",
+    "not_run",
+    "blocked",
+    "stopped",
+)
+
+
+def status_word(value: str) -> str:
+    """A job state as STATUS_WORDS and NOTHING_SHIPPED spell it: `NOT_BUILT` → `not_built`."""
+    return re.sub(r"[\s-]+", "_", value.strip().lower())
 
 
 # A JSON number for `deployment_duration`; bool is excluded (True is an int in Python).
@@ -65,11 +100,13 @@ Minutes = StrictInt | float
 
 # Bounds on the fields the record never shortens (a cut URL or id would be wrong), so that the
 # changelog and the title can always be cut until the record fits the `payload` input: even
-# escaped at 6 bytes a character, these fields stay under 51,000 bytes of JSON.
+# escaped at 6 bytes a character, these fields stay under 52,000 bytes of JSON.
 MAX_URL_CHARS = 2048  # what browsers and proxies reliably carry
 MAX_LINE_CHARS = 2048  # a branch, a node id, a one-line input
 MAX_SHA_CHARS = 64  # SHA-256 repositories
-MAX_MEMBER_ID_CHARS = 20  # a GitHub account id is a 64-bit number
+# A member's id as its git provider writes it: GitHub's is a number, Bitbucket's
+# `557058:6f1c…`, others a UUID (SPEC §2); 255 is what a database's varchar(255) holds.
+MAX_MEMBER_ID_CHARS = 255
 
 
 class DeploymentRequest(BaseModel):
