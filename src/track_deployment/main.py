@@ -297,16 +297,17 @@ def format_exc() -> str:
     return traceback.format_exc()
 
 
-def cancelled(report: Report, exc: Cancelled) -> int:
+def cancelled(report: Report, exc: Cancelled, actions: bool = True) -> int:
     """Record a cancelled run: the record is kept, and the step fails as the runner expects."""
     name = signal.Signals(exc.signum).name
     report.result = "failed"
     report.error_title = "Cancelled"
     report.alert, report.alert_title = "warning", "track-deployment cancelled"
+    what = "The step was" if actions else "track-deployment was"
     if report.payload:
-        report.error = f"The step was cancelled ({name}) before iftrue confirmed the deployment."
+        report.error = f"{what} cancelled ({name}) before iftrue confirmed the deployment."
     else:
-        report.error = f"The step was cancelled ({name}) before the deployment record was built."
+        report.error = f"{what} cancelled ({name}) before the deployment record was built."
         report.alert_tail = "Nothing was sent to iftrue."
     return 128 + exc.signum
 
@@ -381,7 +382,7 @@ def main(
             code = run(environ, runner, console, now, report, cancel.disarm)
         cancel.disarm()
     except Cancelled as exc:  # only the first signal raises, so none can interrupt this report
-        code = cancelled(report, exc)
+        code = cancelled(report, exc, runner.actions)
     report.now = now
     outputs, summary = publish(
         report,
