@@ -331,11 +331,8 @@ class Outbox:
     def drain(self, own: DeploymentRequest, now: datetime) -> None:
         """Deliver the records earlier runs queued, oldest first, before this run's own."""
         if why := self.draining():
-            if why not in (
-                "outside GitHub Actions",
-                "GitHub Enterprise Server gives actions no artifact service",
-            ):
-                self.lines.append(f"Queued records were not looked for: {why}.")
+            # Only in the debug log: a run whose own record is not kept says why (keep).
+            self.console.debug(f"Queued records were not looked for: {why}.")
             return
         start = time.monotonic()
         deadline = start + min(self.inputs.timeout * DRAIN_SHARE, DRAIN_MAX_SECONDS)
