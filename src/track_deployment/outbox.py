@@ -330,10 +330,8 @@ class Outbox:
 
     def drain(self, own: DeploymentRequest, now: datetime) -> None:
         """Deliver the records earlier runs queued, oldest first, before this run's own."""
-        if why := self.draining():
-            # Only in the debug log: a run whose own record is not kept says why (keep).
-            self.console.debug(f"Queued records were not looked for: {why}.")
-            return
+        if self.draining():
+            return  # said only when it matters: a run whose own record is not kept says why (keep)
         start = time.monotonic()
         deadline = start + min(self.inputs.timeout * DRAIN_SHARE, DRAIN_MAX_SECONDS)
         try:
