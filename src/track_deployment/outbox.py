@@ -1,13 +1,10 @@
 """The outbox: a record an outage kept from iftrue waits as an artifact of its run, and the next
-run of the action in the repository delivers it before its own.
+run of the action in the repository delivers it before its own (docs/failures.md).
 
-Keeping uses the artifact service the runner hands every container action (ACTIONS_RUNTIME_TOKEN,
-ACTIONS_RESULTS_URL), as the toolkit's @actions/artifact does: CreateArtifact, one PUT of the zip
-to the signed URL, FinalizeArtifact with its size and sha256. Draining uses the REST API with
-`github_token`: one list, a download, and a DELETE that claims the record, so that of two runs
-draining at once only the one whose delete succeeded sends it. An HMAC keyed by the iftrue token
-proves a record was queued by a run that held the token: anything else (a fork's pull request can
-upload artifacts too) is never sent.
+Keeping speaks the runner's artifact service as @actions/artifact does (CreateArtifact, a PUT to
+the signed URL, FinalizeArtifact); draining lists, downloads and claims by DELETE through the REST
+API, so that of two runs draining at once only the one whose delete succeeded sends a record. An
+HMAC keyed by the iftrue token: nothing planted (a fork's pull request can upload artifacts) is sent.
 """
 
 from __future__ import annotations
@@ -19,14 +16,14 @@ import io
 import json
 import time
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
 
 from .client import USER_AGENT, IftrueClient
-from .errors import ActionError, Cancelled, ServiceRejected
+from .errors import ActionError, Cancelled, OutboxError, ServiceRejected
 from .inputs import Inputs, Runner, api_url_problem
 from .schema import DeploymentRequest, record_json
 from .transport import MAX_ANSWER_BYTES, Alarm, DeadlineAdapter
@@ -45,10 +42,6 @@ KEEP_SECONDS = 10.0
 #: The REST list gives the repository's newest artifacts first; one page is the one request.
 LIST_PAGE = 100
 TITLE = "track-deployment outbox"
-
-
-class OutboxError(Exception):
-    """A request of the outbox failed; the record stays where it was."""
 
 
 def _hosted(server_url: str) -> bool:
@@ -153,7 +146,6 @@ class Outbox:
     lines: list[str]
     #: Seconds the drain spent of `timeout`.
     seconds: float = 0.0
-    kept: int = field(default=0)
 
     def keeping(self) -> str:
         """Why this run cannot keep a record in the outbox; "" when it can."""
@@ -180,8 +172,6 @@ class Outbox:
         if problem := api_url_problem(self.runner.api_url):
             return f"GITHUB_API_URL {problem}"
         return ""
-
-    # --- HTTP -------------------------------------------------------------------------------
 
     def _request(self, method: str, url: str, deadline: float, **kwargs: Any) -> requests.Response:
         """One request, its answer read whole within the deadline (at most 1 MiB); no redirect."""
@@ -219,8 +209,6 @@ class Outbox:
             raise OutboxError(f"the artifact service answered {answer.status_code} to {method}")
         return data
 
-    # --- keeping ----------------------------------------------------------------------------
-
     def _upload(self, name: str, data: bytes, deadline: float) -> None:
         """One artifact of this run, as @actions/artifact v2 makes it (a zip: version 4)."""
         run_id, job_id = backend_ids(self.runner.runtime_token)
@@ -243,14 +231,12 @@ class Outbox:
         if why := self.keeping():
             return f"not queued: {why}"
         digest = hashlib.sha256(_canonical(entry)).hexdigest()[:12]
-        name = "-".join(
-            [NAME, *([str(self.inputs.check_run_id)] if self.inputs.check_run_id else []), digest]
-        )
+        job = [str(self.inputs.check_run_id)] if self.inputs.check_run_id else []  # a matrix's jobs
+        name = "-".join([NAME, *job, digest])
         try:
             self._upload(name, zipped(entry), time.monotonic() + KEEP_SECONDS)
         except OutboxError as exc:
             return f"not queued: {exc}"
-        self.kept += 1
         return name
 
     def keep(self, request: DeploymentRequest, exc: ActionError, now: datetime) -> None:
@@ -274,8 +260,6 @@ class Outbox:
         )
         self.lines.append(text)
         self.console.notice(text, title=TITLE)
-
-    # --- draining ---------------------------------------------------------------------------
 
     def _listed(self, deadline: float) -> list[dict[str, Any]]:
         """The outbox artifacts among the repository's newest, oldest first, at most MAX_RECORDS."""
