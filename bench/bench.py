@@ -40,6 +40,7 @@ from support import (  # noqa: E402
     webhook,
 )
 from test_lookups import happy  # noqa: E402
+from test_outbox import RUNTIME_TOKEN  # noqa: E402
 from test_this_job import MATRIX_DEPLOYMENTS, matrix_answers  # noqa: E402
 
 FLOOR = (
@@ -158,11 +159,38 @@ def request_rows(
     return rows
 
 
+def outbox_rows(
+    entry: list[str], tmp: Path, iftrue: FakeIftrue, github: FakeGitHub, runs: int
+) -> list[tuple[str, str]]:
+    """A release with look-ups, without and with the runner's artifact service (an empty outbox)."""
+    github.answers["artifacts"] = Answer(200, {"total_count": 0, "artifacts": []})
+    without = action_env(tmp / "no-outbox", iftrue, github)
+    with_outbox = {
+        **action_env(tmp / "outbox", iftrue, github),
+        "ACTIONS_RUNTIME_TOKEN": RUNTIME_TOKEN,
+        "ACTIONS_RESULTS_URL": github.url + "/",  # never called: nothing is kept on a delivery
+    }
+    rows = []
+    for label, env in (("no artifact service", without), ("empty outbox", with_outbox)):
+        github.requests.clear()
+        subprocess.run(entry, env=env, check=True, capture_output=True)
+        rows.append(
+            (f"GitHub requests, release, {label}", f"{len(github.requests)} ({', '.join(github.routes)})")
+        )
+    plain, drained = interleaved_medians([(entry, without), (entry, with_outbox)], runs)
+    rows += [
+        ("one report, release, all look-ups, no artifact service", f"{plain:.0f} ms"),
+        ("one report, release, all look-ups, empty outbox", f"{drained:.0f} ms ({drained - plain:+.0f} ms)"),
+    ]
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=21)
     parser.add_argument("--requests", action="store_true", help="count the GitHub requests only")
     parser.add_argument("--redaction", action="store_true", help="time the redaction of 1 MiB answers only")
+    parser.add_argument("--outbox", action="store_true", help="the cost of an empty outbox only")
     parser.add_argument(
         "--image", default="track-deployment:test", help="image to measure, if Docker answers"
     )
@@ -177,9 +205,10 @@ def main() -> int:
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory() as tmp_name, FakeIftrue() as iftrue, FakeGitHub(happy()) as github:
         tmp = Path(tmp_name)
-        if args.requests:
+        if args.requests or args.outbox:
+            rows = outbox_rows(entry, tmp, iftrue, github, args.runs) if args.outbox else []
             print("| measure | result |\n| --- | --- |")
-            for name, value in request_rows(entry, tmp, iftrue, github):
+            for name, value in rows or request_rows(entry, tmp, iftrue, github):
                 print(f"| {name} | {value} |")
             return 0
         base_env = {"PATH": os.environ.get("PATH", ""), "HOME": tmp_name}

@@ -139,7 +139,7 @@ class FakeServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-            do_GET = do_POST = _handle
+            do_GET = do_POST = do_PUT = do_DELETE = _handle
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -981,6 +981,8 @@ class FakeGitHub(FakeServer):
             return "deployments_by_sha" if "sha" in request.query else "deployments_by_environment"
         if re.fullmatch(r"/actions/workflows/[^/]+/runs", path):
             return "workflow_runs"
+        if path == "/actions/artifacts":
+            return "artifacts"
         return "unknown"
 
     def _route(self, request: Recorded) -> Answer:

@@ -40,6 +40,10 @@ class ServiceUnavailable(ActionError):
     outage = True
 
 
+class OutboxError(Exception):
+    """A request of the outbox failed; the record stays where it was, and the run goes on."""
+
+
 class LookupFailed(Exception):
     """A GitHub look-up failed; the field falls back and the run goes on."""
 

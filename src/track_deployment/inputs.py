@@ -139,6 +139,11 @@ class Runner(NamedTuple):
     actor: str = ""
     #: The runner's name, which the jobs list gives for the job it runs.
     runner_name: str = ""
+    #: The artifact service the runner gives a container action (the outbox keeps records there).
+    runtime_token: str = ""
+    results_url: str = ""
+    #: The repository's artifact retention in days, as the runner states it.
+    retention_days: str = ""
 
     @property
     def repository_url(self) -> str | None:
@@ -190,6 +195,9 @@ def read_runner(environ: Mapping[str, str]) -> Runner:
         workflow_ref=get("GITHUB_WORKFLOW_REF"),
         actor=get("GITHUB_ACTOR"),
         runner_name=get("RUNNER_NAME"),
+        runtime_token=get("ACTIONS_RUNTIME_TOKEN"),
+        results_url=get("ACTIONS_RESULTS_URL"),
+        retention_days=get("GITHUB_RETENTION_DAYS"),
     )
 
 

@@ -9,6 +9,7 @@ from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import TextIO
 
+from . import outbox
 from .cancel import CancelOnSignal
 from .client import USER_AGENT, IftrueClient
 from .errors import ActionError, Cancelled
@@ -246,8 +247,15 @@ def execute(
         report.result = "dry_run"
         console.notice("Dry run: the deployment record above was not sent.", title=TITLE)
         return
+    # The outbox (outbox.py): what earlier runs could not deliver goes first; an outage queues this one.
+    box = outbox.drain(inputs, runner, console, report.outbox, request, now)
+    budget.spent += box.seconds
     client = IftrueClient(inputs.api_url, inputs.token, timeout=inputs.timeout, redact=console.redact)
-    delivery = client.send(request, answered=answered, deadline=budget.delivery())
+    try:
+        delivery = client.send(request, answered=answered, deadline=budget.delivery())
+    except ActionError as exc:
+        box.keep(request, exc, now)
+        raise
     if delivery.warning:
         console.warning(delivery.warning, title=TITLE)
     report.result = "created"

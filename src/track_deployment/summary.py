@@ -121,6 +121,8 @@ def render_summary(report: Report, *, payload_output: bool = True, redact: Redac
         lines += [f"iftrue deployment id: {cell(report.deployment_id, redact)}", ""]
     if report.jobs:
         lines += _run_chart(report, redact)
+    if report.outbox:
+        lines += ["**Outbox**", "", *[f"- {cell(line, redact)}" for line in report.outbox], ""]
     if not (report.result == "failed" and report.payload):
         return "\n".join(lines) + "\n"
     head = "\n".join([*lines, "<details><summary>Payload (JSON)</summary>", "", "<pre>"])

@@ -284,6 +284,8 @@ class Report:
     #: The address of the run the jobs belong to.
     jobs_run: str | None = None
     now: datetime | None = None
+    #: What the outbox did: records queued, delivered late, or why it did not run (outbox.py).
+    outbox: list[str] = field(default_factory=list)
 
     @property
     def payload_json(self) -> str:

@@ -1,0 +1,399 @@
+"""The outbox: a record an outage kept from iftrue waits as an artifact of its run, and the next
+run of the action in the repository delivers it before its own (docs/failures.md).
+
+Keeping speaks the runner's artifact service as @actions/artifact does (CreateArtifact, a PUT to
+the signed URL, FinalizeArtifact); draining lists, downloads and claims by DELETE through the REST
+API, so that of two runs draining at once only the one whose delete succeeded sends a record. An
+HMAC keyed by the iftrue token: nothing planted (a fork's pull request can upload artifacts) is sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+import json
+import time
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+
+from .client import USER_AGENT, IftrueClient
+from .errors import ActionError, Cancelled, OutboxError, ServiceRejected
+from .inputs import Inputs, Runner, api_url_problem
+from .schema import DeploymentRequest, record_json
+from .transport import MAX_ANSWER_BYTES, Alarm, DeadlineAdapter
+from .workflow import Console
+
+NAME = "track-deployment-outbox"
+MEMBER = "record.json"
+SERVICE = "github.actions.results.api.v1.ArtifactService"
+#: At most this many queued records are delivered by one run; the rest wait for the next.
+MAX_RECORDS = 5
+#: The drain's share of `timeout` (list, downloads, claims and the late deliveries).
+DRAIN_SHARE = 1 / 4
+DRAIN_MAX_SECONDS = 30.0
+#: Keeping runs after the delivery has spent `timeout`: a few seconds more, never a hang.
+KEEP_SECONDS = 10.0
+#: The REST list gives the repository's newest artifacts first; one page is the one request.
+LIST_PAGE = 100
+TITLE = "track-deployment outbox"
+
+
+def _hosted(server_url: str) -> bool:
+    """GitHub.com or a GHE.com region: where the artifact service of @actions/artifact v2 runs."""
+    host = server_url.removeprefix("https://").split("/")[0].lower()
+    return host == "github.com" or host.endswith(".ghe.com")
+
+
+def _url_problem(url: str) -> str | None:
+    """Why a URL from a server (a signed URL, a redirect) is not one to connect to."""
+    base = url.split("?", 1)[0].split("#", 1)[0]
+    return api_url_problem(base)
+
+
+def api_url_hash(api_url: str) -> str:
+    return hashlib.sha256(api_url.rstrip("/").encode()).hexdigest()
+
+
+def _canonical(entry: dict[str, Any]) -> bytes:
+    body = {key: value for key, value in entry.items() if key != "hmac_sha256"}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def seal(
+    record: dict[str, Any], *, token: str, api_url: str, run: dict[str, str], queued_at: str
+) -> dict[str, Any]:
+    """The outbox entry of a record: the record, when and where it was queued, and its HMAC."""
+    entry = {
+        "version": 1,
+        "record": record,
+        "queued_at": queued_at,
+        "run": run,
+        "api_url_sha256": api_url_hash(api_url),
+    }
+    entry["hmac_sha256"] = hmac.new(token.encode(), _canonical(entry), hashlib.sha256).hexdigest()
+    return entry
+
+
+def opened(data: bytes, *, token: str, api_url: str) -> dict[str, Any] | None:
+    """The entry in an artifact's zip when its HMAC verifies with `token` for `api_url`, else None."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            info = archive.getinfo(MEMBER)
+            if info.file_size > MAX_ANSWER_BYTES:  # a zip bomb is no record
+                return None
+            entry = json.loads(archive.read(info))
+    except (zipfile.BadZipFile, KeyError, ValueError, RecursionError, OSError, RuntimeError):
+        return None
+    if not isinstance(entry, dict) or entry.get("api_url_sha256") != api_url_hash(api_url):
+        return None
+    mac = hmac.new(token.encode(), _canonical(entry), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(mac, str(entry.get("hmac_sha256", ""))):
+        return None
+    if not isinstance(entry.get("record"), dict) or not isinstance(entry.get("queued_at"), str):
+        return None
+    return entry
+
+
+def zipped(entry: dict[str, Any]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(MEMBER, json.dumps(entry, indent=2))
+    return buffer.getvalue()
+
+
+def backend_ids(runtime_token: str) -> tuple[str, str]:
+    """(run, job) backend ids from the runtime token's `scp` claim `Actions.Results:<run>:<job>`."""
+    try:
+        part = runtime_token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+        scopes = str(claims.get("scp", "")).split()
+    except (IndexError, ValueError, AttributeError):
+        scopes = []
+    for scope in scopes:
+        pieces = scope.split(":")
+        if pieces[0] == "Actions.Results" and len(pieces) == 3:
+            return pieces[1], pieces[2]
+    raise OutboxError("the runner's ACTIONS_RUNTIME_TOKEN names no artifact scope")
+
+
+def late_by(queued_at: str, now: datetime) -> str:
+    """How long after it was queued a record arrives, in words: "2 h 5 min"."""
+    try:
+        then = datetime.fromisoformat(queued_at.replace("Z", "+00:00"))
+    except ValueError:
+        return "an unknown time"
+    minutes = max(0, round((now - then) / timedelta(minutes=1)))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min"]
+    return " ".join(part for part in parts if part)
+
+
+@dataclass
+class Outbox:
+    """One run's side of the outbox: what it drained, and keeping what it could not deliver."""
+
+    inputs: Inputs
+    runner: Runner
+    console: Console
+    #: Lines for the job summary, Markdown the action wrote (no untrusted text).
+    lines: list[str]
+    #: Seconds the drain spent of `timeout`.
+    seconds: float = 0.0
+
+    def keeping(self) -> str:
+        """Why this run cannot keep a record in the outbox; "" when it can."""
+        if not self.runner.actions:
+            return "outside GitHub Actions"
+        if not _hosted(self.runner.server_url):
+            return "GitHub Enterprise Server gives actions no artifact service"
+        if not (self.runner.runtime_token and self.runner.results_url):
+            return "the runner gave this step no artifact service (ACTIONS_RUNTIME_TOKEN)"
+        if problem := _url_problem(self.runner.results_url):
+            return f"ACTIONS_RESULTS_URL {problem}"
+        return ""
+
+    def draining(self) -> str:
+        """Why this run does not look for queued records; "" when it does."""
+        if why := self.keeping():
+            return why  # a record claimed and not delivered could not be kept again
+        if self.runner.actor == "dependabot[bot]":
+            return "Dependabot's runs get a read-only GITHUB_TOKEN"
+        if not self.inputs.github_token:
+            return "`github_token` is empty"
+        if not self.runner.repository or not self.runner.api_url:
+            return "GITHUB_REPOSITORY or GITHUB_API_URL is empty"
+        if problem := api_url_problem(self.runner.api_url):
+            return f"GITHUB_API_URL {problem}"
+        return ""
+
+    def _request(self, method: str, url: str, deadline: float, **kwargs: Any) -> requests.Response:
+        """One request, its answer read whole within the deadline (at most 1 MiB); no redirect."""
+        adapter = DeadlineAdapter(deadline, max_retries=0)
+        headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity", **kwargs.pop("headers", {})}
+        with requests.Session() as session, Alarm().until(deadline):
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+            try:
+                answer = session.request(method, url, headers=headers, allow_redirects=False, **kwargs)
+            except (requests.RequestException, TimeoutError) as exc:
+                raise OutboxError(f"{method} failed ({type(exc).__name__})") from None
+        if getattr(answer, "cut", None):
+            raise OutboxError(f"{method} answered {answer.status_code}, {answer.cut}")  # type: ignore[attr-defined]
+        return answer
+
+    def _github(self, method: str, path: str, deadline: float) -> requests.Response:
+        url = f"{self.runner.api_url}/repos/{self.runner.repository}{path}"
+        headers = {
+            "Authorization": f"Bearer {self.inputs.github_token}",
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28",
+        }
+        return self._request(method, url, deadline, headers=headers)
+
+    def _twirp(self, method: str, body: dict[str, Any], deadline: float) -> dict[str, Any]:
+        url = f"{self.runner.results_url.rstrip('/')}/twirp/{SERVICE}/{method}"
+        headers = {"Authorization": f"Bearer {self.runner.runtime_token}", "Content-Type": "application/json"}
+        answer = self._request("POST", url, deadline, headers=headers, data=json.dumps(body).encode())
+        try:
+            data = answer.json()
+        except ValueError:
+            data = None
+        if answer.status_code != 200 or not isinstance(data, dict) or data.get("ok") is not True:
+            raise OutboxError(f"the artifact service answered {answer.status_code} to {method}")
+        return data
+
+    def _upload(self, name: str, data: bytes, deadline: float) -> None:
+        """One artifact of this run, as @actions/artifact v2 makes it (a zip: version 4)."""
+        run_id, job_id = backend_ids(self.runner.runtime_token)
+        ids = {"workflow_run_backend_id": run_id, "workflow_job_run_backend_id": job_id, "name": name}
+        created = self._twirp("CreateArtifact", {**ids, "version": 4}, deadline)
+        signed = str(created.get("signed_upload_url", ""))
+        if not signed or _url_problem(signed):
+            raise OutboxError("the artifact service gave no usable upload URL")
+        put = self._request(
+            "PUT", signed, deadline, data=data,
+            headers={"x-ms-blob-type": "BlockBlob", "Content-Type": "application/zip"},
+        )  # fmt: skip
+        if not 200 <= put.status_code < 300:
+            raise OutboxError(f"the upload answered {put.status_code}")
+        digest = hashlib.sha256(data).hexdigest()
+        self._twirp("FinalizeArtifact", {**ids, "size": str(len(data)), "hash": f"sha256:{digest}"}, deadline)
+
+    def keep_entry(self, entry: dict[str, Any]) -> str:
+        """Queue an entry as an artifact of this run; the artifact's name, or why it was not kept."""
+        if why := self.keeping():
+            return f"not queued: {why}"
+        digest = hashlib.sha256(_canonical(entry)).hexdigest()[:12]
+        job = [str(self.inputs.check_run_id)] if self.inputs.check_run_id else []  # a matrix's jobs
+        name = "-".join([NAME, *job, digest])
+        try:
+            self._upload(name, zipped(entry), time.monotonic() + KEEP_SECONDS)
+        except OutboxError as exc:
+            return f"not queued: {exc}"
+        return name
+
+    def keep(self, request: DeploymentRequest, exc: ActionError, now: datetime) -> None:
+        """After an outage, queue this run's record for the next run; say where it went."""
+        if not exc.outage or self.keeping() == "outside GitHub Actions":
+            return
+        run = {"id": self.runner.run_id, "attempt": self.runner.run_attempt, "url": self.runner.run_url or ""}
+        queued_at = now.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        entry = seal(
+            request.body(), token=self.inputs.token, api_url=self.inputs.api_url, run=run, queued_at=queued_at
+        )
+        where = self.keep_entry(entry)
+        if where.startswith("not queued"):
+            self.lines.append(f"This run's record was {where}: replay it by hand as below.")
+            return
+        days = f" for {self.runner.retention_days} days" if self.runner.retention_days.isdigit() else ""
+        text = (
+            f"This run's record is queued as the artifact `{where}`, kept{days} (the repository's "
+            "artifact retention): the next run of this action in this repository delivers it, so it "
+            "needs no replay by hand."
+        )
+        self.lines.append(text)
+        self.console.notice(text, title=TITLE)
+
+    def _listed(self, deadline: float) -> list[dict[str, Any]]:
+        """The outbox artifacts among the repository's newest, oldest first, at most MAX_RECORDS."""
+        answer = self._github("GET", f"/actions/artifacts?per_page={LIST_PAGE}", deadline)
+        if answer.status_code in (403, 404):
+            raise OutboxError(
+                f"listing the artifacts answered {answer.status_code}: the job needs `actions: read`"
+            )
+        if answer.status_code != 200:
+            raise OutboxError(f"listing the artifacts answered {answer.status_code}")
+        try:
+            artifacts = answer.json().get("artifacts")
+        except (ValueError, AttributeError):
+            artifacts = None
+        if not isinstance(artifacts, list):
+            raise OutboxError("the artifacts list could not be read")
+        queued = [
+            a
+            for a in artifacts
+            if isinstance(a, dict)
+            and str(a.get("name", "")).startswith(NAME)
+            and not a.get("expired")
+            and isinstance(a.get("id"), int)
+            and isinstance(a.get("size_in_bytes"), int)
+            and a["size_in_bytes"] <= MAX_ANSWER_BYTES
+        ]
+        queued.sort(key=lambda a: str(a.get("created_at", "")))
+        return queued[:MAX_RECORDS]
+
+    def _download(self, artifact: dict[str, Any], deadline: float) -> dict[str, Any] | None:
+        """The artifact's entry when it verifies, else None (left alone: not this token's, or forged)."""
+        answer = self._github("GET", f"/actions/artifacts/{artifact['id']}/zip", deadline)
+        if answer.status_code in (301, 302, 303, 307, 308):
+            # The blob's signed URL carries its own authorization: the GitHub token stays with GitHub.
+            location = answer.headers.get("Location", "")
+            if _url_problem(location):
+                return None
+            answer = self._request("GET", location, deadline)
+        if answer.status_code != 200:
+            return None
+        return opened(answer.content, token=self.inputs.token, api_url=self.inputs.api_url)
+
+    def _claim(self, artifact: dict[str, Any], deadline: float) -> bool:
+        """Delete the artifact: True when this run deleted it, and so is the one to send it."""
+        answer = self._github("DELETE", f"/actions/artifacts/{artifact['id']}", deadline)
+        if answer.status_code == 403:
+            raise OutboxError(
+                "deleting a queued record answered 403: the job needs `actions: write` to claim it, "
+                "so nothing was sent (a record no run claims would be sent twice)"
+            )
+        return answer.status_code == 204
+
+    def drain(self, own: DeploymentRequest, now: datetime) -> None:
+        """Deliver the records earlier runs queued, oldest first, before this run's own."""
+        if self.draining():
+            return  # said only when it matters: a run whose own record is not kept says why (keep)
+        start = time.monotonic()
+        deadline = start + min(self.inputs.timeout * DRAIN_SHARE, DRAIN_MAX_SECONDS)
+        try:
+            found = [(a, e) for a in self._listed(deadline) if (e := self._download(a, deadline))]
+            found.sort(key=lambda pair: str(pair[1]["queued_at"]))
+            for artifact, entry in found:
+                if not self._claim(artifact, deadline):
+                    continue  # another run claimed it first: that run sends it
+                if not self._deliver(entry, own, now, deadline):
+                    break  # iftrue is not taking records: the rest wait where they are
+        except OutboxError as exc:
+            self.lines.append(f"Queued records were not delivered: {exc}.")
+            self.console.warning(f"Queued records were not delivered: {exc}.", title=TITLE)
+        finally:
+            self.seconds = min(time.monotonic() - start, deadline - start)
+
+    def _deliver(self, entry: dict[str, Any], own: DeploymentRequest, now: datetime, deadline: float) -> bool:
+        """Send one claimed record; keep it again when it does not arrive. False: stop draining."""
+        queued = f"queued {entry['queued_at']} by run {entry.get('run', {}).get('id', '?')}"
+        try:
+            request = DeploymentRequest.model_validate(entry["record"])
+        except ValueError:
+            self._lost(entry, "its record is not a deployment record any more")
+            return True
+        if request.body() == own.body():
+            self.lines.append(f"A record {queued} is this run's own: it is sent once, by this run.")
+            return True
+        client = IftrueClient(
+            self.inputs.api_url, self.inputs.token, timeout=self.inputs.timeout, redact=self.console.redact
+        )
+        try:
+            client.send(request, deadline=deadline)
+        except Cancelled:
+            self._lost(entry, "the step was cancelled")
+            raise
+        except ServiceRejected as exc:
+            if str(exc).startswith(
+                ("iftrue answered 401", "iftrue answered 403")
+            ):  # the token, not the record
+                self._again(entry, queued)
+                return False
+            self._lost(entry, str(exc))
+            return True
+        except ActionError:  # an outage, or the drain's share of `timeout` spent
+            self._again(entry, queued)
+            return False
+        text = (
+            f"Delivered a record {queued}: iftrue dates it on arrival, "
+            f"{late_by(entry['queued_at'], now)} late."
+        )
+        self.lines.append(text)
+        self.console.notice(text, title=TITLE)
+        return True
+
+    def _again(self, entry: dict[str, Any], queued: str) -> None:
+        where = self.keep_entry(entry)
+        if where.startswith("not queued"):
+            self._lost(entry, f"it could not be delivered and was {where}")
+        else:
+            self.lines.append(f"A record {queued} could not be delivered and is queued again as `{where}`.")
+
+    def _lost(self, entry: dict[str, Any], why: str) -> None:
+        """A claimed record that neither arrived nor could be queued again: printed, to replay by hand."""
+        self.console.warning(
+            f"A queued record ({entry['queued_at']}) was not delivered: {why}. Its record follows in "
+            "the log; replay it with the `payload` input.",
+            title=TITLE,
+        )
+        self.console.info(record_json(entry["record"], indent=2))
+        self.lines.append(
+            f"A record queued {entry['queued_at']} was not delivered ({why}); it is printed in the log."
+        )
+
+
+def drain(
+    inputs: Inputs, runner: Runner, console: Console, lines: list[str], own: DeploymentRequest, now: datetime
+) -> Outbox:
+    """Deliver what earlier runs queued; the Outbox returned keeps this run's record on an outage."""
+    box = Outbox(inputs, runner, console, lines)
+    box.drain(own, now)
+    return box

@@ -1,0 +1,333 @@
+"""The outbox, as processes: an outage queues the record as an artifact, a later run delivers it.
+
+One loopback server plays the runner's artifact service (twirp CreateArtifact/FinalizeArtifact
+and the blob store its signed URL points at) and GitHub's REST artifacts API over the same store.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import re
+import threading
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support import (
+    GITHUB_TOKEN,
+    REPO,
+    TOKEN,
+    Answer,
+    FakeIftrue,
+    FakeServer,
+    Recorded,
+    payload,
+    run_action,
+    runner_env,
+)
+
+TWIRP = "/twirp/github.actions.results.api.v1.ArtifactService/"
+RUN_BACKEND, JOB_BACKEND = "ce7f54c7-61c7-4aae-887f-30da475f5f1a", "ca395085-040a-526b-2ce8-bdc85f692774"
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+RUNTIME_TOKEN = ".".join(
+    [
+        _b64({"typ": "JWT", "alg": "RS256"}),
+        _b64({"scp": f"Actions.GenericRead:x Actions.Results:{RUN_BACKEND}:{JOB_BACKEND}"}),
+        "c2lnbmF0dXJlLW9mLXRoZS1ydW50aW1lLXRva2Vu",
+    ]
+)
+
+
+class FakeArtifacts(FakeServer):
+    """The artifact service, its blob store, and GitHub's REST artifacts API over one store."""
+
+    def __init__(self, *, writable: bool = True) -> None:
+        self.pending: dict[str, bytes] = {}
+        self.artifacts: dict[int, dict[str, Any]] = {}
+        self.blobs: dict[str, bytes] = {}
+        self.writable = writable
+        self.deleted: list[int] = []
+        self.lock = threading.Lock()
+        #: Hold each list answer until this many runs have asked: they then race for the claim.
+        self.barrier: threading.Barrier | None = None
+        super().__init__(self._route)
+
+    def plant(self, name: str, data: bytes, run_id: int = 1) -> int:
+        """An artifact some run uploaded (a fork's pull request, say), bypassing the service."""
+        self.blobs[name] = data
+        return self._add(name, len(data), run_id)
+
+    def _add(self, name: str, size: int, run_id: int) -> int:
+        id_ = 1000 + len(self.artifacts) + len(self.deleted)
+        self.artifacts[id_] = {
+            "id": id_,
+            "name": name,
+            "size_in_bytes": size,
+            "expired": False,
+            "created_at": f"2026-12-0{1 + len(self.artifacts) % 5}T10:00:00Z",
+            "workflow_run": {"id": run_id},
+        }
+        return id_
+
+    def entries(self) -> list[dict[str, Any]]:
+        found = []
+        for artifact in self.artifacts.values():
+            with zipfile.ZipFile(io.BytesIO(self.blobs[artifact["name"]])) as archive:
+                found.append(json.loads(archive.read("record.json")))
+        return found
+
+    def _route(self, request: Recorded) -> Answer:
+        path = request.path
+        if path.startswith(TWIRP):
+            return self._twirp(path.removeprefix(TWIRP), request)
+        if path.startswith("/blob/"):
+            return self._blob(path.removeprefix("/blob/"), request)
+        rest = path.removeprefix(f"/repos/{REPO}/actions/artifacts")
+        if rest == path or request.headers.get("authorization") != f"Bearer {GITHUB_TOKEN}":
+            return Answer(404, {"message": "Not Found"})
+        if rest == "" and request.method == "GET":
+            if self.barrier:
+                self.barrier.wait(timeout=20)
+            listed = sorted(self.artifacts.values(), key=lambda a: -a["id"])
+            return Answer(200, {"total_count": len(listed), "artifacts": listed})
+        match = re.fullmatch(r"/(\d+)(/zip)?", rest)
+        artifact = self.artifacts.get(int(match.group(1))) if match else None
+        if artifact is None or not match:
+            return Answer(404, {"message": "Not Found"})
+        if match.group(2):
+            return Answer(302, headers={"Location": f"{self.url}/blob/{artifact['name']}?sig=download"})
+        if request.method != "DELETE":
+            return Answer(200, artifact)
+        if not self.writable:
+            return Answer(403, {"message": "Resource not accessible by integration"})
+        with self.lock:
+            if self.artifacts.pop(artifact["id"], None) is None:
+                return Answer(404, {"message": "Not Found"})
+            self.deleted.append(artifact["id"])
+        return Answer(204)
+
+    def _twirp(self, method: str, request: Recorded) -> Answer:
+        assert request.headers["authorization"] == f"Bearer {RUNTIME_TOKEN}"
+        body = request.json()
+        assert (body["workflow_run_backend_id"], body["workflow_job_run_backend_id"]) == (
+            RUN_BACKEND,
+            JOB_BACKEND,
+        )
+        if method == "CreateArtifact":
+            return Answer(
+                200, {"ok": True, "signed_upload_url": f"{self.url}/blob/{body['name']}?sig=upload"}
+            )
+        data = self.pending.pop(body["name"])
+        assert body["size"] == str(len(data)) and body["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
+        self.blobs[body["name"]] = data
+        return Answer(200, {"ok": True, "artifact_id": str(self._add(body["name"], len(data), 12345678901))})
+
+    def _blob(self, name: str, request: Recorded) -> Answer:
+        if request.method == "PUT":
+            assert request.headers["x-ms-blob-type"] == "BlockBlob"
+            self.pending[name] = request.body
+            return Answer(201)
+        return Answer(200, self.blobs[name], headers={"Content-Type": "application/zip"})
+
+    @property
+    def calls(self) -> list[str]:
+        """What each artifact request was (the look-ups' requests left out)."""
+        named = []
+        for r in self.requests:
+            if "/artifacts" not in r.path and not r.path.startswith((TWIRP, "/blob/")):
+                continue
+            if r.path.startswith(TWIRP):
+                named.append(r.path.removeprefix(TWIRP))
+            elif r.path.startswith("/blob/"):
+                named.append(f"blob {r.method}")
+            else:
+                named.append(
+                    f"{r.method} {r.path.removeprefix(f'/repos/{REPO}/actions/artifacts') or 'list'}"
+                )
+        return named
+
+
+@pytest.fixture
+def store() -> Any:
+    with FakeArtifacts() as server:
+        yield server
+
+
+def env_for(tmp: Path, store: FakeArtifacts, iftrue: FakeServer, **inputs: str) -> dict[str, str]:
+    tmp.mkdir(parents=True, exist_ok=True)
+    return runner_env(
+        tmp,
+        "release",
+        payload("release"),
+        {"api_url": iftrue.url, "github_token": GITHUB_TOKEN, "check_run_id": "555", **inputs},
+        GITHUB_API_URL=store.url,
+        ACTIONS_RUNTIME_TOKEN=RUNTIME_TOKEN,
+        ACTIONS_RESULTS_URL=store.url + "/",
+        GITHUB_RETENTION_DAYS="90",
+    )
+
+
+class Iftrue(FakeIftrue):
+    """iftrue, down (503) while `down` is set."""
+
+    def __init__(self, down: bool = False) -> None:
+        self.down = down
+        super().__init__()
+
+    def _route(self, request: Recorded) -> Answer:
+        return Answer(503, {"message": "down for maintenance"}) if self.down else super()._route(request)
+
+    @property
+    def delivered(self) -> list[Any]:
+        return [p.json() for p in self.posts if not self.down]
+
+
+def outage() -> Iftrue:
+    return Iftrue(down=True)
+
+
+@pytest.fixture
+def iftrue() -> Any:
+    with Iftrue() as server:
+        yield server
+
+
+def queue_one(tmp: Path, store: FakeArtifacts, iftrue: Iftrue) -> dict[str, Any]:
+    """A run during an outage of `iftrue`; returns the record it could not deliver."""
+    iftrue.down = True
+    run = run_action(env_for(tmp / "down", store, iftrue, timeout="3"))
+    iftrue.down = False
+    iftrue.requests.clear()
+    assert run.code == 0 and run.outputs["result"] == "failed", run.stdout
+    return run.payload
+
+
+def test_an_outage_queues_the_record(tmp_path: Path, store: FakeArtifacts) -> None:
+    with outage() as down:
+        run = run_action(env_for(tmp_path, store, down, timeout="3"))
+    assert run.code == 0 and run.outputs["result"] == "failed"
+    assert store.calls == ["GET list", "CreateArtifact", "blob PUT", "FinalizeArtifact"]
+    [artifact] = store.artifacts.values()
+    assert artifact["name"].startswith("track-deployment-outbox-555-")
+    [entry] = store.entries()
+    assert entry["record"] == run.payload
+    assert entry["run"]["url"] == "https://github.com/octo-org/shop/actions/runs/12345678901"
+    assert entry["api_url_sha256"] == hashlib.sha256(down.url.encode()).hexdigest()
+    assert re.fullmatch(r"[0-9a-f]{64}", entry["hmac_sha256"])
+    assert any("queued as the artifact" in n and "for 90 days" in n for n in run.notices)
+    assert "Outbox" in run.summary and "needs no replay by hand" in run.summary
+    blob = b"".join(store.blobs.values()).decode("latin-1")
+    shown = "\n".join(line for line in run.everything().splitlines() if not line.startswith("::add-mask::"))
+    assert TOKEN not in shown + blob and RUNTIME_TOKEN not in shown
+
+
+def test_the_next_run_delivers_it_once_before_its_own(
+    tmp_path: Path, store: FakeArtifacts, iftrue: Iftrue
+) -> None:
+    queued = queue_one(tmp_path, store, iftrue)
+    run = run_action(env_for(tmp_path / "next", store, iftrue, title="Hotfix 2"))
+    assert run.code == 0 and run.outputs["result"] == "created", run.stdout
+    assert iftrue.delivered == [queued, run.payload]
+    assert store.artifacts == {}
+    assert any(re.search(r"Delivered a record queued .*, \d+ min late", n) for n in run.notices)
+    assert "Delivered a record queued" in run.summary
+    # The third run finds nothing: the record was sent once.
+    again = run_action(env_for(tmp_path / "third", store, iftrue, title="Hotfix 3"))
+    assert iftrue.delivered == [queued, run.payload, again.payload]
+
+
+def test_two_concurrent_drains_send_it_once(tmp_path: Path, store: FakeArtifacts, iftrue: Iftrue) -> None:
+    queued = queue_one(tmp_path, store, iftrue)
+    store.barrier = threading.Barrier(2)  # both list before either claims
+    with ThreadPoolExecutor(2) as pool:
+        envs = [env_for(tmp_path / name, store, iftrue, title=name) for name in ("a", "b")]
+        runs = list(pool.map(run_action, envs))
+    assert all(r.code == 0 and r.outputs["result"] == "created" for r in runs)
+    assert iftrue.delivered.count(queued) == 1
+    assert len(iftrue.delivered) == 3
+    assert store.calls.count("GET /1000/zip") == 2  # both saw it; one claimed it
+
+
+def _tampered(entry: dict[str, Any], **changes: Any) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("record.json", json.dumps({**entry, **changes}))
+    return buffer.getvalue()
+
+
+def test_a_planted_or_tampered_record_is_never_sent(
+    tmp_path: Path, store: FakeArtifacts, iftrue: Iftrue
+) -> None:
+    queued = queue_one(tmp_path, store, iftrue)
+    [entry] = store.entries()
+    store.artifacts.clear()
+    store.plant("track-deployment-outbox-1-aaaa", _tampered(entry, record={**queued, "title": "planted"}))
+    store.plant("track-deployment-outbox-1-bbbb", _tampered(entry, hmac_sha256="0" * 64))
+    store.plant("track-deployment-outbox-1-cccc", b"not a zip")
+    run = run_action(env_for(tmp_path / "next", store, iftrue, title="Own"))
+    assert iftrue.delivered == [run.payload]
+    assert len(store.artifacts) == 3  # left alone, never claimed
+    assert not any(c.startswith("DELETE") for c in store.calls)
+
+
+def test_a_record_for_another_api_url_is_left_alone(
+    tmp_path: Path, store: FakeArtifacts, iftrue: Iftrue
+) -> None:
+    with outage() as elsewhere:
+        queue_one(tmp_path, store, elsewhere)
+    run = run_action(env_for(tmp_path / "next", store, iftrue, title="Own"))
+    assert iftrue.delivered == [run.payload]
+    assert len(store.artifacts) == 1
+
+
+def test_without_actions_write_nothing_is_deleted_or_sent_twice(
+    tmp_path: Path, store: FakeArtifacts, iftrue: Iftrue
+) -> None:
+    queue_one(tmp_path, store, iftrue)
+    store.writable = False
+    run = run_action(env_for(tmp_path / "next", store, iftrue, title="Own"))
+    assert run.code == 0 and run.outputs["result"] == "created"
+    assert iftrue.delivered == [run.payload]
+    assert len(store.artifacts) == 1
+    assert "actions: write" in run.summary and "nothing was sent" in run.summary
+    assert any("`actions: write`" in w for w in run.warnings)
+
+
+def test_a_drained_record_that_fails_again_is_queued_again_ahead_of_its_own(
+    tmp_path: Path, store: FakeArtifacts, iftrue: Iftrue
+) -> None:
+    queued = queue_one(tmp_path, store, iftrue)
+    iftrue.down = True
+    run = run_action(env_for(tmp_path / "next", store, iftrue, title="Own", timeout="4"))
+    assert run.outputs["result"] == "failed"
+    entries = sorted(store.entries(), key=lambda e: e["queued_at"])
+    assert [e["record"] for e in entries] == [queued, run.payload]
+    assert "queued again" in run.summary
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"GITHUB_SERVER_URL": "https://github.example.com"}, {"GITHUB_ACTIONS": "false"}],
+    ids=["ghes", "outside-actions"],
+)
+def test_ghes_and_outside_actions_keep_todays_behaviour(
+    tmp_path: Path, store: FakeArtifacts, overrides: dict[str, str]
+) -> None:
+    with outage() as down:
+        run = run_action({**env_for(tmp_path, store, down, timeout="3"), **overrides})
+    assert run.code == 0 and run.outputs["result"] == "failed"
+    assert store.calls == []
+    assert "record this deployment" in run.stdout + run.stderr
+    assert "queued as the artifact" not in run.everything()
+    if "GITHUB_SERVER_URL" in overrides:
+        assert "not queued: GitHub Enterprise Server gives actions no artifact service" in run.summary
