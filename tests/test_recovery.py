@@ -448,7 +448,7 @@ def test_rerun_of_an_older_successful_run_is_a_rollback(tmp_path: Path, iftrue: 
     newer = "8" * 40
     runs = [github_workflow_run(12300000000, newer, number=50)]
     succeeded = github_run_attempt(12345678901, SHA, 1, "success")
-    run, github = nightly(tmp_path, iftrue, runs, comparison("behind", [], newer), succeeded)
+    run, _ = nightly(tmp_path, iftrue, runs, comparison("behind", [], newer), succeeded)
     assert (run.code, run.outputs["result"]) == (0, "created"), run.stdout
     body = sent(iftrue)
     assert (body["commit_id"], body["is_hotfix"], "commits_count" in body) == (SHA, True, False)
