@@ -443,7 +443,7 @@ def test_rerun_after_a_failed_attempt_is_recorded(tmp_path: Path, iftrue: FakeIf
 
 
 def test_rerun_of_an_older_successful_run_is_a_rollback(tmp_path: Path, iftrue: FakeIftrue) -> None:
-    """"Re-run all jobs" on last week's deploy: its attempt 1 succeeded at this commit, but what
+    """ "Re-run all jobs" on last week's deploy: its attempt 1 succeeded at this commit, but what
     runs now (the workflow's last successful run) is newer, so the re-run rolls production back."""
     newer = "8" * 40
     runs = [github_workflow_run(12300000000, newer, number=50)]
