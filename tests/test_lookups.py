@@ -30,8 +30,9 @@ from support import (
 )
 
 from track_deployment.jobs import choose_run_deployment, job_interval
-from track_deployment.lookups import choose_previous_release, choose_pull, newest_first
+from track_deployment.lookups import choose_pull
 from track_deployment.model import Deployment, PullRequest, Release
+from track_deployment.previous import choose_previous_release, newest_first
 
 NOW = datetime.now(UTC)
 

@@ -36,9 +36,10 @@ from support import (
 from test_lookups import happy, run_with_github, sent
 
 from track_deployment.github import GitHub
-from track_deployment.lookups import choose_previous_release, look_up, package_of
+from track_deployment.lookups import look_up
 from track_deployment.model import Job, Release
 from track_deployment.plan import Plan
+from track_deployment.previous import choose_previous_release, package_of
 
 NOW = datetime.now(UTC)
 REPO_API = "/repos/octo-org/shop"

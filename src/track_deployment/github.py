@@ -97,6 +97,13 @@ class GitHub:
         )
         return headers, data
 
+    def get_list(self, path: str, parameters: Mapping[str, Any] | None = None) -> list[Any]:
+        """A list answer's items; anything else is an unexpected answer."""
+        _, data = self.get(path, parameters)
+        if not isinstance(data, list):
+            raise LookupFailed("unexpected answer (not a list)")
+        return data
+
     def attempt(
         self, step: str, what: str, fields: tuple[str, ...], permission: str, call: Callable[[], T]
     ) -> T | None:

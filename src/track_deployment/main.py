@@ -247,6 +247,20 @@ def execute(
         report.result = "dry_run"
         console.notice("Dry run: the deployment record above was not sent.", title=TITLE)
         return
+    deliver(inputs, runner, console, now, report, answered, budget, request)
+
+
+def deliver(
+    inputs: Inputs,
+    runner: Runner,
+    console: Console,
+    now: datetime,
+    report: Report,
+    answered: Callable[[], None],
+    budget: Budget,
+    request: DeploymentRequest,
+) -> None:
+    """Send the record to iftrue, after what the outbox holds, and report what iftrue answered."""
     # The outbox (outbox.py): what earlier runs could not deliver goes first; an outage queues this one.
     box = outbox.drain(inputs, runner, console, report.outbox, request, now)
     budget.spent += box.seconds

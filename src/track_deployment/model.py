@@ -13,6 +13,13 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 _SHA = re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}")
+# GitHub's own titles for the commit that merges a pull request (Merge pull request dialog):
+# "Merge pull request #412 from octo-org/feature/checkout" for a merge commit, the head named
+# owner/branch, and "Add gift cards (#412)" for a squash merge. Nine digits at most: a PR number.
+_MERGE_TITLE = re.compile(r"Merge pull request #([1-9][0-9]{0,8}) from [^/\s]+/(\S+)")
+_SQUASH_TITLE = re.compile(r".*\S \(#([1-9][0-9]{0,8})\)")
+#: The rule that names a PR by a merge commit's title.
+MERGE_TITLE = "GitHub's merge commit title"
 
 #: A span of time: when a job ran, when a deployment may have been made; an open end reaches to now.
 Interval = tuple[datetime, datetime | None]
@@ -328,3 +335,13 @@ class Found(NamedTuple):
     rejected: str | None = None
     #: The workflow that made the reported deployment records it itself: which.
     recorded_by: str | None = None
+
+
+def pull_request_of_title(title: str | None) -> tuple[PullRequest, str] | None:
+    """The pull request GitHub's merge or squash commit title names, and which title it is."""
+    line = (title or "").strip()
+    if match := _MERGE_TITLE.fullmatch(line):
+        return PullRequest(number=int(match[1]), head_ref=match[2]), MERGE_TITLE
+    if match := _SQUASH_TITLE.fullmatch(line):
+        return PullRequest(number=int(match[1])), "GitHub's squash commit title"
+    return None

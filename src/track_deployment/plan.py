@@ -8,7 +8,7 @@ where that is decided.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -118,15 +118,10 @@ def plan_lookups(event_name: str, reading: Reading, wants: Wants, why_none: str 
     return plan if plan.steps() else plan._replace(off="nothing was left to look up")
 
 
-def _wanted(reading: Reading, wants: Wants) -> Plan:
-    overrides = wants.fields
-    known = {**{k: v.value for k, v in reading.given.items() if v.value is not None}, **overrides}
-    commit = known.get("commit_id")
-
-    def given(name: str) -> bool:
-        # branch and is_fix/is_hotfix are decided by the PR even when the event has a value.
-        return name in overrides or (name in known and name not in ("branch", "is_fix", "is_hotfix"))
-
+def _wants_pulls(
+    reading: Reading, overrides: Mapping[str, Any], given: Callable[[str], bool]
+) -> tuple[bool, bool, bool]:
+    """Whether the person behind a bot, the commit's PR, or the PR the payload names is wanted."""
     # A bot's deployment is credited to the person behind its pull request.
     people_known = reading.pull_request is not None and not reading.pull_request_partial
     wants_human = bool(reading.bot_member) and "member_id" not in overrides and not people_known
@@ -137,6 +132,19 @@ def _wanted(reading: Reading, wants: Wants) -> Plan:
     wants_named_pull = reading.pull_request_partial and (
         wants_human or not all(name in overrides for name in ("is_fix", "is_hotfix"))
     )
+    return wants_human, wants_pull, wants_named_pull
+
+
+def _wanted(reading: Reading, wants: Wants) -> Plan:
+    overrides = wants.fields
+    known = {**{k: v.value for k, v in reading.given.items() if v.value is not None}, **overrides}
+    commit = known.get("commit_id")
+
+    def given(name: str) -> bool:
+        # branch and is_fix/is_hotfix are decided by the PR even when the event has a value.
+        return name in overrides or (name in known and name not in ("branch", "is_fix", "is_hotfix"))
+
+    wants_human, wants_pull, wants_named_pull = _wants_pulls(reading, overrides, given)
     wants_duration = "deployment_duration" not in known and wants.started_at is None
     # The run's deployment is looked for in a window: the payload's, else the run attempt's.
     wants_node = "deployment_node_id" not in known and bool(commit)

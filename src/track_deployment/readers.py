@@ -38,6 +38,7 @@ from .model import (
     minutes_between,
     person,
     present,
+    pull_request_of_title,
     short_ref,
     utc,
 )
@@ -46,17 +47,9 @@ from .schema import STATUS_WORDS, Status, first_line
 # GitHub lists at most this many commits in a push payload (webhook docs, push event).
 PUSH_COMMITS_CAP = 2048
 
-# GitHub's own titles for the commit that merges a pull request (Merge pull request dialog):
-# "Merge pull request #412 from octo-org/feature/checkout" for a merge commit, the head named
-# owner/branch, and "Add gift cards (#412)" for a squash merge. Nine digits at most: a PR number.
-_MERGE_TITLE = re.compile(r"Merge pull request #([1-9][0-9]{0,8}) from [^/\s]+/(\S+)")
-_SQUASH_TITLE = re.compile(r".*\S \(#([1-9][0-9]{0,8})\)")
 _ZERO_SHA = re.compile(r"0{40}|0{64}")
 # A deployment whose final status came this soon after it was created was not timed by anything.
 _MEASURED_SECONDS = 10
-#: The rule that names a PR by a merge commit's title.
-MERGE_TITLE = "GitHub's merge commit title"
-
 # Events whose own run is not the deployment: a deployment_status is timed by the job that
 # deployed, a workflow_run by the upstream run it reports.
 _NOT_RUN_BASED = ("deployment_status", "workflow_run")
@@ -114,16 +107,6 @@ def workflow_file(workflow_ref: str, repository: str) -> tuple[str, str] | None:
     if not at or not ref or not repository or not path.startswith(prefix):
         return None
     return path.removeprefix(prefix), ref
-
-
-def pull_request_of_title(title: str | None) -> tuple[PullRequest, str] | None:
-    """The pull request GitHub's merge or squash commit title names, and which title it is."""
-    line = (title or "").strip()
-    if match := _MERGE_TITLE.fullmatch(line):
-        return PullRequest(number=int(match[1]), head_ref=match[2]), MERGE_TITLE
-    if match := _SQUASH_TITLE.fullmatch(line):
-        return PullRequest(number=int(match[1])), "GitHub's squash commit title"
-    return None
 
 
 class _Read(NamedTuple):
@@ -359,6 +342,25 @@ def _pull_request(event: PullRequestEvent, runner: Runner, name: str) -> _Read:
     return _Read(Reading(given=given, pull_request=facts), ("pull_request.merged_by", pull.merged_by))
 
 
+def _run_branch(
+    run: Any, pull: PullRequest | None, default_branch: str | None
+) -> tuple[list[Given] | Source | None, str | None]:
+    """A run's branch (its PR's head, else its head_branch, which for a release's run is its tag),
+    and a name that may be a tag for a look-up to check."""
+    pull_head = branch_of(pull.head_ref if pull else None)
+    # A release's run names its tag as head_branch; a pull request's names its head branch.
+    head = None if run.event == "release" else branch_of(run.head_branch)
+    known = pull_head or run.event in ("pull_request", "pull_request_target") or head == default_branch
+    branch: list[Given] | Source | None = (
+        [("workflow_run.pull_requests[0].head.ref", pull_head), ("workflow_run.head_branch", head)]
+        if pull_head or head
+        else Source("rule", f"workflow_run.head_branch `{run.head_branch}` is a release's tag")
+        if run.event == "release" and run.head_branch
+        else None
+    )
+    return branch, None if known else head
+
+
 def _workflow_run(event: WorkflowRunEvent, runner: Runner, name: str) -> _Read:
     run = _require(event.workflow_run, name, "workflow_run")
     # The gate keeps only a completed run that deployed, or one in progress when asked.
@@ -369,19 +371,7 @@ def _workflow_run(event: WorkflowRunEvent, runner: Runner, name: str) -> _Read:
     head_commit = run.head_commit.message if run.head_commit else None
     # The payload's pull request gives the number and the branch; no other PR is looked up.
     pull = PullRequest(pulls[0].number, pulls[0].head.ref if pulls[0].head else None) if pulls else None
-    pull_head = branch_of(pull.head_ref if pull else None)
-    # A release's run names its tag as head_branch; a pull request's names its head branch.
-    head = None if run.event == "release" else branch_of(run.head_branch)
-    known = (
-        pull_head or run.event in ("pull_request", "pull_request_target") or head == _default_branch(event)
-    )
-    branch: list[Given] | Source | None = (
-        [("workflow_run.pull_requests[0].head.ref", pull_head), ("workflow_run.head_branch", head)]
-        if pull_head or head
-        else Source("rule", f"workflow_run.head_branch `{run.head_branch}` is a release's tag")
-        if run.event == "release" and run.head_branch
-        else None
-    )
+    branch, to_check = _run_branch(run, pull, _default_branch(event))
     completed = event.action == "completed"
     given = sourced(
         {
@@ -409,7 +399,7 @@ def _workflow_run(event: WorkflowRunEvent, runner: Runner, name: str) -> _Read:
         pull_request=pull,
         pull_request_partial=pull is not None,
         titled_pull=None if pull else pull_request_of_title(first_line(head_commit)),
-        branch_to_check=None if known else head,
+        branch_to_check=to_check,
         jobs_of=run.id,
         # A run that has not completed may still create its deployment: no end to the window.
         deployment_window=(

@@ -18,6 +18,7 @@ from .errors import EventError, MissingFieldError
 from .inputs import describe
 from .jobs import minutes_ran
 from .model import (
+    MERGE_TITLE,
     Found,
     Job,
     PullRequest,
@@ -32,7 +33,6 @@ from .model import (
     web_path,
 )
 from .plan import FOR_THE_BUDGET, Plan
-from .readers import MERGE_TITLE
 from .recovery import is_conventional_fix, is_redeploy, judge
 from .schema import REQUEST_FIELDS, REQUIRED_FIELDS, STATUS_WORDS, DeploymentRequest, first_line
 
