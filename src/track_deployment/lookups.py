@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote
 
@@ -261,6 +262,7 @@ def _the_rest(gh: GitHub, plan: Plan, found: Found) -> Found:
         began = window[0] - WINDOW_TOLERANCE if window else None
         count, before = counting.since_run(plan.previous_run_of, deployment, began)
     return deployed._replace(
+        unknown=MappingProxyType(_unknown(plan, gh, run_jobs, found, count, deployed)),
         never_started=found.never_started,
         release_types=found.release_types,
         earlier_attempt=found.earlier_attempt,
@@ -277,6 +279,35 @@ def _the_rest(gh: GitHub, plan: Plan, found: Found) -> Found:
         only_records=run_jobs.only_records if run_jobs and plan.jobs_measure else None,
         before=before,
     )
+
+
+def _unknown(
+    plan: Plan, gh: GitHub, run_jobs: RunJobs | None, found: Found, count: int | None, deployed: Found
+) -> dict[str, str]:
+    """Why the look-ups that answered gave a field no value, decided with what they read."""
+    why: dict[str, str] = {}
+    failed = gh.failed_steps
+    if (plan.jobs_of and "jobs_of" not in failed) or (plan.job_of and "job_of" not in failed):
+        intervals = run_jobs.intervals if run_jobs else found.job_intervals
+        why["deployment_duration"] = (
+            "unknown: no run to time, or not all its jobs were read"
+            if intervals is None
+            else "unknown: no job of the run has run yet"
+        )
+    kinds = {
+        "previous_release_of": "release of this package",
+        "previous_deployment_of": "successful deployment",
+        "previous_run_of": "successful run of this workflow",
+        "compare": "commit",
+    }
+    kind = next((kind for step, kind in kinds.items() if getattr(plan, step)), None)
+    if kind and count is None:
+        why["commits_count"] = f"unknown: no earlier {kind} to count from, or nothing new to count"
+    if plan.deployment_of and deployed.deployment_node_id is None:
+        why["deployment_node_id"] = (
+            f"unknown: no single deployment of {plan.deployment_of[:7]} was made during the run"
+        )
+    return why
 
 
 def look_up(plan: Plan, gh: GitHub, recording: Callable[[Found], bool]) -> tuple[Found, Notes]:

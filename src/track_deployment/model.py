@@ -53,6 +53,28 @@ def left_out(why: str) -> Sourced:
     return Sourced(None, Source("left out", why))
 
 
+#: Where the event gives a value (`release.name`) and the value; or a rule's Source and its value.
+Given = tuple[str | Source, Any]
+
+
+def sourced(entries: Mapping[str, Given | list[Given] | Source | None]) -> dict[str, Sourced]:
+    """A reader's fields and their sources, decided together.
+
+    Each entry is where the event gives the field (a list: the first present one wins), or a
+    Source saying why the event gives none (a tag is no branch).
+    """
+    found: dict[str, Sourced] = {}
+    for name, entry in entries.items():
+        if isinstance(entry, Source):
+            found[name] = Sourced(None, entry)
+            continue
+        for where, value in entry if isinstance(entry, list) else [entry] if entry else []:
+            if present(value):
+                found[name] = Sourced(value, where if isinstance(where, Source) else Source("event", where))
+                break
+    return found
+
+
 class PullRequest(NamedTuple):
     """A pull request, from the event or a look-up."""
 
@@ -335,6 +357,8 @@ class Found(NamedTuple):
     rejected: str | None = None
     #: The workflow that made the reported deployment records it itself: which.
     recorded_by: str | None = None
+    #: Why a look-up that was made and answered gave a field no value, by field.
+    unknown: Mapping[str, str] = MappingProxyType({})
 
 
 def pull_request_of_title(title: str | None) -> tuple[PullRequest, str] | None:

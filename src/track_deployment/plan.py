@@ -78,6 +78,12 @@ class Plan(NamedTuple):
     #: Look-ups (by their name above) left out to stay within the request budget.
     over_budget: frozenset[str] = frozenset()
 
+    def why_not(self, steps: set[str]) -> str | None:
+        """Why none of these look-ups was made: no look-up at all, or the request budget."""
+        if self.off:
+            return f"no look-up: {self.off}"
+        return "left out for the request budget" if steps & self.over_budget else None
+
     def steps(self) -> list[str]:
         """The look-ups this plan makes."""
         return [name for name, _ in _PRIORITY if getattr(self, name)]

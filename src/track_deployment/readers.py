@@ -7,7 +7,7 @@ why; the gate has already turned away every event that is not a deployment.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -26,6 +26,7 @@ from .model import (
     Before,
     Commit,
     Deployment,
+    Given,
     PullRequest,
     Reading,
     Release,
@@ -35,11 +36,13 @@ from .model import (
     branch_of,
     first_present,
     is_sha,
+    left_out,
     minutes_between,
     person,
     present,
     pull_request_of_title,
     short_ref,
+    sourced,
     utc,
 )
 from .schema import STATUS_WORDS, Status, first_line
@@ -53,27 +56,6 @@ _MEASURED_SECONDS = 10
 # Events whose own run is not the deployment: a deployment_status is timed by the job that
 # deployed, a workflow_run by the upstream run it reports.
 _NOT_RUN_BASED = ("deployment_status", "workflow_run")
-
-#: Where the event gives a value (`release.name`) and the value; or a rule's Source and its value.
-Given = tuple[str | Source, Any]
-
-
-def sourced(entries: Mapping[str, Given | list[Given] | Source | None]) -> dict[str, Sourced]:
-    """A reader's fields and their sources, decided together.
-
-    Each entry is where the event gives the field (a list: the first present one wins), or a
-    Source saying why the event gives none (a tag is no branch).
-    """
-    found: dict[str, Sourced] = {}
-    for name, entry in entries.items():
-        if isinstance(entry, Source):
-            found[name] = Sourced(None, entry)
-            continue
-        for where, value in entry if isinstance(entry, list) else [entry] if entry else []:
-            if present(value):
-                found[name] = Sourced(value, where if isinstance(where, Source) else Source("event", where))
-                break
-    return found
 
 
 def _branch_given(where: str, ref: str | None) -> Given | Source | None:
@@ -476,6 +458,23 @@ def _common(event: Event, runner: Runner, member: tuple[str, Account] | None) ->
     return given
 
 
+def _nothing_to_look_up(reading: Reading) -> dict[str, str]:
+    """The fields only a look-up gives, for which the event names nothing to start one from."""
+    why = {}
+    if not (reading.jobs_of or reading.job_of):
+        why["deployment_duration"] = "the event names no run to time"
+    if not (
+        reading.previous_release_of
+        or reading.previous_deployment_of
+        or reading.previous_run_of
+        or reading.compare
+    ):
+        why["commits_count"] = "the event lists no commits and names nothing to compare with"
+    if not (reading.jobs_of or reading.deployment_window):
+        why["deployment_node_id"] = "the event names no deployment and no run to find one in"
+    return why
+
+
 def read_event(event_name: str, event: Event, runner: Runner) -> Reading:
     """What the event says, by the rules of its row in SPEC §4."""
     reader: Callable[[Any, Runner, str], _Read] = _READERS.get(event_name, _other_event)
@@ -492,6 +491,8 @@ def read_event(event_name: str, event: Event, runner: Runner) -> Reading:
     # The event's own values win over the common ones (sender, runner variables).
     given = _common(event, runner, credited)
     given.update({k: v for k, v in reading.given.items() if v.value is not None or k not in given})
+    for name, why in _nothing_to_look_up(reading).items():
+        given.setdefault(name, left_out(f"unknown: {why}"))
     return reading._replace(
         given=MappingProxyType(given), default_branch=_default_branch(event), bot_member=bot
     )

@@ -382,62 +382,20 @@ _FALSE_FLAGS = {
     "is_hotfix": "not a hotfix: no hotfix label or hotfix/ branch, no rollback or revert only",
     "is_forced": "not forced: only a forced push sets it",
 }
-# The look-ups (Plan field names) that would have given a field, and what the event lacks when
-# it names nothing to look up.
+# The look-ups (Plan field names) that would have given a field, and what they read.
 _LOOKUPS_OF = {
-    "deployment_duration": ({"jobs_of", "job_of"}, "the run's jobs", "the event names no run to time"),
+    "deployment_duration": ({"jobs_of", "job_of"}, "the run's jobs"),
     "commits_count": (
         {"previous_release_of", "previous_deployment_of", "previous_run_of", "compare"},
         "the commit count",
-        "the event lists no commits and names nothing to compare with",
     ),
-    "deployment_node_id": (
-        {"deployment_of", "jobs_of"},
-        "the run's deployment",
-        "the event names no deployment and no run to find one in",
-    ),
+    "deployment_node_id": ({"deployment_of", "jobs_of"}, "the run's deployment"),
 }
 
 
-def _named(name: str, reading: Reading) -> bool:
-    """Whether the event names something a look-up of the field starts from."""
-    if name == "deployment_duration":
-        return bool(reading.jobs_of or reading.job_of)
-    if name == "commits_count":
-        return bool(
-            reading.previous_release_of
-            or reading.previous_deployment_of
-            or reading.previous_run_of
-            or reading.compare
-        )
-    return bool(reading.jobs_of or reading.deployment_window)
-
-
-def _unknown(name: str, draft: Draft) -> str:
-    """Why a look-up that was made gave nothing for the field."""
-    reading, found = draft.reading, draft.found
-    if name == "deployment_duration":
-        if found.job_intervals is None:
-            return "unknown: no run to time, or not all its jobs were read"
-        return "unknown: no job of the run has run yet"
-    if name == "commits_count":
-        earlier = (
-            "release of this package"
-            if reading.previous_release_of
-            else "successful deployment"
-            if reading.previous_deployment_of
-            else "successful run of this workflow"
-            if reading.previous_run_of
-            else "commit"
-        )
-        return f"unknown: no earlier {earlier} to count from, or nothing new to count"
-    commit = str(draft.get("commit_id") or "")[:7]
-    return f"unknown: no single deployment of {commit} was made during the run"
-
-
 def _why_left_out(name: str, draft: Draft) -> Source:
-    """Why a field is not sent: what the reader or a rule said, else what the plan and the
-    look-ups tell."""
+    """Why a field is not sent, as decided where it was: the reader or a rule, the plan (no
+    look-up, or the budget), or the look-ups (failed, or answered nothing)."""
     said = draft.values.get(name)
     if said is not None and said.source.kind in ("left out", "rule"):
         return said.source._replace(kind="left out")
@@ -445,16 +403,12 @@ def _why_left_out(name: str, draft: Draft) -> Source:
         return Source("left out", _FALSE_FLAGS[name])
     if name not in _LOOKUPS_OF:
         return Source("left out", "neither the event nor an input gives it")
-    steps, what, unnamed = _LOOKUPS_OF[name]
-    if not _named(name, draft.reading):
-        return Source("left out", f"unknown: {unnamed}")
-    if draft.plan.off:
-        return Source("left out", f"no look-up: {draft.plan.off}")
-    if steps & draft.plan.over_budget:
-        return Source("left out", "left out for the request budget")
+    steps, what = _LOOKUPS_OF[name]
+    if why := draft.plan.why_not(steps):
+        return Source("left out", why)
     if name in draft.found.failed:
         return Source("left out", f"unknown: the look-up of {what} failed (see its warning)")
-    return Source("left out", _unknown(name, draft))
+    return Source("left out", draft.found.unknown.get(name, "unknown: the look-ups found nothing"))
 
 
 def _validated(draft: Draft) -> DeploymentRequest:
