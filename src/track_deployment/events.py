@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from . import model
 from .errors import EventError
 from .inputs import describe
 from .model import is_bot
@@ -103,6 +104,20 @@ class PullRequest(Model):
     user: Account | None = None
     commits: int | None = None
     labels: list[Label] | None = None
+
+    def shared(self) -> model.PullRequest:
+        """The pull request as every stage reads it, from the payload or a REST answer."""
+        return model.PullRequest(
+            number=self.number,
+            head_ref=self.head.ref if self.head else None,
+            title=self.title,
+            labels=tuple(label.name for label in self.labels or () if label.name),
+            merged_by=model.person(self.merged_by),
+            author=model.person(self.user),
+            body=self.body,
+            merge_commit_sha=self.merge_commit_sha,
+            merged=self.merged_at is not None or bool(self.merged),
+        )
 
 
 class RunPullRequest(Model):

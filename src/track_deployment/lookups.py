@@ -32,7 +32,6 @@ from .model import (
     Found,
     Interval,
     PullRequest,
-    person,
     web,
 )
 from .plan import Plan
@@ -48,18 +47,8 @@ def choose_pull(pulls: Sequence[PullRequest], sha: str) -> PullRequest | None:
 
 
 def pull_of(raw: Any) -> PullRequest:
-    """A pull request as GitHub's REST API gives it (a list item or the PR itself)."""
-    pull = PullJSON.model_validate(raw)
-    return PullRequest(
-        number=pull.number,
-        head_ref=pull.head.ref if pull.head else None,
-        title=pull.title,
-        labels=tuple(label.name for label in pull.labels or () if label.name),
-        merged_by=person(pull.merged_by),
-        author=person(pull.user),
-        merge_commit_sha=pull.merge_commit_sha,
-        merged=pull.merged_at is not None or bool(pull.merged),
-    )
+    """A pull request as GitHub's REST API gives it."""
+    return PullJSON.model_validate(raw).shared()
 
 
 def read_release_types(gh: GitHub, path: str, ref: str) -> frozenset[str] | None:

@@ -38,7 +38,6 @@ from .model import (
     is_sha,
     left_out,
     minutes_between,
-    person,
     present,
     pull_request_of_title,
     short_ref,
@@ -299,15 +298,8 @@ def _push(event: PushEvent, runner: Runner, name: str) -> _Read:
 
 def _pull_request(event: PullRequestEvent, runner: Runner, name: str) -> _Read:
     pull = _require(event.pull_request, name, "pull_request")
-    facts = PullRequest(
-        number=pull.number if pull.number is not None else event.number,
-        head_ref=pull.head.ref if pull.head else None,
-        title=pull.title,
-        labels=tuple(label.name for label in pull.labels or () if label.name),
-        merged_by=person(pull.merged_by),
-        author=person(pull.user),
-        body=pull.body,
-    )
+    facts = pull.shared()
+    facts = facts._replace(number=pull.number if pull.number is not None else event.number)
     given = sourced(
         {
             "commit_id": ("pull_request.merge_commit_sha", pull.merge_commit_sha),
