@@ -1,16 +1,20 @@
-# One command runs everything: `make test`. It creates .venv with pinned tools first.
+# One command runs everything: `make test` (what CI runs). It creates .venv with pinned tools first.
+# `make unit` is the inner loop: the unit and process tests, no lint, no Docker, nothing built.
 # `make dry-run` needs only the action's runtime packages: it has its own small .venv-demo.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_VENV ?= .venv-demo
 PYTEST_ARGS ?=
+# More workers than cores: many process tests wait on a deadline or a retry, not on the CPU.
+UNIT_WORKERS ?= 4
 
-.PHONY: help setup test unit lint fuzz docker-test bench dry-run lock lock-check clean
+.PHONY: help setup test suite unit lint fuzz docker-test bench dry-run lock lock-check clean
 
 help:
 	@echo "make test        set up .venv, lint, and run every test (container tests where Docker can run)"
-	@echo "make unit        tests only, no lint"
+	@echo "make suite       every test, no lint (CI's test job)"
+	@echo "make unit        the inner loop: unit and process tests; no lint, no Docker, no builds or installs"
 	@echo "make lint        ruff, mypy, zizmor, schema checks, hadolint, yamllint"
 	@echo "make fuzz        the long property-based profile (thousands of examples)"
 	@echo "make bench       the benchmark (see BENCHMARKS.md)"
@@ -46,9 +50,12 @@ lint: setup
 	$(BIN)/yamllint -s .github action.yml native .yamllint.yml
 
 unit: setup
+	$(BIN)/python -m pytest -n $(UNIT_WORKERS) -m "not docker and not slow" $(PYTEST_ARGS)
+
+suite: setup
 	BIN=$(BIN) scripts/test.sh $(PYTEST_ARGS)
 
-test: lint unit
+test: lint suite
 
 fuzz: setup
 	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -n 2 tests/test_fuzz.py $(PYTEST_ARGS)
@@ -76,9 +83,11 @@ lock: setup
 lock-check: setup
 	$(BIN)/python scripts/lock.py --check
 
-# Everything setup, the demo, `pip install .`, a build and the tests leave in the tree. The test
-# images live in the Docker engine, not here: CONTRIBUTING.md says how to remove them.
+# Everything setup, the demo, `pip install .`, a build and the tests leave in the tree, and what
+# the container tests made outside it: their images and the state of the engine they started
+# (scripts/docker-engine.sh keeps the list in .cache/docker-built; without one, Docker is untouched).
 clean:
+	scripts/docker-engine.sh clean
 	rm -rf $(VENV) $(DEMO_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist .cache
 	find . -name '*.egg-info' -prune -exec rm -rf {} +
 	find . -name __pycache__ -prune -exec rm -rf {} +

@@ -6,7 +6,11 @@
 #   scripts/docker-engine.sh base        build the stand-in base image from Debian's packages
 #   scripts/docker-engine.sh image TAG   build the action's image on that base
 #   scripts/docker-engine.sh stop PID    stop the engine `start` started (nothing without a PID)
+#   scripts/docker-engine.sh clean       remove what these commands made for this checkout (`make clean`)
 #
+# What `start`, `base` and `image` make is written down in .cache/docker-built of the checkout:
+# `clean` removes exactly that (the images, and the state folder of an engine it started, after
+# stopping that engine if it still runs), so a clone's `make clean` never touches another's.
 # No image registry is needed: the stand-in base is made with debootstrap. A base image of
 # another name (TRACK_DEPLOYMENT_BASE_IMAGE, e.g. the pinned python image in CI) is pulled. The
 # engine gets no bridge network; builds and runs use the host network and talk to 127.0.0.1 only.
@@ -17,7 +21,15 @@ STAND_IN=track-deployment-test-base:bookworm
 BASE_IMAGE=${TRACK_DEPLOYMENT_BASE_IMAGE:-$STAND_IN}
 STATE=${TRACK_DEPLOYMENT_DOCKER_STATE:-/tmp/track-deployment-docker}
 
+BUILT="$ROOT/.cache/docker-built"
+
 log() { printf '%s\n' "$*" >&2; }
+
+# record KIND VALUE: note something made here for `clean` (once).
+record() {
+  mkdir -p "$(dirname "$BUILT")"
+  grep -qxF "$1 $2" "$BUILT" 2>/dev/null || printf '%s %s\n' "$1" "$2" >>"$BUILT"
+}
 
 # need COMMAND PACKAGE: install PACKAGE from Debian when COMMAND is missing.
 need() {
@@ -44,6 +56,7 @@ start() {
   dockerd --bridge=none --iptables=false --data-root "$STATE/data" --exec-root "$STATE/exec" \
     --pidfile "$STATE/dockerd.pid" >"$STATE/dockerd.log" 2>&1 &
   local pid=$!
+  record state "$STATE"
   for _ in $(seq 1 60); do
     if docker info >/dev/null 2>&1; then
       echo "$pid"
@@ -66,6 +79,7 @@ base() {
     *)
       log "docker: pulling the base image $BASE_IMAGE"
       docker pull -q "$BASE_IMAGE" >/dev/null
+      record image "$BASE_IMAGE"
       return
       ;;
   esac
@@ -82,6 +96,7 @@ base() {
     --change 'ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt' \
     --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
     - "$BASE_IMAGE" >/dev/null
+  record image "$BASE_IMAGE"
   rm -rf "$root"
 }
 
@@ -93,6 +108,7 @@ image() {
   log "docker: building the action's image $tag on $BASE_IMAGE"
   docker build --network host --build-arg "BASE_IMAGE=$BASE_IMAGE" -t "$tag" "$ROOT" >"$build_log" 2>&1 \
     || { log "docker: the image build failed; its log:"; tail -n 30 "$build_log" >&2; return 1; }
+  record image "$tag"
 }
 
 stop() {
@@ -106,10 +122,53 @@ stop() {
   kill -9 "$pid" 2>/dev/null || true
 }
 
+# The dockerd that `start` started with this state folder, if it still runs: its pid, else nothing.
+engine_of() {
+  local pid
+  pid=$(cat "$1/dockerd.pid" 2>/dev/null) || return 0
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 0
+  # Only a dockerd of this very folder: a reused pid or another engine is left alone.
+  if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--data-root $1/data "; then
+    echo "$pid"
+  fi
+}
+
+clean() {
+  [ -f "$BUILT" ] || return 0
+  local kind value pid images=()
+  while read -r kind value; do
+    case "$kind" in
+      state)
+        pid=$(engine_of "$value")
+        if [ -n "$pid" ]; then
+          log "docker: stopping the engine the tests started (pid $pid)"
+          stop "$pid"
+        fi
+        if [ -d "$value" ]; then
+          log "docker: removing the tests' engine state $value (its images with it)"
+          rm -rf "$value" || { log "docker: could not remove $value (still mounted? see: mount | grep $value)"; return 1; }
+        fi
+        ;;
+      image) images+=("$value") ;;
+    esac
+  done <"$BUILT"
+  # An engine that ran before the tests keeps the images they built in it.
+  if [ ${#images[@]} -gt 0 ] && command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+    for value in "${images[@]}"; do
+      if docker image inspect "$value" >/dev/null 2>&1; then
+        log "docker: removing the image $value"
+        docker image rm "$value" >/dev/null
+      fi
+    done
+  fi
+  rm -f "$BUILT"
+}
+
 case "${1:-}" in
   start) start ;;
   base) base ;;
   image) image "${2:-}" ;;
   stop) stop "${2:-}" ;;
-  *) log "usage: $0 start|base|image TAG|stop PID"; exit 2 ;;
+  clean) clean ;;
+  *) log "usage: $0 start|base|image TAG|stop PID|clean"; exit 2 ;;
 esac

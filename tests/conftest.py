@@ -10,11 +10,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from support import CONTAINER_SKIP, FakeIftrue
 
+# Files slow by nature: each builds, installs or clones something before its first assertion.
+# They are marked `slow`: `make unit` (the inner loop) leaves them out, `make test` and CI run them.
+SLOW = {
+    "test_packaging.py": "builds the sdist and wheel, installs it, collects the sdist's own suite",
+    "test_quick_start.py": "clones the tree and installs the demo's environment from a package index",
+    "test_native.py": "installs the locked requirements into the composite action's environment",
+    "test_requirements_lock.py": "compiles locks with pip-tools against a local index",
+}
+
 
 @pytest.fixture
 def iftrue() -> Iterator[FakeIftrue]:
     with FakeIftrue() as server:
         yield server
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    missing = [name for name in SLOW if not (Path(__file__).parent / name).exists()]
+    assert not missing, f"conftest.py marks files as slow that are gone: {missing}"
+    for item in items:
+        if item.path.name in SLOW:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.hookimpl(wrapper=True)
