@@ -46,10 +46,12 @@ MESSAGE_CHARS = 500
 class DeadlineReached(Exception):
     """The next retry would end after the delivery's deadline."""
 
-    def __init__(self, attempts: int, last: str) -> None:
+    def __init__(self, attempts: int, last: str, error: Exception | None = None) -> None:
         super().__init__(last)
         self.attempts = attempts
         self.last = last
+        #: What failed the last attempt, when no answer came.
+        self.error = error
 
 
 class DeadlineRetry(Retry):
@@ -93,8 +95,7 @@ class DeadlineRetry(Retry):
             last = retry.history[-1]
             if last.status:
                 raise DeadlineReached(len(retry.history), f"answered {last.status}")
-            reason = type(last.error).__name__ if last.error else "no answer"
-            raise DeadlineReached(len(retry.history), f"could not be reached ({reason})")
+            raise DeadlineReached(len(retry.history), "could not be reached", last.error)
         return retry
 
 
@@ -203,6 +204,10 @@ class IftrueClient:
                     allow_redirects=False,
                 )
             except DeadlineReached as exc:
+                if exc.error is not None:
+                    raise ServiceUnavailable(
+                        self._unreached(exc.error, proxy, exc.attempts, stopped=True)
+                    ) from None
                 raise ServiceUnavailable(
                     f"iftrue at {self.url} {exc.last} on {exc.attempts} attempt(s), and another would "
                     f"pass the `timeout` input ({self._timeout:g} s)."
@@ -212,9 +217,12 @@ class IftrueClient:
                 raise ServiceUnavailable(self._unreached(exc, proxy, attempts)) from None
         return _interpret(answer, len(retry.retried) + 1, self._redact, proxy)
 
-    def _unreached(self, exc: Exception, proxy: str | None, attempts: int) -> str:
+    def _unreached(self, exc: Exception, proxy: str | None, attempts: int, stopped: bool = False) -> str:
         """Why no answer came, and what to do about it: one cause, named."""
-        tries = f" ({attempts} attempts)" if attempts > 1 else ""
+        tries = f"{attempts} attempts" if attempts > 1 else ""
+        if stopped:
+            tries = f"{tries or '1 attempt'}; another would pass the `timeout` input ({self._timeout:g} s)"
+        tries = f" ({tries})" if tries else ""
         cause, fix = _cause(exc, self.url, proxy, self._timeout)
         return self._redact(f"Could not deliver the record to iftrue at {self.url}: {cause}{tries}. {fix}")
 
@@ -222,14 +230,13 @@ class IftrueClient:
 def _chain(exc: BaseException) -> list[BaseException]:
     """The exception and every one it wraps (urllib3 nests them in `reason` and in args)."""
     seen: list[BaseException] = []
-    todo: list[BaseException | None] = [exc]
+    todo: list[object] = [exc]
     while todo:
         item = todo.pop()
-        if item is None or any(item is known for known in seen):
+        if not isinstance(item, BaseException) or any(item is known for known in seen):
             continue
         seen.append(item)
-        todo += [item.__cause__, item.__context__, getattr(item, "reason", None)]
-        todo += [arg for arg in item.args if isinstance(arg, BaseException)]
+        todo += [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args]
     return seen
 
 
@@ -286,7 +293,10 @@ def _cause(exc: Exception, url: str, proxy: str | None, timeout: float) -> tuple
                 else "`api_url` input, its port too."
             ),
         )
-    if isinstance(exc, requests.ConnectTimeout):
+    if isinstance(exc, requests.ConnectTimeout) or any(
+        isinstance(error, ConnectTimeoutError) and not isinstance(error, NewConnectionError)
+        for error in chain
+    ):
         return (
             f"no connection within {CONNECT_TIMEOUT:g} s{via}",
             "A firewall may drop the traffic: on a network that needs a proxy, set HTTPS_PROXY.",

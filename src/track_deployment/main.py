@@ -266,7 +266,13 @@ def execute(
         report.result = "dry_run"
         console.notice("Dry run: the deployment record above was not sent.", title=TITLE)
         return
-    client = IftrueClient(inputs.api_url, inputs.token, timeout=inputs.timeout, redact=console.redact)
+    client = IftrueClient(
+        inputs.api_url,
+        inputs.token,
+        timeout=inputs.timeout,
+        redact=console.redact,
+        ca_bundles=inputs.ca_bundles,
+    )
     delivery = client.send(request, answered=answered, deadline=budget.delivery())
     if delivery.warning:
         console.warning(delivery.warning, title=TITLE)
