@@ -392,11 +392,6 @@ def _interpret(
             "sign-in page?): the record was not delivered. Let the runner through it (proxy "
             "credentials in HTTPS_PROXY, or the host in NO_PROXY), then replay the record."
         )
-    if status == 407:
-        raise ServiceUnavailable(
-            f"the proxy {proxy or '(unknown)'} answered 407 Proxy Authentication Required: give its "
-            "credentials in its variable (HTTP_PROXY=http://user:password@host:port)."
-        )
     if 200 <= status < 300:
         try:
             return _created(answer, attempts)
