@@ -232,12 +232,15 @@ def test_a_proxy_asking_for_credentials_is_named(tmp_path: Path) -> None:
     answer = b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n"
     answer += b"Content-Length: 0\r\n\r\n"
     with Proxy(answer=answer) as proxy:
-        run = run_action(env_for(tmp_path, "https://iftrue.test", HTTPS_PROXY=proxy.url))
+        # Credentials the proxy did not take: the message names the proxy without them.
+        with_credentials = proxy.url.replace("http://", "http://deploy:pr0xy-pa55@")
+        run = run_action(env_for(tmp_path, "https://iftrue.test", HTTPS_PROXY=with_credentials))
     assert run.code == 0 and run.outputs["result"] == "failed"
     assert proxy.asked == ["CONNECT iftrue.test:443 HTTP/1.0"]
     message = warning_or_error(run)
     assert f"the proxy {proxy.url} answered 407 Proxy Authentication Required" in message
     assert "HTTPS_PROXY=http://user:password@host:port" in message
+    assert "pr0xy-pa55" not in run.everything()
     assert "attempts" not in message
 
 
