@@ -417,6 +417,7 @@ def assert_sent_once_maybe_recorded(run: Run, server: TrickleServer) -> None:
     assert run.outputs["result"] == "failed"
     [warning] = [w for w in run.warnings if "may have recorded the deployment" in w]
     assert "after the record was sent" in warning and "before replaying" in warning
+    assert "if iftrue does not list this deployment, run the action again" in warning
     assert "Traceback" not in run.stdout + run.stderr
 
 

@@ -10,12 +10,14 @@ import datetime
 import ipaddress
 import resource
 import select
+import signal
 import socket
 import ssl
 import struct
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -430,3 +432,31 @@ def test_the_command_names_its_flags(tmp_path: Path) -> None:
         later = cli([*FIELDS, "--api-url", iftrue.url, "--timeout", "5"], bare)
     assert "another would pass --timeout (5 s)" in later.stdout + later.stderr
     assert "`timeout`" not in later.stdout + later.stderr
+
+
+# --- a cancel -------------------------------------------------------------------------------
+
+
+def test_a_cancel_while_a_201s_headers_arrive_asks_for_no_blind_replay(tmp_path: Path) -> None:
+    # The status line came, the headers trickle: iftrue may hold the record, so the run must not
+    # tell the reader to send it again without looking.
+    head, headers = b"HTTP/1.1 201 Created\r\n", b"X-A: b\r\n" * 100 + b"\r\n"
+    with TrickleServer(head, headers, trickle="body", interval=0.2) as server:
+        env = env_for(tmp_path, server.url)
+        proc = subprocess.Popen(
+            [sys.executable, str(ENTRYPOINT)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + 20
+        while server.connections < 1:
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.02)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+    run = collect(proc.returncode, stdout, stderr, env["GITHUB_OUTPUT"], env["GITHUB_STEP_SUMMARY"])
+    assert run.code == 130, run.stdout + run.stderr
+    assert server.connections == 1
+    [warning] = [w for w in run.warnings if "cancelled" in w]
+    assert "iftrue may have recorded the deployment" in warning
+    assert "if iftrue does not list this deployment, run the action again" in warning
+    assert "to record this deployment" not in warning

@@ -29,7 +29,7 @@ from urllib3.util import parse_url
 from urllib3.util.retry import Retry
 
 from . import __version__
-from .errors import ServiceRejected, ServiceUnavailable
+from .errors import Cancelled, ServiceRejected, ServiceUnavailable
 from .schema import DeploymentRequest, DeploymentResponse
 from .transport import CONNECT_TIMEOUT, Alarm, DeadlineAdapter, DeadlineExceeded, trust
 from .workflow import REDACTED, shorten
@@ -62,12 +62,20 @@ class DeadlineRetry(Retry):
     deadline: float = float("inf")
     #: Shared by every copy urllib3 makes, so the client can tell how many attempts were made.
     retried: list[object]
+    #: Shared too: set while waiting between attempts, when no request is on its way.
+    waiting: list[bool]
 
     def new(self, **kw: Any) -> DeadlineRetry:
         retry = super().new(**kw)
         retry.deadline = self.deadline
         retry.retried = self.retried
+        retry.waiting = self.waiting
         return retry
+
+    def sleep(self, response: Any = None) -> None:
+        self.waiting[0] = True
+        super().sleep(response)  # a cancel raised here leaves it set: no request was on its way
+        self.waiting[0] = False
 
     def parse_retry_after(self, retry_after: str) -> float:
         """A Retry-After that cannot be read (5,000 digits, a garbled date) counts as absent."""
@@ -118,6 +126,7 @@ def retry_policy(deadline: float, backoff_factor: float = 0.5) -> DeadlineRetry:
     )
     retry.deadline = deadline
     retry.retried = []
+    retry.waiting = [False]
     return retry
 
 
@@ -174,8 +183,10 @@ class IftrueClient:
         deadline = time.monotonic() + self._timeout if deadline is None else deadline
         retry = retry_policy(deadline, self._backoff_factor)
         alarm = Alarm()
+        read: list[requests.Response] = []
 
         def on_status(response: requests.Response) -> None:
+            read.append(response)
             if 200 <= response.status_code < 300 and not _html(response):
                 alarm.disarm()
                 if answered:
@@ -203,6 +214,10 @@ class IftrueClient:
                     },
                     allow_redirects=False,
                 )
+            except Cancelled as exc:
+                # Sent (or being sent) and not answered: iftrue may hold the record.
+                exc.maybe_recorded = not read and not retry.waiting[0]
+                raise
             except DeadlineReached as exc:
                 if exc.error is not None:
                     raise ServiceUnavailable(
@@ -214,7 +229,8 @@ class IftrueClient:
                 ) from None
             except (requests.RequestException, DeadlineExceeded) as exc:
                 attempts = len(retry.retried) + 1
-                raise ServiceUnavailable(self._unreached(exc, proxy, attempts)) from None
+                sent = _after_sending(_chain(exc))
+                raise ServiceUnavailable(self._unreached(exc, proxy, attempts), maybe_recorded=sent) from None
         return _interpret(answer, len(retry.retried) + 1, self._redact, proxy)
 
     def _unreached(self, exc: Exception, proxy: str | None, attempts: int, stopped: bool = False) -> str:
@@ -301,10 +317,7 @@ def _cause(exc: Exception, url: str, proxy: str | None, timeout: float) -> tuple
             f"no connection within {CONNECT_TIMEOUT:g} s{via}",
             "A firewall may drop the traffic: on a network that needs a proxy, set HTTPS_PROXY.",
         )
-    if not any(
-        isinstance(error, (NewConnectionError, ConnectTimeoutError, ProxyError, SSLError)) for error in chain
-    ):
-        # The connection was open and the record sent: whatever broke came after it.
+    if _after_sending(chain):
         what = (
             f"no whole answer within the `timeout` input ({timeout:g} s)"
             if isinstance(exc, (requests.Timeout, DeadlineExceeded))
@@ -317,6 +330,13 @@ def _cause(exc: Exception, url: str, proxy: str | None, timeout: float) -> tuple
     return (
         f"the connection failed{via} ({type(chain[-1]).__name__})",
         "Check the `api_url` input and the runner's network.",
+    )
+
+
+def _after_sending(chain: list[BaseException]) -> bool:
+    """Whether the connection was open and the record sent: whatever broke came after it."""
+    return not any(
+        isinstance(error, (NewConnectionError, ConnectTimeoutError, ProxyError, SSLError)) for error in chain
     )
 
 

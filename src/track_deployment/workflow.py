@@ -295,6 +295,8 @@ class Report:
     alert: str = ""
     alert_title: str = ""
     alert_tail: str = ""
+    #: The record was sent and no answer read: a replay must first look for it in iftrue.
+    maybe_recorded: bool = False
     #: Field name → where its value came from, or why it was left out.
     sources: Mapping[str, Source] = field(default_factory=dict)
     #: The measured run's jobs, when the look-up read them; and when the run was reported.
