@@ -79,6 +79,18 @@ def test_other_4xx_are_not_retried(status: int, match: str) -> None:
     assert len(responses.calls) == 1
 
 
+@pytest.mark.parametrize("retry_after", ["1", None])
+@responses.activate(registry=registries.OrderedRegistry)
+def test_413_is_never_retried(retry_after: str | None) -> None:
+    # urllib3 retries a 413 that has a Retry-After; a record too large stays too large.
+    headers = {"Retry-After": retry_after} if retry_after else {}
+    responses.post(URL, status=413, headers=headers, json={"message": "too large"})
+    responses.post(URL, status=201, json={"id": "never"})
+    with pytest.raises(ServiceRejected, match="413: too large"):
+        send()
+    assert len(responses.calls) == 1
+
+
 @responses.activate(registry=registries.OrderedRegistry)
 def test_501_is_an_outage_without_retry() -> None:
     responses.post(URL, status=501, body="")
@@ -92,7 +104,7 @@ def test_retry_after_beyond_the_timeout_gives_up_at_once() -> None:
     started = time.monotonic()
     with pytest.raises(
         ServiceUnavailable,
-        match=r"answered 503 on 1 attempt\(s\), and another would pass the `timeout` of 5 s",
+        match=r"answered 503 on 1 attempt\(s\), and another would pass the `timeout` input \(5 s\)",
     ):
         send(timeout=5)
     assert time.monotonic() - started < 2

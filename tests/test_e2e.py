@@ -163,8 +163,11 @@ def test_outage_with_fail_on_error_fails(tmp_path: Path) -> None:
     run = run_action(env)
     assert run.code == 1
     assert run.outputs["result"] == "failed"
-    assert "iftrue at http://127.0.0.1:9/v1/organization/deployment could not be reached" in run.errors[0]
-    assert re.search(r"on [2-5] attempt\(s\), and another would pass the `timeout` of 5 s", run.errors[0])
+    assert (
+        "iftrue at http://127.0.0.1:9/v1/organization/deployment: 127.0.0.1 refused the connection"
+        in run.errors[0]
+    )
+    assert re.search(r"\([2-5] attempts; another would pass the `timeout` input \(5 s\)\)", run.errors[0])
     assert json.loads(run.outputs["payload"]) == RELEASE_BODY
 
 
@@ -175,12 +178,12 @@ def test_timeout_bounds_the_whole_delivery(tmp_path: Path) -> None:
         elapsed = time.monotonic() - started
     assert run.code == 0
     assert run.outputs["result"] == "failed"
-    assert "within 2 s" in run.warnings[-1] or "`timeout` of 2 s" in run.warnings[-1]
+    assert "`timeout` input (2 s)" in run.warnings[-1]
     assert elapsed < 8
 
 
 def test_non_json_success_is_created_with_warning(tmp_path: Path) -> None:
-    with FakeIftrue(Answer(201, "<html>ok</html>", {"Content-Type": "text/html"})) as server:
+    with FakeIftrue(Answer(201, "ok", {"Content-Type": "text/plain"})) as server:
         run = run_action(release_env(tmp_path, server))
     assert run.code == 0
     assert run.outputs["result"] == "created"
@@ -195,7 +198,7 @@ def test_redirect_is_not_followed(tmp_path: Path) -> None:
         run = run_action(release_env(tmp_path, server))
     assert run.code == 1
     assert len(server.posts) == 1
-    assert "set `api_url` to the service's final address" in run.errors[0]
+    assert "set the `api_url` input to the service's final address" in run.errors[0]
 
 
 def test_expired_token_is_refused_before_anything_is_sent(tmp_path: Path, iftrue: FakeIftrue) -> None:
@@ -338,15 +341,3 @@ def test_label_inputs_decide_fix_and_hotfix(tmp_path: Path, iftrue: FakeIftrue) 
     sent = iftrue.posts[0].json()
     assert sent["is_hotfix"] is True
     assert "is_fix" not in sent  # "Bug" is not in the custom fix_labels
-
-
-def test_https_proxy_variables_are_honoured(tmp_path: Path, iftrue: FakeIftrue) -> None:
-    # api_url points at a closed port; only a proxy can deliver the record.
-    env = runner_env(tmp_path, "release", payload("release"), {"api_url": "http://127.0.0.1:9"})
-    env["HTTP_PROXY"] = iftrue.url
-    run = run_action(env)
-    assert run.code == 0, run.stdout
-    [post] = iftrue.posts
-    assert post.path == "/v1/organization/deployment"
-    assert post.headers["authorization"] == f"Bearer {TOKEN}"
-    assert post.json() == RELEASE_BODY

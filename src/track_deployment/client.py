@@ -1,53 +1,82 @@
-"""The iftrue client: one POST with timeouts, bounded retries, and one status → error map."""
+"""The iftrue client: one POST with timeouts, bounded retries, and one status → error map.
+
+A request iftrue may have received is never sent again: only a connection that never opened
+and an answer that says "try again" (408, 429, 5xx) are retried. An answer that breaks off
+after the request went out, a 2xx's included, is no answer: urllib3 does not retry it (`read`
+is off), and the run says that iftrue may have recorded the deployment.
+"""
 
 from __future__ import annotations
 
 import json
+import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import requests
 import requests.auth
 from pydantic import ValidationError
-from urllib3.exceptions import HTTPError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    NameResolutionError,
+    NewConnectionError,
+    ProxyError,
+    SSLError,
+)
+from urllib3.util import parse_url
 from urllib3.util.retry import Retry
 
 from . import __version__
-from .errors import ServiceRejected, ServiceUnavailable
+from .errors import Cancelled, ServiceRejected, ServiceUnavailable
 from .model import shorten
 from .schema import DeploymentRequest, DeploymentResponse
-from .transport import Alarm, AnsweredUnread, DeadlineAdapter, DeadlineExceeded
+from .transport import CONNECT_TIMEOUT, Alarm, DeadlineAdapter, DeadlineExceeded, trust
 from .workflow import REDACTED
 
 ENDPOINT = "/v1/organization/deployment"
 USER_AGENT = f"track-deployment/{__version__} (+https://github.com/iftrue/track-deployment)"
 MAX_ATTEMPTS = 5
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+#: Hosts an http:// api_url may name (inputs.py); never reached through a proxy.
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 MESSAGE_CHARS = 500
 
 
 class DeadlineReached(Exception):
     """The next retry would end after the delivery's deadline."""
 
-    def __init__(self, attempts: int, last: str) -> None:
+    def __init__(self, attempts: int, last: str, error: Exception | None = None) -> None:
         super().__init__(last)
         self.attempts = attempts
         self.last = last
+        #: What failed the last attempt, when no answer came.
+        self.error = error
 
 
 class DeadlineRetry(Retry):
     """urllib3's retry with jitter, giving up early when the next wait would pass the deadline."""
 
+    # urllib3 also retries a 413 that has a Retry-After: a record too large stays too large.
+    RETRY_AFTER_STATUS_CODES = frozenset({429, 503})
     deadline: float = float("inf")
     #: Shared by every copy urllib3 makes, so the client can tell how many attempts were made.
     retried: list[object]
+    #: Shared too: set while waiting between attempts, when no request is on its way.
+    waiting: list[bool]
 
     def new(self, **kw: Any) -> DeadlineRetry:
         retry = super().new(**kw)
         retry.deadline = self.deadline
         retry.retried = self.retried
+        retry.waiting = self.waiting
         return retry
+
+    def sleep(self, response: Any = None) -> None:
+        self.waiting[0] = True
+        super().sleep(response)  # a cancel raised here leaves it set: no request was on its way
+        self.waiting[0] = False
 
     def parse_retry_after(self, retry_after: str) -> float:
         """A Retry-After that cannot be read (5,000 digits, a garbled date) counts as absent."""
@@ -75,8 +104,7 @@ class DeadlineRetry(Retry):
             last = retry.history[-1]
             if last.status:
                 raise DeadlineReached(len(retry.history), f"answered {last.status}")
-            reason = type(last.error).__name__ if last.error else "no answer"
-            raise DeadlineReached(len(retry.history), f"could not be reached ({reason})")
+            raise DeadlineReached(len(retry.history), "could not be reached", last.error)
         return retry
 
 
@@ -84,11 +112,11 @@ def retry_policy(deadline: float, backoff_factor: float = 0.5) -> DeadlineRetry:
     retry = DeadlineRetry(
         total=MAX_ATTEMPTS - 1,
         connect=MAX_ATTEMPTS - 1,
-        read=MAX_ATTEMPTS - 1,
+        read=False,  # an answer that broke off may follow a record iftrue took: never resent
         status=MAX_ATTEMPTS - 1,
         other=0,
         redirect=0,
-        allowed_methods=None,  # POST too: the service has no idempotency key, a lost record is worse
+        allowed_methods=None,  # POST too, on a connection that never opened or a "try again"
         status_forcelist=RETRY_STATUSES,
         backoff_factor=backoff_factor,
         backoff_jitter=0.5,
@@ -99,6 +127,7 @@ def retry_policy(deadline: float, backoff_factor: float = 0.5) -> DeadlineRetry:
     )
     retry.deadline = deadline
     retry.retried = []
+    retry.waiting = [False]
     return retry
 
 
@@ -131,11 +160,13 @@ class IftrueClient:
         timeout: float,
         backoff_factor: float = 0.5,
         redact: Callable[[str], str] | None = None,
+        ca_bundles: Sequence[str] = (),
     ) -> None:
         self.url = api_url.rstrip("/") + ENDPOINT
         self._token = token
         self._timeout = timeout
         self._backoff_factor = backoff_factor
+        self._ca_bundles = ca_bundles
         #: Applied to the service's words before they are shortened (a cut secret is not masked).
         self._redact = redact or (lambda text: text.replace(token, REDACTED) if token else text)
 
@@ -153,17 +184,23 @@ class IftrueClient:
         deadline = time.monotonic() + self._timeout if deadline is None else deadline
         retry = retry_policy(deadline, self._backoff_factor)
         alarm = Alarm()
+        read: list[requests.Response] = []
 
         def on_status(response: requests.Response) -> None:
-            if 200 <= response.status_code < 300:
+            read.append(response)
+            if 200 <= response.status_code < 300 and not _html(response):
                 alarm.disarm()
                 if answered:
                     answered()
 
-        adapter = DeadlineAdapter(deadline, on_status, max_retries=retry)
+        context = trust(self._ca_bundles) if self.url.lower().startswith("https:") else None
+        adapter = DeadlineAdapter(deadline, on_status, context, max_retries=retry)
         with requests.Session() as session, alarm.until(deadline):
+            # The token never crosses a proxy to a loopback service: HTTP_PROXY is not for it.
+            session.trust_env = _host(self.url) not in LOOPBACK
             session.mount("https://", adapter)
             session.mount("http://", adapter)
+            proxy = _proxy(session, self.url)
             try:
                 answer = session.post(
                     self.url,
@@ -178,32 +215,161 @@ class IftrueClient:
                     },
                     allow_redirects=False,
                 )
-            except AnsweredUnread as exc:  # the record exists: never sent again, never an error
-                alarm.disarm()
-                if answered:
-                    answered()
-                attempts = len(retry.retried) + 1
-                return Delivery(None, "", attempts, warning=_unread(exc.status, exc.why))
+            except Cancelled as exc:
+                # Sent (or being sent) and not answered: iftrue may hold the record.
+                exc.maybe_recorded = not read and not retry.waiting[0]
+                raise
             except DeadlineReached as exc:
+                if exc.error is not None:
+                    raise ServiceUnavailable(
+                        self._unreached(exc.error, proxy, exc.attempts, stopped=True)
+                    ) from None
                 raise ServiceUnavailable(
                     f"iftrue at {self.url} {exc.last} on {exc.attempts} attempt(s), and another would "
-                    f"pass the `timeout` of {self._timeout:g} s."
+                    f"pass the `timeout` input ({self._timeout:g} s)."
                 ) from None
             except (requests.RequestException, DeadlineExceeded) as exc:
-                raise ServiceUnavailable(
-                    f"Could not reach iftrue at {self.url} within {self._timeout:g} s "
-                    f"({_network_reason(exc)})."
-                ) from None
-        return _interpret(answer, len(retry.retried) + 1, self._redact)
+                attempts = len(retry.retried) + 1
+                sent = _after_sending(_chain(exc))
+                raise ServiceUnavailable(self._unreached(exc, proxy, attempts), maybe_recorded=sent) from None
+        return _interpret(answer, len(retry.retried) + 1, self._redact, proxy)
+
+    def _unreached(self, exc: Exception, proxy: str | None, attempts: int, stopped: bool = False) -> str:
+        """Why no answer came, and what to do about it: one cause, named."""
+        tries = f"{attempts} attempts" if attempts > 1 else ""
+        if stopped:
+            tries = f"{tries or '1 attempt'}; another would pass the `timeout` input ({self._timeout:g} s)"
+        tries = f" ({tries})" if tries else ""
+        cause, fix = _cause(exc, self.url, proxy, self._timeout)
+        return self._redact(f"Could not deliver the record to iftrue at {self.url}: {cause}{tries}. {fix}")
 
 
-def _network_reason(exc: Exception) -> str:
-    text = str(exc)
-    if isinstance(exc, (requests.Timeout, DeadlineExceeded)) or "timed out" in text.lower():
-        return "timed out"
-    if "Max retries exceeded" in text:
-        return f"connection failed after {MAX_ATTEMPTS} attempts"
-    return type(exc).__name__
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and every one it wraps (urllib3 nests them in `reason` and in args)."""
+    seen: list[BaseException] = []
+    todo: list[object] = [exc]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or any(item is known for known in seen):
+            continue
+        seen.append(item)
+        todo += [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args]
+    return seen
+
+
+_CA_FIX = (
+    "If a company proxy or a private CA signs it, add that CA to the system trust store or name a "
+    "PEM file of it in REQUESTS_CA_BUNDLE or SSL_CERT_FILE."
+)
+
+
+def _certificate(error: ssl.SSLCertVerificationError, host: str) -> tuple[str, str]:
+    what = error.verify_message or str(error)
+    if error.verify_code in (18, 19, 20, 21):  # self-signed, self-signed in the chain, unknown issuer
+        return f"its TLS certificate is signed by an unknown CA ({what})", _CA_FIX
+    if error.verify_code in (9, 10):  # not yet valid, expired
+        return f"its TLS certificate is out of date ({what})", "The server's certificate must be renewed."
+    if error.verify_code in (62, 64) or "mismatch" in what.lower():  # host name, IP address
+        return (
+            f"its TLS certificate is not for {host} ({what})",
+            "Check the host in the `api_url` input, or that no proxy answers for it.",
+        )
+    return f"its TLS certificate was refused ({what})", _CA_FIX
+
+
+def _cause(exc: Exception, url: str, proxy: str | None, timeout: float) -> tuple[str, str]:
+    """What failed and its fix, from the innermost error that says."""
+    chain = _chain(exc)
+    host = _host(url)
+    via = f" through the proxy {proxy}" if proxy else ""
+    for error in chain:
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return _certificate(error, host)
+    if proxy and (status := _tunnel_status(chain)):
+        if status == "407":
+            return (
+                f"the proxy {proxy} answered 407 Proxy Authentication Required",
+                "Give the proxy's credentials in its variable: HTTPS_PROXY=http://user:password@host:port.",
+            )
+        return (
+            f"the proxy {proxy} answered {status} when asked to connect to {host}",
+            "Ask the proxy's administrators to allow the host, or list it in NO_PROXY.",
+        )
+    if any(isinstance(error, NameResolutionError) for error in chain):
+        return (
+            f"the name {host} could not be resolved (DNS){via}",
+            "Check the host in the `api_url` input and the runner's DNS.",
+        )
+    if any(isinstance(error, ConnectionRefusedError) for error in chain):
+        return (
+            f"{proxy or host} refused the connection",
+            "Nothing listens there: check the "
+            + (
+                "proxy variables (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY)."
+                if proxy
+                else "`api_url` input, its port too."
+            ),
+        )
+    if isinstance(exc, requests.ConnectTimeout) or any(
+        isinstance(error, ConnectTimeoutError) and not isinstance(error, NewConnectionError)
+        for error in chain
+    ):
+        return (
+            f"no connection within {CONNECT_TIMEOUT:g} s{via}",
+            "A firewall may drop the traffic: on a network that needs a proxy, set HTTPS_PROXY.",
+        )
+    if _after_sending(chain):
+        what = (
+            f"no whole answer within the `timeout` input ({timeout:g} s)"
+            if isinstance(exc, (requests.Timeout, DeadlineExceeded))
+            else f"the answer could not be read ({type(chain[-1]).__name__})"
+        )
+        return (
+            f"{what}, after the record was sent{via}",
+            "iftrue may have recorded the deployment: look for it in iftrue before replaying the record.",
+        )
+    return (
+        f"the connection failed{via} ({type(chain[-1]).__name__})",
+        "Check the `api_url` input and the runner's network.",
+    )
+
+
+def _after_sending(chain: list[BaseException]) -> bool:
+    """Whether the connection was open and the record sent: whatever broke came after it."""
+    return not any(
+        isinstance(error, (NewConnectionError, ConnectTimeoutError, ProxyError, SSLError)) for error in chain
+    )
+
+
+def _tunnel_status(chain: list[BaseException]) -> str | None:
+    """The status a proxy refused a tunnel with ("Tunnel connection failed: 407 …", http.client)."""
+    for error in chain:
+        words = str(error).split()
+        if isinstance(error, (ProxyError, OSError)) and "Tunnel" in words[:1]:
+            return next((word for word in words if word.isdigit() and len(word) == 3), None)
+    return None
+
+
+def _host(url: str) -> str:
+    return (parse_url(url).host or "").strip("[]").lower()
+
+
+def _proxy(session: requests.Session, url: str) -> str | None:
+    """The proxy the session sends `url` through, named without its credentials."""
+    if not session.trust_env:
+        return None
+    settings = session.merge_environment_settings(url, {}, None, None, None)
+    proxy = requests.utils.select_proxy(url, settings["proxies"])
+    if not proxy:
+        return None
+    parsed = parse_url(proxy)
+    return f"{parsed.scheme or 'http'}://{parsed.host}" + (f":{parsed.port}" if parsed.port else "")
+
+
+def _html(answer: requests.Response) -> bool:
+    """An HTML page: a proxy's or a portal's sign-in page, never iftrue's JSON."""
+    kind = answer.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    return kind in ("text/html", "application/xhtml+xml")
 
 
 def _text(answer: requests.Response) -> str:
@@ -235,9 +401,18 @@ def _dumps(value: object) -> str:
         return "(unreadable)"
 
 
-def _interpret(answer: requests.Response, attempts: int, redact: Callable[[str], str]) -> Delivery:
+def _interpret(
+    answer: requests.Response, attempts: int, redact: Callable[[str], str], proxy: str | None = None
+) -> Delivery:
     """Map the final answer to a delivery or an error; the one place statuses are judged."""
     status = answer.status_code
+    if 200 <= status < 300 and _html(answer):
+        who = f"the proxy {proxy}" if proxy else "something between the runner and iftrue"
+        raise ServiceUnavailable(
+            f"{who} answered {status} with a web page instead of iftrue (a proxy's or a network's "
+            "sign-in page?): the record was not delivered. Let the runner through it (proxy "
+            "credentials in HTTPS_PROXY, or the host in NO_PROXY), then replay the record."
+        )
     if 200 <= status < 300:
         try:
             return _created(answer, attempts)
@@ -248,7 +423,7 @@ def _interpret(answer: requests.Response, attempts: int, redact: Callable[[str],
     if status in (401, 403):
         raise ServiceRejected(
             f"iftrue answered {status}: the token was refused ({message}). Check that the `token` "
-            "secret holds a current deployment-tracking JWT of your iftrue organization."
+            "input holds a current deployment-tracking JWT of your iftrue organization."
         )
     if status in (400, 422):
         raise ServiceRejected(f"iftrue answered {status}, rejecting the record: {message}")
@@ -258,7 +433,7 @@ def _interpret(answer: requests.Response, attempts: int, redact: Callable[[str],
         location = shorten(redact(answer.headers.get("Location", "?")), MESSAGE_CHARS)
         raise ServiceRejected(
             f"iftrue answered {status} redirecting to {location}: "
-            "set `api_url` to the service's final address."
+            "set the `api_url` input to the service's final address."
         )
     if status in RETRY_STATUSES or status >= 500:
         tries = f"after {attempts} attempts" if attempts > 1 else "and was not retried"

@@ -39,6 +39,11 @@ class ServiceUnavailable(ActionError):
     title = "iftrue unavailable"
     outage = True
 
+    def __init__(self, message: str, *, maybe_recorded: bool = False) -> None:
+        super().__init__(message)
+        #: The record was sent and no answer read: iftrue may hold it, so a replay must look first.
+        self.maybe_recorded = maybe_recorded
+
 
 class OutboxError(Exception):
     """A request of the outbox failed; the record stays where it was, and the run goes on."""
@@ -66,3 +71,5 @@ class Cancelled(BaseException):
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.signum = signum
+        #: Cancelled while the record was being delivered: iftrue may hold it.
+        self.maybe_recorded = False

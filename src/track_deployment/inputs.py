@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 import math
+import os
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -99,6 +100,8 @@ class Inputs(NamedTuple):
     #: The `status` input as given, spelled as STATUS_WORDS are (status_word); a state meaning
     #: nothing shipped is only here, not in `fields`.
     status: str = ""
+    #: CA bundles the environment names, trusted besides the system's (transport.trust).
+    ca_bundles: tuple[str, ...] = ()
     #: This job's id (`job.check_run_id`), to find its own job and deployment; None when unknown.
     check_run_id: int | None = None
     #: Record a deployment of the commit production already runs (skipped by default).
@@ -261,7 +264,39 @@ def read_inputs(environ: Mapping[str, str], *, now: datetime | None = None) -> I
         status=status_word(raw["status"]),
         check_run_id=parse_id("check_run_id", raw["check_run_id"]) if raw["check_run_id"] else None,
         redeploys=parse_bool("redeploys", raw["redeploys"]),
+        ca_bundles=read_ca_bundles(environ),
     )
+
+
+#: Where requests, OpenSSL and curl look for extra CA certificates; a company's CA is often there.
+CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE")
+
+
+def read_ca_bundles(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The CA bundles the environment names, each checked now: a bad one is a configuration error."""
+    import ssl  # only a run whose environment names a bundle needs it
+
+    bundles: list[str] = []
+    for variable in CA_VARIABLES:
+        path = environ.get(variable, "")
+        if not path or path in bundles:
+            continue
+        try:
+            context = ssl.create_default_context()
+            if os.path.isdir(path):
+                context.load_verify_locations(capath=path)
+            else:
+                context.load_verify_locations(cafile=path)
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError: a file without a certificate
+            strerror = None if isinstance(exc, ssl.SSLError) else getattr(exc, "strerror", None)
+            why = "holds no PEM certificate" if isinstance(exc, ssl.SSLError) else "cannot be read"
+            detail = f" ({strerror})" if strerror else ""
+            raise InputError(
+                f"{variable} names {path[:200]!r}, which {why}{detail}. Set it to a PEM file of the CA "
+                "certificates to trust (a company's proxy or private CA), or unset it."
+            ) from None
+        bundles.append(path)
+    return tuple(bundles)
 
 
 def env_name(name: str) -> str:

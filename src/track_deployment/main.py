@@ -37,8 +37,18 @@ from .workflow import Console, Report, print_block, publish
 TITLE = "track-deployment"
 
 
-def replay_hint(outputs: bool, summary: bool) -> str:
+def replay_hint(outputs: bool, summary: bool, maybe_recorded: bool = False) -> str:
     """Where the record is kept and how to send it again; names only the files written."""
+    if maybe_recorded:
+        where = " and ".join(
+            place
+            for place, written in (("the `payload` output", outputs), ("the job summary", summary))
+            if written
+        )
+        return (
+            f"The record is kept{' in ' + where if where else ' in the log above'}: if iftrue does not "
+            "list this deployment, run the action again with it as the `payload` input."
+        )
     kept = [
         place
         for place, written in (("the `payload` output", outputs), ("the job summary", summary))
@@ -264,7 +274,13 @@ def deliver(
     # The outbox (outbox.py): what earlier runs could not deliver goes first; an outage queues this one.
     box = outbox.drain(inputs, runner, console, report.outbox, request, now)
     budget.spent += box.seconds
-    client = IftrueClient(inputs.api_url, inputs.token, timeout=inputs.timeout, redact=console.redact)
+    client = IftrueClient(
+        inputs.api_url,
+        inputs.token,
+        timeout=inputs.timeout,
+        redact=console.redact,
+        ca_bundles=inputs.ca_bundles,
+    )
     try:
         delivery = client.send(request, answered=answered, deadline=budget.delivery())
     except ActionError as exc:
@@ -300,6 +316,7 @@ def fail(report: Report, exc: ActionError, *, fail_on_error: bool, actions: bool
     """Record an error; only configuration errors, or any with fail_on_error, fail the step."""
     report.result = "failed"
     report.error, report.error_title = str(exc), exc.title
+    report.maybe_recorded = getattr(exc, "maybe_recorded", False)
     report.alert_title = exc.title
     if exc.outage and not fail_on_error:
         report.alert = "warning"
@@ -326,7 +343,13 @@ def cancelled(report: Report, exc: Cancelled, actions: bool = True) -> int:
     report.error_title = "Cancelled"
     report.alert, report.alert_title = "warning", "track-deployment cancelled"
     what = "The step was" if actions else "track-deployment was"
-    if report.payload:
+    report.maybe_recorded = exc.maybe_recorded
+    if exc.maybe_recorded:
+        report.error = (
+            f"{what} cancelled ({name}) while the record was being delivered, before iftrue's "
+            "answer was read: iftrue may have recorded the deployment."
+        )
+    elif report.payload:
         report.error = f"{what} cancelled ({name}) before iftrue confirmed the deployment."
     else:
         report.error = f"{what} cancelled ({name}) before the deployment record was built."
@@ -413,7 +436,7 @@ def main(
         runner.summary_path,
         lambda written: render_summary(report, payload_output=written, redact=console.redact),
     )
-    announce(console, report, replay_hint(outputs, summary))
+    announce(console, report, replay_hint(outputs, summary, report.maybe_recorded))
     if not console.actions:
         # Outside Actions no runner reads the outputs: one line tells a CI log or a script.
         console.info(

@@ -243,6 +243,13 @@ class Outbox:
         """After an outage, queue this run's record for the next run; say where it went."""
         if not exc.outage or self.keeping() == "outside GitHub Actions":
             return
+        if getattr(exc, "maybe_recorded", False):
+            # The record may have reached iftrue: sent again by the next run, it could count twice.
+            self.lines.append(
+                "This run's record was not queued: iftrue may have recorded it (its answer broke off); "
+                "look for it in iftrue, and replay it by hand as below only if it is not there."
+            )
+            return
         run = {"id": self.runner.run_id, "attempt": self.runner.run_attempt, "url": self.runner.run_url or ""}
         queued_at = now.astimezone(UTC).isoformat().replace("+00:00", "Z")
         entry = seal(
@@ -344,7 +351,11 @@ class Outbox:
             self.lines.append(f"A record {queued} is this run's own: it is sent once, by this run.")
             return True
         client = IftrueClient(
-            self.inputs.api_url, self.inputs.token, timeout=self.inputs.timeout, redact=self.console.redact
+            self.inputs.api_url,
+            self.inputs.token,
+            timeout=self.inputs.timeout,
+            redact=self.console.redact,
+            ca_bundles=self.inputs.ca_bundles,
         )
         try:
             client.send(request, deadline=deadline)

@@ -8,23 +8,20 @@ read in small pieces with the deadline checked between them, and, where the plat
 
 from __future__ import annotations
 
-import functools
 import http.client
-import re
 import signal
+import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.connectionpool import HTTPConnectionPool
 from urllib3.poolmanager import PoolManager
-from urllib3.response import BaseHTTPResponse
 from urllib3.util.timeout import Timeout
 
 #: The most of any answer read; the rest is never received.
@@ -93,112 +90,48 @@ def read_body(response: requests.Response, deadline: float, limit: int = MAX_ANS
     return cut
 
 
-class AnsweredUnread(Exception):
-    """A POST's answer began with a 2xx status line, then its headers could not be read.
+class _FinalAnswer(http.client.HTTPResponse):
+    """http.client's answer, past interim ones: 102 Processing and 103 Early Hints come first.
 
-    The server took the request, so it must not be sent again: urllib3 would retry it as a
-    read error (http.client refuses 100+ headers or a 64 KiB header line, a trickle of headers
-    runs into the deadline, urllib3 refuses conflicting lengths).
+    http.client skips only 100 Continue and would take a 103 for the answer, leaving the real
+    one unread. An interim answer has headers and no body, so the next status line follows.
     """
 
-    def __init__(self, status: int, why: str) -> None:
-        super().__init__(f"answered {status}, then {why}")
-        self.status = status
-        self.why = why
+    def begin(self) -> None:
+        super().begin()
+        while 100 <= self.status < 200 and self.status != 101:  # 101 switches protocols: final
+            self.headers = self.msg = None  # type: ignore[assignment]  # begin() reads a new answer
+            super().begin()
 
 
-# A status line's start as a server may write it, however http.client judges the rest of it
-# (a reason of 100 kB, "201Created", lower case): it has said 2xx all the same.
-_STATUS = re.compile(rb"\s*HTTP/[0-9.]* *([0-9]{3})(?![0-9])", re.IGNORECASE)
-#: Read a byte at a time, before http.client reads the line: enough for "HTTP/1.1 201".
-_STATUS_START = 32
+def _skip_interim(manager: PoolManager) -> PoolManager:
+    """Let every pool of `manager` (direct, proxied or SOCKS) read answers as _FinalAnswer."""
 
+    def pool(cls: type[HTTPConnectionPool]) -> type[HTTPConnectionPool]:
+        connection = type(cls.ConnectionCls.__name__, (cls.ConnectionCls,), {"response_class": _FinalAnswer})
+        return type(cls.__name__, (cls,), {"ConnectionCls": connection})
 
-class _Prefixed:
-    """A file whose next line starts with `head`, already read from it."""
-
-    def __init__(self, head: bytes, fp: Any) -> None:
-        self.head, self.fp = head, fp
-
-    def readline(self, limit: int = -1) -> bytes:
-        head, self.head = self.head, b""
-        if head.endswith(b"\n"):
-            return head
-        rest: bytes = self.fp.readline(limit - len(head) if limit >= 0 else -1)
-        return head + rest
-
-    def close(self) -> None:
-        self.fp.close()
-
-
-class _StatusLine(http.client.HTTPResponse):
-    """http.client's answer, noting each final status line it reads in `seen`."""
-
-    def __init__(self, sock: Any, *args: Any, seen: list[int], **kwargs: Any) -> None:
-        super().__init__(sock, *args, **kwargs)
-        self._seen = seen
-
-    def _read_status(self) -> tuple[str, int, str]:  # the one place http.client reads it
-        # The line's start is read here a byte at a time, and its status noted as soon as it
-        # has come: http.client may then refuse the rest, or the rest may never come.
-        head, noted = bytearray(), False
-        # Blank lines before it are skipped, as the status pattern does (a few, not forever).
-        while len(head.lstrip()) < _STATUS_START and len(head) < 32 * _STATUS_START:
-            if head.endswith(b"\n") and head.strip():
-                break
-            byte = self.fp.read(1)
-            if not byte:
-                break
-            head += byte
-            if not noted and (start := _STATUS.match(head)):
-                noted = True
-                if int(start.group(1)) >= 200:  # 1xx (100 Continue) comes before the answer
-                    self._seen.append(int(start.group(1)))
-        real = self.fp
-        self.fp = _Prefixed(bytes(head), real)  # type: ignore[assignment]
-        try:
-            version, status, reason = super()._read_status()  # type: ignore[misc]
-        finally:
-            if isinstance(self.fp, _Prefixed):  # not closed by http.client meanwhile
-                self.fp = real
-        if not noted and status >= 200:
-            self._seen.append(status)
-        return version, status, reason
-
-
-def _get_response(connection: HTTPConnection, read: Callable[[], BaseHTTPResponse]) -> BaseHTTPResponse:
-    """`read()` the connection's answer; a POST's 2xx whose headers fail raises AnsweredUnread."""
-    seen: list[int] = []
-    connection.response_class = functools.partial(_StatusLine, seen=seen)  # type: ignore[assignment]
-    try:
-        return read()
-    except Exception as exc:
-        if seen and 200 <= seen[-1] < 300 and getattr(connection, "_method", None) == "POST":
-            raise AnsweredUnread(seen[-1], f"its headers could not be read ({type(exc).__name__})") from exc
-        raise
-
-
-class _HTTPConnection(HTTPConnection):
-    def getresponse(self) -> BaseHTTPResponse:  # type: ignore[override]
-        return _get_response(self, super().getresponse)
-
-
-class _HTTPSConnection(HTTPSConnection):
-    def getresponse(self) -> BaseHTTPResponse:  # type: ignore[override]
-        return _get_response(self, super().getresponse)
-
-
-class _HTTPPool(HTTPConnectionPool):
-    ConnectionCls = _HTTPConnection
-
-
-class _HTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _HTTPSConnection
-
-
-def _keep_status(manager: PoolManager) -> PoolManager:
-    manager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+    manager.pool_classes_by_scheme = {
+        scheme: pool(cls) for scheme, cls in manager.pool_classes_by_scheme.items()
+    }
     return manager
+
+
+def trust(bundles: Sequence[str] = ()) -> ssl.SSLContext:
+    """Certificates to trust: the operating system's store, certifi's, and each bundle given.
+
+    The system store (through truststore, as pip uses it) holds a company's CA where IT
+    installed it; certifi's keeps a container without a store working; the bundles are the
+    ones REQUESTS_CA_BUNDLE, SSL_CERT_FILE or CURL_CA_BUNDLE name.
+    """
+    import certifi
+    import truststore
+
+    context: ssl.SSLContext = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_verify_locations(cafile=certifi.where())
+    for bundle in bundles:
+        context.load_verify_locations(cafile=bundle)
+    return context
 
 
 class DeadlineAdapter(HTTPAdapter):
@@ -212,20 +145,29 @@ class DeadlineAdapter(HTTPAdapter):
         self,
         deadline: float,
         on_status: Callable[[requests.Response], None] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
         **kwargs: Any,
     ) -> None:
+        self.ssl_context = ssl_context
         super().__init__(**kwargs)
         self.deadline = deadline
         self.on_status = on_status
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        _keep_status(self.poolmanager)
+        _skip_interim(self.poolmanager)
 
     def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **kwargs)
-        # A SOCKS proxy's pools are its own; through it a broken 2xx is retried as before.
-        return manager if proxy.lower().startswith("socks") else _keep_status(manager)
+        return _skip_interim(super().proxy_manager_for(proxy, **kwargs))
+
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
+    ) -> Any:
+        # Here, not in init_poolmanager: a proxy's pools get these attributes, never its kwargs.
+        host, pool = super().build_connection_pool_key_attributes(request, verify, cert)
+        if self.ssl_context is not None and verify is not False:
+            pool["ssl_context"] = self.ssl_context
+        return host, pool
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         if left(self.deadline) <= 0:

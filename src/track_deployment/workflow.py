@@ -277,6 +277,8 @@ class Report:
     alert: str = ""
     alert_title: str = ""
     alert_tail: str = ""
+    #: The record was sent and no answer read: a replay must first look for it in iftrue.
+    maybe_recorded: bool = False
     #: Field name → where its value came from, or why it was left out.
     sources: Mapping[str, Source] = field(default_factory=dict)
     #: The measured run's jobs, when the look-up read them; and when the run was reported.
@@ -301,14 +303,24 @@ class Report:
 
 
 def append_file(path: str | None, text: str) -> None:
-    """Append to a runner file command file; a run outside a runner has none.
+    """Append to a runner file command file, whole or not at all; a run outside a runner has none.
 
     Written as UTF-8 with LF line ends, untranslated: the runner ends a line only at LF
     (FileCommandManager.ReadLine on Linux).
     """
-    if path:
-        with open(path, "a", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+    if not path:
+        return
+    data = memoryview(text.encode("utf-8"))
+    with open(path, "ab", buffering=0) as handle:  # unbuffered: each write is known written
+        size = handle.seek(0, os.SEEK_END)
+        try:
+            while data:
+                data = data[handle.write(data) :]
+        except OSError:
+            # A full disk may have taken part of it: an entry cut off would stop the runner
+            # reading the whole file, so the file goes back to what it held.
+            handle.truncate(size)
+            raise
 
 
 # The `response` output's limit: the step's outputs are meant for a few values, not documents.
@@ -353,7 +365,8 @@ def _append(console: Console, what: str, path: str | None, text: Callable[[], st
         append_file(path, text())
     except OSError as exc:
         console.warning(
-            f"Could not write the step's {what} ({path}): {exc.strerror or exc}.", title="track-deployment"
+            f"Could not write the step's {what} ({path}): {exc.strerror or exc}; none of it was written.",
+            title="track-deployment",
         )
         return False
     return True
