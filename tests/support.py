@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -99,7 +100,8 @@ Route = Callable[[Recorded], Answer]
 class FakeServer:
     """A threaded HTTP server on 127.0.0.1 that records requests and answers from a router."""
 
-    def __init__(self, router: Route) -> None:
+    def __init__(self, router: Route, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.router = router
         self.requests: list[Recorded] = []
         owner = self
@@ -144,13 +146,21 @@ class FakeServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server = ThreadingHTTPServer
+        if ":" in self.host:  # an IPv6 literal: GitHub Enterprise Server addressed as [::1]
+
+            class ServerV6(ThreadingHTTPServer):
+                address_family = socket.AF_INET6
+
+            server = ServerV6
+        self.httpd = server((self.host, 0), Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.httpd.server_address[1]}"
 
     def __enter__(self) -> FakeServer:
         self.thread.start()
@@ -946,10 +956,10 @@ class FakeGitHub(FakeServer):
     or to a Route that makes it; unlisted routes answer 404.
     """
 
-    def __init__(self, answers: dict[str, Answer | Route], prefix: str = "") -> None:
+    def __init__(self, answers: dict[str, Answer | Route], prefix: str = "", host: str = "127.0.0.1") -> None:
         self.answers = answers
         self.prefix = prefix
-        super().__init__(self._route)
+        super().__init__(self._route, host)
 
     @property
     def api_url(self) -> str:

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from .errors import LookupFailed
 from .model import shorten
-from .transport import LATE, Alarm, DeadlineAdapter, DeadlineExceeded, left
+from .transport import LATE, Alarm, DeadlineAdapter, DeadlineExceeded, left, trust
 
 # Seconds for each GitHub request; look-ups are never retried.
 REQUEST_TIMEOUT = 10
@@ -79,8 +79,9 @@ class GitHub:
         user_agent: str,
         deadline: float,
         redact: Callable[[str], str],
+        ca_bundles: tuple[str, ...] = (),
     ) -> None:
-        self.requester = _requester(api_url, token, user_agent, deadline)
+        self.requester = _requester(api_url, token, user_agent, deadline, ca_bundles)
         self.repo = f"/repos/{repository}"
         self.deadline = deadline
         self.redact = redact
@@ -172,12 +173,32 @@ def _refuse_202(response: Any) -> None:
         raise LookupFailed("202: GitHub was still computing the answer")
 
 
+def _refuse_refusal(response: Any, *args: Any, **kwargs: Any) -> None:
+    """A refused token, a missing permission or a rate limit, whatever shape its body has (PyGithub
+    reads the message of a JSON object only, and fails on an array or a string)."""
+    status = response.status_code
+    if status not in (401, 403, 429):
+        return
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    message = data.get("message") if isinstance(data, dict) and isinstance(data.get("message"), str) else None
+    if status == 429 or response.headers.get("x-ratelimit-remaining") == "0":
+        raise LookupFailed(f"{status} rate limit exceeded", stop=True)
+    if status == 401:  # every look-up would fail so
+        raise LookupFailed(f"401 {message or 'bad credentials'}", stop=True, cause="token")
+    raise LookupFailed(f"403 {message or 'forbidden'}", cause="permission")
+
+
 def _refuse_cut(response: Any, *args: Any, **kwargs: Any) -> None:
     if cut := getattr(response, "cut", None):
         raise LookupFailed(f"answer {cut}", stop=cut == LATE)  # no time is left for the others
 
 
-def _requester(api_url: str, token: str, user_agent: str, deadline: float) -> Any:
+def _requester(
+    api_url: str, token: str, user_agent: str, deadline: float, ca_bundles: tuple[str, ...]
+) -> Any:
     """PyGithub's Requester whose every session ends its requests by `deadline` and reads at
     most 1 MiB of each answer, through the connection classes PyGithub lets a caller inject."""
     from github import Auth, Github
@@ -185,12 +206,16 @@ def _requester(api_url: str, token: str, user_agent: str, deadline: float) -> An
 
     def bounded(base: type[Any]) -> type[Any]:
         class Bounded(base):  # type: ignore[misc]
-            def __init__(self, *args: Any, **kwargs: Any) -> None:
-                super().__init__(*args, **kwargs)
-                self.session.mount(f"{self.protocol}://", DeadlineAdapter(deadline, _refuse_202))
+            def __init__(self, host: str, *args: Any, **kwargs: Any) -> None:
+                # PyGithub joins host and port as text: an IPv6 literal needs its brackets back.
+                super().__init__(
+                    f"[{host}]" if ":" in host and not host.startswith("[") else host, *args, **kwargs
+                )
+                context = trust(ca_bundles) if self.protocol == "https" else None
+                self.session.mount(f"{self.protocol}://", DeadlineAdapter(deadline, _refuse_202, context))
                 # No compressed answers: the bound counts the bytes as they come.
                 self.session.headers["Accept-Encoding"] = "identity"
-                self.session.hooks["response"].append(_refuse_cut)
+                self.session.hooks["response"] += [_refuse_cut, _refuse_refusal]
 
         return Bounded
 

@@ -185,7 +185,13 @@ def _look_up(
 
     with budget.lookups() as deadline:
         gh = GitHub(
-            runner.api_url, runner.repository, inputs.github_token, USER_AGENT, deadline, console.redact
+            runner.api_url,
+            runner.repository,
+            inputs.github_token,
+            USER_AGENT,
+            deadline,
+            console.redact,
+            inputs.ca_bundles,
         )
         found, notes = look_up(
             # Worth the rest of the look-ups while nothing but what they find would skip the run.
