@@ -17,8 +17,8 @@ from support import SHA
 from urllib3.util import parse_url
 
 from track_deployment.errors import InputError
-from track_deployment.inputs import api_url_problem, parse_api_url
 from track_deployment.summary import render_summary
+from track_deployment.values import api_url_problem, parse_api_url
 from track_deployment.workflow import Report, escape_markdown
 
 # --- Markdown -------------------------------------------------------------------------------

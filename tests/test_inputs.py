@@ -9,7 +9,8 @@ import pytest
 from support import EXPIRED_TOKEN, TOKEN
 
 from track_deployment.errors import InputError
-from track_deployment.inputs import check_jwt, for_command, read_inputs, unquoted
+from track_deployment.inputs import for_command, read_inputs
+from track_deployment.values import check_jwt, unquoted
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
 

@@ -149,6 +149,15 @@ class BearerAuth(requests.auth.AuthBase):
         return request
 
 
+_HEADERS = {
+    "Content-Type": "application/json",
+    "Accept": "application/json",
+    # No compressed answer: its size is what the 1 MiB bound counts.
+    "Accept-Encoding": "identity",
+    "User-Agent": USER_AGENT,
+}
+
+
 class IftrueClient:
     """Posts deployment records to iftrue."""
 
@@ -206,13 +215,7 @@ class IftrueClient:
                     self.url,
                     data=json.dumps(request.body()).encode(),
                     auth=BearerAuth(self._token),
-                    headers={
-                        "Content-Type": "application/json",
-                        "Accept": "application/json",
-                        # No compressed answer: its size is what the 1 MiB bound counts.
-                        "Accept-Encoding": "identity",
-                        "User-Agent": USER_AGENT,
-                    },
+                    headers=_HEADERS,
                     allow_redirects=False,
                 )
             except Cancelled as exc:

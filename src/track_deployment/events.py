@@ -15,9 +15,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from . import model
 from .errors import EventError
-from .inputs import describe
 from .model import is_bot
 from .schema import scrub
+from .values import describe
 
 
 class Model(BaseModel):

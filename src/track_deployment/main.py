@@ -16,22 +16,14 @@ from .errors import ActionError, Cancelled
 from .events import load_event
 from .fit import fit_record
 from .gate import Asked, Settled, after_lookups, before_lookups, release_caveat, status_of
-from .inputs import (
-    MAX_PAYLOAD_BYTES,
-    Inputs,
-    Runner,
-    api_url_problem,
-    read_inputs,
-    read_runner,
-    read_secrets,
-    unquoted,
-)
+from .inputs import MAX_PAYLOAD_BYTES, Inputs, Runner, read_inputs, read_runner, read_secrets
 from .model import Found, Reading, Source
 from .plan import Plan, Wants, plan_lookups
 from .readers import read_event
 from .record import NO_GITHUB_TOKEN, Built, Rules, build_record
 from .schema import DeploymentRequest, record_json
 from .summary import provenance_lines, render_summary
+from .values import api_url_problem, unquoted
 from .workflow import Console, Report, print_block, publish
 
 TITLE = "track-deployment"

@@ -24,9 +24,10 @@ import requests
 
 from .client import USER_AGENT, IftrueClient
 from .errors import ActionError, Cancelled, OutboxError, ServiceRejected
-from .inputs import Inputs, Runner, api_url_problem
+from .inputs import Inputs, Runner
 from .schema import DeploymentRequest, record_json
 from .transport import MAX_ANSWER_BYTES, Alarm, DeadlineAdapter
+from .values import api_url_problem
 from .workflow import Console
 
 NAME = "track-deployment-outbox"

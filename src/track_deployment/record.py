@@ -15,7 +15,6 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 
 from .errors import EventError, MissingFieldError
-from .inputs import describe
 from .jobs import minutes_ran
 from .model import (
     MERGE_TITLE,
@@ -35,6 +34,7 @@ from .model import (
 from .plan import FOR_THE_BUDGET, Plan
 from .recovery import is_conventional_fix, is_redeploy, judge
 from .schema import REQUEST_FIELDS, REQUIRED_FIELDS, STATUS_WORDS, DeploymentRequest, first_line
+from .values import describe
 
 _HOTFIX_BRANCH = ("hotfix/", "hotfix-")
 _FIX_BRANCH = ("fix/", "fix-", "bugfix/", "bugfix-")
