@@ -10,12 +10,14 @@ environment, so these tests share one runner temporary folder and one worker.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import re
 import signal
 import subprocess
 import time
+import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -37,6 +39,7 @@ from support import (
 from test_cancel import RETRY_AFTER, check_cancelled, wait_for_posts
 
 from track_deployment.inputs import INPUT_DEFAULTS
+from track_deployment.outbox import opened
 
 pytestmark = pytest.mark.xdist_group("native")
 
@@ -127,7 +130,17 @@ def run_composite(
     files = tmp / "file_commands"
     files.mkdir(exist_ok=True)
     stdout, stderr, summary, summary_size, code = b"", b"", "", 0, 0
+    uploads: list[dict[str, str]] = []
     for index, step in enumerate(NATIVE_ACTION["runs"]["steps"]):
+        if code != 0 and not str(step.get("if", "")).startswith("always()"):
+            break  # a failed step skips the ones after it, but for `always()`
+        if "uses" in step:
+            # The one action the composite uses: the outbox's upload, run when its `if` holds.
+            condition = re.fullmatch(r"always\(\) && (steps\.[\w.]+) != ''", step["if"])
+            assert condition and step["uses"].startswith("actions/upload-artifact@"), step
+            if contexts.get(condition.group(1)):
+                uploads.append({name: evaluate(str(value), contexts) for name, value in step["with"].items()})
+            continue
         output, step_summary = files / f"set_output_{index}", files / f"step_summary_{index}"
         step_variables = files / f"set_env_{index}"
         script = tmp / f"step_{index}.sh"
@@ -162,9 +175,8 @@ def run_composite(
             job |= parse_outputs(step_variables.read_bytes())  # GITHUB_ENV has GITHUB_OUTPUT's form
         summary, summary_size = summary + read.summary, summary_size + read.summary_size
         contexts |= {f"steps.{step['id']}.outputs.{k}": v for k, v in read.outputs.items()}
-        if code != 0:
-            break
     run = collect(code, stdout, stderr, None, None)
+    run.uploads = uploads  # type: ignore[attr-defined]
     run.outputs = {name: evaluate(spec["value"], contexts) for name, spec in NATIVE_ACTION["outputs"].items()}
     run.summary, run.summary_size = summary, summary_size
     return run
@@ -368,3 +380,31 @@ def test_cancel_while_waiting_to_retry_keeps_the_record(tmp_path: Path, runner_t
     assert len(server.posts) == 1
     check_cancelled(run, signal.SIGINT)
     assert json.loads(run.outputs["payload"]) == RELEASE_BODY
+
+
+def test_an_outage_is_kept_by_the_outbox_upload_step(tmp_path: Path, runner_temp: Path) -> None:
+    """A composite action's steps get no artifact service: the record is written under
+    runner.temp and the pinned upload-artifact step keeps it as the outbox artifact."""
+    down = "http://127.0.0.1:9"  # nothing listens: an outage
+    inputs = {"token": TOKEN, "api_url": down, "timeout": "3", "check_run_id": "555"}
+    run = run_composite(tmp_path, runner_temp, release_env(tmp_path), inputs)
+    assert run.code == 0 and run.outputs["result"] == "failed", run.stdout
+    [upload] = run.uploads  # type: ignore[attr-defined]
+    assert upload["name"].startswith("track-deployment-outbox-555-")
+    assert upload["if-no-files-found"] == "error"
+    folder = Path(upload["path"])
+    assert folder.parent == runner_temp
+    # What upload-artifact uploads: the folder's files, zipped at the root.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for file in folder.iterdir():
+            archive.write(file, file.name)
+    [entry] = opened(buffer.getvalue(), token=TOKEN, api_url=down)
+    assert entry["record"] == json.loads(run.outputs["payload"])
+    assert "queued as the artifact" in run.summary
+
+
+def test_a_delivered_record_uploads_nothing(tmp_path: Path, runner_temp: Path, iftrue: FakeIftrue) -> None:
+    run = run_composite(tmp_path, runner_temp, release_env(tmp_path), {"token": TOKEN, "api_url": iftrue.url})
+    assert run.outputs["result"] == "created"
+    assert run.uploads == []  # type: ignore[attr-defined]

@@ -31,6 +31,8 @@ from support import (
     runner_env,
 )
 
+from track_deployment.outbox import seal
+
 TWIRP = "/twirp/github.actions.results.api.v1.ArtifactService/"
 RUN_BACKEND, JOB_BACKEND = "ce7f54c7-61c7-4aae-887f-30da475f5f1a", "ca395085-040a-526b-2ce8-bdc85f692774"
 
@@ -331,3 +333,37 @@ def test_ghes_and_outside_actions_keep_todays_behaviour(
     assert "queued as the artifact" not in run.everything()
     if "GITHUB_SERVER_URL" in overrides:
         assert "not queued: GitHub Enterprise Server gives actions no artifact service" in run.summary
+
+
+def test_a_native_actions_artifact_of_several_records_is_delivered_oldest_first(
+    tmp_path: Path, store: FakeArtifacts, iftrue: Iftrue
+) -> None:
+    """The native action's upload step zips its folder: one `<digest>.json` per record it kept."""
+    older = {**payload_record(), "title": "Deploy 1"}
+    newer = {**payload_record(), "title": "Deploy 2"}
+    run_of = {"id": "1", "attempt": "1", "url": ""}
+    entries = [
+        seal(newer, token=TOKEN, api_url=iftrue.url, run=run_of, queued_at="2026-12-07T09:00:00Z"),
+        seal(older, token=TOKEN, api_url=iftrue.url, run=run_of, queued_at="2026-12-07T08:00:00Z"),
+    ]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for number, entry in enumerate(entries):
+            archive.writestr(f"{number}abc.json", json.dumps(entry))
+    store.plant("track-deployment-outbox-555-abcdef", buffer.getvalue())
+    run = run_action(env_for(tmp_path, store, iftrue, title="Deploy 3"))
+    assert run.code == 0 and run.outputs["result"] == "created", run.stdout
+    assert [record["title"] for record in iftrue.delivered] == ["Deploy 1", "Deploy 2", "Deploy 3"]
+    assert store.artifacts == {}
+
+
+def payload_record() -> dict[str, Any]:
+    """A record as a run of the release example sends it."""
+    return {
+        "title": "v2.4.0",
+        "branch": "main",
+        "commit_id": "9f2c1e4b7a3d5e6f8091a2b3c4d5e6f708192a3b",
+        "repository_url": "https://github.com/octo-org/shop",
+        "member_id": "583231",
+        "pull_request_number": 0,
+    }

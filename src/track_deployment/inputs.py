@@ -136,6 +136,8 @@ class Runner(NamedTuple):
     results_url: str = ""
     #: The repository's artifact retention in days, as the runner states it.
     retention_days: str = ""
+    #: The native action's folder for the outbox: its upload-artifact step uploads what is kept there.
+    outbox_dir: str = ""
 
     @property
     def repository_url(self) -> str | None:
@@ -190,6 +192,7 @@ def read_runner(environ: Mapping[str, str]) -> Runner:
         runtime_token=get("ACTIONS_RUNTIME_TOKEN"),
         results_url=get("ACTIONS_RESULTS_URL"),
         retention_days=get("GITHUB_RETENTION_DAYS"),
+        outbox_dir=get("TRACK_DEPLOYMENT_OUTBOX_DIR"),
     )
 
 

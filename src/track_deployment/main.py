@@ -284,6 +284,8 @@ def deliver(
     except ActionError as exc:
         box.keep(request, exc, now)
         raise
+    finally:
+        report.outbox_upload = box.artifact  # the native action's upload step keeps these
     if delivery.warning:
         console.warning(delivery.warning, title=TITLE)
     report.result = "created"

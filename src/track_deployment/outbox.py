@@ -14,6 +14,8 @@ import hashlib
 import hmac
 import io
 import json
+import os
+import tempfile
 import time
 import zipfile
 from dataclasses import dataclass
@@ -81,16 +83,25 @@ def seal(
     return entry
 
 
-def opened(data: bytes, *, token: str, api_url: str) -> dict[str, Any] | None:
-    """The entry in an artifact's zip when its HMAC verifies with `token` for `api_url`, else None."""
+def opened(data: bytes, *, token: str, api_url: str) -> list[dict[str, Any]]:
+    """The entries in an artifact's zip whose HMAC verifies with `token` for `api_url`: its
+    `record.json` (the container action's), or each `<digest>.json` (the native action's)."""
+    entries = []
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            info = archive.getinfo(MEMBER)
-            if info.file_size > MAX_ANSWER_BYTES:  # a zip bomb is no record
-                return None
-            entry = json.loads(archive.read(info))
+            members = [info for info in archive.infolist() if info.filename.endswith(".json")]
+            if sum(info.file_size for info in members) > MAX_ANSWER_BYTES:  # a zip bomb is no record
+                return []
+            for info in members[:MAX_RECORDS]:
+                if (entry := _verified(json.loads(archive.read(info)), token, api_url)) is not None:
+                    entries.append(entry)
     except (zipfile.BadZipFile, KeyError, ValueError, RecursionError, OSError, RuntimeError):
-        return None
+        return []
+    return entries
+
+
+def _verified(entry: Any, token: str, api_url: str) -> dict[str, Any] | None:
+    """The entry when its HMAC verifies with `token` for `api_url`, else None."""
     if not isinstance(entry, dict) or entry.get("api_url_sha256") != api_url_hash(api_url):
         return None
     mac = hmac.new(token.encode(), _canonical(entry), hashlib.sha256).hexdigest()
@@ -99,6 +110,10 @@ def opened(data: bytes, *, token: str, api_url: str) -> dict[str, Any] | None:
     if not isinstance(entry.get("record"), dict) or not isinstance(entry.get("queued_at"), str):
         return None
     return entry
+
+
+def _queued(entry: dict[str, Any]) -> str:
+    return str(entry["queued_at"])
 
 
 def zipped(entry: dict[str, Any]) -> bytes:
@@ -147,6 +162,8 @@ class Outbox:
     lines: list[str]
     #: Seconds the drain spent of `timeout`.
     seconds: float = 0.0
+    #: (artifact name, folder) the native action's upload-artifact step keeps; None when nothing is.
+    artifact: tuple[str, str] | None = None
 
     def keeping(self) -> str:
         """Why this run cannot keep a record in the outbox; "" when it can."""
@@ -154,11 +171,12 @@ class Outbox:
             return "outside GitHub Actions"
         if not _hosted(self.runner.server_url):
             return "GitHub Enterprise Server gives actions no artifact service"
-        if not (self.runner.runtime_token and self.runner.results_url):
-            return "the runner gave this step no artifact service (ACTIONS_RUNTIME_TOKEN)"
-        if problem := _url_problem(self.runner.results_url):
-            return f"ACTIONS_RESULTS_URL {problem}"
-        return ""
+        if self.runner.runtime_token and self.runner.results_url:
+            problem = _url_problem(self.runner.results_url)
+            return f"ACTIONS_RESULTS_URL {problem}" if problem else ""
+        if self.runner.outbox_dir:
+            return ""  # the native action: its upload-artifact step keeps what is written there
+        return "the runner gave this step no artifact service (ACTIONS_RUNTIME_TOKEN)"
 
     def draining(self) -> str:
         """Why this run does not look for queued records; "" when it does."""
@@ -234,11 +252,26 @@ class Outbox:
         digest = hashlib.sha256(_canonical(entry)).hexdigest()[:12]
         job = [str(self.inputs.check_run_id)] if self.inputs.check_run_id else []  # a matrix's jobs
         name = "-".join([NAME, *job, digest])
+        if not self.runner.runtime_token:
+            return self._keep_in_folder(name, digest, entry)
         try:
             self._upload(name, zipped(entry), time.monotonic() + KEEP_SECONDS)
         except OutboxError as exc:
             return f"not queued: {exc}"
         return name
+
+    def _keep_in_folder(self, name: str, digest: str, entry: dict[str, Any]) -> str:
+        """The native action: the entry written where its upload-artifact step uploads one artifact
+        of every record this run keeps (a composite action's steps get no artifact service)."""
+        try:
+            if self.artifact is None:
+                folder = tempfile.mkdtemp(prefix=f"{NAME}-", dir=self.runner.outbox_dir)
+                self.artifact = (name, folder)
+            with open(os.path.join(self.artifact[1], f"{digest}.json"), "w", encoding="utf-8") as handle:
+                json.dump(entry, handle, indent=2)
+        except OSError as exc:
+            return f"not queued: its file could not be written ({exc.strerror or exc})"
+        return self.artifact[0]
 
     def keep(self, request: DeploymentRequest, exc: ActionError, now: datetime) -> None:
         """After an outage, queue this run's record for the next run; say where it went."""
@@ -297,17 +330,17 @@ class Outbox:
         queued.sort(key=lambda a: str(a.get("created_at", "")))
         return queued[:MAX_RECORDS]
 
-    def _download(self, artifact: dict[str, Any], deadline: float) -> dict[str, Any] | None:
-        """The artifact's entry when it verifies, else None (left alone: not this token's, or forged)."""
+    def _download(self, artifact: dict[str, Any], deadline: float) -> list[dict[str, Any]]:
+        """The artifact's entries that verify (none: left alone, not this token's, or forged)."""
         answer = self._github("GET", f"/actions/artifacts/{artifact['id']}/zip", deadline)
         if answer.status_code in (301, 302, 303, 307, 308):
             # The blob's signed URL carries its own authorization: the GitHub token stays with GitHub.
             location = answer.headers.get("Location", "")
             if _url_problem(location):
-                return None
+                return []
             answer = self._request("GET", location, deadline)
         if answer.status_code != 200:
-            return None
+            return []
         return opened(answer.content, token=self.inputs.token, api_url=self.inputs.api_url)
 
     def _claim(self, artifact: dict[str, Any], deadline: float) -> bool:
@@ -327,13 +360,20 @@ class Outbox:
         start = time.monotonic()
         deadline = start + min(self.inputs.timeout * DRAIN_SHARE, DRAIN_MAX_SECONDS)
         try:
-            found = [(a, e) for a in self._listed(deadline) if (e := self._download(a, deadline))]
-            found.sort(key=lambda pair: str(pair[1]["queued_at"]))
-            for artifact, entry in found:
+            found = [
+                (a, sorted(e, key=_queued))
+                for a in self._listed(deadline)
+                if (e := self._download(a, deadline))
+            ]
+            found.sort(key=lambda pair: _queued(pair[1][0]))
+            for artifact, entries in found:
                 if not self._claim(artifact, deadline):
                     continue  # another run claimed it first: that run sends it
-                if not self._deliver(entry, own, now, deadline):
-                    break  # iftrue is not taking records: the rest wait where they are
+                for index, entry in enumerate(entries):
+                    if not self._deliver(entry, own, now, deadline):
+                        for rest in entries[index + 1 :]:  # claimed with it: queued again too
+                            self._again(rest, f"queued {rest['queued_at']}")
+                        return  # iftrue is not taking records: the rest wait where they are
         except OutboxError as exc:
             self.lines.append(f"Queued records were not delivered: {exc}.")
             self.console.warning(f"Queued records were not delivered: {exc}.", title=TITLE)

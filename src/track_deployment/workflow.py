@@ -288,17 +288,25 @@ class Report:
     now: datetime | None = None
     #: What the outbox did: records queued, delivered late, or why it did not run (outbox.py).
     outbox: list[str] = field(default_factory=list)
+    #: (artifact name, folder) of records the native action's upload step is to keep.
+    outbox_upload: tuple[str, str] | None = None
 
     @property
     def payload_json(self) -> str:
         return record_json(self.payload) if self.payload is not None else ""
 
     def outputs(self) -> dict[str, str]:
+        upload = (
+            dict(zip(("outbox_name", "outbox_path"), self.outbox_upload, strict=True))
+            if self.outbox_upload
+            else {}
+        )
         return {
             "result": self.result,
             "deployment_id": self.deployment_id,
             "payload": self.payload_json,
             "response": self.response_text,
+            **upload,
         }
 
 
