@@ -3,6 +3,7 @@ never turns red after iftrue answered 2xx."""
 
 from __future__ import annotations
 
+import html
 import json
 import subprocess
 import sys
@@ -301,6 +302,9 @@ def assert_sent_once_maybe_recorded(run: Run, server: TrickleServer) -> None:
     [warning] = [w for w in run.warnings if "may have recorded the deployment" in w]
     assert "after the record was sent" in warning and "before replaying" in warning
     assert "if iftrue does not list this deployment, run the action again" in warning
+    # The summary's replay says the same: look in iftrue first.
+    assert "iftrue may have recorded this deployment" in html.unescape(run.summary)
+    assert "To record this deployment later" not in run.summary
     assert "Traceback" not in run.stdout + run.stderr
 
 

@@ -132,7 +132,13 @@ def render_summary(report: Report, *, payload_output: bool = True, redact: Redac
             "",
             "</details>",
             "",
-            "To record this deployment later, run the action again with this JSON as its "
+            (
+                "iftrue may have recorded this deployment (its answer broke off after the record was "
+                "sent): look for it in iftrue first. Only if it is not there, run the action again "
+                "with this JSON as its `payload` input, for example from a `workflow_dispatch` workflow:"
+            )
+            if report.maybe_recorded
+            else "To record this deployment later, run the action again with this JSON as its "
             "`payload` input, for example from a `workflow_dispatch` workflow:",
             "",
             "<pre>- uses: iftrue/track-deployment@v1\n  with:\n    token: ${{ secrets.IFTRUE_TOKEN }}"
