@@ -190,8 +190,9 @@ def test_cancelled_job_status_is_no_failure(tmp_path: Path, iftrue: FakeIftrue, 
     assert_skipped(
         run,
         iftrue,
-        f"the status input is '{word.lower()}', so nothing shipped (a job cancelled or stopped by its "
-        "timeout-minutes reads as cancelled); a job that ran to success or failure is recorded",
+        f"the status input is '{word.lower()}', so nothing shipped (a job cancelled, aborted, stopped or "
+        "never run; a GitHub job stopped by its timeout-minutes reads as cancelled); a job that ran to "
+        "success or failure is recorded",
         github,
     )
 

@@ -312,8 +312,9 @@ def _not_recorded(asked: Asked) -> str | None:
     status, event = asked.status, asked.event
     if status in NOTHING_SHIPPED:
         return (
-            f"the status input is '{status}', so nothing shipped (a job cancelled or stopped by its "
-            "timeout-minutes reads as cancelled); a job that ran to success or failure is recorded"
+            f"the status input is '{status}', so nothing shipped (a job cancelled, aborted, stopped or never "
+            "run; a GitHub job stopped by its timeout-minutes reads as cancelled); a job that ran to "
+            "success or failure is recorded"
         )
     if asked.event_name == "merge_group":
         return (
