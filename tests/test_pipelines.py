@@ -24,6 +24,7 @@ from support import (
     github_deployment,
     github_deployment_status,
     github_job,
+    github_pull,
     github_run_attempt,
     github_workflow_run,
     jobs_pages,
@@ -34,7 +35,7 @@ from support import (
 )
 from test_durations import EARLIER_COMMIT, NAMED_PULL, minutes_ago, upstream_run
 from test_lookups import happy, run_with_github, sent
-from test_recovery import push_commit
+from test_recovery import comparison, push_commit
 
 TAG_OBJECT = "a1" * 20
 NEWER = "8" * 40
@@ -351,3 +352,64 @@ def test_deployment_created_with_its_final_status_sends_no_duration(
     assert run.code == 0, run.stdout
     assert "deployment_duration" not in sent(iftrue)
     assert "created with its final status (2 s apart)" in html.unescape(run.summary)
+
+
+# Found in review: the same rules where a first version missed them.
+
+WORKFLOW_REF = {"GITHUB_WORKFLOW_REF": "octo-org/shop/.github/workflows/deploy.yml@refs/heads/main"}
+
+
+def test_rerun_of_an_older_push_run_is_a_rollback(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    """ "Re-run all jobs" on last week's push run: what runs now is newer, so it rolls back."""
+    answers = happy(
+        attempt=Answer(200, github_run_attempt(12345678901, SHA, 1, "success")),
+        deployments_by_sha=Answer(200, []),
+        workflow_runs=listed_runs(github_workflow_run(12300000000, NEWER, number=50)),
+        compare=comparison("behind", [], NEWER),
+    )
+    with FakeGitHub(answers) as github:
+        runner = {**WORKFLOW_REF, "GITHUB_RUN_ATTEMPT": "2"}
+        run = run_with_github(tmp_path, github, iftrue, "push", payload("push"), runner)
+    assert (run.code, run.outputs["result"]) == (0, "created"), run.stdout
+    body = sent(iftrue)
+    assert (body["is_hotfix"], "commits_count" in body) == (True, False)
+
+
+def test_a_failed_job_beside_a_rejected_one_is_a_failed_deployment(
+    tmp_path: Path, iftrue: FakeIftrue
+) -> None:
+    jobs = [
+        github_job(1, "deploy (eu)", minutes_ago(9), None, minutes_ago(5), conclusion="failure", ran=False),
+        github_job(2, "deploy (us)", minutes_ago(9), minutes_ago(8), None, status="in_progress"),
+    ]
+    jobs[1]["steps"][0]["conclusion"] = "failure"  # this job's deploy step failed
+    with FakeGitHub(happy(jobs=jobs_pages(jobs))) as github:
+        run = run_with_github(
+            tmp_path, github, iftrue, "push", payload("push"), status="failure", check_run_id="2"
+        )
+    assert (run.code, run.outputs["result"]) == (0, "created"), run.stdout
+    assert sent(iftrue)["status"] == "fail"
+
+
+def test_deployment_event_made_by_a_workflow_that_records_itself(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    event = payload("deployment")
+    event["workflow_run"] = actions_deployment_status()["workflow_run"]
+    workflow = "jobs:\n  deploy:\n    steps:\n      - uses: iftrue/track-deployment@v1\n"
+    with FakeGitHub(happy(contents=workflow_file(workflow))) as github:
+        run = run_with_github(tmp_path, github, iftrue, "deployment", event)
+    skipped(run, iftrue, "which records its deployments itself with this action")
+
+
+def test_open_back_merge_pull_request_does_not_beat_the_merge_title(
+    tmp_path: Path, iftrue: FakeIftrue
+) -> None:
+    """git-flow: GitHub lists the open back-merge of main into develop for the merge commit."""
+    event = payload("push")
+    event["head_commit"]["message"] = "Merge pull request #500 from octo-org/release/2.5"
+    back_merge = github_pull(501, None, "main", title="Back-merge main into develop")
+    back_merge["merged_at"] = None
+    with FakeGitHub(happy(pulls=Answer(200, [back_merge]))) as github:
+        run = run_with_github(tmp_path, github, iftrue, "push", event)
+    assert run.code == 0, run.stdout
+    body = sent(iftrue)
+    assert (body["pull_request_number"], body["branch"]) == (500, "release/2.5")

@@ -91,7 +91,7 @@ HELP = {
 }
 
 
-def describe(name: str) -> str:
+def flag_help(name: str) -> str:
     """Help for one input's flag: what it sets, its variable and its default."""
     what = HELP.get(name) or (
         f"the record's {name} (overrides the derived value)"
@@ -127,10 +127,10 @@ class Parser:
         for name in INPUT_DEFAULTS:
             if name in BOOLEAN_INPUTS:
                 self.parser.add_argument(
-                    flag(name), dest=name, nargs="?", const="true", metavar="true|false", help=describe(name)
+                    flag(name), dest=name, nargs="?", const="true", metavar="true|false", help=flag_help(name)
                 )
             else:
-                self.parser.add_argument(flag(name), dest=name, metavar=name.upper(), help=describe(name))
+                self.parser.add_argument(flag(name), dest=name, metavar=name.upper(), help=flag_help(name))
 
     def error(self, message: str) -> NoReturn:
         # argparse quotes what was typed, in single quotes, double quotes or none (its repr): it

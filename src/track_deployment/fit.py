@@ -39,7 +39,7 @@ def fit_record(
         body["changelog"], done = _fit_changelog(body, changelog, max_bytes, redact)
         said.append(done)
     if record_size(body) > max_bytes and len(title) > 1:
-        kept = _longest(body, "title", len(title) - 1, max_bytes, lambda k: title[: max(k, 1)] + "…")
+        kept = _longest_fit(body, "title", len(title) - 1, max_bytes, lambda k: title[: max(k, 1)] + "…")
         body["title"] = title[: max(kept, 1)] + "…"
         said.append(f"the title keeps {max(kept, 1):,} of {len(request.title):,} characters")
     size = record_size(body)
@@ -73,7 +73,7 @@ def _fit_changelog(
         def commits(kept: int) -> str:
             return "\n".join([*shown[:kept], f"… and {len(lines) - kept} more commits"])
 
-        kept = _longest(body, "changelog", len(shown), max_bytes, commits)
+        kept = _longest_fit(body, "changelog", len(shown), max_bytes, commits)
         return commits(kept), f"the changelog keeps {kept:,} of {len(lines):,} commits"
     text = redact(changelog[: max_bytes + _MARGIN])
     more = len(changelog) - len(text)
@@ -81,11 +81,13 @@ def _fit_changelog(
     def characters(kept: int) -> str:
         return f"{text[:kept].rstrip()}\n… and {len(text) - kept + more:,} more characters"
 
-    kept = _longest(body, "changelog", len(text), max_bytes, characters)
+    kept = _longest_fit(body, "changelog", len(text), max_bytes, characters)
     return characters(kept), f"the changelog keeps {kept:,} of {len(changelog):,} characters"
 
 
-def _longest(body: Mapping[str, Any], name: str, most: int, max_bytes: int, cut: Callable[[int], str]) -> int:
+def _longest_fit(
+    body: Mapping[str, Any], name: str, most: int, max_bytes: int, cut: Callable[[int], str]
+) -> int:
     """The largest k in 0…most for which the record with `name` = cut(k) fits (0 if none)."""
     low, high = 0, most
     while low < high:

@@ -17,7 +17,7 @@ from .errors import LookupFailed
 from .events import DeploymentEvent, Event, PullRequestEvent, PushEvent, ReleaseEvent, WorkflowRunEvent
 from .model import Found, Reading, Release
 from .recovery import BEHIND, redeploy, rerun
-from .schema import NOTHING_SHIPPED, STATUS_WORDS
+from .schema import NOTHING_SHIPPED, STATUS_WORDS, final_outcome
 
 RELEASE_ACTIONS = ("published", "released", "created", "prereleased")
 # Every action type of the release event: what a bare `on: release` listens to.
@@ -32,9 +32,7 @@ RELEASE_TYPES = frozenset({*RELEASE_ACTIONS, "unpublished", "edited", "deleted"}
 _RECORDERS = {False: ("released", "published", "created"), True: ("published", "prereleased", "created")}
 
 # A deployment_status or workflow_run in one of these states is not over yet.
-NOT_FINAL = ("requested", "waiting", "queued", "pending", "in_progress")
-# The run conclusions that are a deployment's outcome.
-_FINAL_CONCLUSIONS = ("success", "failure", "timed_out")
+NOT_FINAL = tuple(state for state, word in STATUS_WORDS.items() if word == "in_progress")
 
 # Hyphen, non-breaking hyphen, figure dash, en dash, em dash, minus: Vercel names environments
 # `Production \u2013 shop` with an en dash, which a pattern typed with a hyphen should still match.
@@ -244,10 +242,15 @@ def _elsewhere(reading: Reading, found: Found, environments: frozenset[str]) -> 
         return None
     names = ", ".join(f"'{name}'" for name in found.deployed_to)
     who = "this job" if reading.this_run else "the workflow run"
-    where = f"deployed to {names}" if names else "made no GitHub deployment"
+    listed = ", ".join(sorted(environments))
+    if not names:
+        return (
+            f"{who} made no GitHub deployment, so none to an environment named in the `environment` "
+            f"input ({listed}); only deployments to those are recorded here"
+        )
     return (
-        f"{who} {where}, not to an environment named in the `environment` input "
-        f"({', '.join(sorted(environments))}); only its deployments are recorded here"
+        f"{who} deployed to {names}, not to an environment named in the `environment` input "
+        f"({listed}); only deployments to those are recorded here"
     )
 
 
@@ -353,7 +356,7 @@ def _workflow_run(event: WorkflowRunEvent, wants_in_progress: bool) -> str | Non
         )
     if run.conclusion in NOTHING_SHIPPED:
         return _nothing_shipped(f"the workflow run concluded '{run.conclusion}'")
-    if run.conclusion not in _FINAL_CONCLUSIONS:
+    if final_outcome(run.conclusion) is None:
         return (
             f"the workflow run concluded '{run.conclusion}', not success, failure or timed_out; "
             "only a run's outcome is recorded"

@@ -16,6 +16,7 @@ from .events import Deployment as DeploymentJSON
 from .gate import in_environments
 from .github import GitHub, next_page
 from .model import Deployment, Interval, Job, utc
+from .schema import final_outcome
 
 # The most jobs GitHub lists per page.
 JOBS_PER_PAGE = 100
@@ -182,12 +183,18 @@ def _run_jobs(listed: list[dict[str, Any]], unread: int | None, pages: int, want
     )
 
 
+def _failed(job: Mapping[str, Any]) -> bool:
+    """The job failed, or one of its steps did (this job, still running, has no conclusion yet)."""
+    steps = [step for step in job.get("steps") or () if isinstance(step, dict)]
+    return final_outcome(job.get("conclusion")) == "fail" or any(
+        s.get("conclusion") == "failure" for s in steps
+    )
+
+
 def rejected(listed: Sequence[Mapping[str, Any]]) -> str | None:
     """Why a failed run shipped nothing: a job that failed without ever reaching a runner (its
     environment's reviewers rejected it, or their approval timed out), and no job that ran failed."""
-    ran_and_failed = any(
-        job_interval(job) is not None and job.get("conclusion") in ("failure", "timed_out") for job in listed
-    )
+    ran_and_failed = any(job_interval(job) is not None and _failed(job) for job in listed)
     never = [
         job
         for job in listed
@@ -471,5 +478,5 @@ def read_final_state(gh: GitHub, deployment: Deployment) -> tuple[str, str] | No
     """A deployment's final state (success, failure, error; newest first), and where it was read."""
     statuses = read_statuses(gh, "deployment_state", deployment, ("status",))
     final = (s.get("state") for s in statuses or () if isinstance(s, dict))
-    state = next((s for s in final if s in ("success", "failure", "error")), None)
+    state = next((s for s in final if final_outcome(s)), None)
     return (state, f"the run's deployment {deployment.id} to {deployment.environment}") if state else None

@@ -17,7 +17,7 @@ from .events import load_event
 from .fit import fit_record
 from .gate import Asked, Settled, after_lookups, before_lookups, release_caveat, status_of
 from .inputs import MAX_PAYLOAD_BYTES, Inputs, Runner, read_inputs, read_runner, read_secrets
-from .model import Found, Reading, Source
+from .model import Found, Reading, Source, web
 from .plan import Plan, Wants, plan_lookups
 from .readers import read_event
 from .record import NO_GITHUB_TOKEN, Built, Rules, build_record
@@ -309,7 +309,7 @@ def links(runner: Runner, request: DeploymentRequest | None) -> dict[str, str]:
             found["pull_request"] = f"{base}/pull/{request.pull_request_number}"
         if request.url:
             found["url"] = request.url
-    return {name: url for name, url in found.items() if url.startswith(("https://", "http://"))}
+    return {name: url for name, url in found.items() if web(url)}
 
 
 def fail(report: Report, exc: ActionError, *, fail_on_error: bool, actions: bool = True) -> int:

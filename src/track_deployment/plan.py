@@ -116,9 +116,10 @@ def plan_lookups(event_name: str, reading: Reading, wants: Wants, why_none: str 
     if why_none:
         return Plan(off=why_none)
     wanted = _wanted(reading, wants)
-    # Telling a deployment that its own workflow records, or a re-run what its attempt before it
-    # deployed, costs one request of its own: the fields keep the event's budget.
-    extra = (1 if wanted.deploying_workflow else 0) + (1 if wanted.previous_attempt_of else 0)
+    # Telling a deployment that its own workflow records (one request), or a re-run from a
+    # redeploy (its attempt before it, and what runs now: four) costs requests of their own, so
+    # the fields keep the event's budget.
+    extra = (1 if wanted.deploying_workflow else 0) + (4 if wanted.previous_attempt_of else 0)
     budget = request_budget(event_name, reading) + extra
     plan = within_budget(wanted, budget)
     return plan if plan.steps() else plan._replace(off="nothing was left to look up")

@@ -35,6 +35,7 @@ from .model import (
     Sourced,
     branch_of,
     first_present,
+    is_bot,
     is_sha,
     left_out,
     minutes_between,
@@ -44,7 +45,7 @@ from .model import (
     sourced,
     utc,
 )
-from .schema import STATUS_WORDS, Status, first_line
+from .schema import STATUS_WORDS, Status, final_outcome, first_line
 
 # GitHub lists at most this many commits in a push payload (webhook docs, push event).
 PUSH_COMMITS_CAP = 2048
@@ -192,9 +193,10 @@ def _deployment(event: DeploymentEvent, runner: Runner, name: str) -> _Read:
         run = event.workflow_run.id if event.workflow_run else None
         # The person who started the deploying run, not the app that created the deployment.
         starter = event.workflow_run.triggering_actor if event.workflow_run else None
-        made_by = event.workflow_run
-        if made_by is not None and made_by.path and (made_by.head_sha or made_by.head_branch):
-            workflow = (made_by.path, made_by.head_sha or made_by.head_branch or "")
+    # A deployment an Actions run made names the run (deployment and deployment_status alike).
+    made_by = event.workflow_run
+    if made_by is not None and made_by.path and (made_by.head_sha or made_by.head_branch):
+        workflow = (made_by.path, made_by.head_sha or made_by.head_branch or "")
     branch = branch_of(deployment.ref)
     short = not (deployment.ref or "").startswith("refs/")
     ref = first_present(deployment.ref)
@@ -338,9 +340,7 @@ def _run_branch(
 def _workflow_run(event: WorkflowRunEvent, runner: Runner, name: str) -> _Read:
     run = _require(event.workflow_run, name, "workflow_run")
     # The gate keeps only a completed run that deployed, or one in progress when asked.
-    status: Status = (
-        "in_progress" if event.action != "completed" else "succes" if run.conclusion == "success" else "fail"
-    )
+    status: Status = "in_progress" if event.action != "completed" else final_outcome(run.conclusion) or "fail"
     pulls = [p for p in run.pull_requests or () if p is not None and p.number is not None]
     head_commit = run.head_commit.message if run.head_commit else None
     # The payload's pull request gives the number and the branch; no other PR is looked up.
@@ -475,11 +475,17 @@ def read_event(event_name: str, event: Event, runner: Runner) -> Reading:
         reading = reading._replace(jobs_of=int(runner.run_id), this_run=True, run_sha=runner.sha or None)
         if runner.run_attempt.isdigit() and int(runner.run_attempt) > 1:
             reading = reading._replace(rerun_of=(int(runner.run_id), int(runner.run_attempt) - 1))
+            # What runs now tells a re-run of an older run (a rollback) from a redeploy.
+            workflow = workflow_file(runner.workflow_ref, runner.repository)
+            if reading.previous_run_of is None and workflow:
+                reading = reading._replace(
+                    previous_run_of=(workflow[0].rsplit("/", 1)[-1], int(runner.run_id))
+                )
     credited = _member(member or ("", None), ("sender", event.sender))
     if credited is not None:
         bot = (credited[1].login or "a bot account") if credited[1].is_bot else None
     else:
-        bot = runner.actor if runner.actor.endswith("[bot]") else None
+        bot = runner.actor if is_bot(runner.actor, None) else None
     # The event's own values win over the common ones (sender, runner variables).
     given = _common(event, runner, credited)
     given.update({k: v for k, v in reading.given.items() if v.value is not None or k not in given})

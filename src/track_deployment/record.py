@@ -77,6 +77,15 @@ class Draft:
     """The record as it is built: each field's value with its Source, and what the log says."""
 
     def __init__(self, reading: Reading, found: Found, plan: Plan, rules: Rules) -> None:
+        titled = reading.titled_pull[0].number if reading.titled_pull else None
+        if (
+            titled
+            and found.pull_request
+            and not found.pull_request.merged
+            and found.pull_request.number != titled
+        ):
+            # An open PR (a back-merge of main) listed for a merge commit is not what it shipped.
+            found = found._replace(pull_request=None)
         self.reading, self.found, self.plan, self.rules = reading, found, plan, rules
         self.values: dict[str, Sourced] = dict(reading.given)
         # A PR the payload names only by number is completed by its look-up; the payload's

@@ -90,6 +90,13 @@ NOTHING_SHIPPED = (
 )
 
 
+def final_outcome(state: str | None) -> Status | None:
+    """`succes` or `fail` for a state that ends a deployment (success; failure, error, timed_out),
+    else None (a state in progress, or one meaning nothing shipped)."""
+    word = STATUS_WORDS.get(state or "")
+    return word if word in ("succes", "fail") else None
+
+
 def status_word(value: str) -> str:
     """A job state as STATUS_WORDS and NOTHING_SHIPPED spell it: `NOT_BUILT` → `not_built`."""
     return re.sub(r"[\s-]+", "_", value.strip().lower())

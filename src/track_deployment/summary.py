@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
-from .model import Job, Source, shorten, utc
+from .model import Job, Source, shorten, utc, web
 from .schema import REQUEST_FIELDS, record_json
 from .workflow import Report, escape_cell, escape_html
 
@@ -65,8 +65,8 @@ def _source(source: Source | None, redact: Redact) -> str:
     if source is None:
         return ""
     detail = cell(source.detail, redact)
-    if source.link and source.link.startswith(("https://", "http://")):
-        detail = _link(detail, source.link, redact)
+    if link := web(source.link):
+        detail = _link(detail, link, redact)
     return f"{cell(source.kind)}: {detail}"
 
 
