@@ -191,6 +191,7 @@ def main() -> int:
     parser.add_argument("--requests", action="store_true", help="count the GitHub requests only")
     parser.add_argument("--redaction", action="store_true", help="time the redaction of 1 MiB answers only")
     parser.add_argument("--outbox", action="store_true", help="the cost of an empty outbox only")
+    parser.add_argument("--large-events", action="store_true", help="dry runs of 40 MB push events only")
     parser.add_argument(
         "--image", default="track-deployment:test", help="image to measure, if Docker answers"
     )
@@ -202,6 +203,11 @@ def main() -> int:
         return 0
     python = sys.executable
     entry = [python, str(ROOT / "entrypoint.py")]
+    if args.large_events:
+        print("| 40 MB push event, dry run | wall, median of 3 |\n| --- | --- |")
+        for name, seconds in large_event_rows(entry):
+            print(f"| {name} | {seconds:.2f} s |")
+        return 0
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory() as tmp_name, FakeIftrue() as iftrue, FakeGitHub(happy()) as github:
         tmp = Path(tmp_name)
@@ -251,6 +257,34 @@ def main() -> int:
         print(f"| {name} | {value} |")
     print(f"\nfake iftrue received {len(iftrue.posts)} posts")
     return 0
+
+
+def large_event_rows(entry: list[str]) -> list[tuple[str, float]]:
+    """A dry run of a push event of about 40 MB, in the shapes that make a record large."""
+    from support import payload, runner_env
+
+    def push(messages: list[str]) -> dict[str, object]:
+        event = payload("push")
+        event["commits"] = [
+            {**event["commits"][0], "id": f"{i:040x}", "message": m} for i, m in enumerate(messages)
+        ]
+        event["head_commit"] = {**event["commits"][-1]}
+        return event
+
+    shapes = {
+        "2,000 commits, 20 kB messages": push(["fix: totals\n\n" + "x" * 20_000] * 2_000),
+        "2,000 commits, 20 kB first lines": push(["y" * 20_000] * 2_000),
+        "one commit, a 40 MB message": push(["z" * 40_000_000]),
+    }
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp_name:
+        for name, event in shapes.items():
+            folder = Path(tmp_name) / str(len(rows))
+            folder.mkdir()
+            env = runner_env(folder, "push", event, {"dry_run": "true", "github_token": ""})
+            times = sorted(timed(entry, env) for _ in range(3))
+            rows.append((name, times[1]))
+    return rows
 
 
 def redaction_rows() -> list[tuple[str, float]]:

@@ -755,7 +755,7 @@ def test_other_titles_name_no_pull_request(title: str) -> None:
 
 
 def test_a_look_up_of_the_commits_pull_request_wins_over_the_title() -> None:
-    found = PullRequest(number=413, head_ref="feature/other")
+    found = PullRequest(number=413, head_ref="feature/other", merged=True)
     result = built("push", payload("push"), Found(pull_request=found, pull_request_searched=True), LOOKED_UP)
     assert (result.request.pull_request_number, result.request.branch) == (413, "feature/other")
     assert result.sources["pull_request_number"].kind == "look-up"

@@ -33,6 +33,7 @@ from .errors import Cancelled, ServiceRejected, ServiceUnavailable
 from .model import shorten
 from .schema import DeploymentRequest, DeploymentResponse
 from .transport import CONNECT_TIMEOUT, Alarm, DeadlineAdapter, DeadlineExceeded, trust
+from .values import is_loopback
 from .workflow import REDACTED
 
 ENDPOINT = "/v1/organization/deployment"
@@ -40,7 +41,6 @@ USER_AGENT = f"track-deployment/{__version__} (+https://github.com/iftrue/track-
 MAX_ATTEMPTS = 5
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 #: Hosts an http:// api_url may name (inputs.py); never reached through a proxy.
-LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 MESSAGE_CHARS = 500
 
 
@@ -206,7 +206,7 @@ class IftrueClient:
         adapter = DeadlineAdapter(deadline, on_status, context, max_retries=retry)
         with requests.Session() as session, alarm.until(deadline):
             # The token never crosses a proxy to a loopback service: HTTP_PROXY is not for it.
-            session.trust_env = _host(self.url) not in LOOPBACK
+            session.trust_env = not is_loopback(_host(self.url))
             session.mount("https://", adapter)
             session.mount("http://", adapter)
             proxy = _proxy(session, self.url)
@@ -369,10 +369,14 @@ def _proxy(session: requests.Session, url: str) -> str | None:
     return f"{parsed.scheme or 'http'}://{parsed.host}" + (f":{parsed.port}" if parsed.port else "")
 
 
-def _html(answer: requests.Response) -> bool:
-    """An HTML page: a proxy's or a portal's sign-in page, never iftrue's JSON."""
+def _html(answer: requests.Response, read: bool = False) -> bool:
+    """An HTML page: a proxy's or a portal's sign-in page, never iftrue's JSON. Without a
+    Content-Type, once read, a body that starts as HTML does (`<!DOCTYPE html`, `<html`)."""
     kind = answer.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    return kind in ("text/html", "application/xhtml+xml")
+    if kind in ("text/html", "application/xhtml+xml"):
+        return True
+    start = answer.content[:64].lstrip().lower() if read and not kind else b""
+    return start.startswith((b"<!doctype html", b"<html"))
 
 
 def _text(answer: requests.Response) -> str:
@@ -409,7 +413,7 @@ def _interpret(
 ) -> Delivery:
     """Map the final answer to a delivery or an error; the one place statuses are judged."""
     status = answer.status_code
-    if 200 <= status < 300 and _html(answer):
+    if 200 <= status < 300 and _html(answer, read=True):
         who = f"the proxy {proxy}" if proxy else "something between the runner and iftrue"
         raise ServiceUnavailable(
             f"{who} answered {status} with a web page instead of iftrue (a proxy's or a network's "
@@ -441,6 +445,8 @@ def _interpret(
     if status in RETRY_STATUSES or status >= 500:
         tries = f"after {attempts} attempts" if attempts > 1 else "and was not retried"
         raise ServiceUnavailable(f"iftrue answered {status} {tries}: {message}")
+    if status == 413:  # a record too large stays too large: no replay of it as is
+        raise ServiceRejected(f"iftrue answered 413, the record is too large for it: {message}")
     raise ServiceRejected(f"iftrue answered {status}: {message}")
 
 

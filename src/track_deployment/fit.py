@@ -31,7 +31,9 @@ def fit_record(
     limit they alone may be too long: the record stays over it, and the note says so.
     """
     body = request.body()
-    if record_size(body) <= max_bytes:
+    # Each character takes a byte of JSON at least: a text this long cannot fit, unencoded.
+    short = sum(len(value) for value in body.values() if isinstance(value, str)) <= max_bytes
+    if short and record_size(body) <= max_bytes:
         return request, None
     said = []
     title = body["title"] = redact(body["title"][: max_bytes + _MARGIN])
@@ -66,7 +68,7 @@ def _fit_changelog(
         for line in lines:
             if size > max_bytes:
                 break
-            readable.append(line)
+            readable.append(line[: max_bytes + 1])  # a longer line cannot fit: no need to read on
             size += len(line) + 1
         shown = redact("\n".join(readable)).split("\n")
 

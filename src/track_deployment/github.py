@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from .errors import LookupFailed
 from .model import shorten
 from .transport import LATE, Alarm, DeadlineAdapter, DeadlineExceeded, left, trust
+from .values import is_loopback
 
 # Seconds for each GitHub request; look-ups are never retried.
 REQUEST_TIMEOUT = 10
@@ -213,6 +214,8 @@ def _requester(
                 )
                 context = trust(ca_bundles) if self.protocol == "https" else None
                 self.session.mount(f"{self.protocol}://", DeadlineAdapter(deadline, _refuse_202, context))
+                # The token never crosses a proxy to a loopback server (a GHES test instance, say).
+                self.session.trust_env = not is_loopback(self.host)
                 # No compressed answers: the bound counts the bytes as they come.
                 self.session.headers["Accept-Encoding"] = "identity"
                 self.session.hooks["response"] += [_refuse_cut, _refuse_refusal]

@@ -9,6 +9,7 @@ read in small pieces with the deadline checked between them, and, where the plat
 from __future__ import annotations
 
 import http.client
+import os
 import signal
 import ssl
 import threading
@@ -130,7 +131,10 @@ def trust(bundles: Sequence[str] = ()) -> ssl.SSLContext:
     context: ssl.SSLContext = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.load_verify_locations(cafile=certifi.where())
     for bundle in bundles:
-        context.load_verify_locations(cafile=bundle)
+        if os.path.isdir(bundle):  # a hashed directory, as SSL_CERT_DIR and c_rehash make
+            context.load_verify_locations(capath=bundle)
+        else:
+            context.load_verify_locations(cafile=bundle)
     return context
 
 

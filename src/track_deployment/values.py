@@ -225,7 +225,7 @@ def parse_api_url(value: str) -> str:
         # Not quoted back when it may hold a password.
         shown = "" if "user name" in str(exc) else f", got {show(value)}"
         raise InputError(f"Input 'api_url' must be an http:// or https:// URL{why}{shown}.") from None
-    if scheme == "http" and not _is_loopback(host.strip("[]")):
+    if scheme == "http" and not is_loopback(host):
         raise InputError(
             "Input 'api_url' must be an https:// URL (http:// is accepted only for 127.0.0.1, ::1 "
             f"and localhost), got {show(value)}."
@@ -245,7 +245,9 @@ def api_url_problem(url: str) -> str | None:
     return None
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """A name or address of this machine: `localhost`, 127.0.0.0/8, ::1 (in any spelling)."""
+    host = host.strip("[]").lower()
     if host == "localhost":
         return True
     import ipaddress  # only an http:// api_url needs it
