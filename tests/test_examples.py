@@ -81,10 +81,12 @@ def test_demo_titles_name_the_workflow_of_the_event(event: str, tmp_path: Path) 
         ("pull_request", 412, "fix/rounding"),
     ],
 )
-def test_demo_names_the_pull_request_it_knows_without_a_look_up(event: str, number: int, branch: str) -> None:
+def test_demo_names_the_pull_request_it_knows_without_a_look_up(
+    event: str, number: int, branch: str, tmp_path: Path
+) -> None:
     proc = subprocess.run(
         [str(ROOT / "examples" / "dry-run.sh"), event],
-        env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable},
+        env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable, "TMPDIR": str(tmp_path)},
         capture_output=True,
         text=True,
         check=True,

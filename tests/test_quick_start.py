@@ -41,6 +41,8 @@ def make(clone: Path, *args: str) -> subprocess.CompletedProcess[str]:
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": os.environ.get("HOME", str(clone)),
         "PYTHON": sys.executable,
+        # The demo keeps its files under $TMPDIR: the clone's own, so no other demo shares them.
+        "TMPDIR": str(clone.parent),
         **{k: v for k, v in os.environ.items() if k.startswith("PIP_")},  # a configured mirror
     }
     return subprocess.run(
