@@ -465,3 +465,14 @@ def test_a_flag_error_forms_no_command(bare_env: dict[str, str], args: list[str]
     assert run.returncode == 1
     assert "##[" not in run.stdout + run.stderr
     assert "::" not in run.stdout + run.stderr
+
+
+def test_a_fix_title_marks_a_fix_outside_github(bare_env: dict[str, str], iftrue: FakeIftrue) -> None:
+    """The fix rules read what the flags give: a Conventional Commit `fix:` title."""
+    fields = [*FIELDS, "--title", "fix: rounding of totals"]
+    run = cli(
+        [*fields, "--api-url", iftrue.url, "--pull-request-number", "7"], {**bare_env, "IFTRUE_TOKEN": TOKEN}
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert iftrue.posts[0].json()["is_fix"] is True
+    assert "is_fix: --title `fix: rounding of totals`" in run.stdout

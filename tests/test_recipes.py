@@ -107,7 +107,7 @@ def test_each_recipe_runs_after_the_deploy_whatever_its_outcome() -> None:
     assert [run.get("when") if isinstance(run, dict) else None for run in runs][-2:] == ["on_fail", "always"]
 
     azure = yaml.safe_load(recipe("Azure Pipelines"))["steps"][-1]
-    assert azure["condition"] == "always()" and '--status "$AGENT_JOBSTATUS"' in azure["script"]
+    assert azure["condition"] == "always()" and 'status="$AGENT_JOBSTATUS"' in azure["script"]
 
     bitbucket = yaml.safe_load(recipe("Bitbucket Pipelines"))["pipelines"]["branches"]["main"][0]["step"]
     assert "$BITBUCKET_EXIT_CODE" in bitbucket["after-script"][0]

@@ -277,8 +277,12 @@ def _flags(draft: Draft) -> None:
     fix_title: tuple[str, str] | None
     if pull and pull.title:
         fix_title = (f"PR #{pull.number} title" if pull.number else "PR title", pull.title)
+    elif draft.reading.fix_title:
+        fix_title = ("head commit", draft.reading.fix_title)
     else:
-        fix_title = ("head commit", draft.reading.fix_title) if draft.reading.fix_title else None
+        # Outside GitHub (or where no PR and no head commit is known) the title given is the one.
+        title = overrides.get("title")
+        fix_title = ("`title` input", title) if title else None
     # A label or title is the pull request's: the detail names it, and links it.
     named = f", PR #{pull.number}" if pull and pull.number else ""
     link = draft.of_pull("").link
