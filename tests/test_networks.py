@@ -29,8 +29,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from support import (
     ENTRYPOINT,
+    GITHUB_TOKEN,
     TOKEN,
     Answer,
+    FakeGitHub,
     FakeIftrue,
     Run,
     TrickleServer,
@@ -40,6 +42,7 @@ from support import (
     runner_env,
 )
 from test_cli import FIELDS, cli
+from test_lookups import happy
 
 TIMEOUT = "3"
 NOW = datetime.datetime.now(datetime.UTC)
@@ -228,6 +231,41 @@ def test_loopback_never_goes_through_a_proxy(
     assert run.outputs["result"] == "created", run.stdout + run.stderr
     assert len(iftrue.posts) == 1
     assert proxy.asked == []
+
+
+@pytest.mark.parametrize("host", ["127.0.0.2", "[0:0:0:0:0:0:0:1]"])
+def test_every_loopback_address_stays_off_the_proxy(tmp_path: Path, proxy: Proxy, host: str) -> None:
+    # Any address of this machine is accepted for http://, so none may cross a proxy either.
+    run = run_action(env_for(tmp_path, f"http://{host}:9", HTTP_PROXY=proxy.url, http_proxy=proxy.url))
+    assert run.outputs["result"] == "failed"  # nothing listens there: refused, directly
+    assert proxy.asked == []
+    assert "refused" in warning_or_error(run)
+
+
+def test_the_github_token_stays_off_the_proxy_to_a_loopback_api(
+    tmp_path: Path, iftrue: FakeIftrue, proxy: Proxy
+) -> None:
+    with FakeGitHub(happy()) as github:
+        env = env_for(tmp_path, iftrue.url, HTTP_PROXY=proxy.url, http_proxy=proxy.url)
+        env |= {"GITHUB_API_URL": github.api_url, "INPUT_GITHUB_TOKEN": GITHUB_TOKEN}
+        run = run_action(env)
+    assert run.outputs["result"] == "created", run.stdout + run.stderr
+    assert github.requests and proxy.asked == []
+
+
+def test_a_folder_of_ca_certificates_is_trusted(tmp_path: Path, ca: CA) -> None:
+    folder = tmp_path / "certs"
+    folder.mkdir()
+    digest = subprocess.run(
+        ["openssl", "x509", "-hash", "-noout", "-in", str(ca.pem)], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    (folder / f"{digest}.0").write_bytes(ca.pem.read_bytes())  # as c_rehash names it
+    with TLSIftrue(ca.server_context()) as iftrue:
+        run = run_action(
+            env_for(tmp_path, f"https://127.0.0.1:{iftrue.port}", REQUESTS_CA_BUNDLE=str(folder))
+        )
+    assert run.outputs["result"] == "created", run.stdout + run.stderr
+    assert "Internal error" not in run.everything()
 
 
 def test_a_proxy_asking_for_credentials_is_named(tmp_path: Path) -> None:
