@@ -19,6 +19,9 @@ from .model import Found, Reading, Release
 from .recovery import BEHIND, redeploy, rerun
 from .schema import NOTHING_SHIPPED, STATUS_WORDS, final_outcome
 
+#: Events whose runs test a change that is not merged: they ship nothing.
+UNMERGED_EVENTS = frozenset({"pull_request", "pull_request_target", "merge_group"})
+
 RELEASE_ACTIONS = ("published", "released", "created", "prereleased")
 # Every action type of the release event: what a bare `on: release` listens to.
 RELEASE_TYPES = frozenset({*RELEASE_ACTIONS, "unpublished", "edited", "deleted"})
@@ -349,7 +352,7 @@ def _workflow_run(event: WorkflowRunEvent, wants_in_progress: bool) -> str | Non
         return _not_final(f"the workflow run is '{event.action}'", "`completed`")
     if event.action != "completed":
         return f"workflow_run action '{event.action}' is not a run's start or end; listen to `completed`"
-    if run.event in ("pull_request", "pull_request_target", "merge_group"):
+    if run.event in UNMERGED_EVENTS:
         return (
             f"the workflow run was started by a {run.event} event: it tested a change that is not merged, so "
             "nothing shipped; the run of the push that merges it is recorded"

@@ -196,6 +196,12 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def few_words(text: str, limit: int) -> str:
+    """Untrusted text as a reason quotes it: its first line, on one line, at most `limit` characters."""
+    line = " ".join((text.strip().splitlines() or [""])[0].split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
 def present(value: Any) -> bool:
     """Whether a value is given: not None, and not blank text."""
     return value is not None and not (isinstance(value, str) and not value.strip())

@@ -12,13 +12,13 @@ from urllib.parse import quote
 
 from .errors import LookupFailed
 from .events import Release as ReleaseJSON
+from .gate import UNMERGED_EVENTS
 from .github import GitHub
 from .jobs import deployment_of, read_statuses
 from .model import Before, Commit, Deployment, Release, Shipped, web
 from .recovery import BEHIND
 
 # Runs of pull requests and merge queues test a change: they deploy nothing.
-_NOT_DEPLOYING = frozenset({"pull_request", "pull_request_target", "merge_group"})
 
 #: What a count look-up found: the count, and what ran before.
 Counted = tuple[int | None, Before | None]
@@ -94,7 +94,7 @@ def choose_previous_run(runs: Iterable[Mapping[str, Any]], run_id: int) -> Mappi
         if run.get("id") != run_id
         and isinstance(run.get("head_sha"), str)
         and run.get("conclusion") == "success"
-        and run.get("event") not in _NOT_DEPLOYING
+        and run.get("event") not in UNMERGED_EVENTS
     ]
     return max(
         candidates, key=lambda run: str(run.get("run_started_at") or run.get("created_at")), default=None

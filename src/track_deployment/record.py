@@ -25,6 +25,7 @@ from .model import (
     Source,
     Sourced,
     branch_of,
+    few_words,
     first_present,
     is_sha,
     minutes_between,
@@ -33,7 +34,7 @@ from .model import (
 )
 from .plan import FOR_THE_BUDGET, Plan
 from .recovery import is_conventional_fix, is_redeploy, judge
-from .schema import REQUEST_FIELDS, REQUIRED_FIELDS, STATUS_WORDS, DeploymentRequest, first_line
+from .schema import REQUEST_FIELDS, REQUIRED_FIELDS, STATUS_WORDS, DeploymentRequest
 from .values import describe
 
 _HOTFIX_BRANCH = ("hotfix/", "hotfix-")
@@ -260,14 +261,8 @@ def fix_reason(
         return f"branch `{branch}`"
     where, text = title or ("", "")
     if is_conventional_fix(text):
-        return f"{where} `{shorten_words(text)}`"
+        return f"{where} `{few_words(text, 60)}`"
     return None
-
-
-def shorten_words(text: str, limit: int = 60) -> str:
-    """A few words of untrusted text for a source's detail."""
-    line = first_line(text) or ""
-    return line if len(line) <= limit else line[:limit].rstrip() + "…"
 
 
 def _flags(draft: Draft) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from .model import Attempt, Before, Commit, PullRequest, Shipped, Source
+from .model import Attempt, Before, Commit, PullRequest, Shipped, Source, few_words
 
 # GitHub's Revert button names the branch `revert-<number>-<head of the reverted PR>`, titles the
 # PR `Revert "<title>"` and writes `Reverts owner/repo#<number>` as its body.
@@ -77,14 +77,8 @@ def is_conventional_fix(subject: str | None) -> bool:
     return bool(_CONVENTIONAL_FIX.match((subject or "").strip()))
 
 
-def _cut(text: str, most: int) -> str:
-    """Untrusted text on one line, at most `most` characters."""
-    text = " ".join(text.split())
-    return text if len(text) <= most else text[: most - 1] + "…"
-
-
 def _quoted(text: str) -> str:
-    return f'"{_cut(text, 80)}"'
+    return f'"{few_words(text, 80)}"'
 
 
 def _commit_revert_reason(commit: Commit, commit_url: str | None) -> Source:
@@ -159,7 +153,7 @@ def judge(
     fixes = [commit for commit in deciding if is_conventional_fix(commit.subject)]
     if fixes:
         more = f" and {len(fixes) - 1} more fixes" if len(fixes) > 1 else ""
-        detail = f"ships {_cut(fixes[0].subject, 100)} ({fixes[0].short}){more}"
+        detail = f"ships {few_words(fixes[0].subject, 100)} ({fixes[0].short}){more}"
         return Verdict(is_fix=_rule(detail, _link(commit_url, fixes[0].sha)))
     if reverts:
         reason = _commit_revert_reason(reverts[0], commit_url)
