@@ -20,6 +20,19 @@ esac
 out="${TMPDIR:-/tmp}/track-deployment-demo/$event"
 rm -rf "$out" && mkdir -p "$out"
 python=${PYTHON:-python3}
+# The release demo reads a GitHub that examples/fake_github.py plays on 127.0.0.1, so it shows
+# what the look-ups add (the pull request, the commits since v2.3.0, the run's jobs and their
+# chart); the other demos make no look-up, and say so.
+api= token= github=
+if [ "$event" = release ]; then
+  "$python" "$here/fake_github.py" > "$out/github" &
+  github=$!
+  trap 'kill "$github" 2>/dev/null' EXIT
+  tries=0
+  while [ ! -s "$out/github" ] && [ "$tries" -lt 100 ]; do sleep 0.05; tries=$((tries + 1)); done
+  api=$(head -n 1 "$out/github")
+  token=demo-token
+fi
 env -i PATH="$PATH" HOME="${HOME:-/tmp}" \
   GITHUB_ACTIONS=true \
   GITHUB_EVENT_NAME="$event" \
@@ -35,8 +48,10 @@ env -i PATH="$PATH" HOME="${HOME:-/tmp}" \
   GITHUB_ACTOR_ID=583231 \
   GITHUB_OUTPUT="$out/output" \
   GITHUB_STEP_SUMMARY="$out/summary.md" \
+  GITHUB_API_URL="$api" \
+  RUNNER_NAME="GitHub Actions 2" \
   INPUT_DRY_RUN=true \
-  INPUT_GITHUB_TOKEN= \
+  INPUT_GITHUB_TOKEN="$token" \
   "$python" "$here/../entrypoint.py" > "$out/log" 2>&1 || status=$?
 "$python" "$here/show.py" "$out/log" "$out/output" "$out/summary.md"
 exit "${status:-0}"

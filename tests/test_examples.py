@@ -102,3 +102,18 @@ def test_unknown_example_is_refused() -> None:
     )
     assert proc.returncode == 2
     assert "choose one of: deployment deployment_status" in proc.stderr
+
+
+def test_the_release_demo_shows_what_the_look_ups_add(tmp_path: Path) -> None:
+    """The default demo reads the bundled fake GitHub: the PR, the count, the jobs and their chart."""
+    proc = demo("release", tmp_path)
+    record = json.loads(outputs_of(proc.stdout)["payload"])
+    assert (record["pull_request_number"], record["branch"], record["commits_count"]) == (
+        412,
+        "fix/rounding",
+        3,
+    )
+    summary = proc.stdout.split("\n--- job summary")[1]
+    assert "look-up: PR #412 head branch" in summary
+    assert "(mermaid:)" in summary and "gantt" in summary and "waited :done" in summary
+    assert "not counted: the 30-minute wait on deploy" in summary
