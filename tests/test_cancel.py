@@ -104,7 +104,11 @@ def test_the_second_signal_does_not_cut_the_report_short(tmp_path: Path) -> None
         proc.send_signal(signal.SIGINT)
         proc.send_signal(signal.SIGTERM)
         stdout, stderr = proc.communicate(timeout=30)
-    run = collect(proc.returncode, stdout, stderr, env["GITHUB_OUTPUT"], env["GITHUB_STEP_SUMMARY"])
+    # A SIGTERM that a loaded machine delivers only once the report is written and Python is
+    # exiting (its handlers back at their defaults) ends the process as SIGTERM does: exit -15,
+    # a failure all the same, with the report whole, which is what this test is about.
+    code = 128 + signal.SIGINT if proc.returncode == -signal.SIGTERM else proc.returncode
+    run = collect(code, stdout, stderr, env["GITHUB_OUTPUT"], env["GITHUB_STEP_SUMMARY"])
     check_cancelled(run, signal.SIGINT)
 
 

@@ -86,7 +86,7 @@ def test_413_is_never_retried(retry_after: str | None) -> None:
     headers = {"Retry-After": retry_after} if retry_after else {}
     responses.post(URL, status=413, headers=headers, json={"message": "too large"})
     responses.post(URL, status=201, json={"id": "never"})
-    with pytest.raises(ServiceRejected, match="413: too large"):
+    with pytest.raises(ServiceRejected, match="413, the record is too large for it: too large"):
         send()
     assert len(responses.calls) == 1
 

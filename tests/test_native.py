@@ -76,6 +76,9 @@ def test_no_expression_inside_run() -> None:
     # Expressions in a script are pasted in before the shell parses it: a value could inject
     # commands. Every value goes through `env:`.
     for step in NATIVE_ACTION["runs"]["steps"]:
+        if "uses" in step:  # the outbox's upload: an action, given its values through `with:`
+            assert step["uses"].startswith("actions/upload-artifact@"), step["name"]
+            continue
         assert "${{" not in step["run"], step["name"]
         assert step["shell"] == "bash"  # the one shell on all three hosted runner systems
 

@@ -76,7 +76,7 @@ class FakeArtifacts(FakeServer):
             "name": name,
             "size_in_bytes": size,
             "expired": False,
-            "created_at": f"2026-12-0{1 + len(self.artifacts) % 5}T10:00:00Z",
+            "created_at": f"2026-12-01T10:{id_ - 1000:02d}:00Z",  # in the order of upload
             "workflow_run": {"id": run_id},
         }
         return id_
@@ -227,7 +227,7 @@ def test_an_outage_queues_the_record(tmp_path: Path, store: FakeArtifacts) -> No
     assert entry["api_url_sha256"] == hashlib.sha256(down.url.encode()).hexdigest()
     assert re.fullmatch(r"[0-9a-f]{64}", entry["hmac_sha256"])
     assert any("queued as the artifact" in n and "for 90 days" in n for n in run.notices)
-    assert "Outbox" in run.summary and "needs no replay by hand" in run.summary
+    assert "Outbox" in run.summary and "with no replay by hand" in run.summary
     blob = b"".join(store.blobs.values()).decode("latin-1")
     shown = "\n".join(line for line in run.everything().splitlines() if not line.startswith("::add-mask::"))
     assert TOKEN not in shown + blob and RUNTIME_TOKEN not in shown
@@ -367,3 +367,48 @@ def payload_record() -> dict[str, Any]:
         "member_id": "583231",
         "pull_request_number": 0,
     }
+
+
+# Found in review: a copy of a genuine record, unreadable artifacts, large ones, a lost claim.
+
+
+def test_a_copy_of_a_genuine_record_uploaded_by_another_run_is_never_sent(
+    tmp_path: Path, store: FakeArtifacts, iftrue: Iftrue
+) -> None:
+    queued = queue_one(tmp_path, store, iftrue)
+    [artifact] = store.artifacts.values()
+    copy = store.blobs[artifact["name"]]
+    run = run_action(env_for(tmp_path / "next", store, iftrue, title="Hotfix 2"))
+    assert iftrue.delivered == [queued, run.payload]
+    # Anyone who downloaded the artifact while it waited uploads it again from another run.
+    store.plant("track-deployment-outbox-555-replayed", copy, run_id=999)
+    again = run_action(env_for(tmp_path / "third", store, iftrue, title="Hotfix 3"))
+    assert iftrue.delivered == [queued, run.payload, again.payload]  # sent once, not twice
+
+
+def test_unreadable_artifacts_do_not_keep_a_genuine_record_waiting(
+    tmp_path: Path, store: FakeArtifacts, iftrue: Iftrue
+) -> None:
+    for number in range(6):  # older than the genuine one, and none of them verifies
+        store.plant(f"track-deployment-outbox-{number}-junk", b"not a zip")
+    queued = queue_one(tmp_path, store, iftrue)
+    run = run_action(env_for(tmp_path / "next", store, iftrue, title="Hotfix 2"))
+    assert iftrue.delivered == [queued, run.payload]
+
+
+def test_every_record_of_a_large_native_artifact_is_delivered(
+    tmp_path: Path, store: FakeArtifacts, iftrue: Iftrue
+) -> None:
+    run_of = {"id": "1", "attempt": "1", "url": ""}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for number in range(7):
+            record = {**payload_record(), "title": f"Deploy {number}"}
+            entry = seal(
+                record, token=TOKEN, api_url=iftrue.url, run=run_of, queued_at=f"2026-12-07T0{number}:00:00Z"
+            )
+            archive.writestr(f"{number}.json", json.dumps(entry))
+    store.plant("track-deployment-outbox-555-many", buffer.getvalue())
+    run = run_action(env_for(tmp_path, store, iftrue, title="Deploy 7"))
+    assert run.code == 0, run.stdout
+    assert [record["title"] for record in iftrue.delivered] == [f"Deploy {n}" for n in range(8)]

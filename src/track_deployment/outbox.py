@@ -21,6 +21,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -28,8 +29,8 @@ from .client import USER_AGENT, IftrueClient
 from .errors import ActionError, Cancelled, OutboxError, ServiceRejected
 from .inputs import Inputs, Runner
 from .schema import DeploymentRequest, record_json
-from .transport import MAX_ANSWER_BYTES, Alarm, DeadlineAdapter
-from .values import api_url_problem
+from .transport import MAX_ANSWER_BYTES, Alarm, DeadlineAdapter, trust
+from .values import api_url_problem, is_loopback
 from .workflow import Console
 
 NAME = "track-deployment-outbox"
@@ -37,6 +38,9 @@ MEMBER = "record.json"
 SERVICE = "github.actions.results.api.v1.ArtifactService"
 #: At most this many queued records are delivered by one run; the rest wait for the next.
 MAX_RECORDS = 5
+#: At most this many outbox artifacts are downloaded by one run, so that a few that do not
+#: verify (another iftrue's, an old token's, planted) do not keep a genuine one waiting.
+MAX_DOWNLOADS = 2 * MAX_RECORDS
 #: The drain's share of `timeout` (list, downloads, claims and the late deliveries).
 DRAIN_SHARE = 1 / 4
 DRAIN_MAX_SECONDS = 30.0
@@ -57,6 +61,16 @@ def _url_problem(url: str) -> str | None:
     """Why a URL from a server (a signed URL, a redirect) is not one to connect to."""
     base = url.split("?", 1)[0].split("#", 1)[0]
     return api_url_problem(base)
+
+
+def _of_this_repository(artifact: dict[str, Any]) -> bool:
+    """Uploaded by a run of this repository's own code: a fork's pull request run (whose head
+    repository is the fork) could upload a copy of a queued record to have it sent again."""
+    run = artifact.get("workflow_run")
+    if not isinstance(run, dict):
+        return True  # GitHub's answer names no run: the HMAC and the run id still decide
+    head, own = run.get("head_repository_id"), run.get("repository_id")
+    return head is None or own is None or head == own
 
 
 def api_url_hash(api_url: str) -> str:
@@ -92,7 +106,7 @@ def opened(data: bytes, *, token: str, api_url: str) -> list[dict[str, Any]]:
             members = [info for info in archive.infolist() if info.filename.endswith(".json")]
             if sum(info.file_size for info in members) > MAX_ANSWER_BYTES:  # a zip bomb is no record
                 return []
-            for info in members[:MAX_RECORDS]:
+            for info in members:
                 if (entry := _verified(json.loads(archive.read(info)), token, api_url)) is not None:
                     entries.append(entry)
     except (zipfile.BadZipFile, KeyError, ValueError, RecursionError, OSError, RuntimeError):
@@ -164,6 +178,8 @@ class Outbox:
     seconds: float = 0.0
     #: (artifact name, folder) the native action's upload-artifact step keeps; None when nothing is.
     artifact: tuple[str, str] | None = None
+    #: When keeping must be done by (monotonic), once the first record is kept.
+    keep_by: float | None = None
 
     def keeping(self) -> str:
         """Why this run cannot keep a record in the outbox; "" when it can."""
@@ -194,9 +210,12 @@ class Outbox:
 
     def _request(self, method: str, url: str, deadline: float, **kwargs: Any) -> requests.Response:
         """One request, its answer read whole within the deadline (at most 1 MiB); no redirect."""
-        adapter = DeadlineAdapter(deadline, max_retries=0)
+        # The same trust and proxy rules as the delivery: a company's CA, loopback never proxied.
+        context = trust(self.inputs.ca_bundles) if url.lower().startswith("https:") else None
+        adapter = DeadlineAdapter(deadline, None, context, max_retries=0)
         headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity", **kwargs.pop("headers", {})}
         with requests.Session() as session, Alarm().until(deadline):
+            session.trust_env = not is_loopback(urlsplit(url).hostname or "")
             session.mount("https://", adapter)
             session.mount("http://", adapter)
             try:
@@ -254,8 +273,10 @@ class Outbox:
         name = "-".join([NAME, *job, digest])
         if not self.runner.runtime_token:
             return self._keep_in_folder(name, digest, entry)
+        if self.keep_by is None:  # one share for all this run keeps, after the delivery's
+            self.keep_by = time.monotonic() + KEEP_SECONDS
         try:
-            self._upload(name, zipped(entry), time.monotonic() + KEEP_SECONDS)
+            self._upload(name, zipped(entry), self.keep_by)
         except OutboxError as exc:
             return f"not queued: {exc}"
         return name
@@ -273,6 +294,13 @@ class Outbox:
             return f"not queued: its file could not be written ({exc.strerror or exc})"
         return self.artifact[0]
 
+    def _run(self) -> dict[str, str]:
+        return {
+            "id": self.runner.run_id,
+            "attempt": self.runner.run_attempt,
+            "url": self.runner.run_url or "",
+        }
+
     def keep(self, request: DeploymentRequest, exc: ActionError, now: datetime) -> None:
         """After an outage, queue this run's record for the next run; say where it went."""
         if not exc.outage or self.keeping() == "outside GitHub Actions":
@@ -284,7 +312,7 @@ class Outbox:
                 "look for it in iftrue, and replay it by hand as below only if it is not there."
             )
             return
-        run = {"id": self.runner.run_id, "attempt": self.runner.run_attempt, "url": self.runner.run_url or ""}
+        run = self._run()
         queued_at = now.astimezone(UTC).isoformat().replace("+00:00", "Z")
         entry = seal(
             request.body(), token=self.inputs.token, api_url=self.inputs.api_url, run=run, queued_at=queued_at
@@ -296,8 +324,8 @@ class Outbox:
         days = f" for {self.runner.retention_days} days" if self.runner.retention_days.isdigit() else ""
         text = (
             f"This run's record is queued as the artifact `{where}`, kept{days} (the repository's "
-            "artifact retention): the next run of this action in this repository delivers it, so it "
-            "needs no replay by hand."
+            "artifact retention): the next run of this action in this repository whose job may claim "
+            "it (`actions: write`) delivers it, with no replay by hand."
         )
         self.lines.append(text)
         self.console.notice(text, title=TITLE)
@@ -326,9 +354,10 @@ class Outbox:
             and isinstance(a.get("id"), int)
             and isinstance(a.get("size_in_bytes"), int)
             and a["size_in_bytes"] <= MAX_ANSWER_BYTES
+            and _of_this_repository(a)
         ]
         queued.sort(key=lambda a: str(a.get("created_at", "")))
-        return queued[:MAX_RECORDS]
+        return queued[:MAX_DOWNLOADS]
 
     def _download(self, artifact: dict[str, Any], deadline: float) -> list[dict[str, Any]]:
         """The artifact's entries that verify (none: left alone, not this token's, or forged)."""
@@ -341,7 +370,25 @@ class Outbox:
             answer = self._request("GET", location, deadline)
         if answer.status_code != 200:
             return []
-        return opened(answer.content, token=self.inputs.token, api_url=self.inputs.api_url)
+        entries = opened(answer.content, token=self.inputs.token, api_url=self.inputs.api_url)
+        # Each record is sealed with the run that keeps it: a copy uploaded by another run is a replay.
+        run_id = str((artifact.get("workflow_run") or {}).get("id", ""))
+        return [e for e in entries if not run_id or str(e.get("run", {}).get("id", "")) == run_id]
+
+    def _found(self, deadline: float) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+        """The queued artifacts whose records verify, oldest first, at most MAX_RECORDS records;
+        one that cannot be read (cut off, too large) is passed over, not a reason to stop."""
+        found: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+        for artifact in self._listed(deadline):
+            if sum(len(entries) for _, entries in found) >= MAX_RECORDS:
+                break
+            try:
+                entries = self._download(artifact, deadline)
+            except OutboxError:
+                continue
+            if entries:
+                found.append((artifact, sorted(entries, key=_queued)))
+        return sorted(found, key=lambda pair: _queued(pair[1][0]))
 
     def _claim(self, artifact: dict[str, Any], deadline: float) -> bool:
         """Delete the artifact: True when this run deleted it, and so is the one to send it."""
@@ -360,14 +407,14 @@ class Outbox:
         start = time.monotonic()
         deadline = start + min(self.inputs.timeout * DRAIN_SHARE, DRAIN_MAX_SECONDS)
         try:
-            found = [
-                (a, sorted(e, key=_queued))
-                for a in self._listed(deadline)
-                if (e := self._download(a, deadline))
-            ]
-            found.sort(key=lambda pair: _queued(pair[1][0]))
-            for artifact, entries in found:
-                if not self._claim(artifact, deadline):
+            for artifact, entries in self._found(deadline):
+                try:
+                    claimed = self._claim(artifact, deadline)
+                except OutboxError as exc:  # deleted or not, it cannot be told: never lost, never sent twice
+                    for entry in entries:
+                        self._lost(entry, f"claiming it failed ({exc}), so it may still be queued")
+                    continue
+                if not claimed:
                     continue  # another run claimed it first: that run sends it
                 for index, entry in enumerate(entries):
                     if not self._deliver(entry, own, now, deadline):
@@ -411,8 +458,13 @@ class Outbox:
                 return False
             self._lost(entry, str(exc))
             return True
-        except ActionError:  # an outage, or the drain's share of `timeout` spent
-            self._again(entry, queued)
+        except ActionError as exc:  # an outage, or the drain's share of `timeout` spent
+            if getattr(exc, "maybe_recorded", False):
+                self._lost(
+                    entry, "iftrue may have recorded it (its answer broke off): look for it there first"
+                )
+            else:
+                self._again(entry, queued)
             return False
         text = (
             f"Delivered a record {queued}: iftrue dates it on arrival, "
@@ -423,7 +475,16 @@ class Outbox:
         return True
 
     def _again(self, entry: dict[str, Any], queued: str) -> None:
-        where = self.keep_entry(entry)
+        """Queue a claimed record again, sealed anew by this run (a drain takes a record only from
+        the run that sealed it), with the time it was first queued."""
+        resealed = seal(
+            entry["record"],
+            token=self.inputs.token,
+            api_url=self.inputs.api_url,
+            run=self._run(),
+            queued_at=str(entry["queued_at"]),
+        )
+        where = self.keep_entry(resealed)
         if where.startswith("not queued"):
             self._lost(entry, f"it could not be delivered and was {where}")
         else:
