@@ -12,12 +12,12 @@ from support import RELEASE_BODY, SHA, payload
 from track_deployment.errors import EventError, MissingFieldError
 from track_deployment.events import Event, parse_event
 from track_deployment.gate import Asked, before_lookups
-from track_deployment.inputs import Runner
+from track_deployment.inputs import Inputs, Runner
 from track_deployment.jobs import minutes_ran
 from track_deployment.model import Found, PullRequest, Reading, Source, branch_of
-from track_deployment.plan import Plan, Wants, plan_lookups, within_budget
+from track_deployment.plan import Plan, plan_lookups, within_budget
 from track_deployment.readers import read_event, workflow_file
-from track_deployment.record import NO_GITHUB_TOKEN, Built, Rules, build_record, fix_reason, hotfix_reason
+from track_deployment.record import NO_GITHUB_TOKEN, Built, build_record, fix_reason, hotfix_reason
 
 NOW = datetime(2026, 11, 20, 10, 10, tzinfo=UTC)
 RUNNER = Runner(
@@ -53,7 +53,7 @@ def record(
     **fields: Any,
 ) -> Built:
     """The record of what the event says, what the look-ups found and the inputs (`fields`)."""
-    return build_record(reading, found or Found(), plan, Rules(fields, started_at=started_at), NOW)
+    return build_record(reading, found or Found(), plan, Inputs(fields, started_at=started_at), NOW)
 
 
 def built(
@@ -456,19 +456,19 @@ def test_branch_of(ref: str | None, branch: str | None) -> None:
 def test_fix_and_hotfix_rules(
     labels: tuple[str, ...], branch: str | None, title: str | None, fix: bool, hotfix: bool
 ) -> None:
-    assert bool(fix_reason(labels, branch, ("title", title or ""), Rules())) is fix
-    assert bool(hotfix_reason(labels, branch, Rules())) is hotfix
+    assert bool(fix_reason(labels, branch, ("title", title or ""), Inputs())) is fix
+    assert bool(hotfix_reason(labels, branch, Inputs())) is hotfix
 
 
 def test_custom_labels() -> None:
-    options = Rules(hotfix_labels=frozenset({"p0"}), fix_labels=frozenset({"defect"}))
+    options = Inputs(hotfix_labels=frozenset({"p0"}), fix_labels=frozenset({"defect"}))
     assert hotfix_reason(("P0",), None, options) and fix_reason(("Defect",), None, None, options)
     assert not fix_reason(("bug",), None, None, options)
 
 
 class TestPlan:
     def plan(self, event_name: str, data: dict[str, Any], **overrides: Any):  # type: ignore[no-untyped-def]
-        return plan_lookups(event_name, read(event_name, data), Wants(overrides))
+        return plan_lookups(event_name, read(event_name, data), Inputs(overrides))
 
     def test_release_plans_every_lookup(self) -> None:
         plan = self.plan("release", payload("release"))
@@ -514,13 +514,13 @@ class TestPlan:
     def test_started_at_needs_jobs_only_for_the_node_id(self) -> None:
         started_at = NOW - timedelta(minutes=5)
         reading = read("push", payload("push"))
-        assert plan_lookups("push", reading, Wants({}, started_at=started_at)).jobs_of == 12345678901
-        plan = plan_lookups("push", reading, Wants({"deployment_node_id": "DE_1"}, started_at=started_at))
+        assert plan_lookups("push", reading, Inputs({}, started_at=started_at)).jobs_of == 12345678901
+        plan = plan_lookups("push", reading, Inputs({"deployment_node_id": "DE_1"}, started_at=started_at))
         assert plan.jobs_of is None and plan.deployment_of is None
 
     def test_rerun_reads_the_runs_latest_jobs(self) -> None:
         reading = read("push", payload("push"), RUNNER._replace(run_attempt="3"))
-        assert plan_lookups("push", reading, Wants({})).jobs_of == 12345678901
+        assert plan_lookups("push", reading, Inputs({})).jobs_of == 12345678901
 
     def test_workflow_run_measures_the_upstream_run(self) -> None:
         data = payload("workflow_run")
@@ -540,11 +540,11 @@ class TestPlan:
     def test_environments_reach_the_plan_and_alone_plan_nothing(self) -> None:
         reading = read("push", payload("push"))
         production = frozenset({"production"})
-        assert plan_lookups("push", reading, Wants({}, production)).environments == {"production"}
+        assert plan_lookups("push", reading, Inputs({}, production)).environments == {"production"}
         covering = dict(
             pull_request_number=1, branch="main", is_fix=False, is_hotfix=False, deployment_duration=3
         )
-        plan = plan_lookups("push", reading, Wants(covering | {"deployment_node_id": "DE_1"}, production))
+        plan = plan_lookups("push", reading, Inputs(covering | {"deployment_node_id": "DE_1"}, production))
         assert plan.steps() == []
 
     def test_spare_requests_page_the_jobs(self) -> None:
@@ -625,8 +625,8 @@ def test_bot_sender_plans_the_person_lookup() -> None:
     data["sender"].update(login="github-merge-queue[bot]", type="Bot")
     reading = read("push", data)
     assert reading.bot_member == "github-merge-queue[bot]"
-    assert plan_lookups("push", reading, Wants({})).merger_of_pull
-    assert not plan_lookups("push", reading, Wants({"member_id": "7"})).merger_of_pull
+    assert plan_lookups("push", reading, Inputs({})).merger_of_pull
+    assert not plan_lookups("push", reading, Inputs({"member_id": "7"})).merger_of_pull
 
 
 T0 = datetime(2026, 11, 20, 10, tzinfo=UTC)

@@ -35,11 +35,11 @@ from support import (
 from test_lookups import happy, run_with_github, sent
 
 from track_deployment.events import parse_event
-from track_deployment.inputs import Runner
+from track_deployment.inputs import Inputs, Runner
 from track_deployment.model import Before, Commit, Found, PullRequest, Reading, Shipped, Source
 from track_deployment.plan import Plan
 from track_deployment.readers import read_event
-from track_deployment.record import Rules, build_record
+from track_deployment.record import build_record
 from track_deployment.recovery import judge, pull_revert, redeploy
 
 # v2.3.0, the older release a rollback deploys again; SHA is v2.4.0, what production runs.
@@ -572,7 +572,7 @@ def built(
         event_name=event_name, repository="octo-org/shop", server_url="https://github.com", sha=SHA
     )
     reading = read_event(event_name, parse_event(event_name, data), runner)
-    return build_record(reading, found, OFF, Rules(overrides or {}), NOW)
+    return build_record(reading, found, OFF, Inputs(overrides or {}), NOW)
 
 
 def test_rollback_reason_in_sources() -> None:
@@ -720,7 +720,7 @@ def test_inputs_win_and_rollbacks_send_no_count(
     overrides: dict[str, Any] = dict(flags)
     if count is not None:
         overrides["commits_count"] = count
-    result = build_record(reading, found, OFF, Rules(overrides), NOW)
+    result = build_record(reading, found, OFF, Inputs(overrides), NOW)
     request = result.request
     for flag, value in flags.items():
         assert getattr(request, flag) is value

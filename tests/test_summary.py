@@ -31,10 +31,11 @@ from support import (
 )
 from test_lookups import happy, run_with_github, sent
 
+from track_deployment.inputs import Inputs
 from track_deployment.jobs import job_interval
 from track_deployment.model import Found, Job, Reading, Source, Sourced
 from track_deployment.plan import Plan
-from track_deployment.record import Rules, build_record
+from track_deployment.record import build_record
 from track_deployment.schema import REQUEST_FIELDS
 from track_deployment.summary import CHART_JOBS, SUMMARY_MAX_BYTES, gantt_text, render_summary
 from track_deployment.workflow import Report
@@ -381,7 +382,7 @@ def test_a_look_up_left_out_for_the_budget_is_named() -> None:
         compare=("a" * 40, SHA),
     )
     plan = Plan(pull_request_of=SHA, over_budget=frozenset({"compare"}))
-    built = build_record(reading, Found(), plan, Rules({"member_id": "1"}), START)
+    built = build_record(reading, Found(), plan, Inputs({"member_id": "1"}), START)
     assert built.sources["commits_count"] == Source("left out", "left out for the request budget")
     assert set(built.sources) == set(REQUEST_FIELDS)
 

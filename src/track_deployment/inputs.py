@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from .errors import InputError
@@ -66,24 +67,25 @@ TOKEN_VARIABLE = "IFTRUE_TOKEN"  # noqa: S105 - a variable name, not a secret
 
 
 class Inputs(NamedTuple):
-    """The action's inputs, validated; `fields` holds only the record fields the user set."""
+    """The action's inputs, validated; `fields` holds only the record fields the user set. Every
+    stage reads the ones it needs from here (the plan, the record's rules, the delivery)."""
 
-    token: str
-    api_url: str
-    github_token: str
-    fields: dict[str, Any]
-    hotfix_labels: frozenset[str]
-    fix_labels: frozenset[str]
-    fail_on_error: bool
-    dry_run: bool
-    payload: DeploymentRequest | None
-    timeout: float
-    warnings: tuple[str, ...] = ()
-    notices: tuple[str, ...] = ()
+    fields: Mapping[str, Any] = MappingProxyType({})
     #: Environment names or patterns, as given (gate.in_environments); empty means every
     #: environment but previews.
     environments: frozenset[str] = frozenset()
     started_at: datetime | None = None
+    token: str = ""
+    api_url: str = DEFAULT_API_URL
+    github_token: str = ""
+    hotfix_labels: frozenset[str] = frozenset({"hotfix"})
+    fix_labels: frozenset[str] = frozenset({"bug", "fix", "bugfix"})
+    fail_on_error: bool = False
+    dry_run: bool = False
+    payload: DeploymentRequest | None = None
+    timeout: float = 120.0
+    warnings: tuple[str, ...] = ()
+    notices: tuple[str, ...] = ()
     #: Record prereleases too.
     prereleases: bool = False
     #: The `status` input as given, spelled as STATUS_WORDS are (status_word); a state meaning

@@ -16,6 +16,7 @@ from .events import Deployment as DeploymentJSON
 from .gate import in_environments
 from .github import GitHub, next_page
 from .model import Deployment, Interval, Job, utc
+from .plan import Plan
 from .schema import final_outcome
 
 # The most jobs GitHub lists per page.
@@ -153,22 +154,9 @@ class RunJobs(NamedTuple):
         return self.jobs[self.this] if self.this is not None else None
 
 
-class JobsWanted(NamedTuple):
-    """What the jobs look-up reads: the run, how to find this job, and how much to read."""
-
-    run_id: int
-    check_run_id: int | None
-    runner_name: str
-    pages: int
-    #: All jobs are read, as they measure the duration.
-    measure: bool
-    #: The fields the list gives, for a failure's warning.
-    fields: tuple[str, ...]
-
-
-def _run_jobs(listed: list[dict[str, Any]], unread: int | None, pages: int, wanted: JobsWanted) -> RunJobs:
+def _run_jobs(listed: list[dict[str, Any]], unread: int | None, pages: int, plan: Plan) -> RunJobs:
     jobs = [job_of(raw) for raw in listed]
-    this = find_this_job(jobs, wanted.check_run_id, wanted.runner_name, listed)
+    this = find_this_job(jobs, plan.check_run_id, plan.runner_name, listed)
     if this is not None:
         jobs[this] = jobs[this]._replace(this_job=True)
     created = (
@@ -211,10 +199,10 @@ def rejected(listed: Sequence[Mapping[str, Any]]) -> str | None:
     )
 
 
-def _pages(gh: GitHub, wanted: JobsWanted) -> Iterator[tuple[list[dict[str, Any]], Any]]:
-    path = f"/actions/runs/{wanted.run_id}/jobs"
+def _pages(gh: GitHub, plan: Plan) -> Iterator[tuple[list[dict[str, Any]], Any]]:
+    path = f"/actions/runs/{plan.jobs_of}/jobs"
     parameters: dict[str, Any] | None = {"per_page": JOBS_PER_PAGE}
-    for _ in range(wanted.pages):
+    for _ in range(plan.jobs_pages):
         headers, data = gh.get(path, parameters)
         if not isinstance(data, dict) or not isinstance(data.get("jobs"), list):
             raise LookupFailed("unexpected answer (no jobs list)")
@@ -226,40 +214,44 @@ def _pages(gh: GitHub, wanted: JobsWanted) -> Iterator[tuple[list[dict[str, Any]
         path, parameters = following, None  # the next link carries the parameters
 
 
-def read_run_jobs(gh: GitHub, wanted: JobsWanted) -> RunJobs | None:
+def read_run_jobs(gh: GitHub, plan: Plan) -> RunJobs | None:
     """The run's jobs: the latest execution of each, so a job that "re-run failed jobs" carried
     over from an earlier attempt counts (the list's default `filter=latest`; GitHub docs, "List
     jobs for a workflow run").
 
-    All pages are read when they measure the duration and fit in `wanted.pages` (the first
+    All pages are read when they measure the duration and fit in `plan.jobs_pages` (the first
     page's `total_count` tells); else pages are read only until they give the run's start and
     this job. The run's `run_started_at` would cost one more request (the run), which this list
     replaced; its first job is created moments after it, before any deployment a job makes.
     """
-    readable = wanted.pages * JOBS_PER_PAGE
-    finding = wanted.check_run_id is not None or bool(wanted.runner_name)
+    readable = plan.jobs_pages * JOBS_PER_PAGE
+    finding = plan.check_run_id is not None or bool(plan.runner_name)
 
     def read() -> RunJobs:
         listed: list[dict[str, Any]] = []
         unread: int | None = None
         read_pages = 0
-        for jobs, total in _pages(gh, wanted):
+        for jobs, total in _pages(gh, plan):
             listed += jobs
             read_pages += 1
             if isinstance(total, int) and total > readable:
                 unread = total - readable
             found = not finding or (
-                find_this_job([job_of(j) for j in listed], wanted.check_run_id, wanted.runner_name, listed)
+                find_this_job([job_of(j) for j in listed], plan.check_run_id, plan.runner_name, listed)
                 is not None
             )
-            if listed and found and (unread is not None or not wanted.measure):
+            if listed and found and (unread is not None or not plan.jobs_measure):
                 break
-        return _run_jobs(listed, unread, read_pages, wanted)
+        return _run_jobs(listed, unread, read_pages, plan)
 
-    answer = gh.attempt("jobs_of", f"jobs of run {wanted.run_id}", wanted.fields, "actions: read", read)
-    if answer is not None and answer.unread and wanted.measure:
+    # Name only the fields this list would have given.
+    fields: tuple[str, ...] = ("deployment_duration",) if plan.jobs_measure else ()
+    if plan.deployment_of and plan.deployment_window is None:
+        fields += ("deployment_node_id",)
+    answer = gh.attempt("jobs_of", f"jobs of run {plan.jobs_of}", fields, "actions: read", read)
+    if answer is not None and answer.unread and plan.jobs_measure:
         gh.notes.warnings.append(
-            f"Run {wanted.run_id} has {answer.unread} more jobs than the action reads within its budget "
+            f"Run {plan.jobs_of} has {answer.unread} more jobs than the action reads within its budget "
             "of GitHub requests, so no deployment_duration is sent. Set the `started_at` input (e.g. from "
             "`date +%s` in the first step of the deploy job) to measure the deployment."
         )

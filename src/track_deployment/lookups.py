@@ -19,7 +19,6 @@ from .github import GitHub, Notes
 from .jobs import (
     WINDOW_TOLERANCE,
     DeployingJob,
-    JobsWanted,
     RunJobs,
     read_deploying_job,
     read_final_state,
@@ -215,18 +214,6 @@ def _run_deployment(
     ), deployment
 
 
-def _jobs_wanted(plan: Plan) -> JobsWanted | None:
-    if not plan.jobs_of:
-        return None
-    # Name only the fields this list would have given.
-    fields: tuple[str, ...] = ("deployment_duration",) if plan.jobs_measure else ()
-    if plan.deployment_of and plan.deployment_window is None:
-        fields += ("deployment_node_id",)
-    return JobsWanted(
-        plan.jobs_of, plan.check_run_id, plan.runner_name, plan.jobs_pages, plan.jobs_measure, fields
-    )
-
-
 def _the_rest(gh: GitHub, plan: Plan, found: Found) -> Found:
     """The look-ups that fill the record's fields, once the run is known to record."""
     pull: PullRequest | None = None
@@ -236,8 +223,7 @@ def _the_rest(gh: GitHub, plan: Plan, found: Found) -> Found:
         pull = read_pull(
             gh, "pull_request_number", plan.pull_request_number, ("member_id", "is_fix", "is_hotfix")
         )
-    wanted = _jobs_wanted(plan)
-    run_jobs: RunJobs | None = read_run_jobs(gh, wanted) if wanted else None
+    run_jobs: RunJobs | None = read_run_jobs(gh, plan) if plan.jobs_of else None
     window = plan.deployment_window or ((run_jobs.began, None) if run_jobs and run_jobs.began else None)
     is_branch = None
     if plan.branch_check and not (pull and pull.head_ref):

@@ -18,9 +18,9 @@ from .fit import fit_record
 from .gate import Asked, Settled, after_lookups, before_lookups, release_caveat, status_of
 from .inputs import MAX_PAYLOAD_BYTES, Inputs, Runner, read_inputs, read_runner, read_secrets
 from .model import Found, Reading, Source, web
-from .plan import Plan, Wants, plan_lookups
+from .plan import Plan, plan_lookups
 from .readers import read_event
-from .record import NO_GITHUB_TOKEN, Built, Rules, build_record
+from .record import NO_GITHUB_TOKEN, Built, build_record
 from .schema import DeploymentRequest, record_json
 from .summary import provenance_lines, render_summary
 from .values import api_url_problem, unquoted
@@ -124,8 +124,7 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime, budg
         unknown = _types_unknown(reading, plan)
         if caveat := release_caveat(reading.release, found.release_types, unknown):
             console.warning(caveat, title=TITLE)
-    rules = Rules(inputs.fields, inputs.hotfix_labels, inputs.fix_labels, inputs.started_at)
-    built = build_record(reading, found, plan, rules, now)
+    built = build_record(reading, found, plan, inputs, now)
     for warning in built.warnings:
         console.warning(warning, title=TITLE)
     for notice in built.notices:
@@ -136,21 +135,13 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime, budg
 def _plan(reading: Reading, inputs: Inputs, runner: Runner, console: Console) -> Plan:
     """The look-ups to make, or none and why: no repository, no token, or an API URL that is no
     API's (a hand-set variable on GitHub Enterprise Server, say: never a reason to fail the run)."""
-    wants = Wants(
-        inputs.fields,
-        inputs.environments,
-        inputs.started_at,
-        check_run_id=inputs.check_run_id,
-        runner_name=runner.runner_name,
-        redeploys=inputs.redeploys,
-    )
     if not runner.repository:
         off = "GITHUB_REPOSITORY is empty: not a GitHub repository's run"
     elif not inputs.github_token:
         off = NO_GITHUB_TOKEN
     else:
         off = "" if runner.api_url else "GITHUB_API_URL is empty"
-    plan = plan_lookups(runner.event_name, reading, wants, off)
+    plan = plan_lookups(runner.event_name, reading, inputs, runner.runner_name, off)
     if not plan.off and (problem := api_url_problem(runner.api_url)):
         console.warning(
             f"GITHUB_API_URL {problem}, so no GitHub look-up was made and the fields they fill "
@@ -158,7 +149,9 @@ def _plan(reading: Reading, inputs: Inputs, runner: Runner, console: Console) ->
             "https://HOST/api/v3 on GitHub Enterprise Server).",
             title="GitHub look-up failed",
         )
-        plan = plan_lookups(runner.event_name, reading, wants, f"GITHUB_API_URL {problem}")
+        plan = plan_lookups(
+            runner.event_name, reading, inputs, runner.runner_name, f"GITHUB_API_URL {problem}"
+        )
     return plan
 
 

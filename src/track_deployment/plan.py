@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import Any, NamedTuple
 
 from .gate import release_gate_needed
+from .inputs import Inputs
 from .model import Deployment, Interval, Reading, Release
 
 # At most this many GitHub requests per run (SPEC §5); look-ups of lower priority are
@@ -89,17 +89,6 @@ class Plan(NamedTuple):
         return [name for name, _ in _PRIORITY if getattr(self, name)]
 
 
-class Wants(NamedTuple):
-    """What the inputs say about the look-ups: the fields given, and how to find this job."""
-
-    fields: Mapping[str, Any]
-    environments: frozenset[str] = frozenset()
-    started_at: datetime | None = None
-    check_run_id: int | None = None
-    runner_name: str = ""
-    redeploys: bool = False
-
-
 def request_budget(event_name: str, reading: Reading) -> int:
     """A tag push has a release's budget (its count compares with the previous release), a
     forced push one more than a branch push (its compare tells a rollback)."""
@@ -110,12 +99,14 @@ def request_budget(event_name: str, reading: Reading) -> int:
     return REQUEST_BUDGET.get(event_name, DEFAULT_REQUEST_BUDGET)
 
 
-def plan_lookups(event_name: str, reading: Reading, wants: Wants, why_none: str = "") -> Plan:
+def plan_lookups(
+    event_name: str, reading: Reading, wants: Inputs, runner_name: str = "", why_none: str = ""
+) -> Plan:
     """The look-ups whose answers the record would use (SPEC §5); none, each saying `why_none`,
     when no look-up can be made."""
     if why_none:
         return Plan(off=why_none)
-    wanted = _wanted(reading, wants)
+    wanted = _wanted(reading, wants, runner_name)
     # Telling a deployment that its own workflow records (one request), or a re-run from a
     # redeploy (its attempt before it, and what runs now: four) costs requests of their own, so
     # the fields keep the event's budget.
@@ -142,7 +133,7 @@ def _wants_pulls(
     return wants_human, wants_pull, wants_named_pull
 
 
-def _wanted(reading: Reading, wants: Wants) -> Plan:
+def _wanted(reading: Reading, wants: Inputs, runner_name: str) -> Plan:
     overrides = wants.fields
     known = {**{k: v.value for k, v in reading.given.items() if v.value is not None}, **overrides}
     commit = known.get("commit_id")
@@ -190,7 +181,7 @@ def _wanted(reading: Reading, wants: Wants) -> Plan:
         jobs_of=reading.jobs_of if wants_jobs else None,
         job_of=reading.job_of if wants_job else None,
         check_run_id=wants.check_run_id if reading.this_run else None,
-        runner_name=wants.runner_name if reading.this_run else "",
+        runner_name=runner_name if reading.this_run else "",
         deployment_window=reading.deployment_window if wants_node else None,
         environments=wants.environments,
         jobs_measure=jobs_measure,

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 
 from .errors import EventError, MissingFieldError
+from .inputs import Inputs
 from .jobs import minutes_ran
 from .model import (
     MERGE_TITLE,
@@ -53,15 +54,6 @@ MISSING_HINTS = {
 NO_GITHUB_TOKEN = "the github_token input is empty"  # noqa: S105 - a message, not a secret
 
 
-class Rules(NamedTuple):
-    """The inputs the record's rules read: what the user set, the labels, when it began."""
-
-    fields: Mapping[str, Any] = MappingProxyType({})
-    hotfix_labels: frozenset[str] = frozenset({"hotfix"})
-    fix_labels: frozenset[str] = frozenset({"bug", "fix", "bugfix"})
-    started_at: datetime | None = None
-
-
 class Built(NamedTuple):
     request: DeploymentRequest
     warnings: tuple[str, ...] = ()
@@ -77,7 +69,7 @@ class Built(NamedTuple):
 class Draft:
     """The record as it is built: each field's value with its Source, and what the log says."""
 
-    def __init__(self, reading: Reading, found: Found, plan: Plan, rules: Rules) -> None:
+    def __init__(self, reading: Reading, found: Found, plan: Plan, rules: Inputs) -> None:
         titled = reading.titled_pull[0].number if reading.titled_pull else None
         if (
             titled
@@ -244,7 +236,7 @@ def label_reason(labels: tuple[str, ...], names: frozenset[str]) -> str | None:
     return f"label `{label}`" if label is not None else None
 
 
-def hotfix_reason(labels: tuple[str, ...], branch: str | None, rules: Rules) -> str | None:
+def hotfix_reason(labels: tuple[str, ...], branch: str | None, rules: Inputs) -> str | None:
     """Why the deployment is a hotfix by its labels or branch; None when it is not."""
     if label := label_reason(labels, rules.hotfix_labels):
         return label
@@ -252,7 +244,7 @@ def hotfix_reason(labels: tuple[str, ...], branch: str | None, rules: Rules) -> 
 
 
 def fix_reason(
-    labels: tuple[str, ...], branch: str | None, title: tuple[str, str] | None, rules: Rules
+    labels: tuple[str, ...], branch: str | None, title: tuple[str, str] | None, rules: Inputs
 ) -> str | None:
     """Why the deployment holds fixes by its labels, branch or Conventional Commit title (where, text)."""
     if label := label_reason(labels, rules.fix_labels):
@@ -437,7 +429,7 @@ def _validated(draft: Draft) -> DeploymentRequest:
         raise EventError(f"The event gives a value iftrue cannot take: {describe(exc)}.") from None
 
 
-def build_record(reading: Reading, found: Found, plan: Plan, rules: Rules, now: datetime) -> Built:
+def build_record(reading: Reading, found: Found, plan: Plan, rules: Inputs, now: datetime) -> Built:
     """Combine event, look-ups and inputs into the record; an input always wins."""
     draft = Draft(reading, found, plan, rules)
     _branch(draft)
