@@ -39,7 +39,7 @@ from support import (
 from test_cancel import RETRY_AFTER, check_cancelled, wait_for_posts
 
 from track_deployment.inputs import INPUT_DEFAULTS
-from track_deployment.outbox import opened
+from track_deployment.sealed import opened
 
 pytestmark = pytest.mark.xdist_group("native")
 

@@ -31,7 +31,7 @@ from support import (
     runner_env,
 )
 
-from track_deployment.outbox import seal
+from track_deployment.sealed import seal
 
 TWIRP = "/twirp/github.actions.results.api.v1.ArtifactService/"
 RUN_BACKEND, JOB_BACKEND = "ce7f54c7-61c7-4aae-887f-30da475f5f1a", "ca395085-040a-526b-2ce8-bdc85f692774"

@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
-import io
 import json
 import os
 import tempfile
 import time
-import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,12 +26,12 @@ from .client import USER_AGENT, IftrueClient
 from .errors import ActionError, Cancelled, OutboxError, ServiceRejected
 from .inputs import Inputs, Runner
 from .schema import DeploymentRequest, record_json
+from .sealed import canonical, opened, queued_time, seal, zipped
 from .transport import MAX_ANSWER_BYTES, Alarm, DeadlineAdapter, trust
 from .values import api_url_problem, is_loopback
 from .workflow import Console
 
 NAME = "track-deployment-outbox"
-MEMBER = "record.json"
 SERVICE = "github.actions.results.api.v1.ArtifactService"
 #: At most this many queued records are delivered by one run; the rest wait for the next.
 MAX_RECORDS = 5
@@ -71,70 +68,6 @@ def _of_this_repository(artifact: dict[str, Any]) -> bool:
         return True  # GitHub's answer names no run: the HMAC and the run id still decide
     head, own = run.get("head_repository_id"), run.get("repository_id")
     return head is None or own is None or head == own
-
-
-def api_url_hash(api_url: str) -> str:
-    return hashlib.sha256(api_url.rstrip("/").encode()).hexdigest()
-
-
-def _canonical(entry: dict[str, Any]) -> bytes:
-    body = {key: value for key, value in entry.items() if key != "hmac_sha256"}
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
-
-
-def seal(
-    record: dict[str, Any], *, token: str, api_url: str, run: dict[str, str], queued_at: str
-) -> dict[str, Any]:
-    """The outbox entry of a record: the record, when and where it was queued, and its HMAC."""
-    entry = {
-        "version": 1,
-        "record": record,
-        "queued_at": queued_at,
-        "run": run,
-        "api_url_sha256": api_url_hash(api_url),
-    }
-    entry["hmac_sha256"] = hmac.new(token.encode(), _canonical(entry), hashlib.sha256).hexdigest()
-    return entry
-
-
-def opened(data: bytes, *, token: str, api_url: str) -> list[dict[str, Any]]:
-    """The entries in an artifact's zip whose HMAC verifies with `token` for `api_url`: its
-    `record.json` (the container action's), or each `<digest>.json` (the native action's)."""
-    entries = []
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = [info for info in archive.infolist() if info.filename.endswith(".json")]
-            if sum(info.file_size for info in members) > MAX_ANSWER_BYTES:  # a zip bomb is no record
-                return []
-            for info in members:
-                if (entry := _verified(json.loads(archive.read(info)), token, api_url)) is not None:
-                    entries.append(entry)
-    except (zipfile.BadZipFile, KeyError, ValueError, RecursionError, OSError, RuntimeError):
-        return []
-    return entries
-
-
-def _verified(entry: Any, token: str, api_url: str) -> dict[str, Any] | None:
-    """The entry when its HMAC verifies with `token` for `api_url`, else None."""
-    if not isinstance(entry, dict) or entry.get("api_url_sha256") != api_url_hash(api_url):
-        return None
-    mac = hmac.new(token.encode(), _canonical(entry), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(mac, str(entry.get("hmac_sha256", ""))):
-        return None
-    if not isinstance(entry.get("record"), dict) or not isinstance(entry.get("queued_at"), str):
-        return None
-    return entry
-
-
-def _queued(entry: dict[str, Any]) -> str:
-    return str(entry["queued_at"])
-
-
-def zipped(entry: dict[str, Any]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(MEMBER, json.dumps(entry, indent=2))
-    return buffer.getvalue()
 
 
 def backend_ids(runtime_token: str) -> tuple[str, str]:
@@ -268,7 +201,7 @@ class Outbox:
         """Queue an entry as an artifact of this run; the artifact's name, or why it was not kept."""
         if why := self.keeping():
             return f"not queued: {why}"
-        digest = hashlib.sha256(_canonical(entry)).hexdigest()[:12]
+        digest = hashlib.sha256(canonical(entry)).hexdigest()[:12]
         job = [str(self.inputs.check_run_id)] if self.inputs.check_run_id else []  # a matrix's jobs
         name = "-".join([NAME, *job, digest])
         if not self.runner.runtime_token:
@@ -387,8 +320,8 @@ class Outbox:
             except OutboxError:
                 continue
             if entries:
-                found.append((artifact, sorted(entries, key=_queued)))
-        return sorted(found, key=lambda pair: _queued(pair[1][0]))
+                found.append((artifact, sorted(entries, key=queued_time)))
+        return sorted(found, key=lambda pair: queued_time(pair[1][0]))
 
     def _claim(self, artifact: dict[str, Any], deadline: float) -> bool:
         """Delete the artifact: True when this run deleted it, and so is the one to send it."""
