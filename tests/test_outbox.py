@@ -412,3 +412,15 @@ def test_every_record_of_a_large_native_artifact_is_delivered(
     run = run_action(env_for(tmp_path, store, iftrue, title="Deploy 7"))
     assert run.code == 0, run.stdout
     assert [record["title"] for record in iftrue.delivered] == [f"Deploy {n}" for n in range(8)]
+
+
+def test_a_run_on_ghes_says_why_it_looks_for_no_queued_record(
+    tmp_path: Path, store: FakeArtifacts, iftrue: Iftrue
+) -> None:
+    run = run_action({**env_for(tmp_path, store, iftrue), "GITHUB_SERVER_URL": "https://ghe.example.com"})
+    assert run.code == 0 and run.outputs["result"] == "created", run.stdout
+    assert store.calls == []
+    assert (
+        "Queued records were not looked for: GitHub Enterprise Server gives actions no artifact service"
+        in (run.summary)
+    )

@@ -281,6 +281,19 @@ def test_reapplying_a_reverted_change_is_no_hotfix(tmp_path: Path, iftrue: FakeI
     assert "is_hotfix" not in body and "is_fix" not in body
 
 
+def test_the_revert_button_on_a_revert_pull_request_is_no_hotfix(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    """Reverting the revert of #412 lands its change again: a merged PR, no recovery."""
+    event = payload("pull_request")
+    event["pull_request"].update(
+        title='Revert "Revert "Add gift cards""', body="Reverts octo-org/shop#413", labels=[]
+    )
+    event["pull_request"]["head"]["ref"] = "revert-414-revert-413-gift-cards"
+    run = run_action(runner_env(tmp_path, "pull_request", event, {"api_url": iftrue.url, "github_token": ""}))
+    assert run.code == 0, run.stdout
+    body = sent(iftrue)
+    assert "is_hotfix" not in body and "is_fix" not in body
+
+
 # 11. git-flow: GitHub lists only open pull requests of a commit off the default branch.
 
 

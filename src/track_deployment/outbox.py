@@ -335,8 +335,12 @@ class Outbox:
 
     def drain(self, own: DeploymentRequest, now: datetime) -> None:
         """Deliver the records earlier runs queued, oldest first, before this run's own."""
-        if self.draining():
-            return  # said only when it matters: a run whose own record is not kept says why (keep)
+        if why := self.draining():
+            # Said where a team would expect the outbox and it cannot be: GHES, Dependabot's runs
+            # (a run whose own record is not kept says why as it keeps it).
+            if why.startswith(("GitHub Enterprise Server", "Dependabot")):
+                self.lines.append(f"Queued records were not looked for: {why}; replay them by hand.")
+            return
         start = time.monotonic()
         deadline = start + min(self.inputs.timeout * DRAIN_SHARE, DRAIN_MAX_SECONDS)
         try:
