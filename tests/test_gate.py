@@ -34,7 +34,6 @@ from track_deployment.gate import (
     RELEASE_ACTIONS,
     RELEASE_TYPES,
     Asked,
-    Settled,
     after_lookups,
     before_lookups,
     in_environments,
@@ -141,7 +140,7 @@ def records(action: str, prerelease: bool, draft: bool, listened: frozenset[str]
     if before_lookups(Asked("release", event, prereleases=prereleases)):
         return False
     reading = read_event("release", event, RELEASE_RUNNER)
-    return after_lookups(reading, Found(release_types=listened), Settled(SHA)) is None
+    return after_lookups(reading, Found(release_types=listened), commit=SHA) is None
 
 
 @pytest.mark.parametrize("prereleases", [False, True])

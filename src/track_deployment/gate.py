@@ -195,18 +195,19 @@ def before_lookups(asked: Asked) -> Skip | None:
     return None
 
 
-class Settled(NamedTuple):
-    """What the gate is asked after the look-ups, besides what they found."""
+def after_lookups(
+    reading: Reading,
+    found: Found,
+    *,
+    commit: str | None = None,
+    status: str | None = None,
+    environments: frozenset[str] = frozenset(),
+    redeploys: bool = False,
+) -> str | None:
+    """Why the run records nothing, from what the look-ups found; None when it records.
 
-    commit: str | None = None
-    #: The record's status word (`succes`, `fail`, …), as the inputs, the look-ups or the event give it.
-    status: str | None = None
-    environments: frozenset[str] = frozenset()
-    redeploys: bool = False
-
-
-def after_lookups(reading: Reading, found: Found, settled: Settled) -> str | None:
-    """Why the run records nothing, from what the look-ups found; None when it records."""
+    `status` is the record's status word as the inputs, the look-ups or the event give it.
+    """
     if found.never_started:
         return f"Not a deployment: {found.never_started}."
     if found.recorded_by:
@@ -222,17 +223,15 @@ def after_lookups(reading: Reading, found: Found, settled: Settled) -> str | Non
         and (why := release_skip_reason(release, found.release_types))
     ):
         return f"Not recorded by this run: {why}."
-    if why := _elsewhere(reading, found, settled.environments):
+    if why := _elsewhere(reading, found, environments):
         return f"Not a deployment: {why}."
-    if settled.status == "fail" and found.rejected:
+    if status == "fail" and found.rejected:
         return f"Not a deployment: {found.rejected}."
-    if settled.redeploys:
+    if redeploys:
         return None
     # A re-run of an older run that ships a commit behind what runs now is a rollback, not a redeploy.
     rollback = found.before is not None and found.before.status == BEHIND
-    if why := (None if rollback else rerun(found.earlier_attempt, settled.commit)) or redeploy(
-        found.before, settled.commit
-    ):
+    if why := (None if rollback else rerun(found.earlier_attempt, commit)) or redeploy(found.before, commit):
         return f"Not a deployment: {why}."
     return None
 

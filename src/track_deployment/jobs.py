@@ -15,7 +15,7 @@ from .errors import LookupFailed
 from .events import Deployment as DeploymentJSON
 from .gate import in_environments
 from .github import GitHub, next_page
-from .model import Deployment, Interval, Job, utc
+from .model import Deployment, Found, Interval, Job, utc
 from .plan import Plan
 from .schema import final_outcome
 
@@ -258,15 +258,7 @@ def read_run_jobs(gh: GitHub, plan: Plan) -> RunJobs | None:
     return answer
 
 
-class DeployingJob(NamedTuple):
-    """The job a deployment_status names: when it ran, or why nothing shipped."""
-
-    job: Job
-    intervals: tuple[Interval, ...] | None
-    never_started: str | None = None
-
-
-def read_deploying_job(gh: GitHub, job_id: int) -> DeployingJob | None:
+def read_deploying_job(gh: GitHub, job_id: int) -> Found:
     """The job a deployment_status names (its check run id is the job's id): when it ran, and
     whether it never started (nothing shipped)."""
 
@@ -278,9 +270,10 @@ def read_deploying_job(gh: GitHub, job_id: int) -> DeployingJob | None:
 
     raw = gh.attempt("job_of", f"job {job_id}", ("deployment_duration",), "actions: read", read)
     if raw is None:
-        return None
+        return Found()
     job = job_of(raw)
     ran = job_interval(raw)
+    why = None
     if ran is None and job.status == "completed":
         # Rejected by a reviewer or cancelled while it waited: it never had a runner or a step.
         ended = f" (it ended {job.conclusion})" if job.conclusion else ""
@@ -288,8 +281,8 @@ def read_deploying_job(gh: GitHub, job_id: int) -> DeployingJob | None:
             f"the deployment's job '{job.name}' ({job_id}) never started{ended}, so nothing shipped; only a "
             "deployment that ran, to success or failure, is recorded"
         )
-        return DeployingJob(job, None, why)
-    return DeployingJob(job, (ran,) if ran else None)
+    measured = f"the time job {job.name} ({job.id}) ran"
+    return Found(jobs=(job,), job_intervals=(ran,) if ran else None, measured_by=measured, never_started=why)
 
 
 def deployment_of(raw: Any) -> Deployment:

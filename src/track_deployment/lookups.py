@@ -18,7 +18,6 @@ from .gate import release_types
 from .github import GitHub, Notes
 from .jobs import (
     WINDOW_TOLERANCE,
-    DeployingJob,
     RunJobs,
     read_deploying_job,
     read_final_state,
@@ -160,14 +159,13 @@ def _deciding(gh: GitHub, plan: Plan, recording: Callable[[Found], bool]) -> Fou
     if plan.previous_attempt_of and recording(found):
         found = found._replace(earlier_attempt=read_attempt(gh, *plan.previous_attempt_of[:2]))
     if plan.job_of and recording(found):
-        job: DeployingJob | None = read_deploying_job(gh, plan.job_of)
-        if job is not None:
-            found = found._replace(
-                jobs=(job.job,),
-                job_intervals=job.intervals,
-                measured_by=f"the time job {job.job.name} ({job.job.id}) ran",
-                never_started=job.never_started,
-            )
+        job = read_deploying_job(gh, plan.job_of)
+        found = found._replace(
+            jobs=job.jobs,
+            job_intervals=job.job_intervals,
+            measured_by=job.measured_by,
+            never_started=job.never_started,
+        )
     return found
 
 
@@ -282,7 +280,18 @@ def _unknown(
         why["deployment_node_id"] = (
             f"unknown: no single deployment of {plan.deployment_of[:7]} was made during the run"
         )
+    # A look-up that failed: its warning says why; the field says which.
+    for name in {name for failure in gh.notes.failures for name in failure.fields} & set(_LOOKED_UP):
+        why[name] = f"unknown: the look-up of {_LOOKED_UP[name]} failed (see its warning)"
     return why
+
+
+#: What the look-ups that give a field are called in a reason.
+_LOOKED_UP = {
+    "deployment_duration": "the run's jobs",
+    "commits_count": "the commit count",
+    "deployment_node_id": "the run's deployment",
+}
 
 
 def look_up(plan: Plan, gh: GitHub, recording: Callable[[Found], bool]) -> tuple[Found, Notes]:
@@ -296,5 +305,4 @@ def look_up(plan: Plan, gh: GitHub, recording: Callable[[Found], bool]) -> tuple
     found = _deciding(gh, plan, recording)
     if recording(found):
         found = _the_rest(gh, plan, found)
-    failed = frozenset(name for failure in gh.notes.failures for name in failure.fields)
-    return found._replace(failed=failed), gh.notes
+    return found, gh.notes

@@ -15,7 +15,7 @@ from .client import USER_AGENT, IftrueClient
 from .errors import ActionError, Cancelled
 from .events import load_event
 from .fit import fit_record
-from .gate import Asked, Settled, after_lookups, before_lookups, release_caveat, status_of
+from .gate import Asked, after_lookups, before_lookups, release_caveat, status_of
 from .inputs import MAX_PAYLOAD_BYTES, Inputs, Runner, read_inputs, read_runner, read_secrets
 from .model import Found, Reading, Source, web
 from .plan import Plan, plan_lookups
@@ -118,7 +118,15 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime, budg
     if not plan.off:
         found = _look_up(plan, reading, inputs, runner, console, budget, commit)
     status = status_of(inputs.fields.get("status"), reading.value("status"), found)
-    if why := after_lookups(reading, found, Settled(commit, status, inputs.environments, inputs.redeploys)):
+    why = after_lookups(
+        reading,
+        found,
+        commit=commit,
+        status=status,
+        environments=inputs.environments,
+        redeploys=inputs.redeploys,
+    )
+    if why:
         return why
     if reading.release is not None:
         unknown = _types_unknown(reading, plan)
@@ -182,7 +190,7 @@ def _look_up(
             # Worth the rest of the look-ups while nothing but what they find would skip the run.
             plan,
             gh,
-            lambda found: after_lookups(reading, found, Settled(commit, redeploys=True)) is None,
+            lambda found: after_lookups(reading, found, commit=commit, redeploys=True) is None,
         )
     if warning := notes.failure_warning():
         console.warning(warning, title="GitHub look-up failed")

@@ -350,8 +350,6 @@ class Found(NamedTuple):
     before: Before | None = None
     #: The attempt of this run before a re-run.
     earlier_attempt: Attempt | None = None
-    #: The fields whose look-up was made and failed; its warning says why.
-    failed: frozenset[str] = frozenset()
     #: The environments this job (or the reported run) deployed to, by its own GitHub
     #: deployments; None when unknown.
     deployed_to: tuple[str, ...] | None = None
@@ -363,7 +361,7 @@ class Found(NamedTuple):
     rejected: str | None = None
     #: The workflow that made the reported deployment records it itself: which.
     recorded_by: str | None = None
-    #: Why a look-up that was made and answered gave a field no value, by field.
+    #: Why a look-up that was made gave a field no value (it failed, or answered nothing), by field.
     unknown: Mapping[str, str] = MappingProxyType({})
 
 

@@ -30,6 +30,15 @@ DEFAULT_REQUEST_BUDGET = 6
 #: Why a look-up was not made when it would have been: the request budget.
 FOR_THE_BUDGET = "left out to stay within the run's GitHub request budget"
 
+#: The look-ups (by their name in Plan) that give each field only a look-up gives.
+FIELDS_OF = {
+    "deployment_duration": frozenset({"jobs_of", "job_of"}),
+    "commits_count": frozenset(
+        {"previous_release_of", "previous_deployment_of", "previous_run_of", "compare"}
+    ),
+    "deployment_node_id": frozenset({"deployment_of", "jobs_of"}),
+}
+
 # Fields a pull request can supply; when the user gave them all, no PR look-up is made.
 _PULL_REQUEST_FIELDS = ("pull_request_number", "branch", "title", "is_fix", "is_hotfix")
 
@@ -78,11 +87,13 @@ class Plan(NamedTuple):
     #: Look-ups (by their name above) left out to stay within the request budget.
     over_budget: frozenset[str] = frozenset()
 
-    def why_not(self, steps: set[str]) -> str | None:
-        """Why none of these look-ups was made: no look-up at all, or the request budget."""
+    def why_not(self, field: str) -> str | None:
+        """Why the look-ups that would give `field` were not made: none was, or the budget."""
+        if field not in FIELDS_OF:
+            return None
         if self.off:
             return f"no look-up: {self.off}"
-        return "left out for the request budget" if steps & self.over_budget else None
+        return "left out for the request budget" if FIELDS_OF[field] & self.over_budget else None
 
     def steps(self) -> list[str]:
         """The look-ups this plan makes."""

@@ -382,33 +382,18 @@ _FALSE_FLAGS = {
     "is_hotfix": "not a hotfix: no hotfix label or hotfix/ branch, no rollback or revert only",
     "is_forced": "not forced: only a forced push sets it",
 }
-# The look-ups (Plan field names) that would have given a field, and what they read.
-_LOOKUPS_OF = {
-    "deployment_duration": ({"jobs_of", "job_of"}, "the run's jobs"),
-    "commits_count": (
-        {"previous_release_of", "previous_deployment_of", "previous_run_of", "compare"},
-        "the commit count",
-    ),
-    "deployment_node_id": ({"deployment_of", "jobs_of"}, "the run's deployment"),
-}
 
 
 def _why_left_out(name: str, draft: Draft) -> Source:
-    """Why a field is not sent, as decided where it was: the reader or a rule, the plan (no
-    look-up, or the budget), or the look-ups (failed, or answered nothing)."""
+    """Why a field is not sent, as it was decided: by the reader or a rule, by the plan (no
+    look-up, or the budget), or by the look-ups (failed, or found nothing)."""
     said = draft.values.get(name)
     if said is not None and said.source.kind in ("left out", "rule"):
         return said.source._replace(kind="left out")
     if name in _FALSE_FLAGS:
         return Source("left out", _FALSE_FLAGS[name])
-    if name not in _LOOKUPS_OF:
-        return Source("left out", "neither the event nor an input gives it")
-    steps, what = _LOOKUPS_OF[name]
-    if why := draft.plan.why_not(steps):
-        return Source("left out", why)
-    if name in draft.found.failed:
-        return Source("left out", f"unknown: the look-up of {what} failed (see its warning)")
-    return Source("left out", draft.found.unknown.get(name, "unknown: the look-ups found nothing"))
+    why = draft.plan.why_not(name) or draft.found.unknown.get(name)
+    return Source("left out", why or "neither the event nor an input gives it")
 
 
 def _validated(draft: Draft) -> DeploymentRequest:
