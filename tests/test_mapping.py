@@ -558,12 +558,12 @@ class TestPlan:
         }
         assert set(push.steps()) == {"pull_request_of", "jobs_of", "deployment_of"}
         assert set(merged.steps()) == {"jobs_of", "deployment_of"}
-        # Each leaves a request of its budget unused: the jobs list may take more than one page.
-        assert all(plan.jobs_pages > 1 and not plan.over_budget for plan in (release, push, merged))
-        # A capped push compares instead: its budget is used up, one page of jobs is read.
+        # Each fits its budget: nothing is left out.
+        assert not any(plan.over_budget for plan in (release, push, merged))
+        # A capped push compares instead, and still fits.
         capped = payload("push")
         capped["commits"] = capped["commits"][:1] * 2048
-        assert self.plan("push", capped).jobs_pages == 1
+        assert "compare" in self.plan("push", capped).steps()
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from .errors import LookupFailed
 from .events import DeploymentEvent, Event, PullRequestEvent, PushEvent, ReleaseEvent, WorkflowRunEvent
-from .model import Found, Reading, Release
+from .model import Found, Reading, Release, is_dependabot
 from .recovery import BEHIND, redeploy, rerun
 from .schema import NOTHING_SHIPPED, STATUS_WORDS, final_outcome
 
@@ -283,8 +283,11 @@ def _without_secrets(asked: Asked) -> str | None:
     if fork := fork_of(asked.event_name, asked.event):
         return FORK_NOTE.format(fork=fork)
     sender = asked.event.sender.login if asked.event.sender else None
-    dependabot = "dependabot[bot]" in (asked.actor.lower(), (sender or "").lower())
-    return DEPENDABOT_NOTE if asked.event_name in DEPENDABOT_EVENTS and dependabot else None
+    return (
+        DEPENDABOT_NOTE
+        if asked.event_name in DEPENDABOT_EVENTS and is_dependabot(asked.actor, sender)
+        else None
+    )
 
 
 def _not_shipping(event_name: str, event: Event) -> str | None:
@@ -388,7 +391,7 @@ def _deployment(
     state = ((event.deployment_status.state if event.deployment_status else None) or "").lower()
     if state in NOT_FINAL and not wants_in_progress:
         return _not_final(f"the deployment status is '{state}'", "its final status")
-    if state in ("failure", "error"):
+    if final_outcome(state) == "fail":
         # GitHub sends the Actions job of a deployment as `check_run` and its run as
         # `workflow_run` (webhook docs, deployment_status): a job cancelled or skipped before it
         # ran, or a run that never started, still gives its deployment a failed status.

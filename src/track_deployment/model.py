@@ -261,6 +261,11 @@ def is_bot(login: str | None, kind: str | None) -> bool:
     return kind == "Bot" or (login or "").endswith("[bot]")
 
 
+def is_dependabot(*logins: str | None) -> bool:
+    """Dependabot started the run: GitHub gives its runs no Actions secrets and a read-only token."""
+    return any((login or "").lower() == "dependabot[bot]" for login in logins)
+
+
 def person(account: Any) -> str | None:
     """The numeric id of an account (anything with `id`, `login`, `type`), unless it is a bot or unknown."""
     if account is None or not isinstance(getattr(account, "id", None), int):

@@ -25,6 +25,7 @@ import requests
 from .client import USER_AGENT, IftrueClient
 from .errors import ActionError, Cancelled, OutboxError, ServiceRejected
 from .inputs import Inputs, Runner
+from .model import is_dependabot
 from .schema import DeploymentRequest, record_json
 from .sealed import canonical, opened, queued_time, seal, zipped
 from .transport import MAX_ANSWER_BYTES, Alarm, DeadlineAdapter, trust
@@ -131,7 +132,7 @@ class Outbox:
         """Why this run does not look for queued records; "" when it does."""
         if why := self.keeping():
             return why  # a record claimed and not delivered could not be kept again
-        if self.runner.actor == "dependabot[bot]":
+        if is_dependabot(self.runner.actor):
             return "Dependabot's runs get a read-only GITHUB_TOKEN"
         if not self.inputs.github_token:
             return "`github_token` is empty"

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from .model import Job, Source, shorten, utc, web
-from .schema import REQUEST_FIELDS, record_json
+from .schema import NOTHING_SHIPPED, REQUEST_FIELDS, final_outcome, record_json
 from .workflow import Report, escape_cell, escape_html
 
 Redact = Callable[[str], str]
@@ -208,7 +208,9 @@ def gantt_text(name: str) -> str:
     return "\u2060" + text if _GANTT_KEYWORD.match(text) else text
 
 
-_FAILED = frozenset({"failure", "timed_out", "cancelled", "startup_failure"})
+def _failed(conclusion: str | None) -> bool:
+    """A job that failed, or was stopped: the chart marks it."""
+    return final_outcome(conclusion) == "fail" or (conclusion in NOTHING_SHIPPED and conclusion != "skipped")
 
 
 def _moment(value: datetime) -> str:
@@ -237,7 +239,7 @@ def _job_tasks(job: Job, now: datetime | None) -> list[str]:
         if ended is not None:
             tasks.append(_task(gantt_text(job.conclusion or "never ran"), ["milestone"], ended, ended))
         return tasks
-    tags = ["active"] if job.this_job else ["crit"] if job.conclusion in _FAILED else []
+    tags = ["active"] if job.this_job else ["crit"] if _failed(job.conclusion) else []
     if job.this_job:
         text = "ran (this step)"
     else:
