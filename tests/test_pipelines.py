@@ -426,3 +426,14 @@ def test_open_back_merge_pull_request_does_not_beat_the_merge_title(
     assert run.code == 0, run.stdout
     body = sent(iftrue)
     assert (body["pull_request_number"], body["branch"]) == (500, "release/2.5")
+
+
+def test_a_count_left_out_says_what_the_look_up_found(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    """The reason is the look-up's own: no earlier release, not a guess between two causes."""
+    with FakeGitHub(happy(releases=Answer(200, []))) as github:
+        run = run_with_github(tmp_path, github, iftrue, "release", payload("release"))
+    assert "commits_count" not in sent(iftrue)
+    assert (
+        "| `commits_count` | — | left out: unknown: no earlier release of this package to count from |"
+        in (html.unescape(run.summary))
+    )

@@ -26,6 +26,7 @@ from .jobs import (
 )
 from .model import (
     Attempt,
+    Before,
     Deployment,
     Found,
     Interval,
@@ -235,7 +236,7 @@ def _the_rest(gh: GitHub, plan: Plan, found: Found) -> Found:
         began = window[0] - WINDOW_TOLERANCE if window else None
         count, before = counting.since_run(plan.previous_run_of, deployment, began)
     return deployed._replace(
-        unknown=MappingProxyType(_unknown(plan, gh, run_jobs, found, count, deployed)),
+        unknown=MappingProxyType(_unknown(plan, gh, run_jobs, count, before, deployed)),
         never_started=found.never_started,
         release_types=found.release_types,
         earlier_attempt=found.earlier_attempt,
@@ -255,18 +256,24 @@ def _the_rest(gh: GitHub, plan: Plan, found: Found) -> Found:
 
 
 def _unknown(
-    plan: Plan, gh: GitHub, run_jobs: RunJobs | None, found: Found, count: int | None, deployed: Found
+    plan: Plan,
+    gh: GitHub,
+    run_jobs: RunJobs | None,
+    count: int | None,
+    before: Before | None,
+    deployed: Found,
 ) -> dict[str, str]:
     """Why the look-ups that answered gave a field no value, decided with what they read."""
     why: dict[str, str] = {}
     failed = gh.failed_steps
-    if (plan.jobs_of and "jobs_of" not in failed) or (plan.job_of and "job_of" not in failed):
-        intervals = run_jobs.intervals if run_jobs else found.job_intervals
+    if plan.jobs_of and "jobs_of" not in failed and run_jobs is not None:
         why["deployment_duration"] = (
-            "unknown: no run to time, or not all its jobs were read"
-            if intervals is None
+            f"unknown: the run has {run_jobs.unread} more jobs than the action reads within its budget"
+            if run_jobs.unread
             else "unknown: no job of the run has run yet"
         )
+    elif plan.job_of and "job_of" not in failed:
+        why["deployment_duration"] = "unknown: the deployment's job has not run on a runner"
     kinds = {
         "previous_release_of": "release of this package",
         "previous_deployment_of": "successful deployment",
@@ -275,7 +282,11 @@ def _unknown(
     }
     kind = next((kind for step, kind in kinds.items() if getattr(plan, step)), None)
     if kind and count is None:
-        why["commits_count"] = f"unknown: no earlier {kind} to count from, or nothing new to count"
+        why["commits_count"] = (
+            f"unknown: no earlier {kind} to count from"
+            if before is None
+            else f"unknown: the compare with {before.what or before.sha[:7]} gave no count"
+        )
     if plan.deployment_of and deployed.deployment_node_id is None:
         why["deployment_node_id"] = (
             f"unknown: no single deployment of {plan.deployment_of[:7]} was made during the run"
