@@ -12,6 +12,7 @@ import io
 import json
 import re
 import threading
+import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -62,6 +63,8 @@ class FakeArtifacts(FakeServer):
         self.lock = threading.Lock()
         #: Hold each list answer until this many runs have asked: they then race for the claim.
         self.barrier: threading.Barrier | None = None
+        #: Seconds a DELETE's answer takes after the artifact is gone (a lost answer).
+        self.slow_delete = 0.0
         super().__init__(self._route)
 
     def plant(self, name: str, data: bytes, run_id: int = 1) -> int:
@@ -116,6 +119,7 @@ class FakeArtifacts(FakeServer):
             if self.artifacts.pop(artifact["id"], None) is None:
                 return Answer(404, {"message": "Not Found"})
             self.deleted.append(artifact["id"])
+        time.sleep(self.slow_delete)
         return Answer(204)
 
     def _twirp(self, method: str, request: Recorded) -> Answer:
@@ -424,3 +428,26 @@ def test_a_run_on_ghes_says_why_it_looks_for_no_queued_record(
         "Queued records were not looked for: GitHub Enterprise Server gives actions no artifact service"
         in (run.summary)
     )
+
+
+def test_a_claim_whose_answer_is_lost_prints_its_record(
+    tmp_path: Path, store: FakeArtifacts, iftrue: Iftrue
+) -> None:
+    """Deleted, but the answer never came: neither sent (another run may hold it) nor lost."""
+    queued = queue_one(tmp_path, store, iftrue)
+    store.slow_delete = 5
+    run = run_action(env_for(tmp_path / "next", store, iftrue, title="Hotfix 2", timeout="8"))
+    assert run.code == 0 and run.outputs["result"] == "created", run.stdout
+    assert iftrue.delivered == [run.payload]  # this run's own only
+    assert any("claiming it failed" in w for w in run.warnings)
+    assert queued["title"] in run.stdout  # printed for a replay by hand
+
+
+def test_an_artifact_larger_than_it_says_is_passed_over(
+    tmp_path: Path, store: FakeArtifacts, iftrue: Iftrue
+) -> None:
+    id_ = store.plant("track-deployment-outbox-0-big", b"x" * (2 * 1024 * 1024))
+    store.artifacts[id_]["size_in_bytes"] = 100  # what its uploader claimed
+    queued = queue_one(tmp_path, store, iftrue)
+    run = run_action(env_for(tmp_path / "next", store, iftrue, title="Hotfix 2"))
+    assert iftrue.delivered == [queued, run.payload]
