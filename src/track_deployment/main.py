@@ -20,10 +20,10 @@ from .inputs import MAX_PAYLOAD_BYTES, Inputs, Runner, read_inputs, read_runner,
 from .model import Found, Reading, Source, web
 from .plan import Plan, plan_lookups
 from .readers import read_event
-from .record import NO_GITHUB_TOKEN, Built, build_record
+from .record import Built, build_record
 from .schema import DeploymentRequest, record_json
 from .summary import provenance_lines, render_summary
-from .values import api_url_problem, unquoted
+from .values import unquoted
 from .workflow import Console, Report, print_block, publish
 
 TITLE = "track-deployment"
@@ -112,7 +112,9 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime, budg
     if skip is not None:
         return skip.note
     reading = read_event(runner.event_name, payload, runner)
-    plan = _plan(reading, inputs, runner, console)
+    plan = plan_lookups(runner.event_name, reading, inputs, runner)
+    if plan.warning:
+        console.warning(plan.warning, title="GitHub look-up failed")
     commit = inputs.fields.get("commit_id") or reading.value("commit_id")
     found = Found()
     if not plan.off:
@@ -138,29 +140,6 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime, budg
     for notice in built.notices:
         console.notice(notice, title=TITLE)
     return built
-
-
-def _plan(reading: Reading, inputs: Inputs, runner: Runner, console: Console) -> Plan:
-    """The look-ups to make, or none and why: no repository, no token, or an API URL that is no
-    API's (a hand-set variable on GitHub Enterprise Server, say: never a reason to fail the run)."""
-    if not runner.repository:
-        off = "GITHUB_REPOSITORY is empty: not a GitHub repository's run"
-    elif not inputs.github_token:
-        off = NO_GITHUB_TOKEN
-    else:
-        off = "" if runner.api_url else "GITHUB_API_URL is empty"
-    plan = plan_lookups(runner.event_name, reading, inputs, runner.runner_name, off)
-    if not plan.off and (problem := api_url_problem(runner.api_url)):
-        console.warning(
-            f"GITHUB_API_URL {problem}, so no GitHub look-up was made and the fields they fill "
-            "fall back. Set it to the API's base URL (https://api.github.com, or "
-            "https://HOST/api/v3 on GitHub Enterprise Server).",
-            title="GitHub look-up failed",
-        )
-        plan = plan_lookups(
-            runner.event_name, reading, inputs, runner.runner_name, f"GITHUB_API_URL {problem}"
-        )
-    return plan
 
 
 def _look_up(

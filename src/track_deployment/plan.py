@@ -12,8 +12,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from .gate import release_gate_needed
-from .inputs import Inputs
+from .inputs import Inputs, Runner
 from .model import Deployment, Interval, Reading, Release
+from .values import api_url_problem
 
 # At most this many GitHub requests per run (SPEC §5); look-ups of lower priority are
 # dropped, and their fields left out, when a run would need more.
@@ -26,6 +27,9 @@ REQUEST_BUDGET = {
     "deployment_status": 5,
 }
 DEFAULT_REQUEST_BUDGET = 6
+
+#: Plan.off when the user turned the look-ups off, or gave no token to make them.
+NO_GITHUB_TOKEN = "the github_token input is empty"  # noqa: S105 - a message, not a secret
 
 #: Why a look-up was not made when it would have been: the request budget.
 FOR_THE_BUDGET = "left out to stay within the run's GitHub request budget"
@@ -84,6 +88,8 @@ class Plan(NamedTuple):
     statuses_reads: int = 1
     #: Why no look-up is made at all ("" when they are): decided here, said in the summary.
     off: str = ""
+    #: What the user is to hear of the plan: a warning ("" for none).
+    warning: str = ""
     #: Look-ups (by their name above) left out to stay within the request budget.
     over_budget: frozenset[str] = frozenset()
 
@@ -110,21 +116,39 @@ def request_budget(event_name: str, reading: Reading) -> int:
     return REQUEST_BUDGET.get(event_name, DEFAULT_REQUEST_BUDGET)
 
 
-def plan_lookups(
-    event_name: str, reading: Reading, wants: Inputs, runner_name: str = "", why_none: str = ""
-) -> Plan:
-    """The look-ups whose answers the record would use (SPEC §5); none, each saying `why_none`,
-    when no look-up can be made."""
-    if why_none:
-        return Plan(off=why_none)
-    wanted = _wanted(reading, wants, runner_name)
+def why_none(inputs: Inputs, runner: Runner) -> str:
+    """Why no GitHub look-up can be made at all; "" when they can."""
+    if not runner.repository:
+        return "GITHUB_REPOSITORY is empty: not a GitHub repository's run"
+    if not inputs.github_token:
+        return NO_GITHUB_TOKEN
+    return "" if runner.api_url else "GITHUB_API_URL is empty"
+
+
+def plan_lookups(event_name: str, reading: Reading, inputs: Inputs, runner: Runner | None = None) -> Plan:
+    """The look-ups whose answers the record would use (SPEC §5), within the run's budget; none
+    when none can be made, and why (Plan.off). Without `runner`: as if every look-up can be made."""
+    if runner is not None and (off := why_none(inputs, runner)):
+        return Plan(off=off)
+    wanted = _wanted(reading, inputs, runner.runner_name if runner else "")
     # Telling a deployment that its own workflow records (one request), or a re-run from a
     # redeploy (its attempt before it, and what runs now: four) costs requests of their own, so
     # the fields keep the event's budget.
     extra = (1 if wanted.deploying_workflow else 0) + (4 if wanted.previous_attempt_of else 0)
     budget = request_budget(event_name, reading) + extra
     plan = within_budget(wanted, budget)
-    return plan if plan.steps() else plan._replace(off="nothing was left to look up")
+    if not plan.steps():
+        return plan._replace(off="nothing was left to look up")
+    if runner is not None and (problem := api_url_problem(runner.api_url)):
+        # A hand-set variable (the command on GitHub Enterprise Server, say): never a reason to
+        # fail the run, but a look-up was wanted, so the user hears why none was made.
+        return Plan(
+            off=f"GITHUB_API_URL {problem}",
+            warning=f"GITHUB_API_URL {problem}, so no GitHub look-up was made and the fields they fill "
+            "fall back. Set it to the API's base URL (https://api.github.com, or "
+            "https://HOST/api/v3 on GitHub Enterprise Server).",
+        )
+    return plan
 
 
 def _wants_pulls(

@@ -33,7 +33,7 @@ from .model import (
     web,
     web_path,
 )
-from .plan import FOR_THE_BUDGET, Plan
+from .plan import FOR_THE_BUDGET, NO_GITHUB_TOKEN, Plan
 from .recovery import is_conventional_fix, is_redeploy, judge
 from .schema import REQUEST_FIELDS, REQUIRED_FIELDS, STATUS_WORDS, DeploymentRequest
 from .values import describe
@@ -49,9 +49,6 @@ MISSING_HINTS = {
     "repository_url": "the event has no repository and GITHUB_SERVER_URL or GITHUB_REPOSITORY is empty",
     "member_id": "the event has no sender and GITHUB_ACTOR_ID is empty",
 }
-
-#: Plan.off when the user turned the look-ups off, or gave no token to make them.
-NO_GITHUB_TOKEN = "the github_token input is empty"  # noqa: S105 - a message, not a secret
 
 
 class Built(NamedTuple):
