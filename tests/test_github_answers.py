@@ -5,6 +5,7 @@ body sent to iftrue."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,18 @@ def test_an_ipv6_literal_api_url_reaches_github_enterprise_server(tmp_path: Path
     assert github.routes[0] == "pulls"
     assert sent(iftrue)["title"] == "Round totals once"  # the pull request's title, looked up
     assert not [w for w in run.warnings if "GitHub look-ups failed" in w]
+
+
+def test_an_api_url_that_is_no_apis_turns_the_look_ups_off_with_a_warning(
+    tmp_path: Path, iftrue: FakeIftrue
+) -> None:
+    """A hand-set GITHUB_API_URL (the command on GHES, say) that is no API's never fails the run."""
+    with FakeGitHub(happy()) as github:
+        run = run_with_github(
+            tmp_path, github, iftrue, "push", payload("push"), {"GITHUB_API_URL": "ftp://ghe.example"}
+        )
+        assert github.requests == []
+    assert (run.code, run.outputs["result"]) == (0, "created"), run.stdout
+    [warning] = [w for w in run.warnings if w.startswith("GITHUB_API_URL")]
+    assert "so no GitHub look-up was made" in warning and "https://HOST/api/v3" in warning
+    assert "no look-up: GITHUB_API_URL" in html.unescape(run.summary)
