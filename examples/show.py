@@ -136,12 +136,22 @@ def show_summary(markdown: str) -> str:
     return "\n".join(lines).strip()
 
 
+# What a runner would read as a workflow command: `::` after spaces, `##[` anywhere in a line.
+COMMAND = re.compile(r"^(\s*)::|##(?=\[)", re.MULTILINE)
+
+
+def inert(text: str) -> str:
+    """Text shown back with every command-like start broken by a word joiner (U+2060): what the
+    action escaped, this script unescapes, and a runner reading this output must not act on it."""
+    return COMMAND.sub(lambda m: f"{m.group(1)}:\u2060:" if m.group(0).endswith("::") else "#\u2060#", text)
+
+
 def main(log: str, output: str, summary: str) -> None:
-    print(show_log(Path(log).read_text(encoding="utf-8", errors="replace")))
+    print(inert(show_log(Path(log).read_text(encoding="utf-8", errors="replace"))))
     print("\n--- outputs")
-    print(show_outputs(read_outputs(Path(output).read_text(encoding="utf-8"))))
+    print(inert(show_outputs(read_outputs(Path(output).read_text(encoding="utf-8")))))
     print(f"\n--- job summary (the Markdown file: {summary})\n")
-    print(show_summary(Path(summary).read_text(encoding="utf-8")))
+    print(inert(show_summary(Path(summary).read_text(encoding="utf-8"))))
 
 
 if __name__ == "__main__":

@@ -117,3 +117,24 @@ def test_the_release_demo_shows_what_the_look_ups_add(tmp_path: Path) -> None:
     assert "look-up: PR #412 head branch" in summary
     assert "(mermaid:)" in summary and "gantt" in summary and "waited :done" in summary
     assert "not counted: the 30-minute wait on deploy" in summary
+
+
+def test_the_demo_printer_never_prints_a_workflow_command(tmp_path: Path) -> None:
+    """What the action escaped (an event's `%0A::error::`, a `##[` in a commit), show.py unescapes
+    to show it: it must not come back as a command a runner would act on."""
+    log = tmp_path / "log"
+    log.write_text("::notice title=x::environment 'staging%0A::error title=pwned::injected'\n")
+    output = tmp_path / "output"
+    output.write_text("result<<EOF\ndry_run\nEOF\n")
+    summary = tmp_path / "summary.md"
+    summary.write_text(
+        "### Record\n\n| field | value |\n| --- | --- |\n| `title` | &#35;&#35;&#91;warning&#93; x |\n"
+    )
+    shown = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "show.py"), str(log), str(output), str(summary)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "injected" in shown and "warning" in shown  # shown, as text
+    assert not re.search(r"^\s*::", shown, re.MULTILINE) and "##[" not in shown, shown

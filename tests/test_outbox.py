@@ -451,3 +451,25 @@ def test_an_artifact_larger_than_it_says_is_passed_over(
     queued = queue_one(tmp_path, store, iftrue)
     run = run_action(env_for(tmp_path / "next", store, iftrue, title="Hotfix 2"))
     assert iftrue.delivered == [queued, run.payload]
+
+
+def test_a_secret_in_the_record_is_redacted_in_the_artifact(tmp_path: Path, store: FakeArtifacts) -> None:
+    """Anyone who can read the repository's Actions can read an artifact, and no runner masks one."""
+    event = payload("push")
+    event["head_commit"]["message"] = event["commits"][0]["message"] = f"chore: drop leaked key {TOKEN}"
+    env = runner_env(
+        tmp_path,
+        "push",
+        event,
+        {"github_token": GITHUB_TOKEN, "check_run_id": "555", "timeout": "3"},
+        GITHUB_API_URL=store.url,
+        ACTIONS_RUNTIME_TOKEN=RUNTIME_TOKEN,
+        ACTIONS_RESULTS_URL=store.url + "/",
+    )
+    with outage() as down:
+        run = run_action({**env, "INPUT_API_URL": down.url})
+    assert run.outputs["result"] == "failed" and store.artifacts, run.stdout
+    blob = b"".join(store.blobs.values())
+    with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+        text = archive.read("record.json").decode()
+    assert TOKEN not in text and "chore: drop leaked key ***" in text

@@ -119,7 +119,7 @@ class GitHub:
             with Alarm().until(self.deadline):
                 return call()
         except LookupFailed as exc:
-            failed, reason = exc, str(exc)
+            failed, reason = exc, shorten(self.redact(str(exc)), REASON_CHARS)
         except Exception as exc:  # a look-up must never fail the run
             failed = classify(exc)
             if left(self.deadline) <= 0:  # whatever broke off, it was the deadline that did

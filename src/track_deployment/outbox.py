@@ -61,6 +61,11 @@ def _url_problem(url: str) -> str | None:
     return api_url_problem(base)
 
 
+def _sealed_by(entry: dict[str, Any]) -> str:
+    run = entry.get("run")
+    return str(run.get("id", "")) if isinstance(run, dict) else ""
+
+
 def _of_this_repository(artifact: dict[str, Any]) -> bool:
     """Uploaded by a run of this repository's own code: a fork's pull request run (whose head
     repository is the fork) could upload a copy of a queued record to have it sent again."""
@@ -101,12 +106,14 @@ def late_by(queued_at: str, now: datetime) -> str:
 
 @dataclass
 class Outbox:
-    """One run's side of the outbox: what it drained, and keeping what it could not deliver."""
+    """One run's side of the outbox: what it drained, and keeping what it could not deliver.
+
+    Its summary lines quote untrusted text (iftrue's messages): the summary escapes them."""
 
     inputs: Inputs
     runner: Runner
     console: Console
-    #: Lines for the job summary, Markdown the action wrote (no untrusted text).
+    #: Lines for the job summary (escaped there, as they may quote iftrue's words).
     lines: list[str]
     #: Seconds the drain spent of `timeout`.
     seconds: float = 0.0
@@ -228,6 +235,14 @@ class Outbox:
             return f"not queued: its file could not be written ({exc.strerror or exc})"
         return self.artifact[0]
 
+    def _redacted(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The record as the `payload` output holds it: an artifact is read by anyone who can read
+        the repository's Actions, and the runner masks no artifact."""
+        return {
+            name: self.console.redact(value) if isinstance(value, str) else value
+            for name, value in record.items()
+        }
+
     def _run(self) -> dict[str, str]:
         return {
             "id": self.runner.run_id,
@@ -249,7 +264,11 @@ class Outbox:
         run = self._run()
         queued_at = now.astimezone(UTC).isoformat().replace("+00:00", "Z")
         entry = seal(
-            request.body(), token=self.inputs.token, api_url=self.inputs.api_url, run=run, queued_at=queued_at
+            self._redacted(request.body()),
+            token=self.inputs.token,
+            api_url=self.inputs.api_url,
+            run=run,
+            queued_at=queued_at,
         )
         where = self.keep_entry(entry)
         if where.startswith("not queued"):
@@ -306,8 +325,9 @@ class Outbox:
             return []
         entries = opened(answer.content, token=self.inputs.token, api_url=self.inputs.api_url)
         # Each record is sealed with the run that keeps it: a copy uploaded by another run is a replay.
-        run_id = str((artifact.get("workflow_run") or {}).get("id", ""))
-        return [e for e in entries if not run_id or str(e.get("run", {}).get("id", "")) == run_id]
+        run = artifact.get("workflow_run")
+        run_id = str(run.get("id", "")) if isinstance(run, dict) else ""
+        return [e for e in entries if not run_id or _sealed_by(e) == run_id]
 
     def _found(self, deadline: float) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
         """The queued artifacts whose records verify, oldest first, at most MAX_RECORDS records;
@@ -416,7 +436,7 @@ class Outbox:
         """Queue a claimed record again, sealed anew by this run (a drain takes a record only from
         the run that sealed it), with the time it was first queued."""
         resealed = seal(
-            entry["record"],
+            self._redacted(entry["record"]),
             token=self.inputs.token,
             api_url=self.inputs.api_url,
             run=self._run(),
