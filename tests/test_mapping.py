@@ -14,9 +14,9 @@ from track_deployment.events import Event, parse_event
 from track_deployment.gate import Asked, before_lookups
 from track_deployment.inputs import Inputs, Runner
 from track_deployment.jobs import minutes_ran
-from track_deployment.model import Found, PullRequest, Reading, Source, branch_of
+from track_deployment.model import Found, PullRequest, Reading, Source, branch_of, workflow_file
 from track_deployment.plan import NO_GITHUB_TOKEN, Plan, plan_lookups, within_budget
-from track_deployment.readers import read_event, workflow_file
+from track_deployment.readers import read_event
 from track_deployment.record import Built, build_record, fix_reason, hotfix_reason
 
 NOW = datetime(2026, 11, 20, 10, 10, tzinfo=UTC)

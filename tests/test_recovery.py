@@ -740,3 +740,15 @@ def test_the_reading_of_a_push_lists_the_commits() -> None:
         "feat: add gift cards",
         "Merge pull request #412 from octo-org/feature/checkout",
     ]
+
+
+def test_a_run_on_another_branch_is_not_what_runs_now(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    """A newer successful run of the workflow on a feature branch deployed nothing to production:
+    a re-run of main's successful attempt is a redeploy, not a rollback from that branch."""
+    runs = [github_workflow_run(12300000000, "8" * 40, number=50, head_branch="feat/x")]
+    succeeded = github_run_attempt(12345678901, SHA, 1, "success")
+    run, github = nightly(tmp_path, iftrue, runs, comparison("behind", [], "8" * 40), succeeded)
+    assert (run.code, run.outputs["result"], iftrue.posts) == (0, "skipped", []), run.stdout
+    assert run.notices == [RERUN_SKIPPED]
+    [listed] = [r for r in github.requests if github.route_of(r) == "workflow_runs"]
+    assert listed.query["branch"] == ["main"]

@@ -188,6 +188,15 @@ class Attempt(NamedTuple):
     link: str | None = None
 
 
+def workflow_file(workflow_ref: str, repository: str) -> tuple[str, str] | None:
+    """(path, ref) of `owner/repo/.github/workflows/x.yml@refs/heads/main`, in this repository."""
+    path, at, ref = workflow_ref.partition("@")
+    prefix = f"{repository}/"
+    if not at or not ref or not repository or not path.startswith(prefix):
+        return None
+    return path.removeprefix(prefix), ref
+
+
 def shorten(text: str, limit: int) -> str:
     """At most `limit` characters of `text` and a "…" when cut.
 
@@ -311,8 +320,9 @@ class Reading(NamedTuple):
     shipped: Shipped | None = None
     #: The tag or branch deployed, for a rollback's reason (`v2.3.0`).
     deployed_name: str | None = None
-    #: (workflow file name, run id) of a run-based deploy: what ran before it.
-    previous_run_of: tuple[str, int] | None = None
+    #: (workflow file name, run id, branch) of a run-based deploy: what ran before it is the
+    #: workflow's last successful run on the same branch (a feature branch's run deployed nothing).
+    previous_run_of: tuple[str, int, str | None] | None = None
     #: (run id, the attempt before this one) of a re-run of the run that deployed.
     rerun_of: tuple[int, int] | None = None
     #: The commit the run's own deployments are made at (GITHUB_SHA), whatever commit_id says.

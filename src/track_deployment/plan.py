@@ -64,7 +64,7 @@ class Plan(NamedTuple):
     jobs_of: int | None = None
     job_of: int | None = None
     #: (workflow file name, run id, commit) of a run-based deploy: what ran before it.
-    previous_run_of: tuple[str, int, str] | None = None
+    previous_run_of: tuple[str, int, str | None, str] | None = None
     #: (run id, attempt, commit) of a re-run: whether the attempt before it deployed the commit.
     previous_attempt_of: tuple[int, int, str] | None = None
     #: The workflow file (path, ref) of the Actions run that made the reported deployment.

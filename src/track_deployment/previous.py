@@ -86,12 +86,16 @@ def newest_first(deployments: Iterable[Deployment], current: Deployment) -> list
     return sorted(earlier, key=lambda deployment: deployment.created_at or datetime.min, reverse=True)
 
 
-def choose_previous_run(runs: Iterable[Mapping[str, Any]], run_id: int) -> Mapping[str, Any] | None:
-    """The newest successful run of the workflow other than this one that could have deployed."""
+def choose_previous_run(
+    runs: Iterable[Mapping[str, Any]], run_id: int, branch: str | None = None
+) -> Mapping[str, Any] | None:
+    """The newest successful run of the workflow on `branch` (any, when unknown) other than this
+    one that could have deployed."""
     candidates = [
         run
         for run in runs
         if run.get("id") != run_id
+        and (branch is None or run.get("head_branch") == branch)
         and isinstance(run.get("head_sha"), str)
         and run.get("conclusion") == "success"
         and run.get("event") not in UNMERGED_EVENTS
@@ -241,22 +245,27 @@ class Counting:
         return None
 
     def since_run(
-        self, workflow_run: tuple[str, int, str], deployment: Deployment | None, began: datetime | None
+        self,
+        workflow_run: tuple[str, int, str | None, str],
+        deployment: Deployment | None,
+        began: datetime | None,
     ) -> Counted:
         """What this run deploys over: its environment's last successful deployment when the run made
         a GitHub deployment, else the head of the workflow's last successful run."""
-        workflow, run_id, sha = workflow_run
+        workflow, run_id, branch, sha = workflow_run
         if deployment is not None and deployment.environment:
             created = began or deployment.created_at
             return self.since_deployment(deployment._replace(sha=sha, created_at=created))
 
         def read() -> Mapping[str, Any] | None:
             parameters = {"status": "success", "per_page": 10, "exclude_pull_requests": "true"}
+            if branch:  # what this branch's runs deployed: another branch's run deployed nothing here
+                parameters["branch"] = branch
             _, data = self.gh.get(f"/actions/workflows/{workflow}/runs", parameters)
             runs = data.get("workflow_runs") if isinstance(data, dict) else None
             if not isinstance(runs, list):
                 raise LookupFailed("unexpected answer (no workflow_runs list)")
-            return choose_previous_run((run for run in runs if isinstance(run, dict)), run_id)
+            return choose_previous_run((run for run in runs if isinstance(run, dict)), run_id, branch)
 
         fields = ("commits_count", "is_hotfix")
         run = self.gh.attempt(

@@ -44,6 +44,7 @@ from .model import (
     short_ref,
     sourced,
     utc,
+    workflow_file,
 )
 from .schema import STATUS_WORDS, Status, final_outcome, first_line
 
@@ -80,15 +81,6 @@ def _require(value: Any, event_name: str, part: str) -> Any:
             f"The {event_name} event has no '{part}' object; the event file is not a {event_name} payload."
         )
     return value
-
-
-def workflow_file(workflow_ref: str, repository: str) -> tuple[str, str] | None:
-    """(path, ref) of `owner/repo/.github/workflows/x.yml@refs/heads/main`, in this repository."""
-    path, at, ref = workflow_ref.partition("@")
-    prefix = f"{repository}/"
-    if not at or not ref or not repository or not path.startswith(prefix):
-        return None
-    return path.removeprefix(prefix), ref
 
 
 class _Read(NamedTuple):
@@ -368,7 +360,13 @@ def _workflow_run(event: WorkflowRunEvent, runner: Runner, name: str) -> _Read:
         given=given,
         # What ran before the reported run: its environment's last successful deployment, else the
         # workflow's last successful run; a re-run's attempt before it.
-        previous_run_of=(run.path.rsplit("/", 1)[-1], run.id) if run.path and run.id else None,
+        previous_run_of=(
+            run.path.rsplit("/", 1)[-1],
+            run.id,
+            None if run.event == "release" else branch_of(run.head_branch),
+        )
+        if run.path and run.id
+        else None,
         rerun_of=(run.id, attempt - 1) if run.id and attempt > 1 else None,
         pull_request=pull,
         pull_request_partial=pull is not None,
@@ -389,6 +387,14 @@ def _workflow_run(event: WorkflowRunEvent, runner: Runner, name: str) -> _Read:
     return _Read(reading, member)
 
 
+def _previous_run(runner: Runner) -> tuple[str, int, str | None] | None:
+    """This run's workflow (its file name: GitHub lists a workflow's runs by it), run id and branch."""
+    workflow = workflow_file(runner.workflow_ref, runner.repository)
+    if not workflow or not runner.run_id.isdigit():
+        return None
+    return workflow[0].rsplit("/", 1)[-1], int(runner.run_id), branch_of(runner.ref)
+
+
 def _other_event(event: Event, runner: Runner, name: str) -> _Read:
     # The full ref tells a branch from a tag or a PR's merge ref (`refs/pull/7/merge`, whose
     # GITHUB_REF_NAME `7/merge` is no branch); the short name only when no full ref is given.
@@ -405,15 +411,11 @@ def _other_event(event: Event, runner: Runner, name: str) -> _Read:
             "url": ("this run's URL", runner.run_url),
         }
     )
-    workflow = workflow_file(runner.workflow_ref, runner.repository)
     title = f"{runner.workflow or runner.event_name or 'Deployment'} #{runner.run_number}".rstrip(" #")
     reading = Reading(
         given=given,
         deployed_name=runner.ref_name or None,
-        # The workflow's runs are listed by its file name (GitHub REST, list workflow runs).
-        previous_run_of=(workflow[0].rsplit("/", 1)[-1], int(runner.run_id))
-        if workflow and runner.run_id.isdigit()
-        else None,
+        previous_run_of=_previous_run(runner),
         title_fallback=title,
     )
     return _Read(reading)
@@ -476,11 +478,7 @@ def read_event(event_name: str, event: Event, runner: Runner) -> Reading:
         if runner.run_attempt.isdigit() and int(runner.run_attempt) > 1:
             reading = reading._replace(rerun_of=(int(runner.run_id), int(runner.run_attempt) - 1))
             # What runs now tells a re-run of an older run (a rollback) from a redeploy.
-            workflow = workflow_file(runner.workflow_ref, runner.repository)
-            if reading.previous_run_of is None and workflow:
-                reading = reading._replace(
-                    previous_run_of=(workflow[0].rsplit("/", 1)[-1], int(runner.run_id))
-                )
+            reading = reading._replace(previous_run_of=reading.previous_run_of or _previous_run(runner))
     credited = _member(member or ("", None), ("sender", event.sender))
     if credited is not None:
         bot = (credited[1].login or "a bot account") if credited[1].is_bot else None
