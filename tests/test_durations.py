@@ -273,8 +273,17 @@ def test_this_job_is_paged_for(tmp_path: Path, iftrue: FakeIftrue) -> None:
     kept = [
         github_job(i, f"shard {i}", iso(a_day_ago), iso(a_day_ago), iso(a_day_ago)) for i in range(1, 101)
     ]
+    # The re-run's jobs, this one (150, the deploy job) created after the others it needs.
     rerun = [
-        github_job(i, f"deploy {i}", minutes_ago(5), minutes_ago(4), None, status="in_progress", attempt=2)
+        github_job(
+            i,
+            f"deploy {i}",
+            minutes_ago(5 if i == 150 else 8),
+            minutes_ago(4),
+            None,
+            status="in_progress",
+            attempt=2,
+        )
         for i in range(101, 151)
     ]
     answers = happy(

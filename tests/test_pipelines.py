@@ -437,3 +437,53 @@ def test_a_count_left_out_says_what_the_look_up_found(tmp_path: Path, iftrue: Fa
         "| `commits_count` | — | left out: unknown: no earlier release of this package to count from |"
         in (html.unescape(run.summary))
     )
+
+
+# Found in the final audit: a job's own deployment, a sibling's, and a preview the input names.
+
+
+def test_a_deploy_job_that_failed_beside_a_rejected_sibling_is_a_failure(
+    tmp_path: Path, iftrue: FakeIftrue
+) -> None:
+    """deploy (us) failed (a `continue-on-error` step passes the outcome on) while deploy (eu) was
+    rejected: this job made its own deployment, so its failure shipped."""
+    answers = matrix({11: "production", 12: "production"})
+    created = minutes_ago(4)
+    rejected = github_job(11, "deploy (eu)", created, None, minutes_ago(1), conclusion="failure", ran=False)
+    this = github_job(12, "deploy (us)", created, minutes_ago(3), None, status="in_progress", runner="R12")
+    answers["jobs"] = jobs_pages([rejected, this])
+    with FakeGitHub(answers) as github:
+        run = run_with_github(
+            tmp_path, github, iftrue, "push", payload("push"), status="failure", check_run_id="12"
+        )
+    assert (run.code, run.outputs["result"]) == (0, "created"), run.stdout
+    body = sent(iftrue)
+    assert (body["status"], body["deployment_node_id"]) == ("fail", "DE_1500000712")
+
+
+def test_a_parallel_jobs_deployment_is_not_this_jobs(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    """deploy-staging (environment: staging) and deploy-prod (this job, no environment:) start
+    together: the one deployment created then is staging's, as its status says."""
+    answers = matrix({11: "staging"})
+    created = minutes_ago(4)
+    staging = github_job(11, "deploy-staging", created, minutes_ago(3), minutes_ago(2))
+    this = github_job(12, "deploy-prod", created, minutes_ago(3), None, status="in_progress", runner="R12")
+    answers["jobs"] = jobs_pages([staging, this])
+    with FakeGitHub(answers) as github:
+        run = run_with_github(
+            tmp_path, github, iftrue, "push", payload("push"), check_run_id="12", environment="production"
+        )
+    assert (run.code, run.outputs["result"]) == (0, "created"), run.stdout
+    assert "deployment_node_id" not in sent(iftrue)
+
+
+def test_a_preview_the_environment_input_names_is_recorded(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    preview = github_deployment(1500000401, SHA, minutes_ago(25), environment="pr-412")
+    preview["transient_environment"] = True
+    answers = happy(
+        pull=NAMED_PULL, deployments_by_sha=Answer(200, [preview]), deployments_by_environment=EARLIER_COMMIT
+    )
+    with FakeGitHub(answers) as github:
+        run = run_with_github(tmp_path, github, iftrue, "workflow_run", upstream_run(), environment="pr-*")
+    assert (run.code, run.outputs["result"]) == (0, "created"), run.stdout
+    assert sent(iftrue)["deployment_node_id"] == "DE_1500000401"

@@ -225,7 +225,9 @@ def after_lookups(
         return f"Not recorded by this run: {why}."
     if why := _elsewhere(reading, found, environments):
         return f"Not a deployment: {why}."
-    if status == "fail" and found.rejected:
+    # A job that made its own deployment ran: its failure is its own, whatever a sibling's approval.
+    own_deployment = reading.this_run and found.deployed_to
+    if status == "fail" and found.rejected and not own_deployment:
         return f"Not a deployment: {found.rejected}."
     if redeploys:
         return None

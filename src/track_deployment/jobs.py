@@ -394,9 +394,17 @@ class RunDeployment(NamedTuple):
     deployed_to: tuple[str, ...] | None = None
 
 
-def _own_deployment(gh: GitHub, sha: str, own: list[Deployment], this: Job, spare: int) -> RunDeployment:
-    """Of the deployments created with this job, the one whose status names it, within `spare` requests."""
-    if len(own) == 1:
+def _own_deployment(
+    gh: GitHub, sha: str, own: list[Deployment], this: Job, siblings: Sequence[Job], spare: int
+) -> RunDeployment:
+    """Of the deployments created with this job, the one whose status names it, within `spare`
+    requests; the one alone, when no other job was created with this one (whose it could be)."""
+    together = [
+        j
+        for j in siblings
+        if j.created_at and this.created_at and abs(j.created_at - this.created_at) <= WINDOW_TOLERANCE
+    ]
+    if len(own) == 1 and len(together) <= 1:
         return RunDeployment(own[0], f"this job's deployment: created with job {this.name}")
     for deployment in own[: max(0, spare)]:
         gh.spare -= 1
@@ -419,7 +427,13 @@ def _own_deployment(gh: GitHub, sha: str, own: list[Deployment], this: Job, spar
 
 
 def read_run_deployment(
-    gh: GitHub, sha: str, window: Interval, environments: frozenset[str], run_jobs: RunJobs | None, spare: int
+    gh: GitHub,
+    sha: str,
+    window: Interval,
+    environments: frozenset[str],
+    run_jobs: RunJobs | None,
+    spare: int,
+    reported: bool = False,
 ) -> RunDeployment | None:
     """This run's deployment of the commit: this job's own (its status names the job, or it was
     created with the job), else the newest made during the run; and where the job or run deployed."""
@@ -440,7 +454,7 @@ def read_run_deployment(
             d for d in run_deployments(listed, window, frozenset({"*"})) if environments or not d.transient
         ]
         if mine := created_with(made, this, run_jobs.jobs):
-            own = _own_deployment(gh, sha, mine, this, spare)
+            own = _own_deployment(gh, sha, mine, this, run_jobs.jobs, spare)
             if own.deployment is None or in_environments(own.deployment.environment, environments):
                 return own._replace(deployed_to=(own.deployment.environment,) if own.deployment else None)
             return RunDeployment(None, deployed_to=(own.deployment.environment,))
@@ -453,8 +467,9 @@ def read_run_deployment(
             "the environment this step reports (in a matrix, e.g. `environment: ${{ matrix.environment }}`), "
             "or set `deployment_node_id`."
         )
-    if this is None:  # the reported run: every environment it deployed to
-        ran = run_deployments(listed, window, frozenset())
+    if reported:  # a workflow_run's run: every environment it deployed to
+        # A preview counts when the `environment` input names it, as everywhere else.
+        ran = run_deployments(listed, window, frozenset({"*"}) if environments else frozenset())
         return RunDeployment(newest, deployed_to=tuple(sorted({d.environment for d in ran})))
     return RunDeployment(newest)
 

@@ -202,7 +202,8 @@ def _run_deployment(
     if not plan.deployment_of or window is None:
         return Found(), None
     spare = plan.jobs_pages - (run_jobs.pages if run_jobs else 1)
-    found = read_run_deployment(gh, plan.deployment_of, window, plan.environments, run_jobs, spare)
+    reported = plan.deployment_window is not None  # the run a workflow_run reports, not this one
+    found = read_run_deployment(gh, plan.deployment_of, window, plan.environments, run_jobs, spare, reported)
     deployment = found.deployment if found else None
     state = read_final_state(gh, deployment) if deployment and plan.deployment_state else None
     return Found(
