@@ -124,13 +124,42 @@ def test_matrix_job_that_deployed_to_the_environment_sends_its_own_deployment(
     assert sent(iftrue)["deployment_node_id"] == "DE_1500000712"
 
 
+def upstream_jobs() -> Any:
+    """The upstream run's jobs: a build, then a deploy job created 25 minutes ago."""
+    return jobs_pages(
+        [
+            github_job(1, "build", minutes_ago(30), minutes_ago(29), minutes_ago(26), run_id=12345678000),
+            github_job(2, "deploy", minutes_ago(25), minutes_ago(24), minutes_ago(10), run_id=12345678000),
+        ]
+    )
+
+
 def test_workflow_run_that_deployed_elsewhere_is_skipped(tmp_path: Path, iftrue: FakeIftrue) -> None:
     staging = Answer(200, [github_deployment(1500000401, SHA, minutes_ago(25), environment="staging")])
-    with FakeGitHub(happy(pull=NAMED_PULL, deployments_by_sha=staging)) as github:
+    with FakeGitHub(happy(pull=NAMED_PULL, jobs=upstream_jobs(), deployments_by_sha=staging)) as github:
         run = run_with_github(
             tmp_path, github, iftrue, "workflow_run", upstream_run(), environment="production"
         )
     skipped(run, iftrue, "the workflow run deployed to 'staging'")
+
+
+def test_another_workflows_deployment_of_the_commit_is_not_the_runs(
+    tmp_path: Path, iftrue: FakeIftrue
+) -> None:
+    # While the upstream run built, another workflow deployed the same commit to production: its
+    # deployment was created with none of the run's jobs.
+    other = Answer(200, [github_deployment(1500000409, SHA, minutes_ago(20))])
+    answers = happy(
+        pull=NAMED_PULL,
+        jobs=upstream_jobs(),
+        deployments_by_sha=other,
+        deployments_by_environment=EARLIER_COMMIT,
+    )
+    with FakeGitHub(answers) as github:
+        run = run_with_github(
+            tmp_path, github, iftrue, "workflow_run", upstream_run(), environment="production"
+        )
+    skipped(run, iftrue, "the workflow run made no GitHub deployment")
 
 
 # 4. A dispatch that deploys a version: this job's deployment is made at GITHUB_SHA.
@@ -481,7 +510,10 @@ def test_a_preview_the_environment_input_names_is_recorded(tmp_path: Path, iftru
     preview = github_deployment(1500000401, SHA, minutes_ago(25), environment="pr-412")
     preview["transient_environment"] = True
     answers = happy(
-        pull=NAMED_PULL, deployments_by_sha=Answer(200, [preview]), deployments_by_environment=EARLIER_COMMIT
+        pull=NAMED_PULL,
+        jobs=upstream_jobs(),
+        deployments_by_sha=Answer(200, [preview]),
+        deployments_by_environment=EARLIER_COMMIT,
     )
     with FakeGitHub(answers) as github:
         run = run_with_github(tmp_path, github, iftrue, "workflow_run", upstream_run(), environment="pr-*")
