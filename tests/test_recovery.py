@@ -350,6 +350,10 @@ def test_redeploy_is_recorded_with_redeploys_true(tmp_path: Path, iftrue: FakeIf
     assert (run.code, run.outputs["result"]) == (0, "created")
     # Nothing new ships: no count, rather than a 0 for what the earlier deployment shipped.
     assert "commits_count" not in sent(iftrue)
+    assert (
+        "| `commits_count` | — | left out: a redeploy: deployment 1499999500 to production already "
+        "deployed 9f2c1e4, nothing new ships |"
+    ) in html.unescape(run.summary)
 
 
 def test_retry_after_a_failed_deployment_is_no_redeploy(tmp_path: Path, iftrue: FakeIftrue) -> None:
@@ -369,6 +373,10 @@ def test_retry_after_a_failed_deployment_is_no_redeploy(tmp_path: Path, iftrue: 
         "is detected. Set the `commits_count` input to send one."
     ) in run.notices
     assert not any("did not succeed" in warning for warning in run.warnings)  # nothing is wrong
+    assert (
+        "| `commits_count` | — | left out: unknown: the newest earlier deployment did not succeed, "
+        "and the budget reads no further |"
+    ) in html.unescape(run.summary)
 
 
 def nightly(
@@ -752,3 +760,18 @@ def test_a_run_on_another_branch_is_not_what_runs_now(tmp_path: Path, iftrue: Fa
     assert run.notices == [RERUN_SKIPPED]
     [listed] = [r for r in github.requests if github.route_of(r) == "workflow_runs"]
     assert listed.query["branch"] == ["main"]
+
+
+def test_a_first_run_on_its_branch_says_there_is_nothing_to_count_from(
+    tmp_path: Path, iftrue: FakeIftrue
+) -> None:
+    """Only a feature branch's run succeeded before: main's first deploy has no count, and the
+    summary says the look-up found no earlier run on main, not that it failed."""
+    runs = [github_workflow_run(12300000000, "8" * 40, number=50, head_branch="feat/x")]
+    run, _ = nightly(tmp_path, iftrue, runs)
+    assert (run.code, run.outputs["result"]) == (0, "created"), run.stdout
+    assert "commits_count" not in sent(iftrue)
+    assert (
+        "| `commits_count` | — | left out: unknown: no earlier successful run of this workflow on main "
+        "to count from |"
+    ) in html.unescape(run.summary)

@@ -237,7 +237,7 @@ def _the_rest(gh: GitHub, plan: Plan, found: Found) -> Found:
         began = window[0] - WINDOW_TOLERANCE if window else None
         count, before = counting.since_run(plan.previous_run_of, deployment, began)
     return deployed._replace(
-        unknown=MappingProxyType(_unknown(plan, gh, run_jobs, count, before, deployed)),
+        unknown=MappingProxyType(_unknown(plan, gh, run_jobs, (count, counting.why, before), deployed)),
         never_started=found.never_started,
         release_types=found.release_types,
         earlier_attempt=found.earlier_attempt,
@@ -260,8 +260,7 @@ def _unknown(
     plan: Plan,
     gh: GitHub,
     run_jobs: RunJobs | None,
-    count: int | None,
-    before: Before | None,
+    counted: tuple[int | None, str | None, Before | None],
     deployed: Found,
 ) -> dict[str, str]:
     """Why the look-ups that answered gave a field no value, decided with what they read."""
@@ -275,19 +274,11 @@ def _unknown(
         )
     elif plan.job_of and "job_of" not in failed:
         why["deployment_duration"] = "unknown: the deployment's job has not run on a runner"
-    kinds = {
-        "previous_release_of": "release of this package",
-        "previous_deployment_of": "successful deployment",
-        "previous_run_of": "successful run of this workflow",
-        "compare": "commit",
-    }
-    kind = next((kind for step, kind in kinds.items() if getattr(plan, step)), None)
-    if kind and count is None:
-        why["commits_count"] = (
-            f"unknown: no earlier {kind} to count from"
-            if before is None
-            else f"unknown: the compare with {before.what or before.sha[:7]} gave no count"
-        )
+    count, nothing, before = counted  # the counting look-up said why it found nothing to count from
+    if count is None and nothing:
+        why["commits_count"] = nothing
+    elif count is None and before is not None:
+        why["commits_count"] = f"unknown: the compare with {before.what or before.sha[:7]} gave no count"
     if plan.deployment_of and deployed.deployment_node_id is None:
         why["deployment_node_id"] = (
             f"unknown: no single deployment of {plan.deployment_of[:7]} was made during the run"

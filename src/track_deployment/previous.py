@@ -153,6 +153,12 @@ class Counting:
         self.gh, self.step = gh, step
         #: The (base, head) of the compare that counted the commits.
         self.compared: tuple[str, str] | None = None
+        #: Why no count was found though the look-ups answered, said where it was decided.
+        self.why: str | None = None
+
+    def nothing(self, why: str) -> Counted:
+        self.why = f"unknown: {why}"
+        return None, None
 
     def compare(self, base: str, head: str) -> Compared | None:
         compared = read_compare(self.gh, self.step, base, head)
@@ -187,7 +193,7 @@ class Counting:
             lambda: choose_previous_release((release_of(r) for r in self.gh.get_list("/releases")), current),
         )
         if not previous:
-            return None, None
+            return self.nothing("no earlier release of this package to count from")
         compared = self.compare(previous.tag, current.tag)
         if compared is None:
             return None, None
@@ -211,8 +217,14 @@ class Counting:
                 current,
             ),
         )
-        previous = self.last_successful(listed or [], current.environment)
-        return self.since(previous, current.sha) if previous else (None, None)
+        if listed is None:
+            return None, None
+        previous = self.last_successful(listed, current.environment)
+        if previous is None:
+            if self.why is None:  # not the budget's stop, which said why
+                self.nothing(f"no earlier successful deployment to {current.environment} to count from")
+            return None, None
+        return self.since(previous, current.sha)
 
     def last_successful(self, deployments: Sequence[Deployment], environment: str) -> Before | None:
         """The newest of the deployments whose statuses hold a `success`, read within the budget.
@@ -232,6 +244,7 @@ class Counting:
                     "budget of GitHub requests, so commits_count is left out and no rollback or redeploy is "
                     "detected. Set the `commits_count` input to send one."
                 )
+                self.nothing(f"{newest.lower()} did not succeed, and the budget reads no further")
                 return None
             self.gh.spare -= index > 0
             statuses = read_statuses(self.gh, self.step, deployment, ("commits_count", "is_hotfix"))
@@ -272,7 +285,8 @@ class Counting:
             self.step, f"successful runs of workflow {workflow}", fields, "actions: read", read
         )
         if not isinstance(run, Mapping):
-            return None, None
+            on = f" on {branch}" if branch else ""
+            return self.nothing(f"no earlier successful run of this workflow{on} to count from")
         name = run.get("name") or workflow
         what = (
             f"run #{run.get('run_number')} of {name}" if run.get("run_number") else f"the last run of {name}"
