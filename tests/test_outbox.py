@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import io
 import json
 import re
@@ -473,3 +474,31 @@ def test_a_secret_in_the_record_is_redacted_in_the_artifact(tmp_path: Path, stor
     with zipfile.ZipFile(io.BytesIO(blob)) as archive:
         text = archive.read("record.json").decode()
     assert TOKEN not in text and "chore: drop leaked key ***" in text
+
+
+def test_a_record_iftrue_may_have_received_is_not_queued(tmp_path: Path, store: FakeArtifacts) -> None:
+    """The record reached iftrue and its answer never came: the next run must not send it again."""
+
+    class Silent(Iftrue):
+        def _route(self, request: Recorded) -> Answer:
+            time.sleep(6)  # past the step's 3 s: the answer is lost, not the record
+            return super()._route(request)
+
+    with Silent() as silent:
+        run = run_action(env_for(tmp_path, store, silent, timeout="3"))
+    assert run.code == 0 and run.outputs["result"] == "failed", run.stdout
+    assert len(silent.posts) == 1
+    assert store.calls == ["GET list"]  # looked for queued records; queued none
+    assert "This run's record was not queued: iftrue may have recorded it" in html.unescape(run.summary)
+
+
+def test_an_artifact_a_forks_run_uploaded_is_never_sent(
+    tmp_path: Path, store: FakeArtifacts, iftrue: Iftrue
+) -> None:
+    """A fork's pull request run uploads to this repository: GitHub names its head repository."""
+    queue_one(tmp_path, store, iftrue)
+    [artifact] = store.artifacts.values()
+    artifact["workflow_run"].update(repository_id=1296269, head_repository_id=9999999)
+    run = run_action(env_for(tmp_path / "next", store, iftrue, title="Own"))
+    assert iftrue.delivered == [run.payload]
+    assert len(store.artifacts) == 1  # left alone, never claimed
