@@ -327,6 +327,14 @@ def test_a_sign_in_page_is_not_a_delivery(tmp_path: Path, ca: CA) -> None:
     assert run.outputs["payload"]
 
 
+def test_a_sign_in_page_without_a_content_type_is_not_a_delivery(tmp_path: Path) -> None:
+    page = Answer(200, b"\n  <!DOCTYPE html><html><title>Sign in</title></html>", {"Content-Type": ""})
+    with FakeIftrue(page) as iftrue:
+        run = run_action(env_for(tmp_path, iftrue.url))
+    assert (run.code, run.outputs["result"]) == (0, "failed"), run.stdout
+    assert any("web page" in w and "the record was not delivered" in w for w in run.warnings), run.warnings
+
+
 def test_a_real_2xx_with_an_empty_body_stays_created(tmp_path: Path) -> None:
     with FakeIftrue(Answer(204, b"", {"Content-Type": ""})) as iftrue:
         run = run_action(env_for(tmp_path, iftrue.url))

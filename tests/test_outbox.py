@@ -502,3 +502,15 @@ def test_an_artifact_a_forks_run_uploaded_is_never_sent(
     run = run_action(env_for(tmp_path / "next", store, iftrue, title="Own"))
     assert iftrue.delivered == [run.payload]
     assert len(store.artifacts) == 1  # left alone, never claimed
+
+
+def test_a_dependabot_run_says_why_it_looks_for_no_queued_record(
+    tmp_path: Path, store: FakeArtifacts, iftrue: Iftrue
+) -> None:
+    queue_one(tmp_path, store, iftrue)
+    run = run_action({**env_for(tmp_path / "next", store, iftrue), "GITHUB_ACTOR": "dependabot[bot]"})
+    assert run.code == 0 and run.outputs["result"] == "created", run.stdout
+    assert len(store.artifacts) == 1 and not any(c.startswith(("GET /", "DELETE")) for c in store.calls)
+    assert "Queued records were not looked for: Dependabot's runs get a read-only GITHUB_TOKEN" in (
+        html.unescape(run.summary)
+    )
