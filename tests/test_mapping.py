@@ -518,6 +518,15 @@ class TestPlan:
         plan = plan_lookups("push", reading, Inputs({"deployment_node_id": "DE_1"}, started_at=started_at))
         assert plan.jobs_of is None and plan.deployment_of is None
 
+    def test_a_forced_push_by_a_bot_keeps_its_compare(self) -> None:
+        """Its pull request, who merged it, its jobs and its deployment take a push's 4 requests:
+        a forced push has a fifth, for the compare that tells a rollback."""
+        data = payload("push") | {"forced": True, "commits": []}  # back to an ancestor: lists none
+        data["sender"] = data["sender"] | {"login": "renovate[bot]", "type": "Bot"}
+        plan = self.plan("push", data)
+        assert plan.merger_of_pull and plan.jobs_of and plan.deployment_of
+        assert plan.compare is not None and not plan.over_budget
+
     def test_rerun_reads_the_runs_latest_jobs(self) -> None:
         reading = read("push", payload("push"), RUNNER._replace(run_attempt="3"))
         assert plan_lookups("push", reading, Inputs({})).jobs_of == 12345678901
