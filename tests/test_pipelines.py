@@ -143,25 +143,6 @@ def test_workflow_run_that_deployed_elsewhere_is_skipped(tmp_path: Path, iftrue:
     skipped(run, iftrue, "the workflow run deployed to 'staging'")
 
 
-def test_another_workflows_deployment_of_the_commit_is_not_the_runs(
-    tmp_path: Path, iftrue: FakeIftrue
-) -> None:
-    # While the upstream run built, another workflow deployed the same commit to production: its
-    # deployment was created with none of the run's jobs.
-    other = Answer(200, [github_deployment(1500000409, SHA, minutes_ago(20))])
-    answers = happy(
-        pull=NAMED_PULL,
-        jobs=upstream_jobs(),
-        deployments_by_sha=other,
-        deployments_by_environment=EARLIER_COMMIT,
-    )
-    with FakeGitHub(answers) as github:
-        run = run_with_github(
-            tmp_path, github, iftrue, "workflow_run", upstream_run(), environment="production"
-        )
-    skipped(run, iftrue, "the workflow run made no GitHub deployment")
-
-
 # 4. A dispatch that deploys a version: this job's deployment is made at GITHUB_SHA.
 
 

@@ -344,14 +344,6 @@ def choose_run_deployment(
     return newest, ()
 
 
-def _with_a_job(deployment: Deployment, jobs: Sequence[Job]) -> bool:
-    """Created when one of the jobs was, as an `environment:` job's deployment is."""
-    made = deployment.created_at
-    return made is not None and any(
-        job.created_at is not None and abs(job.created_at - made) <= WINDOW_TOLERANCE for job in jobs
-    )
-
-
 def created_with(deployments: Iterable[Deployment], job: Job, siblings: Sequence[Job]) -> list[Deployment]:
     """The deployments created when `job` was: an `environment:` job's deployment is created with
     the job, before it waits for reviewers or a runner.
@@ -466,10 +458,6 @@ def read_run_deployment(
             if own.deployment is None or in_environments(own.deployment.environment, environments):
                 return own._replace(deployed_to=(own.deployment.environment,) if own.deployment else None)
             return RunDeployment(None, deployed_to=(own.deployment.environment,))
-    if reported and run_jobs is not None and not run_jobs.unread:
-        # A reported run's deployments are created with its jobs (all of them read): another
-        # workflow's deployment of the same commit, made meanwhile, is not this run's.
-        listed = [d for d in listed if _with_a_job(d, run_jobs.jobs)]
     candidates = run_deployments(listed, window, environments)
     newest, ambiguous = choose_run_deployment(candidates, window, environments)
     if ambiguous:
