@@ -6,6 +6,7 @@ action runs as a process and the body it sends to the fake iftrue is what is che
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -248,6 +249,10 @@ def test_no_page_is_read_when_the_list_cannot_be_read_within_budget(
     assert "deployment_duration" not in body
     assert body["deployment_node_id"] == "DE_1500000099"
     assert run.warnings == [too_many_jobs_warning(more)]
+    assert (
+        f"| `deployment_duration` | — | left out: unknown: the run has {more} more jobs than the action "
+        "reads within its budget |"
+    ) in html.unescape(run.summary)
 
 
 @pytest.mark.parametrize(
