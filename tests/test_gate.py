@@ -29,6 +29,7 @@ from support import (
 from test_durations import deployments
 from test_lookups import happy, run_with_github, sent
 
+from track_deployment.deployments import choose_run_deployment
 from track_deployment.events import parse_event
 from track_deployment.gate import (
     RELEASE_ACTIONS,
@@ -39,7 +40,6 @@ from track_deployment.gate import (
     in_environments,
 )
 from track_deployment.inputs import Runner
-from track_deployment.jobs import choose_run_deployment
 from track_deployment.model import Deployment, Found
 from track_deployment.readers import read_event
 

@@ -29,7 +29,8 @@ from support import (
     statuses_of,
 )
 
-from track_deployment.jobs import choose_run_deployment, job_interval
+from track_deployment.deployments import choose_run_deployment
+from track_deployment.jobs import job_interval
 from track_deployment.lookups import choose_pull
 from track_deployment.model import Deployment, PullRequest, Release
 from track_deployment.previous import choose_previous_release, newest_first

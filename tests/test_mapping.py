@@ -14,7 +14,7 @@ from track_deployment.events import Event, parse_event
 from track_deployment.gate import Asked, before_lookups
 from track_deployment.inputs import Inputs, Runner
 from track_deployment.jobs import minutes_ran
-from track_deployment.model import Found, PullRequest, Reading, Source, branch_of, workflow_file
+from track_deployment.model import Found, PullRequest, Reading, Source, Sourced, branch_of, workflow_file
 from track_deployment.plan import NO_GITHUB_TOKEN, Plan, plan_lookups, within_budget
 from track_deployment.readers import read_event
 from track_deployment.record import Built, build_record, fix_reason, hotfix_reason
@@ -349,7 +349,8 @@ def test_generic_event_on_tag_without_default_branch_needs_branch_input() -> Non
 
 
 def test_inputs_win_over_event_and_lookups() -> None:
-    found = Found(pull_request=PullRequest(7, "feature/x", "Feature", ("bug",)), commits_count=5)
+    counted = {"commits_count": Sourced(5, Source("look-up", "compare"))}
+    found = Found(counted, pull_request=PullRequest(7, "feature/x", "Feature", ("bug",)))
     got = body(
         "release",
         payload("release"),
@@ -370,9 +371,11 @@ def test_inputs_win_over_event_and_lookups() -> None:
 
 def test_looked_up_pull_request_fills_generic_event() -> None:
     found = Found(
+        {
+            "deployment_duration": Sourced(4.5, Source("look-up", "the time the run's jobs ran")),
+            "deployment_node_id": Sourced("DE_x", Source("look-up", "the run's deployment")),
+        },
         pull_request=PullRequest(412, "hotfix/pay", "Fix pay", ()),
-        job_intervals=((datetime(2026, 11, 20, 10, 5, 30, tzinfo=UTC), None),),
-        deployment_node_id="DE_x",
     )
     got = body("workflow_dispatch", payload("workflow_dispatch"), found)
     assert got["title"] == "Fix pay"
@@ -381,21 +384,18 @@ def test_looked_up_pull_request_fills_generic_event() -> None:
 
 
 def test_duration_sources() -> None:
-    """Where deployment_duration came from, or why it is left out, for the job summary."""
+    """A look-up's measure or its reason for none reaches the summary as decided; an input wins."""
     event = read("push", payload("push"))
-    ran = ((datetime(2026, 11, 20, 10, 5, 30, tzinfo=UTC), None),)
-    measured = Found(job_intervals=ran, measured_by="the time job deploy (7) ran")
-    jobs = Plan(jobs_of=12345678901, jobs_measure=True)
-    built = record(event, measured, jobs)
+    measured = Sourced(4.5, Source("look-up", "the time job deploy (7) ran, waits not counted"))
+    built = record(event, Found({"deployment_duration": measured}))
     assert built.request.deployment_duration == 4.5
-    source = built.sources["deployment_duration"]
-    assert (source.kind, source.detail) == ("look-up", "the time job deploy (7) ran, waits not counted")
-    recorder = measured._replace(only_records="job 'record' is the only job that ran")
-    built = record(event, recorder, jobs)
+    assert built.sources["deployment_duration"] == measured.source
+    why = "unknown: nothing but this step ran (job 'record' is the only job that ran)"
+    recorder = Found({"deployment_duration": Sourced(None, Source("left out", why))})
+    built = record(event, recorder)
     assert built.request.deployment_duration is None
-    assert built.sources["deployment_duration"] == Source("left out", "unknown: nothing but this step ran")
-    # An input wins, and the rule has nothing to say.
-    built = record(event, recorder, jobs, deployment_duration=3)
+    assert built.sources["deployment_duration"] == Source("left out", why)
+    built = record(event, recorder, deployment_duration=3)
     assert (built.request.deployment_duration, built.notices) == (3, ())
     assert built.sources["deployment_duration"] == Source("input", "`deployment_duration` input")
 
@@ -667,7 +667,7 @@ def test_minutes_ran(intervals: tuple[Any, ...], now: datetime, minutes: float |
 
 def test_duration_sources_in_order() -> None:
     event = read("push", payload("push"))
-    jobs = Found(job_intervals=((at(0), at(2)),))
+    jobs = Found({"deployment_duration": Sourced(2, Source("look-up", "the time the run's jobs ran"))})
     started = NOW - timedelta(minutes=30)
     assert record(event, jobs).request.deployment_duration == 2
     assert record(event, jobs, started_at=started).request.deployment_duration == 30

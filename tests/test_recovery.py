@@ -587,7 +587,7 @@ def test_rollback_reason_in_sources() -> None:
     deployment = copy.deepcopy(payload("deployment"))
     deployment["deployment"].update(sha=OLD, ref="v2.3.0")
     before = Before(SHA, "deployment 1500000100 to production", "production", "v2.4.0", status="behind")
-    result = built("deployment", deployment, Found(before=before, commits_count=None))
+    result = built("deployment", deployment, Found(before=before))
     assert result.request.is_hotfix is True
     assert result.sources["is_hotfix"] == Source(
         "rule",

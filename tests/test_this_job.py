@@ -106,6 +106,23 @@ def test_deployment_status_is_timed_by_its_job_not_the_approval_wait(
     assert body["member_id"] == "15669918"
     assert body["deployment_node_id"] == "MDEwOkRlcGxveW1lbnQxNDU5ODg3NDY="
     assert run.warnings == []
+    # The summary names the job that measured it.
+    assert f"look-up: the time job deploy ({EXAMPLE_JOB}) ran, waits not counted" in html.unescape(
+        run.summary
+    )
+
+
+def test_deployment_status_whose_job_has_no_runner_yet_sends_no_duration(
+    tmp_path: Path, iftrue: FakeIftrue
+) -> None:
+    """A success reported while its job still waits for a runner: the job has not run, so no
+    duration, and the summary says why."""
+    waiting = approved_job(status="waiting", conclusion=None, steps=[], runner_id=None, runner_name=None)
+    with FakeGitHub(shipped(job=Answer(200, waiting))) as github:
+        run = run_with_github(tmp_path, github, iftrue, "deployment_status", deployment_status())
+    assert run.code == 0, run.stdout
+    assert "deployment_duration" not in sent(iftrue)
+    assert "left out: unknown: the deployment's job has not run on a runner" in html.unescape(run.summary)
 
 
 def test_deployment_status_of_a_run_without_its_job_is_timed_by_the_runs_jobs(
@@ -393,7 +410,7 @@ def test_jobs_lookup_records_every_job_of_the_run() -> None:
     plan = Plan(jobs_of=12345678901, jobs_measure=True, check_run_id=2)
     with FakeGitHub(happy(jobs=jobs_pages([build, waited, never]))) as github:
         gh = GitHub(github.api_url, "octo-org/shop", "t", "test", time.monotonic() + 10, str)
-        found, _ = look_up(plan, gh, lambda found: True)
+        found, _ = look_up(plan, gh, lambda found: True, datetime.now(UTC))
 
     def at(text: str) -> datetime:
         return datetime.fromisoformat(text)
@@ -412,4 +429,6 @@ def test_jobs_lookup_records_every_job_of_the_run() -> None:
         Job(2, "deploy", at(ago(minutes=4)), at(ago(minutes=1)), None, "in_progress", None, this_job=True),
         Job(3, "notify", at(ago(minutes=4)), None, at(ago(minutes=2)), "completed", "skipped"),
     )
-    assert found.measured_by == "the time the run's jobs ran"
+    assert (
+        found.fields["deployment_duration"].source.detail == "the time the run's jobs ran, waits not counted"
+    )

@@ -263,7 +263,7 @@ def status_of(given: str | None, event: str | None, found: Found) -> str | None:
     else the event's (a run can fail in a job after its deployment succeeded)."""
     if given:
         return given
-    return STATUS_WORDS.get(found.deployment_state[0]) if found.deployment_state else event
+    return found.value("status") or event
 
 
 def fork_of(event_name: str, event: Event) -> str | None:

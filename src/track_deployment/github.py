@@ -22,6 +22,9 @@ REQUEST_TIMEOUT = 10
 # Characters of GitHub's words in a failure's reason.
 REASON_CHARS = 200
 
+#: Why a field is unknown when the look-up that would give it failed; the warning says why it did.
+LOOKUP_FAILED = "unknown: the look-up of {} failed (see its warning)"
+
 T = TypeVar("T")
 
 

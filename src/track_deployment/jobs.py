@@ -7,15 +7,14 @@ The rules are pure functions over the jobs list GitHub gives; the fetchers read 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from .errors import LookupFailed
-from .events import Deployment as DeploymentJSON
-from .gate import in_environments
-from .github import GitHub, next_page
-from .model import Deployment, Found, Interval, Job, utc
+from .github import GitHub, Notes, next_page
+from .model import Found, Interval, Job, Source, Sourced, left_out, utc, web_path
 from .plan import Plan
 from .schema import final_outcome
 
@@ -135,17 +134,13 @@ class RunJobs(NamedTuple):
     """A run's jobs as the jobs look-up read them."""
 
     jobs: tuple[Job, ...]
-    #: When they ran; None when more jobs than the budget reads would measure the duration.
-    intervals: tuple[Interval, ...] | None
     #: When the first of them was created: the run's start, bounding its deployments.
     began: datetime | None
     #: The index of this step's job in `jobs`, when found.
     this: int | None
-    #: Why nothing but this step did work in the run, when so.
-    only_records: str | None
     pages: int
-    #: Jobs beyond the pages the budget reads.
-    unread: int | None = None
+    #: The time they ran (None when they do not measure it), or why it is unknown.
+    duration: Sourced | None = None
     #: A job failed without ever starting and none that ran failed: why nothing shipped.
     rejected: str | None = None
 
@@ -154,7 +149,40 @@ class RunJobs(NamedTuple):
         return self.jobs[self.this] if self.this is not None else None
 
 
-def _run_jobs(listed: list[dict[str, Any]], unread: int | None, pages: int, plan: Plan) -> RunJobs:
+def _run_duration(
+    listed: list[dict[str, Any]],
+    unread: int | None,
+    this: int | None,
+    plan: Plan,
+    now: datetime,
+    notes: Notes,
+) -> Sourced:
+    """The time the run's jobs ran, waits not counted; else why it is unknown, told the user too."""
+    if unread:
+        notes.warnings.append(
+            f"Run {plan.jobs_of} has {unread} more jobs than the action reads within its budget of "
+            "GitHub requests, so no deployment_duration is sent. Set the `started_at` input (e.g. from "
+            "`date +%s` in the first step of the deploy job) to measure the deployment."
+        )
+        return left_out(f"unknown: the run has {unread} more jobs than the action reads within its budget")
+    if this is not None and (recorder := only_records(listed, this)):
+        why = f"unknown: nothing but this step ran ({recorder})"
+        notes.notices.append(
+            f"deployment_duration is {why}, so the deployment happened elsewhere and no duration is sent. "
+            "Set the `started_at` or `deployment_duration` input to give one."
+        )
+        return left_out(why)
+    ran = tuple(interval for interval in map(job_interval, listed) if interval is not None)
+    if not ran:
+        return left_out("unknown: no job of the run has run yet")
+    run = web_path(plan.home, f"actions/runs/{plan.jobs_of}")
+    detail = "the time the run's jobs ran, waits not counted"
+    return Sourced(minutes_ran(ran, now), Source("look-up", detail, run))
+
+
+def _run_jobs(
+    listed: list[dict[str, Any]], unread: int | None, pages: int, plan: Plan, now: datetime, notes: Notes
+) -> RunJobs:
     jobs = [job_of(raw) for raw in listed]
     this = find_this_job(jobs, plan.check_run_id, plan.runner_name, listed)
     if this is not None:
@@ -163,12 +191,8 @@ def _run_jobs(listed: list[dict[str, Any]], unread: int | None, pages: int, plan
         job.created_at or time_of(raw.get("started_at")) for job, raw in zip(jobs, listed, strict=True)
     )
     began = min((moment for moment in created if moment is not None), default=None)
-    ran = (job_interval(job) for job in listed)
-    intervals = None if unread else tuple(interval for interval in ran if interval is not None)
-    recorder = only_records(listed, this) if this is not None and not unread else None
-    return RunJobs(
-        tuple(jobs), intervals, began, this, recorder, pages, unread, None if unread else rejected(listed)
-    )
+    duration = _run_duration(listed, unread, this, plan, now, notes) if plan.jobs_measure else None
+    return RunJobs(tuple(jobs), began, this, pages, duration, None if unread else rejected(listed))
 
 
 def _failed(job: Mapping[str, Any]) -> bool:
@@ -214,7 +238,7 @@ def _pages(gh: GitHub, plan: Plan) -> Iterator[tuple[list[dict[str, Any]], Any]]
         path, parameters = following, None  # the next link carries the parameters
 
 
-def read_run_jobs(gh: GitHub, plan: Plan) -> RunJobs | None:
+def read_run_jobs(gh: GitHub, plan: Plan, now: datetime) -> RunJobs | None:
     """The run's jobs: the latest execution of each, so a job that "re-run failed jobs" carried
     over from an earlier attempt counts (the list's default `filter=latest`; GitHub docs, "List
     jobs for a workflow run").
@@ -242,23 +266,16 @@ def read_run_jobs(gh: GitHub, plan: Plan) -> RunJobs | None:
             )
             if listed and found and (unread is not None or not plan.jobs_measure):
                 break
-        return _run_jobs(listed, unread, read_pages, plan)
+        return _run_jobs(listed, unread, read_pages, plan, now, gh.notes)
 
     # Name only the fields this list would have given.
     fields: tuple[str, ...] = ("deployment_duration",) if plan.jobs_measure else ()
     if plan.deployment_of and plan.deployment_window is None:
         fields += ("deployment_node_id",)
-    answer = gh.attempt("jobs_of", f"jobs of run {plan.jobs_of}", fields, "actions: read", read)
-    if answer is not None and answer.unread and plan.jobs_measure:
-        gh.notes.warnings.append(
-            f"Run {plan.jobs_of} has {answer.unread} more jobs than the action reads within its budget "
-            "of GitHub requests, so no deployment_duration is sent. Set the `started_at` input (e.g. from "
-            "`date +%s` in the first step of the deploy job) to measure the deployment."
-        )
-    return answer
+    return gh.attempt("jobs_of", f"jobs of run {plan.jobs_of}", fields, "actions: read", read)
 
 
-def read_deploying_job(gh: GitHub, job_id: int) -> Found:
+def read_deploying_job(gh: GitHub, job_id: int, now: datetime) -> Found:
     """The job a deployment_status names (its check run id is the job's id): when it ran, and
     whether it never started (nothing shipped)."""
 
@@ -273,6 +290,11 @@ def read_deploying_job(gh: GitHub, job_id: int) -> Found:
         return Found()
     job = job_of(raw)
     ran = job_interval(raw)
+    if ran is None:
+        duration = left_out("unknown: the deployment's job has not run on a runner")
+    else:
+        detail = f"the time job {job.name} ({job.id}) ran, waits not counted"
+        duration = Sourced(minutes_ran((ran,), now), Source("look-up", detail))
     why = None
     if ran is None and job.status == "completed":
         # Rejected by a reviewer or cancelled while it waited: it never had a runner or a step.
@@ -281,202 +303,4 @@ def read_deploying_job(gh: GitHub, job_id: int) -> Found:
             f"the deployment's job '{job.name}' ({job_id}) never started{ended}, so nothing shipped; only a "
             "deployment that ran, to success or failure, is recorded"
         )
-    measured = f"the time job {job.name} ({job.id}) ran"
-    return Found(jobs=(job,), job_intervals=(ran,) if ran else None, measured_by=measured, never_started=why)
-
-
-def deployment_of(raw: Any) -> Deployment:
-    """A deployment as GitHub lists it. `transient_environment` as listed: GitHub leaves it out of
-    some answers (its schema does not require it)."""
-    d = DeploymentJSON.model_validate(raw)
-    return Deployment(
-        id=d.id,
-        sha=d.sha or "",
-        environment=d.environment or "",
-        created_at=utc(d.created_at) if d.created_at else None,
-        node_id=d.node_id,
-        transient=d.transient_environment is True,
-        ref=d.ref or None,
-    )
-
-
-def read_statuses(gh: GitHub, step: str, deployment: Deployment, fields: tuple[str, ...]) -> list[Any] | None:
-    def read() -> list[Any]:
-        _, data = gh.get(f"/deployments/{deployment.id}/statuses")
-        if not isinstance(data, list):
-            raise LookupFailed("unexpected answer (no list of statuses)")
-        return data
-
-    return gh.attempt(step, f"statuses of deployment {deployment.id}", fields, "deployments: read", read)
-
-
-def run_deployments(
-    deployments: Iterable[Deployment], window: Interval, environments: frozenset[str]
-) -> list[Deployment]:
-    """The deployments created in the window (the run's), in `environments` when given, else in
-    any environment but a preview's."""
-    start, end = window
-    return [
-        d
-        for d in deployments
-        if d.node_id
-        and d.created_at is not None
-        and start - WINDOW_TOLERANCE <= d.created_at
-        and (end is None or d.created_at <= end)
-        and in_environments(d.environment, environments)
-        and (bool(environments) or not d.transient)
-    ]
-
-
-def choose_run_deployment(
-    deployments: Iterable[Deployment], window: Interval, environments: frozenset[str]
-) -> tuple[Deployment | None, tuple[str, ...]]:
-    """The newest deployment created in the window (an `environment:` job's own), in
-    `environments` when given (else in any but a preview's); when the candidates are in several
-    environments, none of them and the names of those environments.
-    """
-    candidates = run_deployments(deployments, window, environments)
-    # GitHub's environment names are case-insensitive.
-    names = tuple(sorted({d.environment.lower(): d.environment for d in candidates}.values()))
-    if len(names) > 1:
-        return None, names
-    newest = max(candidates, key=lambda deployment: deployment.created_at or datetime.min, default=None)
-    return newest, ()
-
-
-def created_with(deployments: Iterable[Deployment], job: Job, siblings: Sequence[Job]) -> list[Deployment]:
-    """The deployments created when `job` was: an `environment:` job's deployment is created with
-    the job, before it waits for reviewers or a runner.
-
-    Matrix jobs (`deploy (us)`, `deploy (eu)`) are created together, so several may be; they are
-    ordered most likely first: the one whose place among them (by id, which GitHub gives in order of
-    creation) is this job's place among the jobs created with it. Only a deployment status that
-    names the job tells for sure (`names_job`).
-    """
-    if job.created_at is None:
-        return []
-    created = job.created_at
-    found = sorted(
-        (
-            d
-            for d in deployments
-            if d.created_at is not None and abs(d.created_at - created) <= WINDOW_TOLERANCE
-        ),
-        key=lambda d: d.id or 0,
-    )
-    together = sorted(
-        j.id or 0
-        for j in siblings
-        if j.created_at is not None and abs(j.created_at - created) <= WINDOW_TOLERANCE
-    )
-    place = together.index(job.id) if job.id in together else 0
-    return sorted(found, key=lambda d: abs(found.index(d) - place))
-
-
-def names_job(statuses: Iterable[Mapping[str, Any]], job_id: int) -> bool:
-    """Whether a deployment's statuses link to the job: GitHub sets an Actions deployment's
-    `log_url` (and `target_url`) to its job's page, `…/actions/runs/<run>/job/<job id>`."""
-    pattern = re.compile(rf"/job/{job_id}(?![0-9])")
-    return any(
-        isinstance(value, str) and pattern.search(value)
-        for status in statuses
-        if isinstance(status, dict)
-        for value in (status.get("log_url"), status.get("target_url"))
-    )
-
-
-class RunDeployment(NamedTuple):
-    """This run's deployment, and how it was told from others (None: the run's newest); the
-    environments this job (or the reported run) deployed to, when its deployments tell."""
-
-    deployment: Deployment | None
-    found_by: str | None = None
-    deployed_to: tuple[str, ...] | None = None
-
-
-def _own_deployment(
-    gh: GitHub, sha: str, own: list[Deployment], this: Job, siblings: Sequence[Job], spare: int
-) -> RunDeployment:
-    """Of the deployments created with this job, the one whose status names it, within `spare`
-    requests; the one alone, when no other job was created with this one (whose it could be)."""
-    together = [
-        j
-        for j in siblings
-        if j.created_at and this.created_at and abs(j.created_at - this.created_at) <= WINDOW_TOLERANCE
-    ]
-    if len(own) == 1 and len(together) <= 1:
-        return RunDeployment(own[0], f"this job's deployment: created with job {this.name}")
-    for deployment in own[: max(0, spare)]:
-        gh.spare -= 1
-        statuses = read_statuses(gh, "deployment_of", deployment, ("deployment_node_id",))
-        if statuses is None:
-            break
-        if this.id is not None and names_job(statuses, this.id):
-            return RunDeployment(deployment, f"this job's deployment: its status names job {this.name}")
-    why = (
-        "none of the statuses read names it"
-        if spare > 0
-        else "no request was left in the budget to read their statuses"
-    )
-    gh.notes.warnings.append(
-        f"{len(own)} GitHub deployments of commit {sha[:7]} were created with this job "
-        f"({this.name}), and {why}, so no deployment_node_id is sent. Set `deployment_node_id` "
-        "to record it."
-    )
-    return RunDeployment(None)
-
-
-def read_run_deployment(
-    gh: GitHub,
-    sha: str,
-    window: Interval,
-    environments: frozenset[str],
-    run_jobs: RunJobs | None,
-    spare: int,
-    reported: bool = False,
-) -> RunDeployment | None:
-    """This run's deployment of the commit: this job's own (its status names the job, or it was
-    created with the job), else the newest made during the run; and where the job or run deployed."""
-    listed = gh.attempt(
-        "deployment_of",
-        f"deployments of commit {sha[:7]}",
-        ("deployment_node_id",),
-        "deployments: read",
-        lambda: [deployment_of(d) for d in gh.get("/deployments", {"sha": sha})[1]],
-    )
-    if listed is None:
-        return None
-    this = run_jobs.this_job if run_jobs else None
-    if this is not None and this.id is not None and run_jobs is not None:
-        # This job's own deployment in whichever environment, so that a matrix's staging job is
-        # never taken for the production one the `environment` input names.
-        made = [
-            d for d in run_deployments(listed, window, frozenset({"*"})) if environments or not d.transient
-        ]
-        if mine := created_with(made, this, run_jobs.jobs):
-            own = _own_deployment(gh, sha, mine, this, run_jobs.jobs, spare)
-            if own.deployment is None or in_environments(own.deployment.environment, environments):
-                return own._replace(deployed_to=(own.deployment.environment,) if own.deployment else None)
-            return RunDeployment(None, deployed_to=(own.deployment.environment,))
-    candidates = run_deployments(listed, window, environments)
-    newest, ambiguous = choose_run_deployment(candidates, window, environments)
-    if ambiguous:
-        gh.notes.warnings.append(
-            f"GitHub deployments of commit {sha[:7]} were made during the run to several environments "
-            f"({', '.join(ambiguous)}), so no deployment_node_id is sent. Set the `environment` input to "
-            "the environment this step reports (in a matrix, e.g. `environment: ${{ matrix.environment }}`), "
-            "or set `deployment_node_id`."
-        )
-    if reported:  # a workflow_run's run: every environment it deployed to
-        # A preview counts when the `environment` input names it, as everywhere else.
-        ran = run_deployments(listed, window, frozenset({"*"}) if environments else frozenset())
-        return RunDeployment(newest, deployed_to=tuple(sorted({d.environment for d in ran})))
-    return RunDeployment(newest)
-
-
-def read_final_state(gh: GitHub, deployment: Deployment) -> tuple[str, str] | None:
-    """A deployment's final state (success, failure, error; newest first), and where it was read."""
-    statuses = read_statuses(gh, "deployment_state", deployment, ("status",))
-    final = (s.get("state") for s in statuses or () if isinstance(s, dict))
-    state = next((s for s in final if final_outcome(s)), None)
-    return (state, f"the run's deployment {deployment.id} to {deployment.environment}") if state else None
+    return Found(MappingProxyType({"deployment_duration": duration}), jobs=(job,), never_started=why)

@@ -8,30 +8,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote
 
+from .deployments import read_final_state, read_run_deployment
 from .errors import LookupFailed
 from .events import PullRequest as PullJSON
 from .gate import release_types
-from .github import GitHub, Notes
-from .jobs import (
-    WINDOW_TOLERANCE,
-    RunJobs,
-    read_deploying_job,
-    read_final_state,
-    read_run_deployment,
-    read_run_jobs,
-)
+from .github import LOOKUP_FAILED, GitHub, Notes
+from .jobs import WINDOW_TOLERANCE, RunJobs, read_deploying_job, read_run_jobs
 from .model import (
     Attempt,
-    Before,
     Deployment,
     Found,
     Interval,
     PullRequest,
+    Source,
+    Sourced,
+    left_out,
     web,
+    web_path,
 )
 from .plan import Plan
 from .previous import Counted, Counting
@@ -135,10 +133,10 @@ def read_attempt(gh: GitHub, run_id: int, number: int) -> Attempt | None:
 
 def _counting(plan: Plan, gh: GitHub) -> Counting:
     step = ("previous_release_of", "previous_deployment_of", "compare", "previous_run_of")
-    return Counting(gh, next((s for s in step if getattr(plan, s)), ""))
+    return Counting(gh, next((s for s in step if getattr(plan, s)), ""), plan.home)
 
 
-def _count(counting: Counting, plan: Plan) -> Counted:
+def _count(counting: Counting, plan: Plan) -> Counted | None:
     """The commit count and what ran before, by the counting look-up of the event's own kind."""
     if plan.previous_release_of:
         return counting.since_release(plan.previous_release_of)
@@ -146,10 +144,10 @@ def _count(counting: Counting, plan: Plan) -> Counted:
         return counting.since_deployment(plan.previous_deployment_of)
     if plan.compare:
         return counting.since_push(*plan.compare)
-    return None, None
+    return None
 
 
-def _deciding(gh: GitHub, plan: Plan, recording: Callable[[Found], bool]) -> Found:
+def _deciding(gh: GitHub, plan: Plan, recording: Callable[[Found], bool], now: datetime) -> Found:
     """The look-ups that tell whether the run records at all, each only while it still may:
     which run records a release, the attempt before a re-run, whether a deployment's job started."""
     found = Found()
@@ -160,13 +158,8 @@ def _deciding(gh: GitHub, plan: Plan, recording: Callable[[Found], bool]) -> Fou
     if plan.previous_attempt_of and recording(found):
         found = found._replace(earlier_attempt=read_attempt(gh, *plan.previous_attempt_of[:2]))
     if plan.job_of and recording(found):
-        job = read_deploying_job(gh, plan.job_of)
-        found = found._replace(
-            jobs=job.jobs,
-            job_intervals=job.job_intervals,
-            measured_by=job.measured_by,
-            never_started=job.never_started,
-        )
+        job = read_deploying_job(gh, plan.job_of, now)
+        found = found._replace(fields=job.fields, jobs=job.jobs, never_started=job.never_started)
     return found
 
 
@@ -199,22 +192,30 @@ def _run_deployment(
 ) -> tuple[Found, Deployment | None]:
     """This run's (or the reported run's) deployment: its node id, where it deployed, and for a
     reported run the state its deployment ended in; and the deployment itself."""
-    if not plan.deployment_of or window is None:
+    if not plan.deployment_of:
         return Found(), None
+    if window is None:
+        why = "unknown: the run lists no jobs, so when it ran, and its deployment, are unknown"
+        return Found(MappingProxyType({"deployment_node_id": left_out(why)})), None
     spare = plan.jobs_pages - (run_jobs.pages if run_jobs else 1)
     reported = plan.deployment_window is not None  # the run a workflow_run reports, not this one
     found = read_run_deployment(gh, plan.deployment_of, window, plan.environments, run_jobs, spare, reported)
     deployment = found.deployment if found else None
-    state = read_final_state(gh, deployment) if deployment and plan.deployment_state else None
-    return Found(
-        deployment_node_id=deployment.node_id if deployment else None,
-        deployment_found_by=found.found_by if found else None,
-        deployed_to=found.deployed_to if found else None,
-        deployment_state=state,
-    ), deployment
+    fields: dict[str, Sourced] = {}
+    if deployment is not None and deployment.node_id is not None and found is not None:
+        how = found.found_by or f"the deployment of {plan.deployment_of[:7]} made during this run"
+        fields["deployment_node_id"] = Sourced(
+            deployment.node_id, Source("look-up", how, web_path(plan.home, "deployments"))
+        )
+    elif found is not None:
+        why = f"unknown: no single deployment of {plan.deployment_of[:7]} was made during the run"
+        fields["deployment_node_id"] = left_out(why)
+    if deployment and plan.deployment_state and (state := read_final_state(gh, deployment)):
+        fields["status"] = state
+    return Found(fields, deployed_to=found.deployed_to if found else None), deployment
 
 
-def _the_rest(gh: GitHub, plan: Plan, found: Found) -> Found:
+def _the_rest(gh: GitHub, plan: Plan, found: Found, now: datetime) -> Found:
     """The look-ups that fill the record's fields, once the run is known to record."""
     pull: PullRequest | None = None
     if plan.pull_request_of:
@@ -223,21 +224,26 @@ def _the_rest(gh: GitHub, plan: Plan, found: Found) -> Found:
         pull = read_pull(
             gh, "pull_request_number", plan.pull_request_number, ("member_id", "is_fix", "is_hotfix")
         )
-    run_jobs: RunJobs | None = read_run_jobs(gh, plan) if plan.jobs_of else None
+    run_jobs: RunJobs | None = read_run_jobs(gh, plan, now) if plan.jobs_of else None
     window = plan.deployment_window or ((run_jobs.began, None) if run_jobs and run_jobs.began else None)
     is_branch = None
     if plan.branch_check and not (pull and pull.head_ref):
         is_branch = read_is_branch(gh, plan.branch_check)
     counting = _counting(plan, gh)
-    count, before = _count(counting, plan)
+    counted = _count(counting, plan)
     deployed, deployment = _run_deployment(gh, plan, run_jobs, window)
     if plan.previous_run_of:
         # Deployments made earlier in this run (a `migrate` job before `deploy`) are not what ran
         # before it: what counts is what the environment ran when the run began.
         began = window[0] - WINDOW_TOLERANCE if window else None
-        count, before = counting.since_run(plan.previous_run_of, deployment, began)
+        counted = counting.since_run(plan.previous_run_of, deployment, began)
+    fields = {**found.fields, **deployed.fields}
+    if run_jobs is not None and run_jobs.duration is not None:
+        fields["deployment_duration"] = run_jobs.duration
+    if counted is not None:
+        fields["commits_count"] = counted[0]
     return deployed._replace(
-        unknown=MappingProxyType(_unknown(plan, gh, run_jobs, (count, counting.why, before), deployed)),
+        fields=MappingProxyType(_after_failures(fields, gh)),
         never_started=found.never_started,
         release_types=found.release_types,
         earlier_attempt=found.earlier_attempt,
@@ -245,48 +251,10 @@ def _the_rest(gh: GitHub, plan: Plan, found: Found) -> Found:
         rejected=run_jobs.rejected if run_jobs else None,
         pull_request=pull,
         pull_request_searched=bool(plan.pull_request_of) and "pull_request_of" not in gh.failed_steps,
-        commits_count=count,
-        compared=counting.compared if count is not None else None,
         is_branch=is_branch,
-        job_intervals=run_jobs.intervals if run_jobs else found.job_intervals,
         jobs=run_jobs.jobs if run_jobs else found.jobs,
-        measured_by="the time the run's jobs ran" if plan.jobs_of else found.measured_by,
-        only_records=run_jobs.only_records if run_jobs and plan.jobs_measure else None,
-        before=before,
+        before=counted[1] if counted else None,
     )
-
-
-def _unknown(
-    plan: Plan,
-    gh: GitHub,
-    run_jobs: RunJobs | None,
-    counted: tuple[int | None, str | None, Before | None],
-    deployed: Found,
-) -> dict[str, str]:
-    """Why the look-ups that answered gave a field no value, decided with what they read."""
-    why: dict[str, str] = {}
-    failed = gh.failed_steps
-    if plan.jobs_of and "jobs_of" not in failed and run_jobs is not None:
-        why["deployment_duration"] = (
-            f"unknown: the run has {run_jobs.unread} more jobs than the action reads within its budget"
-            if run_jobs.unread
-            else "unknown: no job of the run has run yet"
-        )
-    elif plan.job_of and "job_of" not in failed:
-        why["deployment_duration"] = "unknown: the deployment's job has not run on a runner"
-    count, nothing, before = counted  # the counting look-up said why it found nothing to count from
-    if count is None and nothing:
-        why["commits_count"] = nothing
-    elif count is None and before is not None:
-        why["commits_count"] = f"unknown: the compare with {before.what or before.sha[:7]} gave no count"
-    if plan.deployment_of and deployed.deployment_node_id is None:
-        why["deployment_node_id"] = (
-            f"unknown: no single deployment of {plan.deployment_of[:7]} was made during the run"
-        )
-    # A look-up that failed: its warning says why; the field says which.
-    for name in {name for failure in gh.notes.failures for name in failure.fields} & set(_LOOKED_UP):
-        why[name] = f"unknown: the look-up of {_LOOKED_UP[name]} failed (see its warning)"
-    return why
 
 
 #: What the look-ups that give a field are called in a reason.
@@ -297,15 +265,24 @@ _LOOKED_UP = {
 }
 
 
-def look_up(plan: Plan, gh: GitHub, recording: Callable[[Found], bool]) -> tuple[Found, Notes]:
+def _after_failures(fields: dict[str, Sourced], gh: GitHub) -> dict[str, Sourced]:
+    """A field a failed look-up would have given, and no other gave: its warning says why."""
+    failed = {name for failure in gh.notes.failures for name in failure.fields}
+    for name in failed & set(_LOOKED_UP):
+        if name not in fields or fields[name].value is None:
+            fields[name] = left_out(LOOKUP_FAILED.format(_LOOKED_UP[name]))
+    return fields
+
+
+def look_up(plan: Plan, gh: GitHub, recording: Callable[[Found], bool], now: datetime) -> tuple[Found, Notes]:
     """Make the planned look-ups by the GitHub session's deadline: a look-up still under way then
-    fails, and those after it are not tried.
+    fails, and those after it are not tried. A duration is measured up to `now`.
 
     The look-ups that decide whether the run records come first; `recording` (the gate) tells
     whether the rest are worth their requests.
     """
     gh.spare = plan.statuses_reads - 1
-    found = _deciding(gh, plan, recording)
+    found = _deciding(gh, plan, recording, now)
     if recording(found):
-        found = _the_rest(gh, plan, found)
+        found = _the_rest(gh, plan, found, now)
     return found, gh.notes

@@ -118,7 +118,7 @@ def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime, budg
     commit = inputs.fields.get("commit_id") or reading.value("commit_id")
     found = Found()
     if not plan.off:
-        found = _look_up(plan, reading, inputs, runner, console, budget, commit)
+        found = _look_up(plan, reading, inputs, runner, console, budget, commit, now)
     status = status_of(inputs.fields.get("status"), reading.value("status"), found)
     why = after_lookups(
         reading,
@@ -150,6 +150,7 @@ def _look_up(
     console: Console,
     budget: Budget,
     commit: str | None,
+    now: datetime,
 ) -> Found:
     """Make the plan's look-ups within their share of `budget`, and say what they could not do."""
     from .github import GitHub  # imports PyGithub: only when a look-up runs
@@ -170,6 +171,7 @@ def _look_up(
             plan,
             gh,
             lambda found: after_lookups(reading, found, commit=commit, redeploys=True) is None,
+            now,
         )
     if warning := notes.failure_warning():
         console.warning(warning, title="GitHub look-up failed")

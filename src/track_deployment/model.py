@@ -339,26 +339,19 @@ class Reading(NamedTuple):
 class Found(NamedTuple):
     """What the GitHub look-ups found; None where a look-up was not made or gave nothing."""
 
+    #: The record's fields a look-up decides (deployment_duration, commits_count,
+    #: deployment_node_id, status), each with its Source; a value of None: why the look-up that
+    #: was made gave none (it failed, or what it read holds none).
+    fields: Mapping[str, Sourced] = MappingProxyType({})
     pull_request: PullRequest | None = None
     #: The PR look-up answered, so no PR means the commit has none (not a missing permission).
     pull_request_searched: bool = False
-    commits_count: int | None = None
-    #: The (base, head) of the compare that counted the commits.
-    compared: tuple[str, str] | None = None
-    deployment_node_id: str | None = None
-    #: How this job's own deployment was told from others; None for the run's newest.
-    deployment_found_by: str | None = None
     #: The release types the run's workflow listens to; None when unknown.
     release_types: frozenset[str] | None = None
     #: Whether Reading.branch_to_check is a branch; None when not asked or unknown.
     is_branch: bool | None = None
-    #: When the measured run's jobs ran, and what they are (for the duration and the chart).
-    job_intervals: tuple[Interval, ...] | None = None
+    #: The measured run's jobs, for the summary's chart.
     jobs: tuple[Job, ...] | None = None
-    #: What measured the duration (`the time the run's jobs ran`), for its source.
-    measured_by: str | None = None
-    #: Nothing but this step did work in the run (a workflow that only records): why.
-    only_records: str | None = None
     #: The deployment's job never started (rejected, cancelled while waiting): why nothing shipped.
     never_started: str | None = None
     #: What production ran before this deployment and how this one compares with it.
@@ -368,16 +361,15 @@ class Found(NamedTuple):
     #: The environments this job (or the reported run) deployed to, by its own GitHub
     #: deployments; None when unknown.
     deployed_to: tuple[str, ...] | None = None
-    #: The final state of the reported run's deployment (`success`, `failure`, `error`), and
-    #: where it was read.
-    deployment_state: tuple[str, str] | None = None
     #: A job of the run failed without ever starting (rejected, its approval timed out) and none
     #: that ran failed: why a failure shipped nothing.
     rejected: str | None = None
     #: The workflow that made the reported deployment records it itself: which.
     recorded_by: str | None = None
-    #: Why a look-up that was made gave a field no value (it failed, or answered nothing), by field.
-    unknown: Mapping[str, str] = MappingProxyType({})
+
+    def value(self, name: str) -> Any:
+        entry = self.fields.get(name)
+        return entry.value if entry else None
 
 
 def pull_request_of_title(title: str | None) -> tuple[PullRequest, str] | None:

@@ -92,6 +92,8 @@ class Plan(NamedTuple):
     warning: str = ""
     #: Look-ups (by their name above) left out to stay within the request budget.
     over_budget: frozenset[str] = frozenset()
+    #: The repository's web address the event names, for the links a look-up's Source gives.
+    home: str | None = None
 
     def why_not(self, field: str) -> str | None:
         """Why the look-ups that would give `field` were not made: none was, or the budget."""
@@ -224,6 +226,7 @@ def _wanted(reading: Reading, wants: Inputs, runner_name: str) -> Plan:
         previous_attempt_of=(*reading.rerun_of, commit)
         if reading.rerun_of and commit and not wants.redeploys
         else None,
+        home=reading.value("repository_url"),
     )
 
 
@@ -292,4 +295,5 @@ def within_budget(plan: Plan, budget: int) -> Plan:
         statuses_reads=1 + spare if "previous_deployment_of" in kept or "previous_run_of" in kept else 1,
         over_budget=frozenset(dropped),
         jobs_measure=plan.jobs_measure and jobs,
+        home=plan.home,
     )

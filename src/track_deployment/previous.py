@@ -10,18 +10,30 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
+from .deployments import deployment_of, read_statuses
 from .errors import LookupFailed
 from .events import Release as ReleaseJSON
 from .gate import UNMERGED_EVENTS
-from .github import GitHub
-from .jobs import deployment_of, read_statuses
-from .model import Before, Commit, Deployment, Release, Shipped, web
+from .github import LOOKUP_FAILED, GitHub
+from .model import (
+    Before,
+    Commit,
+    Deployment,
+    Release,
+    Shipped,
+    Source,
+    Sourced,
+    is_sha,
+    left_out,
+    web,
+    web_path,
+)
 from .recovery import BEHIND
 
 # Runs of pull requests and merge queues test a change: they deploy nothing.
 
-#: What a count look-up found: the count, and what ran before.
-Counted = tuple[int | None, Before | None]
+#: What a count look-up found: the count with its Source (or why none), and what ran before.
+Counted = tuple[Sourced, Before | None]
 
 
 class Compared(NamedTuple):
@@ -146,43 +158,51 @@ def _commit(item: Mapping[str, Any]) -> Commit:
     )
 
 
+def _short(ref: str) -> str:
+    """A compared ref as a reason names it: a SHA's first 7 characters, a tag or branch whole."""
+    return ref[:7] if is_sha(ref) else ref
+
+
 class Counting:
-    """The look-ups that count the commits since what ran before, and find what that was."""
+    """The look-ups that count the commits since what ran before, and find what that was.
 
-    def __init__(self, gh: GitHub, step: str) -> None:
-        self.gh, self.step = gh, step
-        #: The (base, head) of the compare that counted the commits.
-        self.compared: tuple[str, str] | None = None
-        #: Why no count was found though the look-ups answered, said where it was decided.
-        self.why: str | None = None
+    Each says why when it finds no count, where that is decided; a look-up that failed is named
+    by its warning (`unknown_after_failures`).
+    """
 
-    def nothing(self, why: str) -> Counted:
-        self.why = f"unknown: {why}"
-        return None, None
+    def __init__(self, gh: GitHub, step: str, home: str | None = None) -> None:
+        self.gh, self.step, self.home = gh, step, home
 
-    def compare(self, base: str, head: str) -> Compared | None:
-        compared = read_compare(self.gh, self.step, base, head)
-        if compared is not None:
-            self.compared = (base, head)
-        return compared
+    @staticmethod
+    def nothing(why: str) -> Counted:
+        return left_out(f"unknown: {why}"), None
+
+    def failed(self) -> Counted:
+        return left_out(LOOKUP_FAILED.format("the commit count")), None
+
+    def counted(self, compared: Compared, base: str, head: str, before: Before) -> Counted:
+        """The compare's count with its Source, and what ran before as the compare tells it."""
+        before = before._replace(status=compared.status, shipped=compared.shipped)
+        if compared.shipped_count is None:
+            return left_out(f"unknown: the compare with {before.what} gave no count"), before
+        link = web_path(self.home, f"compare/{base}...{head}")
+        return Sourced(
+            compared.shipped_count, Source("look-up", f"compare {_short(base)}…{_short(head)}", link)
+        ), before
 
     def since(self, before: Before, head: str) -> Counted:
         """The count since what ran before, and how `head` compares with it (none for the same commit)."""
         if before.sha.lower() == head.lower():
-            return None, before
-        compared = self.compare(before.sha, head)
-        if compared is None:
-            return None, None
-        return compared.shipped_count, before._replace(status=compared.status, shipped=compared.shipped)
+            return left_out(f"unknown: {before.what} ran this same commit"), before
+        compared = read_compare(self.gh, self.step, before.sha, head)
+        return self.failed() if compared is None else self.counted(compared, before.sha, head, before)
 
     def since_push(self, base: str, head: str) -> Counted:
-        compared = self.compare(base, head)
+        compared = read_compare(self.gh, self.step, base, head)
         if compared is None:
-            return None, None
+            return self.failed()
         sha = compared.base_sha or base
-        return compared.shipped_count, Before(
-            sha, sha[:7], sha[:7], status=compared.status, shipped=compared.shipped
-        )
+        return self.counted(compared, base, head, Before(sha, sha[:7], sha[:7]))
 
     def since_release(self, current: Release) -> Counted:
         previous = self.gh.attempt(
@@ -192,16 +212,16 @@ class Counting:
             "contents: read",
             lambda: choose_previous_release((release_of(r) for r in self.gh.get_list("/releases")), current),
         )
+        if self.step in self.gh.failed_steps:
+            return self.failed()
         if not previous:
             return self.nothing("no earlier release of this package to count from")
-        compared = self.compare(previous.tag, current.tag)
+        compared = read_compare(self.gh, self.step, previous.tag, current.tag)
         if compared is None:
-            return None, None
+            return self.failed()
         base = compared.base_sha or previous.tag
-        release = Before(
-            base, f"release {previous.tag}", "the released version", previous.tag, status=compared.status
-        )
-        return compared.shipped_count, release._replace(shipped=compared.shipped)
+        release = Before(base, f"release {previous.tag}", "the released version", previous.tag)
+        return self.counted(compared, previous.tag, current.tag, release)
 
     def since_deployment(self, current: Deployment) -> Counted:
         listed = self.gh.attempt(
@@ -218,16 +238,15 @@ class Counting:
             ),
         )
         if listed is None:
-            return None, None
+            return self.failed()
         previous = self.last_successful(listed, current.environment)
-        if previous is None:
-            if self.why is None:  # not the budget's stop, which said why
-                self.nothing(f"no earlier successful deployment to {current.environment} to count from")
-            return None, None
-        return self.since(previous, current.sha)
+        if isinstance(previous, str):
+            return self.nothing(previous)
+        return self.failed() if previous is None else self.since(previous, current.sha)
 
-    def last_successful(self, deployments: Sequence[Deployment], environment: str) -> Before | None:
-        """The newest of the deployments whose statuses hold a `success`, read within the budget.
+    def last_successful(self, deployments: Sequence[Deployment], environment: str) -> Before | str | None:
+        """The newest of the deployments whose statuses hold a `success`, read within the budget;
+        else why none was found (None: reading their statuses failed).
 
         GitHub lists a deployment without its state: a failed one ships nothing, so the count runs
         from the last one that succeeded (which GitHub marks `inactive` once a newer one succeeds).
@@ -244,8 +263,7 @@ class Counting:
                     "budget of GitHub requests, so commits_count is left out and no rollback or redeploy is "
                     "detected. Set the `commits_count` input to send one."
                 )
-                self.nothing(f"{newest.lower()} did not succeed, and the budget reads no further")
-                return None
+                return f"{newest.lower()} did not succeed, and the budget reads no further"
             self.gh.spare -= index > 0
             statuses = read_statuses(self.gh, self.step, deployment, ("commits_count", "is_hotfix"))
             if statuses is None:
@@ -255,7 +273,7 @@ class Counting:
                 link = next(filter(None, (web(success.get("log_url")), web(success.get("target_url")))), None)
                 what = f"deployment {deployment.id} to {environment}"
                 return Before(deployment.sha, what, environment, deployment.ref, link, succeeded=True)
-        return None
+        return f"no earlier successful deployment to {environment} to count from"
 
     def since_run(
         self,
@@ -284,6 +302,8 @@ class Counting:
         run = self.gh.attempt(
             self.step, f"successful runs of workflow {workflow}", fields, "actions: read", read
         )
+        if self.step in self.gh.failed_steps:
+            return self.failed()
         if not isinstance(run, Mapping):
             on = f" on {branch}" if branch else ""
             return self.nothing(f"no earlier successful run of this workflow{on} to count from")

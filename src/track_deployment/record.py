@@ -16,7 +16,6 @@ from pydantic import ValidationError
 
 from .errors import EventError, MissingFieldError
 from .inputs import Inputs
-from .jobs import minutes_ran
 from .model import (
     MERGE_TITLE,
     Found,
@@ -28,14 +27,13 @@ from .model import (
     branch_of,
     few_words,
     first_present,
-    is_sha,
     minutes_between,
     web,
     web_path,
 )
 from .plan import FOR_THE_BUDGET, NO_GITHUB_TOKEN, Plan
 from .recovery import is_conventional_fix, is_redeploy, judge
-from .schema import REQUEST_FIELDS, REQUIRED_FIELDS, STATUS_WORDS, DeploymentRequest
+from .schema import REQUEST_FIELDS, REQUIRED_FIELDS, DeploymentRequest
 from .values import describe
 
 _HOTFIX_BRANCH = ("hotfix/", "hotfix-")
@@ -168,62 +166,21 @@ def _title_and_number(draft: Draft) -> None:
 
 
 def _duration(draft: Draft, now: datetime) -> None:
-    """`started_at` to now; else the time the jobs ran, unless nothing but this step did."""
-    started, found = draft.rules.started_at, draft.found
+    """`started_at` to now; the look-ups' measure otherwise (`_looked_up`)."""
+    started = draft.rules.started_at
     if started is not None:
         since = started.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         source = Source("input", f"the time since the `started_at` input: {since}")
         draft.put("deployment_duration", minutes_between(started, now), source)
-    elif draft.get("deployment_duration") is None and "deployment_duration" not in draft.rules.fields:
-        if found.only_records:
-            draft.notices.append(
-                f"deployment_duration is unknown: nothing but this step ran ({found.only_records}), so the "
-                "deployment happened elsewhere and no duration is sent. Set the `started_at` or "
-                "`deployment_duration` input to give one."
-            )
-            draft.values["deployment_duration"] = Sourced(
-                None, Source("left out", "unknown: nothing but this step ran")
-            )
-        elif found.job_intervals is not None:
-            jobs_of = draft.reading.jobs_of
-            run = web_path(draft.home, f"actions/runs/{jobs_of}") if jobs_of else None
-            detail = f"{found.measured_by or 'the time the jobs ran'}, waits not counted"
-            draft.put(
-                "deployment_duration", minutes_ran(found.job_intervals, now), Source("look-up", detail, run)
-            )
-
-
-def _short(ref: str) -> str:
-    """A compared ref as the summary names it: a SHA's first 7 characters, a tag or branch whole."""
-    return ref[:7] if is_sha(ref) else ref
 
 
 def _looked_up(draft: Draft) -> None:
-    """The count and the deployment's node id the look-ups found, and the default status."""
-    found = draft.found
-    if draft.get("commits_count") is None and found.commits_count is not None:
-        base, head = found.compared or ("", "")
-        source = (
-            Source(
-                "look-up",
-                f"compare {_short(base)}…{_short(head)}",
-                web_path(draft.home, f"compare/{base}...{head}"),
-            )
-            if found.compared
-            else Source("look-up", "compare")
-        )
-        draft.put("commits_count", found.commits_count, source)
-    if draft.get("deployment_node_id") is None and found.deployment_node_id is not None:
-        commit = str(draft.get("commit_id") or "")[:7]
-        detail = found.deployment_found_by or f"the deployment of {commit} made during this run"
-        draft.put(
-            "deployment_node_id",
-            found.deployment_node_id,
-            Source("look-up", detail, web_path(draft.home, "deployments")),
-        )
-    if found.deployment_state is not None:
-        state, where = found.deployment_state
-        draft.put("status", STATUS_WORDS[state], Source("look-up", f"{where}: its final status `{state}`"))
+    """What the look-ups decided: a value the event does not give (and the deployment's final
+    status over the run's), or why they found none; else the default status."""
+    for name, entry in draft.found.fields.items():
+        said = draft.values.get(name)
+        if said is None or (entry.value is not None and (said.value is None or name == "status")):
+            draft.values[name] = entry
     if draft.get("status") is None:
         draft.put("status", "succes", Source("rule", "the default: nothing tells of a failure"))
 
@@ -389,8 +346,7 @@ def _why_left_out(name: str, draft: Draft) -> Source:
         return said.source._replace(kind="left out")
     if name in _FALSE_FLAGS:
         return Source("left out", _FALSE_FLAGS[name])
-    why = draft.plan.why_not(name) or draft.found.unknown.get(name)
-    return Source("left out", why or "neither the event nor an input gives it")
+    return Source("left out", draft.plan.why_not(name) or "neither the event nor an input gives it")
 
 
 def _validated(draft: Draft) -> DeploymentRequest:
