@@ -238,7 +238,7 @@ def test_rerun_of_a_successful_upstream_run_is_skipped(tmp_path: Path, iftrue: F
     )
     with FakeGitHub(answers) as github:
         run = run_with_github(tmp_path, github, iftrue, "workflow_run", event)
-    skipped(run, iftrue, "attempt 1 of this run already deployed 9f2c1e4 successfully")
+    skipped(run, iftrue, "commit 9f2c1e4 is what attempt 1 of this run already deployed")
 
 
 # 9. Two production jobs in one run: `migrate`, then `deploy`.

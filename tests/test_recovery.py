@@ -468,7 +468,7 @@ def test_rerun_of_an_older_successful_run_is_a_rollback(tmp_path: Path, iftrue: 
 
 
 RERUN_SKIPPED = (
-    "Not a deployment: attempt 1 of this run already deployed 9f2c1e4 successfully at "
+    "Not a deployment: commit 9f2c1e4 is what attempt 1 of this run already deployed at "
     "https://github.com/octo-org/shop/actions/runs/12345678901, so no change ships. Set the `redeploys` "
     "input to true to record redeploys too. Nothing was sent to iftrue."
 )

@@ -8,14 +8,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from types import MappingProxyType
+from typing import Any
 
 from .errors import LookupFailed
 from .events import Deployment as DeploymentJSON
 from .gate import in_environments
 from .github import GitHub
 from .jobs import WINDOW_TOLERANCE, RunJobs
-from .model import Deployment, Interval, Job, Source, Sourced, utc
+from .model import Deployment, Found, Interval, Job, Source, Sourced, left_out, utc, web_path
+from .plan import Plan
 from .schema import final_outcome
 
 
@@ -119,34 +121,26 @@ def names_job(statuses: Iterable[Mapping[str, Any]], job_id: int) -> bool:
     )
 
 
-class RunDeployment(NamedTuple):
-    """This run's deployment, and how it was told from others (None: the run's newest); the
-    environments this job (or the reported run) deployed to, when its deployments tell."""
-
-    deployment: Deployment | None
-    found_by: str | None = None
-    deployed_to: tuple[str, ...] | None = None
-
-
 def _own_deployment(
     gh: GitHub, sha: str, own: list[Deployment], this: Job, siblings: Sequence[Job], spare: int
-) -> RunDeployment:
+) -> tuple[Deployment | None, str]:
     """Of the deployments created with this job, the one whose status names it, within `spare`
-    requests; the one alone, when no other job was created with this one (whose it could be)."""
+    requests; the one alone, when no other job was created with this one (whose it could be).
+    With it, how it was told from others; without, why none was."""
     together = [
         j
         for j in siblings
         if j.created_at and this.created_at and abs(j.created_at - this.created_at) <= WINDOW_TOLERANCE
     ]
     if len(own) == 1 and len(together) <= 1:
-        return RunDeployment(own[0], f"this job's deployment: created with job {this.name}")
+        return own[0], f"this job's deployment: created with job {this.name}"
     for deployment in own[: max(0, spare)]:
         gh.spare -= 1
         statuses = read_statuses(gh, "deployment_of", deployment, ("deployment_node_id",))
         if statuses is None:
             break
         if this.id is not None and names_job(statuses, this.id):
-            return RunDeployment(deployment, f"this job's deployment: its status names job {this.name}")
+            return deployment, f"this job's deployment: its status names job {this.name}"
     why = (
         "none of the statuses read names it"
         if spare > 0
@@ -157,20 +151,24 @@ def _own_deployment(
         f"({this.name}), and {why}, so no deployment_node_id is sent. Set `deployment_node_id` "
         "to record it."
     )
-    return RunDeployment(None)
+    return None, f"unknown: {len(own)} deployments were created with this job, and {why}"
+
+
+def _node_id(deployment: Deployment | None, how: str | None, sha: str, home: str | None) -> Sourced:
+    """The deployment's node id and how the deployment was told; else why there is none."""
+    if deployment is None or deployment.node_id is None:
+        return left_out(how or f"unknown: no single deployment of {sha[:7]} was made during the run")
+    how = how or f"the deployment of {sha[:7]} made during this run"
+    return Sourced(deployment.node_id, Source("look-up", how, web_path(home, "deployments")))
 
 
 def read_run_deployment(
-    gh: GitHub,
-    sha: str,
-    window: Interval,
-    environments: frozenset[str],
-    run_jobs: RunJobs | None,
-    spare: int,
-    reported: bool = False,
-) -> RunDeployment | None:
+    gh: GitHub, plan: Plan, window: Interval, run_jobs: RunJobs | None
+) -> tuple[Found, Deployment | None]:
     """This run's deployment of the commit: this job's own (its status names the job, or it was
-    created with the job), else the newest made during the run; and where the job or run deployed."""
+    created with the job), else the newest made during the run; its node id, and where the job
+    (or the run a workflow_run reports) deployed."""
+    sha, environments = plan.deployment_of or "", plan.environments
     listed = gh.attempt(
         "deployment_of",
         f"deployments of commit {sha[:7]}",
@@ -179,7 +177,7 @@ def read_run_deployment(
         lambda: [deployment_of(d) for d in gh.get("/deployments", {"sha": sha})[1]],
     )
     if listed is None:
-        return None
+        return Found(), None
     this = run_jobs.this_job if run_jobs else None
     if this is not None and this.id is not None and run_jobs is not None:
         # This job's own deployment in whichever environment, so that a matrix's staging job is
@@ -188,10 +186,14 @@ def read_run_deployment(
             d for d in run_deployments(listed, window, frozenset({"*"})) if environments or not d.transient
         ]
         if mine := created_with(made, this, run_jobs.jobs):
-            own = _own_deployment(gh, sha, mine, this, run_jobs.jobs, spare)
-            if own.deployment is None or in_environments(own.deployment.environment, environments):
-                return own._replace(deployed_to=(own.deployment.environment,) if own.deployment else None)
-            return RunDeployment(None, deployed_to=(own.deployment.environment,))
+            spare = plan.jobs_pages - run_jobs.pages
+            own, how = _own_deployment(gh, sha, mine, this, run_jobs.jobs, spare)
+            deployed: tuple[str, ...] | None = (own.environment,) if own else None
+            if own is not None and not in_environments(own.environment, environments):
+                # The gate skips this job's deployment to another environment.
+                return Found(deployed_to=deployed), None
+            node_id = {"deployment_node_id": _node_id(own, how, sha, plan.home)}
+            return Found(MappingProxyType(node_id), deployed_to=deployed), own
     candidates = run_deployments(listed, window, environments)
     newest, ambiguous = choose_run_deployment(candidates, window, environments)
     if ambiguous:
@@ -201,11 +203,13 @@ def read_run_deployment(
             "the environment this step reports (in a matrix, e.g. `environment: ${{ matrix.environment }}`), "
             "or set `deployment_node_id`."
         )
-    if reported:  # a workflow_run's run: every environment it deployed to
+    deployed_to: tuple[str, ...] | None = None
+    if plan.deployment_window is not None:  # a workflow_run's run: every environment it deployed to
         # A preview counts when the `environment` input names it, as everywhere else.
         ran = run_deployments(listed, window, frozenset({"*"}) if environments else frozenset())
-        return RunDeployment(newest, deployed_to=tuple(sorted({d.environment for d in ran})))
-    return RunDeployment(newest)
+        deployed_to = tuple(sorted({d.environment for d in ran}))
+    node_id = {"deployment_node_id": _node_id(newest, None, sha, plan.home)}
+    return Found(MappingProxyType(node_id), deployed_to=deployed_to), newest
 
 
 def read_final_state(gh: GitHub, deployment: Deployment) -> Sourced | None:

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from .errors import LookupFailed
 from .events import DeploymentEvent, Event, PullRequestEvent, PushEvent, ReleaseEvent, WorkflowRunEvent
 from .model import Found, Reading, Release, is_dependabot
-from .recovery import BEHIND, redeploy, rerun
+from .recovery import BEHIND, redeploy
 from .schema import NOTHING_SHIPPED, STATUS_WORDS, final_outcome
 
 #: Events whose runs test a change that is not merged: they ship nothing.
@@ -233,7 +233,9 @@ def after_lookups(
         return None
     # A re-run of an older run that ships a commit behind what runs now is a rollback, not a redeploy.
     rollback = found.before is not None and found.before.status == BEHIND
-    if why := (None if rollback else rerun(found.earlier_attempt, commit)) or redeploy(found.before, commit):
+    if why := (None if rollback else redeploy(found.earlier_attempt, commit)) or redeploy(
+        found.before, commit
+    ):
         return f"Not a deployment: {why}."
     return None
 

@@ -20,16 +20,14 @@ from .gate import release_types
 from .github import LOOKUP_FAILED, GitHub, Notes
 from .jobs import WINDOW_TOLERANCE, RunJobs, read_deploying_job, read_run_jobs
 from .model import (
-    Attempt,
+    Before,
     Deployment,
     Found,
     Interval,
     PullRequest,
-    Source,
     Sourced,
     left_out,
     web,
-    web_path,
 )
 from .plan import Plan
 from .previous import Counted, Counting
@@ -105,24 +103,24 @@ def read_is_branch(gh: GitHub, name: str) -> bool | None:
     return gh.attempt("branch_check", f"branch {name}", ("branch",), "contents: read", ask)
 
 
-def read_attempt(gh: GitHub, run_id: int, number: int) -> Attempt | None:
-    """Attempt `number` of run `run_id`: how it concluded, and at which commit.
+def read_attempt(gh: GitHub, run_id: int, number: int) -> Before | None:
+    """Attempt `number` of run `run_id`: at which commit, and whether it succeeded.
 
     A re-run's own run is listed as in progress, so the list of successful runs never shows the
     attempt that succeeded before it (GitHub REST, get a workflow run attempt, asks for it alone).
     """
 
-    def read() -> Attempt:
+    def read() -> Before:
         # Its pull requests: a list of up to 50 that nothing here reads.
         _, data = gh.get(f"/actions/runs/{run_id}/attempts/{number}", {"exclude_pull_requests": "true"})
         if not isinstance(data, dict) or not isinstance(data.get("head_sha"), str):
             raise LookupFailed("unexpected answer (no head_sha)")
-        conclusion = data.get("conclusion")
-        return Attempt(
-            number,
+        return Before(
             data["head_sha"],
-            conclusion if isinstance(conclusion, str) else None,
-            web(data.get("html_url")),
+            f"attempt {number} of this run",
+            "this run",
+            link=web(data.get("html_url")),
+            succeeded=data.get("conclusion") == "success",
         )
 
     fields = ("whether this re-run is a redeploy",)
@@ -143,7 +141,7 @@ def _count(counting: Counting, plan: Plan) -> Counted | None:
     if plan.previous_deployment_of:
         return counting.since_deployment(plan.previous_deployment_of)
     if plan.compare:
-        return counting.since_push(*plan.compare)
+        return counting.compare(*plan.compare)
     return None
 
 
@@ -197,22 +195,10 @@ def _run_deployment(
     if window is None:
         why = "unknown: the run lists no jobs, so when it ran, and its deployment, are unknown"
         return Found(MappingProxyType({"deployment_node_id": left_out(why)})), None
-    spare = plan.jobs_pages - (run_jobs.pages if run_jobs else 1)
-    reported = plan.deployment_window is not None  # the run a workflow_run reports, not this one
-    found = read_run_deployment(gh, plan.deployment_of, window, plan.environments, run_jobs, spare, reported)
-    deployment = found.deployment if found else None
-    fields: dict[str, Sourced] = {}
-    if deployment is not None and deployment.node_id is not None and found is not None:
-        how = found.found_by or f"the deployment of {plan.deployment_of[:7]} made during this run"
-        fields["deployment_node_id"] = Sourced(
-            deployment.node_id, Source("look-up", how, web_path(plan.home, "deployments"))
-        )
-    elif found is not None:
-        why = f"unknown: no single deployment of {plan.deployment_of[:7]} was made during the run"
-        fields["deployment_node_id"] = left_out(why)
+    found, deployment = read_run_deployment(gh, plan, window, run_jobs)
     if deployment and plan.deployment_state and (state := read_final_state(gh, deployment)):
-        fields["status"] = state
-    return Found(fields, deployed_to=found.deployed_to if found else None), deployment
+        found = found._replace(fields=MappingProxyType({**found.fields, "status": state}))
+    return found, deployment
 
 
 def _the_rest(gh: GitHub, plan: Plan, found: Found, now: datetime) -> Found:

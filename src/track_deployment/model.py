@@ -179,15 +179,6 @@ class Before(NamedTuple):
     succeeded: bool = False
 
 
-class Attempt(NamedTuple):
-    """The attempt of this run before a re-run, as GitHub tells it (REST, get a workflow run attempt)."""
-
-    number: int
-    sha: str
-    conclusion: str | None
-    link: str | None = None
-
-
 def workflow_file(workflow_ref: str, repository: str) -> tuple[str, str] | None:
     """(path, ref) of `owner/repo/.github/workflows/x.yml@refs/heads/main`, in this repository."""
     path, at, ref = workflow_ref.partition("@")
@@ -356,8 +347,8 @@ class Found(NamedTuple):
     never_started: str | None = None
     #: What production ran before this deployment and how this one compares with it.
     before: Before | None = None
-    #: The attempt of this run before a re-run.
-    earlier_attempt: Attempt | None = None
+    #: The attempt of this run before a re-run: what ran before it, in the same run.
+    earlier_attempt: Before | None = None
     #: The environments this job (or the reported run) deployed to, by its own GitHub
     #: deployments; None when unknown.
     deployed_to: tuple[str, ...] | None = None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import quote
 
 from .deployments import deployment_of, read_statuses
@@ -34,20 +34,6 @@ from .recovery import BEHIND
 
 #: What a count look-up found: the count with its Source (or why none), and what ran before.
 Counted = tuple[Sourced, Before | None]
-
-
-class Compared(NamedTuple):
-    """One compare's answer: the count, how head relates to base, and the commits it listed."""
-
-    total: int | None
-    status: str | None
-    base_sha: str | None
-    shipped: Shipped
-
-    @property
-    def shipped_count(self) -> int | None:
-        """Commits that ship: none for a rollback (GitHub's total is 0, nothing new ships)."""
-        return None if self.status == BEHIND else self.total
 
 
 # A tag's version at its end (`1.5.0`, `2.0.0-rc.1`), after an optional `v`; what comes before
@@ -128,21 +114,24 @@ def release_of(raw: Any) -> Release:
     )
 
 
-def read_compare(gh: GitHub, step: str, base: str, head: str) -> Compared | None:
-    def read() -> Compared:
+def read_compare(gh: GitHub, step: str, base: str, head: str) -> tuple[int | None, Before] | None:
+    """GitHub's count of the commits from `base` to `head`, and the base as the compare tells it:
+    its commit, how `head` relates to it (ahead, behind, …) and the commits the answer lists."""
+
+    def read() -> tuple[int | None, Before]:
         _, data = gh.get(f"/compare/{quote(base)}...{quote(head)}")
         if not isinstance(data, dict):
             raise LookupFailed("unexpected answer (no comparison)")
         # Only the commits this one answer lists (up to 250).
         commits = tuple(_commit(item) for item in data.get("commits") or () if isinstance(item, dict))
         total = data.get("total_commits")
+        total = total if isinstance(total, int) else None
         base_commit = data.get("base_commit")
-        return Compared(
-            total=total if isinstance(total, int) else None,
-            status=data.get("status") if isinstance(data.get("status"), str) else None,
-            base_sha=base_commit.get("sha") if isinstance(base_commit, dict) else None,
-            shipped=Shipped(commits, isinstance(total, int) and len(commits) >= total),
-        )
+        sha = base_commit.get("sha") if isinstance(base_commit, dict) else None
+        sha = sha if isinstance(sha, str) and sha else base
+        status = data.get("status") if isinstance(data.get("status"), str) else None
+        shipped = Shipped(commits, total is not None and len(commits) >= total)
+        return total, Before(sha, sha[:7], sha[:7], status=status, shipped=shipped)
 
     return gh.attempt(step, f"compare {base[:12]}...{head[:12]}", ("commits_count",), "contents: read", read)
 
@@ -180,29 +169,25 @@ class Counting:
     def failed(self) -> Counted:
         return left_out(LOOKUP_FAILED.format("the commit count")), None
 
-    def counted(self, compared: Compared, base: str, head: str, before: Before) -> Counted:
-        """The compare's count with its Source, and what ran before as the compare tells it."""
-        before = before._replace(status=compared.status, shipped=compared.shipped)
-        if compared.shipped_count is None:
-            return left_out(f"unknown: the compare with {before.what} gave no count"), before
-        link = web_path(self.home, f"compare/{base}...{head}")
+    def compare(self, base: str, head: str) -> Counted:
+        """The commits from `base` to `head`, counted, with the base as the compare tells it."""
+        answer = read_compare(self.gh, self.step, base, head)
+        if answer is None:
+            return self.failed()
+        total, told = answer
+        compared = f"compare {_short(base)}…{_short(head)}"
+        if total is None or told.status == BEHIND:  # a rollback: GitHub's total is 0, nothing new ships
+            return left_out(f"unknown: {compared} gave no count"), told
         return Sourced(
-            compared.shipped_count, Source("look-up", f"compare {_short(base)}…{_short(head)}", link)
-        ), before
+            total, Source("look-up", compared, web_path(self.home, f"compare/{base}...{head}"))
+        ), told
 
     def since(self, before: Before, head: str) -> Counted:
         """The count since what ran before, and how `head` compares with it (none for the same commit)."""
         if before.sha.lower() == head.lower():
             return left_out(f"unknown: {before.what} ran this same commit"), before
-        compared = read_compare(self.gh, self.step, before.sha, head)
-        return self.failed() if compared is None else self.counted(compared, before.sha, head, before)
-
-    def since_push(self, base: str, head: str) -> Counted:
-        compared = read_compare(self.gh, self.step, base, head)
-        if compared is None:
-            return self.failed()
-        sha = compared.base_sha or base
-        return self.counted(compared, base, head, Before(sha, sha[:7], sha[:7]))
+        count, told = self.compare(before.sha, head)
+        return count, told and before._replace(status=told.status, shipped=told.shipped)
 
     def since_release(self, current: Release) -> Counted:
         previous = self.gh.attempt(
@@ -216,12 +201,11 @@ class Counting:
             return self.failed()
         if not previous:
             return self.nothing("no earlier release of this package to count from")
-        compared = read_compare(self.gh, self.step, previous.tag, current.tag)
-        if compared is None:
-            return self.failed()
-        base = compared.base_sha or previous.tag
-        release = Before(base, f"release {previous.tag}", "the released version", previous.tag)
-        return self.counted(compared, previous.tag, current.tag, release)
+        count, told = self.compare(previous.tag, current.tag)
+        if told is None:
+            return count, None
+        what = f"release {previous.tag}"
+        return count, told._replace(what=what, where="the released version", name=previous.tag)
 
     def since_deployment(self, current: Deployment) -> Counted:
         listed = self.gh.attempt(

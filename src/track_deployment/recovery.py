@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from .model import Attempt, Before, Commit, PullRequest, Shipped, Source, few_words
+from .model import Before, Commit, PullRequest, Shipped, Source, few_words
 
 # GitHub's Revert button names the branch `revert-<number>-<head of the reverted PR>`, titles the
 # PR `Revert "<title>"` and writes `Reverts owner/repo#<number>` as its body.
@@ -178,16 +178,4 @@ def redeploy(before: Before | None, sha: str | None) -> str | None:
     at = f" at {before.link}" if before.link else ""
     return (
         f"commit {sha[:7]} is what {before.what} already deployed{at}, so no change ships. {RECORD_REDEPLOYS}"
-    )
-
-
-def rerun(attempt: Attempt | None, sha: str | None) -> str | None:
-    """Why a re-run is a redeploy: the attempt before it deployed the same commit successfully; None
-    when it is not (a re-run after a failed or cancelled attempt ships the commit for the first time)."""
-    if attempt is None or not sha or attempt.conclusion != "success" or attempt.sha.lower() != sha.lower():
-        return None
-    at = f" at {attempt.link}" if attempt.link else ""
-    return (
-        f"attempt {attempt.number} of this run already deployed {sha[:7]} successfully{at}, "
-        f"so no change ships. {RECORD_REDEPLOYS}"
     )
