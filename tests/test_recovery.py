@@ -36,7 +36,7 @@ from test_lookups import happy, run_with_github, sent
 
 from track_deployment.events import parse_event
 from track_deployment.inputs import Inputs, Runner
-from track_deployment.model import Before, Commit, Found, PullRequest, Reading, Shipped, Source
+from track_deployment.model import Before, Commit, Found, PullRequest, Reading, Shipped, Source, Sourced
 from track_deployment.plan import Plan
 from track_deployment.readers import read_event
 from track_deployment.record import build_record
@@ -644,18 +644,20 @@ def test_a_revert_pull_request_among_other_changes_is_a_fix() -> None:
         True,
     )
     verdict = judge(shipped, pull, None, (REVERT, None))
-    assert verdict.is_hotfix is None
-    assert verdict.is_fix is not None
-    assert verdict.is_fix.detail == 'ships a revert among other changes: reverts "Add gift cards" (2222222)'
+    assert "is_hotfix" not in verdict
+    assert (
+        verdict["is_fix"].source.detail
+        == 'ships a revert among other changes: reverts "Add gift cards" (2222222)'
+    )
     # Alone, it is a hotfix, named by its pull request.
     alone = judge(
         Shipped(shipped.commits[2:], True), pull, None, (REVERT, None), "https://github.com/octo-org/shop"
     )
-    assert alone.is_hotfix == Source(
-        "rule", 'reverts #412 "Add gift cards"', "https://github.com/octo-org/shop/pull/413"
+    assert alone["is_hotfix"] == Sourced(
+        True, Source("rule", 'reverts #412 "Add gift cards"', "https://github.com/octo-org/shop/pull/413")
     )
     # A list cut short never makes "reverts only".
-    assert judge(Shipped(shipped.commits[2:], False), pull, None, (REVERT, None)).is_hotfix is None
+    assert "is_hotfix" not in judge(Shipped(shipped.commits[2:], False), pull, None, (REVERT, None))
 
 
 def test_redeploy_needs_a_successful_deployment_of_the_same_commit() -> None:

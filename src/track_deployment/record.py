@@ -32,7 +32,7 @@ from .model import (
     web_path,
 )
 from .plan import FOR_THE_BUDGET, NO_GITHUB_TOKEN, Plan
-from .recovery import is_conventional_fix, is_redeploy, judge
+from .recovery import is_conventional_fix, judge
 from .schema import REQUEST_FIELDS, REQUIRED_FIELDS, DeploymentRequest
 from .values import describe
 
@@ -244,27 +244,18 @@ def _flags(draft: Draft) -> None:
 
 
 def _recovery(draft: Draft) -> None:
-    """What the recovery rules set, with why: a flag no other rule or input set, and no count for
-    a rollback or a redeploy."""
+    """What the recovery rules decide, with why: a flag no other rule or input set, and no count
+    for a rollback or a redeploy."""
     reading, found, overrides = draft.reading, draft.found, draft.rules.fields
     before = found.before
     if before is not None and reading.compare_base is not None:
         # The compare of a push: the event names its base.
         before = reading.compare_base._replace(status=before.status, shipped=before.shipped)
     sha = str(draft.get("commit_id") or "")
-    home = web(draft.home)
-    verdict = judge(reading.shipped, draft.pull, before, (sha, reading.deployed_name), home)
-    for flag, reason in (("is_hotfix", verdict.is_hotfix), ("is_fix", verdict.is_fix)):
-        if reason is not None and flag not in overrides and draft.get(flag) is not True:
-            draft.put(flag, True, reason)
-    if "commits_count" in overrides:
-        return
-    if verdict.rollback:
-        # Nothing new ships in a rollback; a count would be negative or a guess.
-        draft.values["commits_count"] = Sourced(None, Source("left out", "a rollback ships no new commits"))
-    elif before is not None and is_redeploy(before, sha):
-        redeployed = f"a redeploy: {before.what} already deployed {sha[:7]}, nothing new ships"
-        draft.values["commits_count"] = Sourced(None, Source("left out", redeployed))
+    decided = judge(reading.shipped, draft.pull, before, (sha, reading.deployed_name), web(draft.home))
+    for name, entry in decided.items():
+        if name not in overrides and (name == "commits_count" or draft.get(name) is not True):
+            draft.values[name] = entry
 
 
 def _member(draft: Draft) -> None:

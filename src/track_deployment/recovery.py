@@ -8,9 +8,8 @@ summary show.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
 
-from .model import Before, Commit, PullRequest, Shipped, Source, few_words
+from .model import Before, Commit, PullRequest, Shipped, Source, Sourced, few_words, left_out
 
 # GitHub's Revert button names the branch `revert-<number>-<head of the reverted PR>`, titles the
 # PR `Revert "<title>"` and writes `Reverts owner/repo#<number>` as its body.
@@ -35,15 +34,6 @@ IDENTICAL = "identical"
 
 def _rule(detail: str, link: str | None = None) -> Source:
     return Source("rule", detail, link)
-
-
-class Verdict(NamedTuple):
-    """What the recovery rules decide; None where a rule says nothing."""
-
-    is_hotfix: Source | None = None
-    is_fix: Source | None = None
-    #: A rollback: nothing new ships, so no commits_count is sent.
-    rollback: bool = False
 
 
 def ref_label(name: str | None, sha: str) -> str:
@@ -120,12 +110,34 @@ def judge(
     before: Before | None,
     this: tuple[str, str | None],
     repository_url: str | None = None,
-) -> Verdict:
-    """The recovery flags of a deployment of `this` (sha, its tag or branch).
+) -> dict[str, Sourced]:
+    """What the recovery rules decide for a deployment of `this` (sha, its tag or branch), each
+    with why: the flag they set, and why no commits_count is sent when nothing new ships.
 
-    A rollback (behind what ran before) is a hotfix and ships nothing; a deployment of reverts
-    only is a hotfix; a revert or a Conventional Commit fix among the shipped commits is a fix.
+    A rollback (behind what ran before) is a hotfix and ships nothing; a redeploy ships nothing;
+    a deployment of reverts only is a hotfix; a revert or a Conventional Commit fix among the
+    shipped commits is a fix.
     """
+    sha = this[0]
+    decided: dict[str, Sourced] = {}
+    if flag := _flag(shipped, pull, before, this, repository_url):
+        decided[flag[0]] = Sourced(True, flag[1])
+    if before is not None and before.status == BEHIND:
+        decided["commits_count"] = left_out("a rollback ships no new commits")
+    elif before is not None and is_redeploy(before, sha):
+        redeployed = f"a redeploy: {before.what} already deployed {sha[:7]}, nothing new ships"
+        decided["commits_count"] = left_out(redeployed)
+    return decided
+
+
+def _flag(
+    shipped: Shipped | None,
+    pull: PullRequest | None,
+    before: Before | None,
+    this: tuple[str, str | None],
+    repository_url: str | None,
+) -> tuple[str, Source] | None:
+    """The one flag the recovery rules set (is_hotfix or is_fix), and why; None for neither."""
     sha, name = this
     if before is not None and before.status == BEHIND:
         detail = (
@@ -133,7 +145,7 @@ def judge(
         )
         compare = f"{repository_url}/compare/{sha}...{before.sha}" if repository_url else None
         # The compare shows what the rollback takes out; without an address, what ran before.
-        return Verdict(is_hotfix=_rule(detail, compare or before.link), rollback=True)
+        return "is_hotfix", _rule(detail, compare or before.link)
     commit_url = f"{repository_url}/commit" if repository_url else None
     pull_url = f"{repository_url}/pull/{pull.number}" if repository_url and pull and pull.number else None
     reverting = pull_revert(pull, pull_url)
@@ -141,7 +153,7 @@ def judge(
         shipped = before.shipped
     if shipped is None or not shipped.commits:
         # Nothing lists what ships (a merged pull request): the pull request is the change.
-        return Verdict(is_hotfix=reverting)
+        return ("is_hotfix", reverting) if reverting else None
     # The pull request of the head commit is one change of those that ship: the commits decide.
     deciding = [commit for commit in shipped.commits if decides(commit)]
     reverts = [commit for commit in deciding if is_revert(commit)]
@@ -149,19 +161,16 @@ def judge(
     if shipped.complete and not others and (reverts or reverting):
         first = reverting or _commit_revert_reason(reverts[0], commit_url)
         more = f" and {len(reverts) - 1} more" if len(reverts) > 1 else ""
-        return Verdict(is_hotfix=_rule(first.detail + more, first.link))
+        return "is_hotfix", _rule(first.detail + more, first.link)
     fixes = [commit for commit in deciding if is_conventional_fix(commit.subject)]
     if fixes:
         more = f" and {len(fixes) - 1} more fixes" if len(fixes) > 1 else ""
         detail = f"ships {few_words(fixes[0].subject, 100)} ({fixes[0].short}){more}"
-        return Verdict(is_fix=_rule(detail, _link(commit_url, fixes[0].sha)))
-    if reverts:
-        reason = _commit_revert_reason(reverts[0], commit_url)
-    elif reverting:
-        reason = reverting
-    else:
-        return Verdict()
-    return Verdict(is_fix=_rule(f"ships a revert among other changes: {reason.detail}", reason.link))
+        return "is_fix", _rule(detail, _link(commit_url, fixes[0].sha))
+    reason = _commit_revert_reason(reverts[0], commit_url) if reverts else reverting
+    if reason is None:
+        return None
+    return "is_fix", _rule(f"ships a revert among other changes: {reason.detail}", reason.link)
 
 
 def is_redeploy(before: Before | None, sha: str | None) -> bool:
