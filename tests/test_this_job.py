@@ -299,6 +299,11 @@ def test_matrix_deployment_unconfirmed_within_the_budget_is_left_out(
         "the statuses read names it, so no deployment_node_id is sent. Set `deployment_node_id` to "
         "record it."
     ]
+    # The summary says the same, not that no deployment was made.
+    assert (
+        "left out: unknown: 3 deployments were created with this job, and none of the statuses read names it"
+        in html.unescape(run.summary)
+    )
 
 
 def recording_job(*steps: str, others: tuple[dict[str, Any], ...] = ()) -> dict[str, Any]:
