@@ -9,6 +9,7 @@ read in small pieces with the deadline checked between them, and, where the plat
 from __future__ import annotations
 
 import http.client
+import io
 import os
 import signal
 import ssl
@@ -57,38 +58,64 @@ class DeadlineTimeout(Timeout):
         return DeadlineTimeout(self.deadline)
 
 
+class _Bounded:
+    """An answer's body as requests reads it from `Response.raw` (any file-like object): at most
+    `limit` bytes, and none after the deadline. Why it was cut, if it was, is in `cut`; a cut
+    answer's connection is closed, never reused."""
+
+    def __init__(self, raw: Any, deadline: float, limit: int) -> None:
+        self.raw, self.deadline, self.limit = raw, deadline, limit
+        self.read_so_far = bytearray()
+        self.cut: str | None = None
+
+    def read(self, amount: int = _CHUNK) -> bytes:
+        if self.cut is None and left(self.deadline) <= 0:
+            self.stop(LATE)
+        if self.cut is not None:
+            return b""
+        try:
+            # read1: what one receive gives, so a trickle cannot hold a read past the check above.
+            chunk: bytes = self.raw.read1(min(amount, _CHUNK))
+        except Exception as exc:  # a stalled, broken or garbled body is as far as it got
+            self.broken(exc)
+            return b""
+        room = self.limit - len(self.read_so_far)
+        if len(chunk) > room:
+            self.stop(f"over {self.limit // (1024 * 1024)} MiB")
+            chunk = chunk[:room]
+        self.read_so_far += chunk
+        return chunk
+
+    def broken(self, exc: BaseException) -> None:
+        late = isinstance(exc, DeadlineExceeded) or left(self.deadline) <= 0
+        self.stop(LATE if late else f"broken off ({type(exc).__name__})")
+
+    def stop(self, why: str) -> None:
+        self.cut = why
+        self.raw.close()
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def release_conn(self) -> None:
+        self.raw.release_conn()
+
+
 def read_body(response: requests.Response, deadline: float, limit: int = MAX_ANSWER_BYTES) -> str | None:
     """Read a streamed answer's body into it, at most `limit` bytes and no later than `deadline`.
 
     Returns why the body was cut ("over 1 MiB", "not complete within the time left"), or None
     when it was read whole. A cut body keeps what was read, and its connection is closed.
     """
-    chunks: list[bytes] = []
-    size = 0
-    cut: str | None = None
+    bounded = _Bounded(response.raw, deadline, limit)
+    response.raw = bounded
     try:
-        while True:
-            if left(deadline) <= 0:
-                cut = LATE
-                break
-            # read1: what one receive gives, so a trickle cannot hold a read past the check above.
-            chunk = response.raw.read1(_CHUNK)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                cut = f"over {limit // (1024 * 1024)} MiB"
-                break
-    except Exception as exc:  # a stalled, broken or garbled body is as far as it got
-        late = isinstance(exc, DeadlineExceeded) or left(deadline) <= 0
-        cut = LATE if late else f"broken off ({type(exc).__name__})"
-    body = b"".join(chunks)[:limit]
-    if cut:
-        response.close()
-    response._content = body
-    response._content_consumed = True  # type: ignore[attr-defined]
-    return cut
+        _ = response.content  # requests reads the body, through the bound
+    except Exception as exc:  # the deadline's alarm between two reads
+        bounded.broken(exc)
+        response.raw = io.BytesIO(bytes(bounded.read_so_far[:limit]))
+        _ = response.content
+    return bounded.cut
 
 
 class _FinalAnswer(http.client.HTTPResponse):
