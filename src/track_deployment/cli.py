@@ -137,7 +137,7 @@ class Parser:
         # may be the token, or text a runner would read as a command, and no secret is known yet.
         # So only a flag of this command and argparse's own words before the value are kept.
         about = _ABOUT_FLAG.match(message)
-        known = {option for action in self.parser._actions for option in action.option_strings}
+        known = {flag(name) for name in INPUT_DEFAULTS} | {"-h", "--help", "--version"}
         if about and set(about.group(1).split("/")) <= known:
             hidden = " (the value given is not shown)" if message[about.end() :].strip() else ""
             self.fail(f"argument {about.group(1)}: {about.group(2).strip()}{hidden}.")
