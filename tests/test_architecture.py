@@ -24,6 +24,31 @@ def imports(text: str) -> set[str]:
     return found
 
 
+# The rooms from the bottom up, as CONTRIBUTING lists them: each imports only rooms before it.
+ORDER = (
+    # shared types and words, and the machinery every edge uses
+    ("model", "errors", "schema", "redaction", "transport"),
+    # what comes in: inputs and their values, the payload's models
+    ("values", "inputs", "events"),
+    # pure rules the gate, the look-ups and the record share
+    ("recovery", "fit", "sealed", "cancel"),
+    # the pipeline: gate, read, plan, look up, record
+    ("gate", "readers", "plan", "github", "jobs", "deployments", "previous", "lookups", "record"),
+    # what goes out: the runner's files and log, the delivery, the outbox
+    ("workflow", "summary", "client", "outbox"),
+    # orchestration
+    ("main", "cli", "__main__", "__init__"),
+)
+
+
+def test_each_room_imports_only_rooms_below_it() -> None:
+    order = [name for rooms in ORDER for name in rooms]
+    assert sorted(order) == sorted(modules()), "every module has its place in ORDER"
+    for name, text in modules().items():
+        above = set(order[order.index(name) :])
+        assert not imports(text) & above, f"{name} imports {sorted(imports(text) & above)} from above it"
+
+
 def test_no_import_cycle() -> None:
     graph = {name: imports(text) for name, text in modules().items()}
     done: set[str] = set()
