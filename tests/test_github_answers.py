@@ -63,4 +63,4 @@ def test_an_api_url_that_is_no_apis_turns_the_look_ups_off_with_a_warning(
     assert (run.code, run.outputs["result"]) == (0, "created"), run.stdout
     [warning] = [w for w in run.warnings if w.startswith("GITHUB_API_URL")]
     assert "so no GitHub look-up was made" in warning and "https://HOST/api/v3" in warning
-    assert "no look-up: GITHUB_API_URL" in html.unescape(run.summary)
+    assert "no look-up of the run's jobs was made (GITHUB_API_URL" in html.unescape(run.summary)

@@ -765,12 +765,13 @@ def test_other_titles_name_no_pull_request(title: str) -> None:
 
 def test_a_look_up_of_the_commits_pull_request_wins_over_the_title() -> None:
     found = PullRequest(number=413, head_ref="feature/other", merged=True)
-    result = built("push", payload("push"), Found(pull_request=found, pull_request_searched=True), LOOKED_UP)
+    result = built("push", payload("push"), Found(pull_request=found), LOOKED_UP)
     assert (result.request.pull_request_number, result.request.branch) == (413, "feature/other")
     assert result.sources["pull_request_number"].kind == "look-up"
     # GitHub lists no PR of the commit (it lists only open ones for a commit off the default
     # branch, as in git-flow's merge of release/2.5 into main): the merge title still names it.
-    result = built("push", payload("push"), Found(pull_request_searched=True), LOOKED_UP)
+    none = Source("look-up", "GitHub knows no pull request of commit 9f2c1e4")
+    result = built("push", payload("push"), Found(no_pull_request=none), LOOKED_UP)
     assert (result.request.pull_request_number, result.request.branch) == (412, "feature/checkout")
     assert result.sources["pull_request_number"].detail == "GitHub's merge commit title"
     assert result.warnings == ()
@@ -792,6 +793,9 @@ def test_workflow_run_of_a_push_reads_its_head_commit_title() -> None:
     assert result.sources["pull_request_number"].detail == "GitHub's squash commit title"
 
 
+FAILED_PULL = Source("left out", "the look-up of its pull request failed (see the look-up warning)")
+
+
 @pytest.mark.parametrize(
     ("plan", "why", "fix"),
     [
@@ -809,7 +813,7 @@ def test_workflow_run_of_a_push_reads_its_head_commit_title() -> None:
         ),
         (
             LOOKED_UP,
-            "the look-up of its pull request failed (see the look-up warning)",
+            FAILED_PULL.detail,
             "Set the pull_request_number input.",
         ),
         (
@@ -821,5 +825,28 @@ def test_workflow_run_of_a_push_reads_its_head_commit_title() -> None:
 )
 def test_an_unknown_pull_request_says_what_was_looked_for(plan: Plan, why: str, fix: str) -> None:
     # Never "no pull request is associated" when nothing was looked for.
-    [warning] = built("release", payload("release"), plan=plan).warnings
+    found = Found(no_pull_request=FAILED_PULL if plan is LOOKED_UP else None)
+    [warning] = built("release", payload("release"), found, plan=plan).warnings
     assert warning == f"The deployment's pull request is unknown: {why}, so pull_request_number is 0. {fix}"
+
+
+@pytest.mark.parametrize(
+    ("workflow", "event_name", "run_number", "title", "shape"),
+    [
+        ("Deploy", "schedule", "42", "Deploy #42", "the workflow's name and the run number"),
+        ("", "schedule", "42", "schedule #42", "the event's name and the run number"),
+        ("", "", "", "Deployment", "`Deployment`"),
+    ],
+)
+def test_a_fallback_title_names_how_it_was_made(
+    workflow: str, event_name: str, run_number: str, title: str, shape: str
+) -> None:
+    """The reader that makes the fallback title says its shape; the record adds why no PR gave one."""
+    runner = RUNNER._replace(workflow=workflow, event_name=event_name, run_number=run_number)
+    built = record(read_event(event_name or "schedule", Event(), runner), member_id="1")
+    assert built.request.title == title
+    why = "no look-up of its pull request was made (GitHub look-ups are off)"
+    assert built.sources["title"] == Source("rule", f"{shape}, as no pull request gives a title: {why}")
+    # A flag no rule set, and a run that is no push, each say why they are not sent.
+    assert built.sources["is_forced"] == Source("left out", "not forced: only a forced push sets it")
+    assert built.sources["is_fix"].detail.startswith("not a fix: no fix label")

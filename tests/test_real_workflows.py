@@ -192,7 +192,7 @@ def test_release_run_with_lookups_off_records_with_a_warning(tmp_path: Path, ift
     assert run.outputs["result"] == "created"
     assert len(iftrue.posts) == 1
     assert any(
-        w.startswith("This run records release 0.0.1, but GitHub look-ups are off, so its workflow file")
+        w.startswith("This run records release 0.0.1, but no look-up of its workflow file was made")
         for w in run.warnings
     )
 
@@ -530,9 +530,9 @@ def test_unchecked_deployment_ref_is_not_sent_as_the_branch(tmp_path: Path, iftr
     assert run.code == 0
     assert sent(iftrue)["branch"] == "main"
     assert (
-        "'v2.4.0' may be a tag, not a branch, and it could not be checked (GitHub look-ups are off), so "
-        "the default branch main is sent. Set the branch input, or give the action a github_token with "
-        "`contents: read` to check it."
+        "'v2.4.0' may be a tag, not a branch, and it could not be checked: no look-up of the name was made "
+        "(the github_token input is empty); so the default branch main is sent. Set the branch input, or "
+        "give the action a github_token with `contents: read` to check it."
     ) in run.notices
 
 
@@ -542,7 +542,7 @@ def test_deployment_ref_whose_check_is_refused(tmp_path: Path, iftrue: FakeIftru
         run = run_with_github(tmp_path, github, iftrue, "deployment", tag_deployment("stable"))
     assert "branch" in github.routes
     assert sent(iftrue)["branch"] == "main"
-    assert any("could not be checked (the look-up of the name failed" in n for n in run.notices)
+    assert any("could not be checked: the look-up of the name failed" in n for n in run.notices)
 
 
 def test_unchecked_ref_without_a_default_branch_fails_clearly(tmp_path: Path, iftrue: FakeIftrue) -> None:

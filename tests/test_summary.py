@@ -339,8 +339,9 @@ def test_source_column_matches_the_fields_sent(tmp_path: Path, iftrue: FakeIftru
 def test_fields_left_out_say_why(tmp_path: Path, iftrue: FakeIftrue) -> None:
     run = run_action(runner_env(tmp_path, "release", payload("release"), {"api_url": iftrue.url}))
     rows = table(run.summary)
-    assert rows["deployment_duration"] == ("—", "left out: no look-up: the github_token input is empty")
-    assert rows["commits_count"] == ("—", "left out: no look-up: the github_token input is empty")
+    off = "was made (the github_token input is empty)"
+    assert rows["deployment_duration"] == ("—", f"left out: no look-up of the run's jobs {off}")
+    assert rows["commits_count"] == ("—", f"left out: no look-up of the commit count {off}")
     assert rows["pull_request_number"] == (
         "0",
         "rule: no look-up of its pull request was made (the github_token input is empty)",
@@ -383,7 +384,10 @@ def test_a_look_up_left_out_for_the_budget_is_named() -> None:
     )
     plan = Plan(pull_request_of=SHA, over_budget=frozenset({"compare"}))
     built = build_record(reading, Found(), plan, Inputs({"member_id": "1"}), START)
-    assert built.sources["commits_count"] == Source("left out", "left out for the request budget")
+    assert built.sources["commits_count"] == Source(
+        "left out",
+        "the look-up of the commit count was left out to stay within the run's GitHub request budget",
+    )
     assert set(built.sources) == set(REQUEST_FIELDS)
 
 
@@ -498,7 +502,8 @@ def test_outside_actions_the_sources_are_printed_under_the_record(tmp_path: Path
         "title: event: release.name",
         "changelog: event: release.body",
     ]
-    assert "deployment_duration: left out: no look-up: INPUT_GITHUB_TOKEN (--github-token) is empty" in lines
+    off = "deployment_duration: left out: no look-up of the run's jobs was made (INPUT_GITHUB_TOKEN"
+    assert f"{off} (--github-token) is empty)" in lines
     assert TOKEN not in run.stdout
 
 

@@ -364,7 +364,7 @@ def _workflow_run(event: WorkflowRunEvent, wants_in_progress: bool) -> str | Non
             "nothing shipped; the run of the push that merges it is recorded"
         )
     if run.conclusion in NOTHING_SHIPPED:
-        return _nothing_shipped(f"the workflow run concluded '{run.conclusion}'")
+        return nothing_shipped(f"the workflow run concluded '{run.conclusion}'")
     if final_outcome(run.conclusion) is None:
         return (
             f"the workflow run concluded '{run.conclusion}', not success, failure or timed_out; "
@@ -403,7 +403,7 @@ def _deployment(
         run = event.workflow_run.conclusion if event.workflow_run else None
         if (job or run) in NOTHING_SHIPPED:
             which = "job" if job else "run"
-            return _nothing_shipped(
+            return nothing_shipped(
                 f"the deployment status is '{state}', but its {which} concluded '{job or run}'"
             )
     return None
@@ -416,5 +416,6 @@ def _not_final(what: str, final: str) -> str:
     )
 
 
-def _nothing_shipped(what: str) -> str:
+def nothing_shipped(what: str) -> str:
+    """Why a run, job or deployment that never ran is no deployment."""
     return f"{what}, so nothing shipped; only a deployment that ran, to success or failure, is recorded"

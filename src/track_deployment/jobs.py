@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from .errors import LookupFailed
+from .gate import nothing_shipped
 from .github import GitHub, Notes, next_page
 from .model import Found, Interval, Job, Source, Sourced, left_out, utc, web_path
 from .plan import Plan
@@ -216,10 +217,9 @@ def rejected(listed: Sequence[Mapping[str, Any]]) -> str | None:
     ]
     if ran_and_failed or not never:
         return None
-    return (
+    return nothing_shipped(
         f"the run's job '{never[0].get('name')}' failed without ever starting (its environment's reviewers "
-        "rejected it, or their approval timed out), and no job that ran failed, so nothing shipped; only a "
-        "deployment that ran, to success or failure, is recorded"
+        "rejected it, or their approval timed out), and no job that ran failed"
     )
 
 
@@ -299,8 +299,5 @@ def read_deploying_job(gh: GitHub, job_id: int, now: datetime) -> Found:
     if ran is None and job.status == "completed":
         # Rejected by a reviewer or cancelled while it waited: it never had a runner or a step.
         ended = f" (it ended {job.conclusion})" if job.conclusion else ""
-        why = (
-            f"the deployment's job '{job.name}' ({job_id}) never started{ended}, so nothing shipped; only a "
-            "deployment that ran, to success or failure, is recorded"
-        )
+        why = nothing_shipped(f"the deployment's job '{job.name}' ({job_id}) never started{ended}")
     return Found(MappingProxyType({"deployment_duration": duration}), jobs=(job,), never_started=why)

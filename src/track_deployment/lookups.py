@@ -25,11 +25,12 @@ from .model import (
     Found,
     Interval,
     PullRequest,
+    Source,
     Sourced,
     left_out,
     web,
 )
-from .plan import Plan
+from .plan import LOOKED_UP_AS, Plan
 from .previous import Counted, Counting
 
 
@@ -236,27 +237,29 @@ def _the_rest(gh: GitHub, plan: Plan, found: Found, now: datetime) -> Found:
         recorded_by=found.recorded_by,
         rejected=run_jobs.rejected if run_jobs else None,
         pull_request=pull,
-        pull_request_searched=bool(plan.pull_request_of) and "pull_request_of" not in gh.failed_steps,
+        no_pull_request=_no_pull_request(gh, plan, pull),
         is_branch=is_branch,
         jobs=run_jobs.jobs if run_jobs else found.jobs,
         before=counted[1] if counted else None,
     )
 
 
-#: What the look-ups that give a field are called in a reason.
-_LOOKED_UP = {
-    "deployment_duration": "the run's jobs",
-    "commits_count": "the commit count",
-    "deployment_node_id": "the run's deployment",
-}
+def _no_pull_request(gh: GitHub, plan: Plan, pull: PullRequest | None) -> Source | None:
+    """What the look-up of the commit's pull request says when it gives none: GitHub knows none
+    (a look-up's answer), or it failed (its warning says why)."""
+    if not plan.pull_request_of or pull is not None:
+        return None
+    if "pull_request_of" in gh.failed_steps:
+        return Source("left out", "the look-up of its pull request failed (see the look-up warning)")
+    return Source("look-up", f"GitHub knows no pull request of commit {plan.pull_request_of[:7]}")
 
 
 def _after_failures(fields: dict[str, Sourced], gh: GitHub) -> dict[str, Sourced]:
     """A field a failed look-up would have given, and no other gave: its warning says why."""
     failed = {name for failure in gh.notes.failures for name in failure.fields}
-    for name in failed & set(_LOOKED_UP):
+    for name in failed & set(LOOKED_UP_AS):
         if name not in fields or fields[name].value is None:
-            fields[name] = left_out(LOOKUP_FAILED.format(_LOOKED_UP[name]))
+            fields[name] = left_out(LOOKUP_FAILED.format(LOOKED_UP_AS[name]))
     return fields
 
 

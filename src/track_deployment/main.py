@@ -186,11 +186,7 @@ def _types_unknown(reading: Reading, plan: Plan) -> str | None:
     """Why a release run does not know its workflow's release types; None when a look-up said."""
     if reading.workflow_file is None:
         return "GITHUB_WORKFLOW_REF does not name a workflow file of this repository"
-    if plan.off:
-        return "GitHub look-ups are off, so its workflow file was not read"
-    if not plan.workflow_file:
-        return "its workflow file was not read within the run's GitHub request budget"
-    return None
+    return plan.why_not_made({"workflow_file"}, "its workflow file")
 
 
 def execute(

@@ -284,7 +284,8 @@ class Reading(NamedTuple):
     pull_request_partial: bool = False
     #: The text a Conventional Commit `fix:` is looked for in when no PR title is known.
     fix_title: str | None = None
-    title_fallback: str | None = None
+    #: The title when no pull request gives one, and the rule that made it.
+    title_fallback: Sourced | None = None
     previous_release_of: Release | None = None
     previous_deployment_of: Deployment | None = None
     compare: tuple[str, str] | None = None
@@ -335,8 +336,9 @@ class Found(NamedTuple):
     #: was made gave none (it failed, or what it read holds none).
     fields: Mapping[str, Sourced] = MappingProxyType({})
     pull_request: PullRequest | None = None
-    #: The PR look-up answered, so no PR means the commit has none (not a missing permission).
-    pull_request_searched: bool = False
+    #: Why the look-up of the commit's PR gave none: GitHub knows none (kind `look-up`), or the
+    #: look-up failed (`left out`); None when it found one, or none was made.
+    no_pull_request: Source | None = None
     #: The release types the run's workflow listens to; None when unknown.
     release_types: frozenset[str] | None = None
     #: Whether Reading.branch_to_check is a branch; None when not asked or unknown.

@@ -8,7 +8,7 @@ where that is decided.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
 from .gate import release_gate_needed
@@ -41,6 +41,13 @@ FIELDS_OF = {
         {"previous_release_of", "previous_deployment_of", "previous_run_of", "compare"}
     ),
     "deployment_node_id": frozenset({"deployment_of", "jobs_of"}),
+}
+
+#: What the look-ups that give each of those fields are called in a reason.
+LOOKED_UP_AS = {
+    "deployment_duration": "the run's jobs",
+    "commits_count": "the commit count",
+    "deployment_node_id": "the run's deployment",
 }
 
 # Fields a pull request can supply; when the user gave them all, no PR look-up is made.
@@ -95,13 +102,18 @@ class Plan(NamedTuple):
     #: The repository's web address the event names, for the links a look-up's Source gives.
     home: str | None = None
 
-    def why_not(self, field: str) -> str | None:
-        """Why the look-ups that would give `field` were not made: none was, or the budget."""
-        if field not in FIELDS_OF:
-            return None
+    def why_not_made(self, steps: Iterable[str], what: str) -> str | None:
+        """Why the look-up of `what` (by its names in this Plan) was not made: none could be, or the
+        budget left it out; None when it was made (or was not wanted)."""
         if self.off:
-            return f"no look-up: {self.off}"
-        return "left out for the request budget" if FIELDS_OF[field] & self.over_budget else None
+            return f"no look-up of {what} was made ({self.off})"
+        if set(steps) & self.over_budget:
+            return f"the look-up of {what} was {FOR_THE_BUDGET}"
+        return None
+
+    def why_not(self, field: str) -> str | None:
+        """Why no look-up gave `field`, one that only a look-up gives; see why_not_made."""
+        return self.why_not_made(FIELDS_OF[field], LOOKED_UP_AS[field]) if field in FIELDS_OF else None
 
     def steps(self) -> list[str]:
         """The look-ups this plan makes."""

@@ -412,11 +412,13 @@ def _other_event(event: Event, runner: Runner, name: str) -> _Read:
         }
     )
     title = f"{runner.workflow or runner.event_name or 'Deployment'} #{runner.run_number}".rstrip(" #")
+    named = "the workflow's name" if runner.workflow else "the event's name" if runner.event_name else ""
+    shape = f"{named or '`Deployment`'}{' and the run number' if runner.run_number else ''}"
     reading = Reading(
         given=given,
         deployed_name=runner.ref_name or None,
         previous_run_of=_previous_run(runner),
-        title_fallback=title,
+        title_fallback=Sourced(title, Source("rule", shape)),
     )
     return _Read(reading)
 
@@ -489,6 +491,7 @@ def read_event(event_name: str, event: Event, runner: Runner) -> Reading:
     given.update({k: v for k, v in reading.given.items() if v.value is not None or k not in given})
     for name, why in _nothing_to_look_up(reading).items():
         given.setdefault(name, left_out(f"unknown: {why}"))
+    given.setdefault("is_forced", left_out("not forced: only a forced push sets it"))
     return reading._replace(
         given=MappingProxyType(given), default_branch=_default_branch(event), bot_member=bot
     )

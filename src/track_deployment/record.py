@@ -31,7 +31,7 @@ from .model import (
     web,
     web_path,
 )
-from .plan import FOR_THE_BUDGET, NO_GITHUB_TOKEN, Plan
+from .plan import NO_GITHUB_TOKEN, Plan
 from .recovery import is_conventional_fix, judge
 from .schema import REQUEST_FIELDS, REQUIRED_FIELDS, DeploymentRequest
 from .values import describe
@@ -97,15 +97,12 @@ class Draft:
         link = web_path(self.home, f"pull/{number}") if number else None
         return Source(kind, f"PR #{number} {what}".strip(), link)
 
-    def gap(self, steps: set[str], what: str, answered: bool) -> str | None:
-        """Why the look-up of `what` gave nothing: look-ups off, over the budget, or failed."""
-        if self.plan.off:
-            return "GitHub look-ups are off"
-        if steps & self.plan.over_budget:
-            return f"the look-up of {what} was {FOR_THE_BUDGET}"
-        if not answered:
-            return f"the look-up of {what} failed (see the look-up warning)"
-        return None
+    def why_no_pull(self) -> str:
+        """Why no pull request is known: no look-up of it was made (the plan says why), or what the
+        look-up said (GitHub knows none, or it failed)."""
+        said = self.found.no_pull_request
+        not_made = self.plan.why_not_made({"pull_request_of"}, "its pull request")
+        return not_made or (said.detail if said else "GitHub knows no merged pull request of the commit")
 
 
 def _branch(draft: Draft) -> None:
@@ -146,20 +143,10 @@ def _title_and_number(draft: Draft) -> None:
         if title := first_present(found.pull_request.title if found.pull_request else None):
             draft.put("title", title, draft.of_pull("title"))
         elif reading.title_fallback and draft.get("title") is None:
-            shape = (
-                "the workflow's name and run number"
-                if reading.title_fallback != "Deployment"
-                else "the default"
-            )
-            why = (
-                "the pull request has no title"
-                if pull is not None
-                else draft.gap({"pull_request_of"}, "its pull request", found.pull_request_searched)
-                or "GitHub knows no pull request of the commit"
-            )
-            draft.put(
-                "title", reading.title_fallback, Source("rule", f"{shape}: no pull request title ({why})")
-            )
+            fallback = reading.title_fallback
+            why = "the pull request has no title" if pull is not None else draft.why_no_pull()
+            because = f"{fallback.source.detail}, as no pull request gives a title: {why}"
+            draft.put("title", fallback.value, Source("rule", because))
     if draft.get("pull_request_number") is None and pull is not None and pull.number is not None:
         commit = str(draft.get("commit_id") or "")[:7]
         draft.put("pull_request_number", pull.number, draft.of_pull(f"of commit {commit}" if commit else ""))
@@ -211,6 +198,13 @@ def fix_reason(
     return None
 
 
+# Why a flag no rule set is not sent, decided with the rules above.
+_NOT_FLAGGED = {
+    "is_fix": "not a fix: no fix label, fix/ branch, `fix:` title or commit, or revert among other changes",
+    "is_hotfix": "not a hotfix: no hotfix label or hotfix/ branch, no rollback or revert only",
+}
+
+
 def _flags(draft: Draft) -> None:
     """is_hotfix and is_fix by labels, branch and title; then by what ships (recovery.judge)."""
     pull, overrides = draft.pull, draft.rules.fields
@@ -235,6 +229,9 @@ def _flags(draft: Draft) -> None:
     if "is_fix" not in overrides and (fix := fix_reason(labels, branch, fix_title, draft.rules)):
         draft.put("is_fix", True, Source("rule", fix + (named if fix.startswith("label") else ""), link))
     _recovery(draft)
+    for flag, why in _NOT_FLAGGED.items():
+        if flag not in overrides and draft.get(flag) is not True:
+            draft.values[flag] = Sourced(None, Source("left out", why))
     # Every flag a rule set says why in the log too.
     draft.notices += [
         f"{flag}: {draft.values[flag].source.detail}"
@@ -278,19 +275,19 @@ def _no_person(draft: Draft) -> str:
     """Why no person behind a bot's deployment was found, as truly as the look-ups tell."""
     pull = draft.pull
     if pull is None:
-        why = draft.gap({"pull_request_of"}, "its pull request", draft.found.pull_request_searched)
-        return why or "GitHub knows no pull request of its commit"
-    if gap := draft.gap({"merger_of_pull", "pull_request_number"}, "who merged it", True):
-        return f"pull request #{pull.number} was opened by a bot, and {gap}"
+        return draft.why_no_pull()
+    if not_made := draft.plan.why_not_made({"merger_of_pull", "pull_request_number"}, "who merged it"):
+        return f"pull request #{pull.number} was opened by a bot, and {not_made}"
     return f"neither who merged nor who opened pull request #{pull.number} is known to be a person"
 
 
 def _unchecked_branch(draft: Draft) -> str:
     name, default = draft.reading.branch_to_check, draft.reading.default_branch
-    why = draft.gap({"branch_check"}, "the name", False)
+    not_made = draft.plan.why_not_made({"branch_check"}, "the name")
+    why = not_made or "the look-up of the name failed (see the look-up warning)"
     stand_in = f"the default branch {default} is sent" if default else "no branch is known"
     return (
-        f"'{name}' may be a tag, not a branch, and it could not be checked ({why}), so {stand_in}. Set the "
+        f"'{name}' may be a tag, not a branch, and it could not be checked: {why}; so {stand_in}. Set the "
         "branch input, or give the action a github_token with `contents: read` to check it."
     )
 
@@ -300,33 +297,18 @@ def _no_pull_request(draft: Draft) -> None:
     a warning saying how to give it."""
     if draft.get("pull_request_number") is not None:
         return
-    commit = str(draft.get("commit_id"))
-    if draft.found.pull_request_searched:
-        why = f"GitHub knows no pull request of commit {commit[:7]}"
+    why = draft.why_no_pull()
+    said = draft.found.no_pull_request
+    if said is not None and said.kind == "look-up":  # GitHub knows none
         fix = "Set the pull_request_number input if the deployment has one."
         warning = f"{why}, so pull_request_number is 0. {fix}"
     else:
         fix = "Set the pull_request_number input"
-        if draft.plan.off:
-            # Nothing was looked for: never say that nothing was found.
-            why = f"no look-up of its pull request was made ({draft.plan.off})"
-            if draft.plan.off == NO_GITHUB_TOKEN:
-                fix += (
-                    ", or give the github_token input a token with `pull-requests: read` to turn look-ups on"
-                )
-        else:
-            why = draft.gap({"pull_request_of"}, "its pull request", False) or "no pull request found"
+        if draft.plan.off == NO_GITHUB_TOKEN:
+            fix += ", or give the github_token input a token with `pull-requests: read` to turn look-ups on"
         warning = f"The deployment's pull request is unknown: {why}, so pull_request_number is 0. {fix}."
     draft.put("pull_request_number", 0, Source("rule", why))
     draft.warnings.append(warning)
-
-
-# Why an optional field the record does not send is left out, when no rule said more.
-_FALSE_FLAGS = {
-    "is_fix": "not a fix: no fix label, fix/ branch, `fix:` title or commit, or revert among other changes",
-    "is_hotfix": "not a hotfix: no hotfix label or hotfix/ branch, no rollback or revert only",
-    "is_forced": "not forced: only a forced push sets it",
-}
 
 
 def _why_left_out(name: str, draft: Draft) -> Source:
@@ -335,8 +317,6 @@ def _why_left_out(name: str, draft: Draft) -> Source:
     said = draft.values.get(name)
     if said is not None and said.source.kind in ("left out", "rule"):
         return said.source._replace(kind="left out")
-    if name in _FALSE_FLAGS:
-        return Source("left out", _FALSE_FLAGS[name])
     return Source("left out", draft.plan.why_not(name) or "neither the event nor an input gives it")
 
 
