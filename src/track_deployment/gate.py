@@ -335,9 +335,9 @@ def _not_recorded(asked: Asked) -> str | None:
         )
     wants_in_progress = STATUS_WORDS.get(status) == "in_progress"
     if isinstance(event, WorkflowRunEvent):
-        return _workflow_run(event, wants_in_progress)
+        return _run_shipped_nothing(event, wants_in_progress)
     if isinstance(event, DeploymentEvent):
-        return _deployment(asked.event_name, event, asked.environments, wants_in_progress)
+        return _deployment_shipped_nothing(asked.event_name, event, asked.environments, wants_in_progress)
     release = event.release if isinstance(event, ReleaseEvent) else None
     if release and release.prerelease and not asked.prereleases:
         return (
@@ -348,7 +348,7 @@ def _not_recorded(asked: Asked) -> str | None:
     return None
 
 
-def _workflow_run(event: WorkflowRunEvent, wants_in_progress: bool) -> str | None:
+def _run_shipped_nothing(event: WorkflowRunEvent, wants_in_progress: bool) -> str | None:
     run = event.workflow_run
     if run is None:
         return None  # the event's reader says the payload is not a workflow_run event
@@ -373,7 +373,7 @@ def _workflow_run(event: WorkflowRunEvent, wants_in_progress: bool) -> str | Non
     return None
 
 
-def _deployment(
+def _deployment_shipped_nothing(
     event_name: str, event: DeploymentEvent, environments: frozenset[str], wants_in_progress: bool
 ) -> str | None:
     deployment = event.deployment

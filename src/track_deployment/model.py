@@ -196,6 +196,11 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def cut_utf8(text: str, max_bytes: int) -> str:
+    """The longest start of `text` within `max_bytes` in UTF-8, never half a character."""
+    return text.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")
+
+
 def few_words(text: str, limit: int) -> str:
     """Untrusted text as a reason quotes it: its first line, on one line, at most `limit` characters."""
     line = " ".join((text.strip().splitlines() or [""])[0].split())
@@ -220,6 +225,11 @@ def is_sha(text: str) -> bool:
 def short_ref(ref: str) -> str:
     """`refs/heads/main` → `main`, `refs/tags/v1` → `v1`; any other text as it is."""
     return ref.removeprefix("refs/heads/").removeprefix("refs/tags/")
+
+
+def is_tag(ref: str) -> bool:
+    """A full ref naming a tag: `refs/tags/v1`."""
+    return ref.startswith("refs/tags/")
 
 
 def branch_of(ref: str | None) -> str | None:

@@ -37,6 +37,7 @@ from .model import (
     first_present,
     is_bot,
     is_sha,
+    is_tag,
     left_out,
     minutes_between,
     present,
@@ -66,11 +67,11 @@ def _branch_given(where: str, ref: str | None) -> Given | Source | None:
     assert ref is not None
     if branch := branch_of(ref):
         return where, branch
-    kind = "a tag" if ref.startswith("refs/tags/") else "a commit" if is_sha(ref) else "no branch"
+    kind = "a tag" if is_tag(ref) else "a commit" if is_sha(ref) else "no branch"
     return Source("rule", f"{where} `{ref}` is {kind}")
 
 
-def _member(*candidates: tuple[str, Account | None]) -> tuple[str, Account] | None:
+def _credited(*candidates: tuple[str, Account | None]) -> tuple[str, Account] | None:
     """The first account with an id, and where the event gives it."""
     return next(((where, a) for where, a in candidates if a is not None and a.id is not None), None)
 
@@ -203,7 +204,7 @@ def _deployment(event: DeploymentEvent, runner: Runner, name: str) -> _Read:
         branch_to_check=branch if short and branch != _default_branch(event) else None,
         deploying_workflow=workflow,
     )
-    member = _member(("workflow_run.triggering_actor", starter), ("deployment.creator", deployment.creator))
+    member = _credited(("workflow_run.triggering_actor", starter), ("deployment.creator", deployment.creator))
     return _Read(reading, member)
 
 
@@ -222,7 +223,7 @@ def _push_count(event: PushEvent, commits: list[Any]) -> tuple[Given | Source | 
     ref = event.ref or ""
     short = short_ref(ref) or None
     before, after = first_present(event.before), first_present(event.after)
-    created, tag = bool(before and _ZERO_SHA.fullmatch(before)), ref.startswith("refs/tags/")
+    created, tag = bool(before and _ZERO_SHA.fullmatch(before)), is_tag(ref)
     if tag and created:
         release = Release(id=None, tag=short or "") if short else None
         return None, Reading(previous_release_of=release)
@@ -250,7 +251,7 @@ def _push(event: PushEvent, runner: Runner, name: str) -> _Read:
     changelog = "\n".join(
         f"- {(commit.id or '')[:7]} {first_line(commit.message) or ''}".rstrip() for commit in commits
     )
-    created, tag = bool(event.before and _ZERO_SHA.fullmatch(event.before)), ref.startswith("refs/tags/")
+    created, tag = bool(event.before and _ZERO_SHA.fullmatch(event.before)), is_tag(ref)
     count, counting = _push_count(event, commits)
     given = sourced(
         {
@@ -381,7 +382,7 @@ def _workflow_run(event: WorkflowRunEvent, runner: Runner, name: str) -> _Read:
         if run.run_started_at
         else None,
     )
-    member = _member(
+    member = _credited(
         ("workflow_run.triggering_actor", run.triggering_actor), ("workflow_run.actor", run.actor)
     )
     return _Read(reading, member)
@@ -481,7 +482,7 @@ def read_event(event_name: str, event: Event, runner: Runner) -> Reading:
             reading = reading._replace(rerun_of=(int(runner.run_id), int(runner.run_attempt) - 1))
             # What runs now tells a re-run of an older run (a rollback) from a redeploy.
             reading = reading._replace(previous_run_of=reading.previous_run_of or _previous_run(runner))
-    credited = _member(member or ("", None), ("sender", event.sender))
+    credited = _credited(member or ("", None), ("sender", event.sender))
     if credited is not None:
         bot = (credited[1].login or "a bot account") if credited[1].is_bot else None
     else:

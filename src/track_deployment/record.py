@@ -255,7 +255,7 @@ def _recovery(draft: Draft) -> None:
             draft.values[name] = entry
 
 
-def _member(draft: Draft) -> None:
+def _person_behind_bot(draft: Draft) -> None:
     """The person behind a bot's deployment: who merged its PR, else who opened it."""
     bot, pull = draft.reading.bot_member, draft.pull
     if not bot or "member_id" in draft.rules.fields:
@@ -348,7 +348,7 @@ def build_record(reading: Reading, found: Found, plan: Plan, rules: Inputs, now:
     for name, value in rules.fields.items():
         draft.put(name, value, Source("input", f"`{name}` input"))
     _flags(draft)
-    _member(draft)
+    _person_behind_bot(draft)
     _no_pull_request(draft)
     request = _validated(draft)
     sent = request.body()

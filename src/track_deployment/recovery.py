@@ -78,10 +78,10 @@ def _commit_revert_reason(commit: Commit, commit_url: str | None) -> Source:
         what = _quoted(subject.group(1))
     else:
         what = f"commit {reverted.group(1)[:7]}" if reverted else "a change"
-    return _rule(f"reverts {what} ({commit.short})", _link(commit_url, commit.sha))
+    return _rule(f"reverts {what} ({commit.short})", _commit_at(commit_url, commit.sha))
 
 
-def _link(base: str | None, sha: str) -> str | None:
+def _commit_at(base: str | None, sha: str) -> str | None:
     return f"{base}/{sha}" if base else None
 
 
@@ -166,7 +166,7 @@ def _flag(
     if fixes:
         more = f" and {len(fixes) - 1} more fixes" if len(fixes) > 1 else ""
         detail = f"ships {few_words(fixes[0].subject, 100)} ({fixes[0].short}){more}"
-        return "is_fix", _rule(detail, _link(commit_url, fixes[0].sha))
+        return "is_fix", _rule(detail, _commit_at(commit_url, fixes[0].sha))
     reason = _commit_revert_reason(reverts[0], commit_url) if reverts else reverting
     if reason is None:
         return None

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
-from .model import Job, Source, shorten, utc, web
+from .model import Job, Source, cut_utf8, shorten, utc, web
 from .schema import NOTHING_SHIPPED, REQUEST_FIELDS, final_outcome, record_json
 from .workflow import Report, escape_cell, escape_html
 
@@ -55,7 +55,7 @@ def cell(value: object, redact: Redact = str) -> str:
     return escape_cell(redact(shorten(redact(text), _CELL_CHARS)))
 
 
-def _link(text: str, href: str, redact: Redact) -> str:
+def _anchor(text: str, href: str, redact: Redact) -> str:
     href = redact(href)
     return f'<a href="{escape_html(href)}">{text}</a>' if len(href) <= _HREF_CHARS else text
 
@@ -66,7 +66,7 @@ def _source(source: Source | None, redact: Redact) -> str:
         return ""
     detail = cell(source.detail, redact)
     if link := web(source.link):
-        detail = _link(detail, link, redact)
+        detail = _anchor(detail, link, redact)
     return f"{cell(source.kind)}: {detail}"
 
 
@@ -90,7 +90,7 @@ def _table(report: Report, redact: Redact) -> list[str]:
     for name in sent:
         text = cell(payload[name], redact)
         href = report.links.get(_LINKED.get(name, ""))
-        value = _link(text, href, redact) if href else text
+        value = _anchor(text, href, redact) if href else text
         lines.append(f"| `{name}` | {value} | {_source(report.sources.get(name), redact)} |")
     for name in left_out:
         lines.append(f"| `{name}` | — | {_source(report.sources[name], redact)} |")
@@ -116,7 +116,7 @@ def render_summary(report: Report, *, payload_output: bool = True, redact: Redac
         lines += ["| | |", "| --- | --- |", f"| event | {cell(report.event_name or 'unknown', redact)} |"]
         lines += [f"| result | `{report.result}` |", ""]
     if "run" in report.links:
-        lines += [f"Workflow run: {_link('logs', report.links['run'], redact)}", ""]
+        lines += [f"Workflow run: {_anchor('logs', report.links['run'], redact)}", ""]
     if report.deployment_id:
         lines += [f"iftrue deployment id: {cell(report.deployment_id, redact)}", ""]
     if report.jobs:
@@ -161,7 +161,7 @@ def _size(text: str) -> int:
 
 def _cut_html(text: str, max_bytes: int) -> str:
     """The longest start of escaped HTML within max_bytes, never ending inside an entity."""
-    cut = text.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")
+    cut = cut_utf8(text, max_bytes)
     amp = cut.rfind("&", max(0, len(cut) - 8))
     return cut[:amp] if amp >= 0 and ";" not in cut[amp:] else cut
 
@@ -201,8 +201,7 @@ def gantt_text(name: str) -> str:
     so no rule that reads a statement's start can match it.
     """
     text = _GANTT_SPACE.sub(" ", name.translate(_GANTT_CHARS)).strip()
-    if len(text) > _NAME_CHARS:
-        text = text[:_NAME_CHARS].rstrip() + "…"
+    text = shorten(text, _NAME_CHARS)
     if not text:
         return "(unnamed job)"
     return "\u2060" + text if _GANTT_KEYWORD.match(text) else text
@@ -258,7 +257,7 @@ def _run_chart(report: Report, redact: Redact) -> list[str]:
     if mine is not None:
         shown[-1] = mine  # this step's job is always shown
     run = report.jobs_run
-    named = f"Jobs of {_link('run ' + cell(run.rsplit('/', 1)[-1], redact), run, redact)}" if run else ""
+    named = f"Jobs of {_anchor('run ' + cell(run.rsplit('/', 1)[-1], redact), run, redact)}" if run else ""
     chart = [
         "#### The run",
         "",

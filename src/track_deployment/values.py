@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from .errors import InputError
+from .model import shorten
 from .schema import (
     MAX_LINE_CHARS,
     MAX_MEMBER_ID_CHARS,
@@ -109,7 +110,7 @@ def could_be_secret(value: str) -> bool:
 def show(value: str) -> str:
     if not _QUOTED.get() and could_be_secret(value):
         return UNQUOTED
-    return repr(value if len(value) <= 60 else value[:60] + "…")
+    return repr(shorten(value, 60))
 
 
 def parse_bool(name: str, value: str) -> bool:

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from .inputs import for_command
-from .model import Job, Source
+from .model import Job, Source, cut_utf8
 from .redaction import redact_spans, token_parts
 from .schema import log_lines, record_json, scrub
 
@@ -343,7 +343,7 @@ def fit_response(text: str) -> str:
     # No count: what was read may be less than iftrue sent (1 MiB at most), and bytes that were
     # not UTF-8 are not the text they became.
     marker = "\n… shortened to fit the `response` output (64 KiB at most)."
-    return data[: MAX_RESPONSE_BYTES - len(marker.encode())].decode("utf-8", "ignore") + marker
+    return cut_utf8(text, MAX_RESPONSE_BYTES - len(marker.encode())) + marker
 
 
 def publish(
