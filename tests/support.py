@@ -995,6 +995,12 @@ class FakeGitHub(FakeServer):
             return "artifacts"
         return "unknown"
 
+    def only(self, route: str) -> Recorded:
+        """The one request of `route` (pulls, jobs, compare, …), wherever it came in the order."""
+        made = [request for request in self.requests if self.route_of(request) == route]
+        assert len(made) == 1, f"{len(made)} {route} requests among {self.routes}"
+        return made[0]
+
     def _route(self, request: Recorded) -> Answer:
         answer = self.answers.get(self.route_of(request), Answer(404, {"message": "Not Found"}))
         return answer if isinstance(answer, Answer) else answer(request)

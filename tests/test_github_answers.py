@@ -46,7 +46,7 @@ def test_an_ipv6_literal_api_url_reaches_github_enterprise_server(tmp_path: Path
         assert github.api_url.startswith("http://[::1]:")
         run = run_with_github(tmp_path, github, iftrue, "push", payload("push"))
     assert run.code == 0, run.stdout
-    assert github.routes[0] == "pulls"
+    assert "pulls" in github.routes
     assert sent(iftrue)["title"] == "Round totals once"  # the pull request's title, looked up
     assert not [w for w in run.warnings if "GitHub look-ups failed" in w]
 

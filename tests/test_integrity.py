@@ -123,7 +123,7 @@ def test_hostile_github_answers(tmp_path: Path, iftrue: FakeIftrue) -> None:
         env.update(GITHUB_API_URL=github.api_url, INPUT_GITHUB_TOKEN=GITHUB_TOKEN)
         run = run_action(env)
     assert run.code == 0, run.stdout
-    assert github.routes[0] == "pulls"
+    assert "pulls" in github.routes
     check(
         run, {"add-mask", "group", "endgroup", "notice", "warning"}, masks=len(token_masks()) + 2
     )  # the GitHub token, and it without `ghs_`

@@ -138,11 +138,11 @@ def test_release_uses_every_lookup_within_five_requests(
     run = run_with_github(tmp_path, github, iftrue, "release", payload("release"))
     assert run.code == 0, run.stdout
     assert sorted(github.routes) == sorted(["pulls", "jobs", "releases", "compare", "deployments_by_sha"])
-    assert github.requests[0].path == f"/repos/octo-org/shop/commits/{SHA}/pulls"
-    assert github.requests[1].path == "/repos/octo-org/shop/actions/runs/12345678901/jobs"
-    assert github.requests[1].query == {"per_page": ["100"]}
-    assert github.requests[3].path == "/repos/octo-org/shop/compare/v2.3.0...v2.4.0"
-    assert github.requests[4].query["sha"] == [SHA]
+    assert github.only("pulls").path == f"/repos/octo-org/shop/commits/{SHA}/pulls"
+    assert github.only("jobs").path == "/repos/octo-org/shop/actions/runs/12345678901/jobs"
+    assert github.only("jobs").query == {"per_page": ["100"]}
+    assert github.only("compare").path == "/repos/octo-org/shop/compare/v2.3.0...v2.4.0"
+    assert github.only("deployments_by_sha").query["sha"] == [SHA]
     assert all(r.headers["authorization"] == f"token {GITHUB_TOKEN}" for r in github.requests)
     body = sent(iftrue)
     assert body["title"] == "v2.4.0"
@@ -171,7 +171,7 @@ def test_capped_push_compares_before_and_after(
     run = run_with_github(tmp_path, github, iftrue, "push", event)
     assert run.code == 0
     assert sorted(github.routes) == sorted(["pulls", "jobs", "compare", "deployments_by_sha"])
-    assert github.requests[2].path == f"/repos/octo-org/shop/compare/{event['before']}...{SHA}"
+    assert github.only("compare").path == f"/repos/octo-org/shop/compare/{event['before']}...{SHA}"
     assert sent(iftrue)["commits_count"] == 17
 
 
@@ -192,9 +192,9 @@ def test_deployment_counts_commits_since_previous_deployment(
     assert sorted(github.routes) == sorted(
         ["pulls", "jobs", "deployments_by_environment", "statuses", "compare"]
     )
-    assert github.requests[2].query["environment"] == ["production"]
-    assert github.requests[3].path == "/repos/octo-org/shop/deployments/1499999000/statuses"
-    assert github.requests[4].path == f"/repos/octo-org/shop/compare/{'7' * 40}...{SHA}"
+    assert github.only("deployments_by_environment").query["environment"] == ["production"]
+    assert github.only("statuses").path == "/repos/octo-org/shop/deployments/1499999000/statuses"
+    assert github.only("compare").path == f"/repos/octo-org/shop/compare/{'7' * 40}...{SHA}"
     body = sent(iftrue)
     assert (body["commits_count"], body["deployment_node_id"]) == (17, "DE_kwDOKb3Q4M5ZZ3Jh")
 
@@ -208,7 +208,7 @@ def test_count_runs_from_the_last_successful_deployment(tmp_path: Path, iftrue: 
     assert sorted(github.routes) == sorted(
         ["pulls", "deployments_by_environment", "statuses", "statuses", "compare"]
     )
-    assert github.requests[4].path == f"/repos/octo-org/shop/compare/{'6' * 40}...{SHA}"
+    assert github.only("compare").path == f"/repos/octo-org/shop/compare/{'6' * 40}...{SHA}"
     assert sent(iftrue)["commits_count"] == 17
 
 
@@ -273,7 +273,7 @@ def test_prerelease_counts_from_previous_prerelease(
     )
     run = run_with_github(tmp_path, github, iftrue, "release", event, prereleases="true")
     assert run.code == 0
-    assert github.requests[3].path == "/repos/octo-org/shop/compare/v2.4.0...v2.5.0-rc.1"
+    assert github.only("compare").path == "/repos/octo-org/shop/compare/v2.4.0...v2.5.0-rc.1"
 
 
 def test_commit_without_pull_request(tmp_path: Path, iftrue: FakeIftrue) -> None:
@@ -576,7 +576,7 @@ def test_githubs_merge_title_stands_in_when_the_pull_request_look_up_fails(
     with FakeGitHub(happy(pulls=forbidden)) as github:
         run = run_with_github(tmp_path, github, iftrue, "push", payload("push"))
     assert run.code == 0, run.stdout
-    assert github.routes[0] == "pulls"  # the look-up was made, as without the title
+    assert "pulls" in github.routes  # the look-up was made, as without the title
     assert (sent(iftrue)["pull_request_number"], sent(iftrue)["branch"]) == (412, "feature/checkout")
     assert not [w for w in run.warnings if "pull_request_number is 0" in w]
 

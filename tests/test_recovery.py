@@ -233,9 +233,9 @@ def test_dispatch_of_an_older_tag_is_a_rollback(tmp_path: Path, iftrue: FakeIftr
             "compare",
         ]
     )
-    assert github.requests[3].query["environment"] == ["production"]
-    assert github.requests[4].path == "/repos/octo-org/shop/deployments/1500000100/statuses"
-    assert github.requests[5].path == f"/repos/octo-org/shop/compare/{SHA}...{OLD}"
+    assert github.only("deployments_by_environment").query["environment"] == ["production"]
+    assert github.only("statuses").path == "/repos/octo-org/shop/deployments/1500000100/statuses"
+    assert github.only("compare").path == f"/repos/octo-org/shop/compare/{SHA}...{OLD}"
     body = sent(iftrue)
     assert (body["is_hotfix"], body["commit_id"], body["deployment_node_id"]) == (True, OLD, "DE_1500000200")
     assert "commits_count" not in body
@@ -296,7 +296,7 @@ def test_forced_push_to_an_ancestor_is_a_rollback(tmp_path: Path, iftrue: FakeIf
             tmp_path, github, iftrue, "push", forced_push_to_ancestor(), {"GITHUB_SHA": OLD}
         )
     assert sorted(github.routes) == sorted(["pulls", "jobs", "compare", "deployments_by_sha"])
-    assert github.requests[2].path == f"/repos/octo-org/shop/compare/{SHA}...{OLD}"
+    assert github.only("compare").path == f"/repos/octo-org/shop/compare/{SHA}...{OLD}"
     body = sent(iftrue)
     assert (body["is_hotfix"], body["is_forced"], body["commit_id"]) == (True, True, OLD)
     assert "commits_count" not in body
@@ -335,7 +335,7 @@ def test_redeploy_of_the_commit_production_runs_is_skipped(tmp_path: Path, iftru
     with FakeGitHub(happy(deployments_by_environment=SAME_COMMIT_BEFORE)) as github:
         run = run_with_github(tmp_path, github, iftrue, "deployment", payload("deployment"))
     assert sorted(github.routes) == sorted(["pulls", "jobs", "deployments_by_environment", "statuses"])
-    assert github.requests[3].path == "/repos/octo-org/shop/deployments/1499999500/statuses"
+    assert github.only("statuses").path == "/repos/octo-org/shop/deployments/1499999500/statuses"
     assert_skipped_as_redeploy(
         run,
         iftrue,
@@ -409,8 +409,8 @@ def nightly(
 def test_nightly_deploy_of_an_unchanged_main_is_skipped(tmp_path: Path, iftrue: FakeIftrue) -> None:
     run, github = nightly(tmp_path, iftrue, [github_workflow_run(12300000000, SHA, number=41)])
     assert sorted(github.routes) == sorted(["pulls", "jobs", "deployments_by_sha", "workflow_runs"])
-    assert github.requests[3].path == "/repos/octo-org/shop/actions/workflows/deploy.yml/runs"
-    assert github.requests[3].query["status"] == ["success"]
+    assert github.only("workflow_runs").path == "/repos/octo-org/shop/actions/workflows/deploy.yml/runs"
+    assert github.only("workflow_runs").query["status"] == ["success"]
     assert_skipped_as_redeploy(
         run,
         iftrue,

@@ -142,7 +142,7 @@ def test_deployment_status_of_a_run_without_its_job_is_timed_by_the_runs_jobs(
     assert sorted(github.routes) == sorted(
         ["pulls", "jobs", "deployments_by_environment", "statuses", "compare"]
     )
-    assert github.requests[1].path == f"{REPO_API}/actions/runs/{EXAMPLE_RUN}/jobs"
+    assert github.only("jobs").path == f"{REPO_API}/actions/runs/{EXAMPLE_RUN}/jobs"
     assert sent(iftrue)["deployment_duration"] == 9  # 4 minutes of build and 5 of deploy
 
 
@@ -257,7 +257,7 @@ def test_each_matrix_job_names_its_own_deployment(tmp_path: Path, iftrue: FakeIf
         run = run_with_github(tmp_path, github, iftrue, "push", payload("push"), check_run_id=str(job))
     assert run.code == 0, run.stdout
     assert sorted(github.routes) == sorted(["pulls", "jobs", "deployments_by_sha", "statuses"])
-    assert github.requests[3].path == f"{REPO_API}/deployments/{MATRIX_DEPLOYMENTS[job]}/statuses"
+    assert github.only("statuses").path == f"{REPO_API}/deployments/{MATRIX_DEPLOYMENTS[job]}/statuses"
     assert sent(iftrue)["deployment_node_id"] == f"DE_{MATRIX_DEPLOYMENTS[job]}"
     assert run.warnings == []
     assert f"this job's deployment: its status names job {MATRIX[job]}" in html.unescape(run.summary)
@@ -368,7 +368,7 @@ def test_monorepo_release_counts_from_its_own_package(tmp_path: Path, iftrue: Fa
     assert run.code == 0, run.stdout
     assert sorted(github.routes) == sorted(["pulls", "jobs", "releases", "compare", "deployments_by_sha"])
     # PyGithub quotes the tags' `@`.
-    assert github.requests[3].path == f"{REPO_API}/compare/%40shop/web%401.4.2...%40shop/web%401.5.0"
+    assert github.only("compare").path == f"{REPO_API}/compare/%40shop/web%401.4.2...%40shop/web%401.5.0"
     assert sent(iftrue)["commits_count"] == 17
 
 
