@@ -33,6 +33,9 @@ if [ "$event" = release ]; then
   api=$(head -n 1 "$out/github")
   token=demo-token
 fi
+# The ref the runner sets for the event: a release's run is on its tag.
+ref=refs/heads/main
+[ "$event" = release ] && ref=refs/tags/v2.4.0
 env -i PATH="$PATH" HOME="${HOME:-/tmp}" \
   GITHUB_ACTIONS=true \
   GITHUB_EVENT_NAME="$event" \
@@ -40,8 +43,8 @@ env -i PATH="$PATH" HOME="${HOME:-/tmp}" \
   GITHUB_REPOSITORY=octo-org/shop \
   GITHUB_SERVER_URL=https://github.com \
   GITHUB_SHA=9f2c1e4b7a3d5e6f8091a2b3c4d5e6f708192a3b \
-  GITHUB_REF=refs/heads/main \
-  GITHUB_REF_NAME=main \
+  GITHUB_REF="$ref" \
+  GITHUB_REF_NAME="${ref##*/}" \
   GITHUB_RUN_ID=12345678901 \
   GITHUB_RUN_NUMBER=42 \
   GITHUB_WORKFLOW="$workflow" \

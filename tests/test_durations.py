@@ -440,6 +440,9 @@ def test_matrix_of_environments_without_environment(tmp_path: Path, iftrue: Fake
         "environment this step reports (in a matrix, e.g. `environment: ${{ matrix.environment }}`), "
         "or set `deployment_node_id`."
     ]
+    # The summary says the same: several, not none.
+    why = "left out: unknown: deployments of 9f2c1e4 were made to production, staging"
+    assert why in html.unescape(run.summary)
 
 
 @pytest.mark.parametrize(

@@ -849,4 +849,5 @@ def test_a_fallback_title_names_how_it_was_made(
     assert built.sources["title"] == Source("rule", f"{shape}, as no pull request gives a title: {why}")
     # A flag no rule set, and a run that is no push, each say why they are not sent.
     assert built.sources["is_forced"] == Source("left out", "not forced: only a forced push sets it")
-    assert built.sources["is_fix"].detail.startswith("not a fix: no fix label")
+    assert built.sources["is_fix"].detail.startswith("not a fix: no fix/ branch")
+    assert built.sources["is_fix"].detail.endswith(f"the pull request's labels are unknown: {why}")

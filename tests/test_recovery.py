@@ -449,7 +449,7 @@ def test_rerun_after_a_failed_attempt_is_recorded(tmp_path: Path, iftrue: FakeIf
     assert sorted(github.routes) == sorted(
         ["attempt", "pulls", "jobs", "deployments_by_sha", "workflow_runs", "compare"]
     )
-    assert github.requests[0].path == "/repos/octo-org/shop/actions/runs/12345678901/attempts/1"
+    assert github.only("attempt").path == "/repos/octo-org/shop/actions/runs/12345678901/attempts/1"
     body = sent(iftrue)
     assert (body["commit_id"], body["commits_count"]) == (SHA, 1)
 
@@ -480,11 +480,11 @@ def test_rerun_of_a_deploy_that_succeeded_is_skipped(tmp_path: Path, iftrue: Fak
     succeeded = github_run_attempt(12345678901, SHA, 1, "success")
     run, github = nightly(tmp_path, iftrue, runs, comparison("ahead", [], OLD), succeeded)
     assert (run.code, run.outputs["result"], iftrue.posts) == (0, "skipped", [])
-    # The attempt first; the look-ups go on within the budget, as a re-run of an older run that
+    # The attempt is read; the look-ups go on within the budget, as a re-run of an older run that
     # ships a commit behind what runs now is a rollback.
-    assert github.routes[0] == "attempt"
-    assert github.requests[0].path == "/repos/octo-org/shop/actions/runs/12345678901/attempts/1"
-    assert github.requests[0].query == {"exclude_pull_requests": ["true"]}
+    attempt = github.only("attempt")
+    assert attempt.path == "/repos/octo-org/shop/actions/runs/12345678901/attempts/1"
+    assert attempt.query == {"exclude_pull_requests": ["true"]}
     assert run.notices == [RERUN_SKIPPED]
     assert run.warnings == []
 
@@ -521,7 +521,7 @@ def test_push_rerun_whose_earlier_attempt_is_unknown_is_recorded(tmp_path: Path,
     with FakeGitHub(answers) as github:
         run = run_with_github(tmp_path, github, iftrue, "push", payload("push"), {"GITHUB_RUN_ATTEMPT": "2"})
     assert (run.code, run.outputs["result"]) == (0, "created")
-    assert github.routes[0] == "attempt"
+    assert "attempt" in github.routes
     assert len(github.routes) <= 4  # the push budget
     assert sent(iftrue)["commit_id"] == SHA
     assert len(run.warnings) == 1

@@ -332,7 +332,7 @@ def test_source_column_matches_the_fields_sent(tmp_path: Path, iftrue: FakeIftru
     assert rows["deployment_duration"][1].startswith(f'look-up: <a href="{home}/actions/runs/12345678901">')
     assert rows["is_hotfix"] == (
         "—",
-        "left out: not a hotfix: no hotfix label or hotfix/ branch, no rollback or revert only",
+        "left out: not a hotfix: no hotfix label or hotfix/ branch, no rollback, not reverts only",
     )
 
 
@@ -347,6 +347,12 @@ def test_fields_left_out_say_why(tmp_path: Path, iftrue: FakeIftrue) -> None:
         "rule: no look-up of its pull request was made (the github_token input is empty)",
     )
     assert rows["status"] == ("succes", "rule: the default: nothing tells of a failure")
+    # No label was read, so none is said to be missing: the flags say what they could not read.
+    assert rows["is_fix"] == (
+        "—",
+        "left out: not a fix: no fix/ branch, `fix:` title or commit, or revert among other changes; the "
+        f"pull request's labels are unknown: no look-up of its pull request {off}",
+    )
 
 
 def test_inputs_and_compares_are_named(tmp_path: Path, iftrue: FakeIftrue) -> None:
@@ -372,8 +378,21 @@ def test_a_failed_look_up_is_named_where_its_field_is_left_out(tmp_path: Path, i
     assert "commits_count" not in sent(iftrue)
     assert table(run.summary)["commits_count"] == (
         "—",
-        "left out: unknown: the look-up of the commit count failed (see its warning)",
+        "left out: unknown: the look-up of compare v2.3.0...v2.4.0 failed (see its warning)",
     )
+
+
+def test_a_field_left_out_names_the_look_up_that_failed(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    """The jobs list bounds the run's deployment look-up: when it is refused, the node id says so,
+    not that a deployments look-up (never made) failed."""
+    denied = Answer(403, {"message": "Resource not accessible by integration"})
+    with FakeGitHub(happy(jobs=denied)) as github:
+        run = run_with_github(tmp_path, github, iftrue, "release", payload("release"))
+    assert "deployments_by_sha" not in github.routes
+    why = "left out: unknown: the look-up of jobs of run 12345678901 failed (see its warning)"
+    rows = table(run.summary)
+    assert rows["deployment_node_id"] == ("—", why)
+    assert rows["deployment_duration"] == ("—", why)
 
 
 def test_a_look_up_left_out_for_the_budget_is_named() -> None:

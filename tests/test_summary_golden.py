@@ -27,6 +27,7 @@ from support import (
     FakeIftrue,
     github_deployment,
     github_job,
+    github_pull,
     github_workflow_run,
     iso,
     jobs_pages,
@@ -62,6 +63,8 @@ def github_answers() -> dict[str, Any]:
     return happy(
         jobs=jobs_pages(run_jobs()),
         deployments_by_sha=Answer(200, [github_deployment(1500000099, SHA, at(34))]),
+        # The pull request a payload names by number (a workflow_run's), read for its labels.
+        pull=Answer(200, github_pull(412, SHA, "fix/rounding", title="Round totals once", labels=("bug",))),
         # The last successful run of a workflow without GitHub deployments: what ran before.
         workflow_runs=Answer(
             200, {"total_count": 1, "workflow_runs": [github_workflow_run(12300000000, "7" * 40, number=41)]}

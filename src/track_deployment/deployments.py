@@ -157,7 +157,7 @@ def _own_deployment(
 def _node_id(deployment: Deployment | None, how: str | None, sha: str, home: str | None) -> Sourced:
     """The deployment's node id and how the deployment was told; else why there is none."""
     if deployment is None or deployment.node_id is None:
-        return left_out(how or f"unknown: no single deployment of {sha[:7]} was made during the run")
+        return left_out(how or f"unknown: GitHub lists no deployment of {sha[:7]} made during the run")
     how = how or f"the deployment of {sha[:7]} made during this run"
     return Sourced(deployment.node_id, Source("look-up", how, web_path(home, "deployments")))
 
@@ -190,7 +190,8 @@ def read_run_deployment(
             own, how = _own_deployment(gh, sha, mine, this, run_jobs.jobs, spare)
             deployed: tuple[str, ...] | None = (own.environment,) if own else None
             if own is not None and not in_environments(own.environment, environments):
-                # The gate skips this job's deployment to another environment.
+                # This job deployed to an environment the input does not name: no node id is its,
+                # and the gate, told where it deployed, skips the run (gate._elsewhere).
                 return Found(deployed_to=deployed), None
             node_id = {"deployment_node_id": _node_id(own, how, sha, plan.home)}
             return Found(MappingProxyType(node_id), deployed_to=deployed), own
@@ -208,7 +209,8 @@ def read_run_deployment(
         # A preview counts when the `environment` input names it, as everywhere else.
         ran = run_deployments(listed, window, frozenset({"*"}) if environments else frozenset())
         deployed_to = tuple(sorted({d.environment for d in ran}))
-    node_id = {"deployment_node_id": _node_id(newest, None, sha, plan.home)}
+    several = f"unknown: deployments of {sha[:7]} were made to {', '.join(ambiguous)}" if ambiguous else None
+    node_id = {"deployment_node_id": _node_id(newest, several, sha, plan.home)}
     return Found(MappingProxyType(node_id), deployed_to=deployed_to), newest
 
 

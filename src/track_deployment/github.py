@@ -94,6 +94,11 @@ class GitHub:
         #: Requests the plan leaves unused, for more jobs pages or deployment statuses.
         self.spare = 0
 
+    def why_failed(self, step: str) -> str:
+        """Why a field that the failed look-up `step` would have given is unknown: which one failed."""
+        what = next((f.what for f in reversed(self.notes.failures) if f.step == step), step)
+        return LOOKUP_FAILED.format(what)
+
     def get(self, path: str, parameters: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], Any]:
         """The answer's headers and JSON for a path of the repository (`/pulls/7`) or an absolute URL."""
         url = path if "://" in path else self.repo + path

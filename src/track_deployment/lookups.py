@@ -237,14 +237,14 @@ def _the_rest(gh: GitHub, plan: Plan, found: Found, now: datetime) -> Found:
         recorded_by=found.recorded_by,
         rejected=run_jobs.rejected if run_jobs else None,
         pull_request=pull,
-        no_pull_request=_no_pull_request(gh, plan, pull),
+        no_pull_request=_why_no_pull(gh, plan, pull),
         is_branch=is_branch,
         jobs=run_jobs.jobs if run_jobs else found.jobs,
         before=counted[1] if counted else None,
     )
 
 
-def _no_pull_request(gh: GitHub, plan: Plan, pull: PullRequest | None) -> Source | None:
+def _why_no_pull(gh: GitHub, plan: Plan, pull: PullRequest | None) -> Source | None:
     """What the look-up of the commit's pull request says when it gives none: GitHub knows none
     (a look-up's answer), or it failed (its warning says why)."""
     if not plan.pull_request_of or pull is not None:
@@ -255,11 +255,12 @@ def _no_pull_request(gh: GitHub, plan: Plan, pull: PullRequest | None) -> Source
 
 
 def _after_failures(fields: dict[str, Sourced], gh: GitHub) -> dict[str, Sourced]:
-    """A field a failed look-up would have given, and no other gave: its warning says why."""
-    failed = {name for failure in gh.notes.failures for name in failure.fields}
-    for name in failed & set(LOOKED_UP_AS):
-        if name not in fields or fields[name].value is None:
-            fields[name] = left_out(LOOKUP_FAILED.format(LOOKED_UP_AS[name]))
+    """A field that a failed look-up would have given, and no other gave: which look-up failed
+    (the jobs list, say, whose run bounds the deployment look-up); its warning says why."""
+    for failure in gh.notes.failures:
+        for name in set(failure.fields) & set(LOOKED_UP_AS):
+            if name not in fields or fields[name].value is None:
+                fields[name] = left_out(LOOKUP_FAILED.format(failure.what))
     return fields
 
 

@@ -92,7 +92,7 @@ class Budget:
 
 def derive(inputs: Inputs, runner: Runner, console: Console, now: datetime, budget: Budget) -> Built | str:
     """The record for this event and where each value came from, or a note saying why this run
-    records nothing: read → gate → plan → look up → gate → record.
+    records nothing: gate → read → plan → look up → gate → record.
 
     The look-ups end by their share of `budget`; what they did not get falls back.
     """

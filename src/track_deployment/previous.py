@@ -14,7 +14,7 @@ from .deployments import deployment_of, read_statuses
 from .errors import LookupFailed
 from .events import Release as ReleaseJSON
 from .gate import UNMERGED_EVENTS
-from .github import LOOKUP_FAILED, GitHub
+from .github import GitHub
 from .model import (
     Before,
     Commit,
@@ -155,8 +155,7 @@ def _short(ref: str) -> str:
 class Counting:
     """The look-ups that count the commits since what ran before, and find what that was.
 
-    Each says why when it finds no count, where that is decided; a look-up that failed is named
-    by its warning (`unknown_after_failures`).
+    Each says why when it finds no count, where that is decided, a failed look-up included.
     """
 
     def __init__(self, gh: GitHub, step: str, home: str | None = None) -> None:
@@ -167,7 +166,7 @@ class Counting:
         return left_out(f"unknown: {why}"), None
 
     def failed(self) -> Counted:
-        return left_out(LOOKUP_FAILED.format("the commit count")), None
+        return left_out(self.gh.why_failed(self.step)), None
 
     def compare(self, base: str, head: str) -> Counted:
         """The commits from `base` to `head`, counted, with the base as the compare tells it."""

@@ -198,11 +198,30 @@ def fix_reason(
     return None
 
 
-# Why a flag no rule set is not sent, decided with the rules above.
-_NOT_FLAGGED = {
-    "is_fix": "not a fix: no fix label, fix/ branch, `fix:` title or commit, or revert among other changes",
-    "is_hotfix": "not a hotfix: no hotfix label or hotfix/ branch, no rollback or revert only",
-}
+def _not_flagged(draft: Draft, flag: str) -> Source:
+    """Why a flag no rule set is not sent: what the rules found nothing in, and what they could
+    not read (the pull request's labels, when it was not looked up)."""
+    unread = _labels_unread(draft)
+    if flag == "is_fix":
+        labels = "" if unread else "fix label, "
+        why = f"not a fix: no {labels}fix/ branch, `fix:` title or commit, or revert among other changes"
+    else:
+        labels = "" if unread else "hotfix label or "
+        why = f"not a hotfix: no {labels}hotfix/ branch, no rollback, not reverts only"
+    return Source("left out", f"{why}; the pull request's labels are unknown: {unread}" if unread else why)
+
+
+def _labels_unread(draft: Draft) -> str | None:
+    """Why the labels the flag rules read are unknown; None when they were read, or when GitHub
+    knows no pull request to have any."""
+    said, reading = draft.found.no_pull_request, draft.reading
+    if draft.pull is None:
+        not_made = draft.plan.why_not_made({"pull_request_of"}, "its pull request")
+        return not_made or (said.detail if said is not None and said.kind == "left out" else None)
+    if reading.pull_request_partial and draft.found.pull_request is None:
+        not_made = draft.plan.why_not_made({"pull_request_number"}, "the pull request")
+        return not_made or "the look-up of the pull request failed (see the look-up warning)"
+    return None
 
 
 def _flags(draft: Draft) -> None:
@@ -229,9 +248,9 @@ def _flags(draft: Draft) -> None:
     if "is_fix" not in overrides and (fix := fix_reason(labels, branch, fix_title, draft.rules)):
         draft.put("is_fix", True, Source("rule", fix + (named if fix.startswith("label") else ""), link))
     _recovery(draft)
-    for flag, why in _NOT_FLAGGED.items():
+    for flag in ("is_hotfix", "is_fix"):
         if flag not in overrides and draft.get(flag) is not True:
-            draft.values[flag] = Sourced(None, Source("left out", why))
+            draft.values[flag] = Sourced(None, _not_flagged(draft, flag))
     # Every flag a rule set says why in the log too.
     draft.notices += [
         f"{flag}: {draft.values[flag].source.detail}"
