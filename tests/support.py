@@ -43,7 +43,7 @@ GITHUB_TOKEN = "ghs_16C7e42F292c6912E7710c838347Ae178B4a"
 # The record the bundled release event gives with look-ups off.
 RELEASE_BODY = {
     "title": "v2.4.0",
-    "changelog": "## What's changed\n- Faster checkout (#412)",
+    "changelog": "## What's changed\n- Round totals once (#412)",
     "url": "https://github.com/octo-org/shop/releases/tag/v2.4.0",
     "branch": "main",
     "commit_id": SHA,

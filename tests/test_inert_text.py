@@ -9,7 +9,7 @@ import urllib.parse
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -79,6 +79,8 @@ def walk(tokens: list[Token]) -> Iterator[Token]:
     message=EVENT_TEXT,
     result=st.sampled_from(["created", "failed", "dry_run"]),
 )
+# A note that starts with a line break and four spaces: once the break is gone, a code block.
+@example(title="", changelog="", branch="", message="\r    indented", result="created")
 def test_event_text_makes_no_link_image_heading_or_cell(
     title: str, changelog: str, branch: str, message: str, result: str
 ) -> None:

@@ -73,7 +73,9 @@ class Draft:
             and found.pull_request.number != titled
         ):
             # An open PR (a back-merge of main) listed for a merge commit is not what it shipped.
-            found = found._replace(pull_request=None)
+            number = found.pull_request.number
+            why = f"GitHub lists only the open pull request #{number} for the commit, not the one it merged"
+            found = found._replace(pull_request=None, no_pull_request=Source("look-up", why))
         self.reading, self.found, self.plan, self.rules = reading, found, plan, rules
         self.values: dict[str, Sourced] = dict(reading.given)
         # A PR the payload names only by number is completed by its look-up; the payload's
@@ -102,7 +104,7 @@ class Draft:
         look-up said (GitHub knows none, or it failed)."""
         said = self.found.no_pull_request
         not_made = self.plan.why_not_made({"pull_request_of"}, "its pull request")
-        return not_made or (said.detail if said else "GitHub knows no merged pull request of the commit")
+        return not_made or (said.detail if said else "its pull request was not looked for")
 
 
 def _branch(draft: Draft) -> None:

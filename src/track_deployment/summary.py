@@ -106,7 +106,8 @@ def render_summary(report: Report, *, payload_output: bool = True, redact: Redac
     """
     lines = [f"### {_HEADINGS[report.result]}", ""]
     if report.note:
-        lines += [cell(report.note, redact), ""]
+        # A paragraph of its own: indented four spaces, it would read as a code block.
+        lines += [cell(report.note, redact).lstrip(" \t"), ""]
     if report.error:
         lines += [f"**{cell(report.error_title, redact)}**: {cell(report.error, redact)}", ""]
     if report.payload:
