@@ -51,8 +51,9 @@ TITLE = "track-deployment outbox"
 
 def _hosted(server_url: str) -> bool:
     """GitHub.com or a GHE.com region: where the artifact service of @actions/artifact v2 runs."""
-    host = server_url.removeprefix("https://").split("/")[0].lower()
-    return host == "github.com" or host.endswith(".ghe.com")
+    parts = urlsplit(server_url)
+    host = (parts.hostname or "").lower()
+    return parts.scheme == "https" and (host == "github.com" or host.endswith(".ghe.com"))
 
 
 def _url_problem(url: str) -> str | None:

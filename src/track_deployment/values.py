@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from .errors import InputError
-from .model import shorten
+from .model import branch_of, shorten
 from .schema import (
     MAX_LINE_CHARS,
     MAX_MEMBER_ID_CHARS,
@@ -68,8 +68,8 @@ def parse_field(name: str, value: str) -> Any:
                 f"Input 'commit_id' must be a commit SHA (7 to 64 hex digits), got {show(value)}."
             )
         return value.lower()
-    if name == "branch" and value.startswith("refs/heads/"):
-        value = value.removeprefix("refs/heads/")  # `${{ github.ref }}` works as well
+    if name == "branch":
+        value = branch_of(value) or value  # `${{ github.ref }}` works as well
     if name in TEXT_FIELDS:
         if name != "changelog" and ("\n" in value or len(value) > MAX_LINE_CHARS):
             raise InputError(f"Input '{name}' must be a single line of at most {MAX_LINE_CHARS} characters.")
