@@ -849,5 +849,11 @@ def test_a_fallback_title_names_how_it_was_made(
     assert built.sources["title"] == Source("rule", f"{shape}, as no pull request gives a title: {why}")
     # A flag no rule set, and a run that is no push, each say why they are not sent.
     assert built.sources["is_forced"] == Source("left out", "not forced: only a forced push sets it")
-    assert built.sources["is_fix"].detail.startswith("not a fix: no fix/ branch")
-    assert built.sources["is_fix"].detail.endswith(f"the pull request's labels are unknown: {why}")
+    # Nothing that was not read is said to be missing: the labels and what ships are named unread.
+    assert built.sources["is_fix"].detail == (
+        f"not a fix: no fix/ branch; not read: the commits that ship, its pull request's labels, as {why}"
+    )
+    assert built.sources["is_hotfix"].detail == (
+        "not a hotfix: no hotfix/ branch; not read: the commits that ship, what ran before, its pull "
+        f"request's labels, as {why}"
+    )

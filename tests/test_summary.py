@@ -332,7 +332,7 @@ def test_source_column_matches_the_fields_sent(tmp_path: Path, iftrue: FakeIftru
     assert rows["deployment_duration"][1].startswith(f'look-up: <a href="{home}/actions/runs/12345678901">')
     assert rows["is_hotfix"] == (
         "—",
-        "left out: not a hotfix: no hotfix label or hotfix/ branch, no rollback, not reverts only",
+        "left out: not a hotfix: no hotfix label, no hotfix/ branch, not reverts only, no rollback",
     )
 
 
@@ -350,8 +350,8 @@ def test_fields_left_out_say_why(tmp_path: Path, iftrue: FakeIftrue) -> None:
     # No label was read, so none is said to be missing: the flags say what they could not read.
     assert rows["is_fix"] == (
         "—",
-        "left out: not a fix: no fix/ branch, `fix:` title or commit, or revert among other changes; the "
-        f"pull request's labels are unknown: no look-up of its pull request {off}",
+        "left out: not a fix: no fix/ branch; not read: the commits that ship, its pull request's labels, "
+        f"as no look-up of its pull request {off}",
     )
 
 

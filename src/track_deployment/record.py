@@ -18,10 +18,12 @@ from .errors import EventError, MissingFieldError
 from .inputs import Inputs
 from .model import (
     MERGE_TITLE,
+    Before,
     Found,
     Job,
     PullRequest,
     Reading,
+    Shipped,
     Source,
     Sourced,
     branch_of,
@@ -201,16 +203,32 @@ def fix_reason(
 
 
 def _not_flagged(draft: Draft, flag: str) -> Source:
-    """Why a flag no rule set is not sent: what the rules found nothing in, and what they could
-    not read (the pull request's labels, when it was not looked up)."""
-    unread = _labels_unread(draft)
+    """Why a flag no rule set is not sent: what the rules read and found nothing in, and what
+    they could not read (no PR's labels, no commits that ship, nothing that ran before)."""
+    name = "fix" if flag == "is_fix" else "hotfix"
+    labels = _labels_unread(draft)
+    shipped, before = _what_ran(draft)
+    commits = bool(shipped and shipped.commits)
+    found_none = [f"no {name}/ branch"] if labels else [f"no {name} label", f"no {name}/ branch"]
+    unread: list[str] = []
     if flag == "is_fix":
-        labels = "" if unread else "fix label, "
-        why = f"not a fix: no {labels}fix/ branch, `fix:` title or commit, or revert among other changes"
+        found_none += ["no `fix:` title"] if _fix_title(draft) else []
+        (found_none if commits else unread).append(
+            "no `fix:` commit or revert among what ships" if commits else "the commits that ship"
+        )
     else:
-        labels = "" if unread else "hotfix label or "
-        why = f"not a hotfix: no {labels}hotfix/ branch, no rollback, not reverts only"
-    return Source("left out", f"{why}; the pull request's labels are unknown: {unread}" if unread else why)
+        (found_none if commits or draft.pull else unread).append(
+            "not reverts only" if commits or draft.pull else "the commits that ship"
+        )
+        # A push that lists the commits it adds, or a merged PR, ships only new commits.
+        reading = draft.reading
+        adds = reading.shipped is not None and reading.value("is_forced") is not True
+        merged = reading.pull_request is not None and not reading.pull_request_partial
+        rollback = adds or merged or (before is not None and before.status is not None)
+        (found_none if rollback else unread).append("no rollback" if rollback else "what ran before")
+    unread += [f"its pull request's labels, as {labels}"] if labels else []
+    why = f"not a {name}: {', '.join(found_none)}"
+    return Source("left out", f"{why}; not read: {', '.join(unread)}" if unread else why)
 
 
 def _labels_unread(draft: Draft) -> str | None:
@@ -226,19 +244,31 @@ def _labels_unread(draft: Draft) -> str | None:
     return None
 
 
+def _fix_title(draft: Draft) -> tuple[str, str] | None:
+    """Where a Conventional Commit `fix:` is looked for, and its text: the PR's title, else the
+    head commit's, else (outside GitHub, where neither is known) the `title` input."""
+    pull, title = draft.pull, draft.rules.fields.get("title")
+    if pull and pull.title:
+        return (f"PR #{pull.number} title" if pull.number else "PR title", pull.title)
+    if draft.reading.fix_title:
+        return ("head commit", draft.reading.fix_title)
+    return ("`title` input", title) if title else None
+
+
+def _what_ran(draft: Draft) -> tuple[Shipped | None, Before | None]:
+    """What the recovery rules read: the commits that ship, and what ran before (a push's compare
+    names its base)."""
+    before = draft.found.before
+    if before is not None and draft.reading.compare_base is not None:
+        before = draft.reading.compare_base._replace(status=before.status, shipped=before.shipped)
+    return draft.reading.shipped or (before.shipped if before else None), before
+
+
 def _flags(draft: Draft) -> None:
     """is_hotfix and is_fix by labels, branch and title; then by what ships (recovery.judge)."""
     pull, overrides = draft.pull, draft.rules.fields
     labels = pull.labels if pull else ()
-    fix_title: tuple[str, str] | None
-    if pull and pull.title:
-        fix_title = (f"PR #{pull.number} title" if pull.number else "PR title", pull.title)
-    elif draft.reading.fix_title:
-        fix_title = ("head commit", draft.reading.fix_title)
-    else:
-        # Outside GitHub (or where no PR and no head commit is known) the title given is the one.
-        title = overrides.get("title")
-        fix_title = ("`title` input", title) if title else None
+    fix_title = _fix_title(draft)
     # A label or title is the pull request's: the detail names it, and links it.
     named = f", PR #{pull.number}" if pull and pull.number else ""
     link = draft.of_pull("").link
@@ -264,13 +294,10 @@ def _flags(draft: Draft) -> None:
 def _recovery(draft: Draft) -> None:
     """What the recovery rules decide, with why: a flag no other rule or input set, and no count
     for a rollback or a redeploy."""
-    reading, found, overrides = draft.reading, draft.found, draft.rules.fields
-    before = found.before
-    if before is not None and reading.compare_base is not None:
-        # The compare of a push: the event names its base.
-        before = reading.compare_base._replace(status=before.status, shipped=before.shipped)
+    reading, overrides = draft.reading, draft.rules.fields
+    shipped, before = _what_ran(draft)
     sha = str(draft.get("commit_id") or "")
-    decided = judge(reading.shipped, draft.pull, before, (sha, reading.deployed_name), web(draft.home))
+    decided = judge(shipped, draft.pull, before, (sha, reading.deployed_name), web(draft.home))
     for name, entry in decided.items():
         if name not in overrides and (name == "commits_count" or draft.get(name) is not True):
             draft.values[name] = entry
