@@ -436,6 +436,8 @@ def test_open_back_merge_pull_request_does_not_beat_the_merge_title(
     assert run.code == 0, run.stdout
     body = sent(iftrue)
     assert (body["pull_request_number"], body["branch"]) == (500, "release/2.5")
+    # The title names the PR; its labels were not read, and the flags say so.
+    assert "pull request #500, which the commit's title names, is not read" in html.unescape(run.summary)
 
 
 def test_a_count_left_out_says_what_the_look_up_found(tmp_path: Path, iftrue: FakeIftrue) -> None:

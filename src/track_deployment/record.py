@@ -237,7 +237,10 @@ def _labels_unread(draft: Draft) -> str | None:
     said, reading = draft.found.no_pull_request, draft.reading
     if draft.pull is None:
         not_made = draft.plan.why_not_made({"pull_request_of"}, "its pull request")
-        return not_made or (said.detail if said is not None and said.kind == "left out" else None)
+        if not_made or (said is not None and said.kind == "left out"):
+            return not_made or (said.detail if said else None)
+        titled = reading.titled_pull[0].number if reading.titled_pull else None
+        return f"pull request #{titled}, which the commit's title names, is not read" if titled else None
     if reading.pull_request_partial and draft.found.pull_request is None:
         not_made = draft.plan.why_not_made({"pull_request_number"}, "the pull request")
         return not_made or "the look-up of the pull request failed (see the look-up warning)"
