@@ -48,6 +48,7 @@ env -i PATH="$PATH" HOME="${HOME:-/tmp}" \
   GITHUB_RUN_ID=12345678901 \
   GITHUB_RUN_NUMBER=42 \
   GITHUB_WORKFLOW="$workflow" \
+  GITHUB_WORKFLOW_REF="octo-org/shop/.github/workflows/deploy.yml@$ref" \
   GITHUB_ACTOR_ID=583231 \
   GITHUB_OUTPUT="$out/output" \
   GITHUB_STEP_SUMMARY="$out/summary.md" \

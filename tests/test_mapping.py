@@ -850,10 +850,24 @@ def test_a_fallback_title_names_how_it_was_made(
     # A flag no rule set, and a run that is no push, each say why they are not sent.
     assert built.sources["is_forced"] == Source("left out", "not forced: only a forced push sets it")
     # Nothing that was not read is said to be missing: the labels and what ships are named unread.
+    # The schedule names no earlier run here (no GITHUB_WORKFLOW_REF): nothing to compare with.
+    unshipped = "the event lists no commits and names nothing to compare with"
     assert built.sources["is_fix"].detail == (
-        f"not a fix: no fix/ branch; not read: the commits that ship, its pull request's labels, as {why}"
+        f"not a fix: no fix/ branch; not read: the commits that ship, as {unshipped}; its pull "
+        f"request's labels, as {why}"
     )
     assert built.sources["is_hotfix"].detail == (
-        "not a hotfix: no hotfix/ branch; not read: the commits that ship, what ran before, its pull "
-        f"request's labels, as {why}"
+        f"not a hotfix: no hotfix/ branch; not read: the commits that ship and what ran before, as "
+        f"{unshipped}; its pull request's labels, as {why}"
+    )
+
+
+def test_a_workflow_runs_pull_request_named_by_number_decides_no_revert_check() -> None:
+    """A workflow_run's payload names its PR by number and branch only: without its title or the
+    commits that ship, "not reverts only" was never checked, and the reason says so."""
+    built = record(read("workflow_run", payload("workflow_run")))
+    hotfix = built.sources["is_hotfix"].detail
+    assert "not reverts only" not in hotfix
+    assert hotfix.startswith(
+        "not a hotfix: no hotfix/ branch; not read: the commits that ship and what ran before"
     )

@@ -350,8 +350,8 @@ def test_fields_left_out_say_why(tmp_path: Path, iftrue: FakeIftrue) -> None:
     # No label was read, so none is said to be missing: the flags say what they could not read.
     assert rows["is_fix"] == (
         "—",
-        "left out: not a fix: no fix/ branch; not read: the commits that ship, its pull request's labels, "
-        f"as no look-up of its pull request {off}",
+        f"left out: not a fix: no fix/ branch; not read: the commits that ship, as no look-up of the "
+        f"commit count {off}; its pull request's labels, as no look-up of its pull request {off}",
     )
 
 

@@ -204,7 +204,7 @@ def fix_reason(
 
 def _not_flagged(draft: Draft, flag: str) -> Source:
     """Why a flag no rule set is not sent: what the rules read and found nothing in, and what
-    they could not read (no PR's labels, no commits that ship, nothing that ran before)."""
+    they could not read, and why (the commits that ship, what ran before, the PR's labels)."""
     name = "fix" if flag == "is_fix" else "hotfix"
     labels = _labels_unread(draft)
     shipped, before = _what_ran(draft)
@@ -217,8 +217,10 @@ def _not_flagged(draft: Draft, flag: str) -> Source:
             "no `fix:` commit or revert among what ships" if commits else "the commits that ship"
         )
     else:
-        (found_none if commits or draft.pull else unread).append(
-            "not reverts only" if commits or draft.pull else "the commits that ship"
+        # Reverts only: by the commits that ship, else by the pull request's title and branch.
+        pulled = draft.pull is not None and draft.pull.title is not None
+        (found_none if commits or pulled else unread).append(
+            "not reverts only" if commits or pulled else "the commits that ship"
         )
         # A push that lists the commits it adds, or a merged PR, ships only new commits.
         reading = draft.reading
@@ -226,9 +228,19 @@ def _not_flagged(draft: Draft, flag: str) -> Source:
         merged = reading.pull_request is not None and not reading.pull_request_partial
         rollback = adds or merged or (before is not None and before.status is not None)
         (found_none if rollback else unread).append("no rollback" if rollback else "what ran before")
-    unread += [f"its pull request's labels, as {labels}"] if labels else []
+    groups = [f"{' and '.join(unread)}, as {_unshipped(draft)}"] if unread else []
+    groups += [f"its pull request's labels, as {labels}"] if labels else []
     why = f"not a {name}: {', '.join(found_none)}"
-    return Source("left out", f"{why}; not read: {', '.join(unread)}" if unread else why)
+    return Source("left out", f"{why}; not read: {'; '.join(groups)}" if groups else why)
+
+
+def _unshipped(draft: Draft) -> str:
+    """Why the commits that ship, and what ran before, are unknown: why the count is (the same
+    look-ups tell both), or, when the event gives the count alone, that it lists none."""
+    said = draft.values.get("commits_count")
+    if said is not None and said.value is not None:
+        return "the event gives their number only"
+    return _why_left_out("commits_count", draft).detail.removeprefix("unknown: ")
 
 
 def _labels_unread(draft: Draft) -> str | None:
