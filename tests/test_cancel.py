@@ -190,3 +190,19 @@ def test_a_cancel_never_leaves_commands_stopped(tmp_path: Path, monkeypatch: pyt
     assert run.commands[-1].name == "warning"
     assert run.commands[-1].message.startswith("The step was cancelled (SIGINT) before iftrue confirmed")
     assert run.outputs["result"] == "failed"
+
+
+def test_a_cancel_outside_actions_names_the_command_not_a_step(tmp_path: Path) -> None:
+    """Another CI's job is no GitHub step: the cancel says track-deployment was cancelled, in
+    plain text, and the record is still printed for a replay."""
+    with FakeIftrue(*[Answer(503, {"message": "down"}, {"Retry-After": RETRY_AFTER})] * 5) as server:
+        env = runner_env(tmp_path, "release", payload("release"), {"api_url": server.url, "timeout": "300"})
+        del env["GITHUB_ACTIONS"]
+        run, seconds = cancel_action(env, server, signal.SIGTERM)
+    assert seconds < 1, seconds
+    assert run.code == 128 + signal.SIGTERM, run.stdout + run.stderr
+    assert run.commands == []  # no workflow command outside Actions
+    text = run.stdout + run.stderr
+    assert "track-deployment was cancelled (SIGTERM) before iftrue confirmed the deployment." in text
+    assert "The step was cancelled" not in text
+    assert "Traceback" not in text

@@ -409,6 +409,22 @@ def test_a_refusal_is_named(tmp_path: Path) -> None:
     assert "after 5 attempts" not in message
 
 
+def test_a_connection_never_accepted_is_named_with_the_time_it_was_given(tmp_path: Path) -> None:
+    """A server whose queue is full drops the connection's SYN, as a firewall does: no
+    connection, within the `timeout` input when that is shorter than the connect timeout."""
+    listener = socket.create_server(("127.0.0.1", 0), backlog=0)
+    port = listener.getsockname()[1]
+    with listener, socket.create_connection(("127.0.0.1", port)):  # fills the queue
+        started = time.monotonic()
+        run = run_action({**env_for(tmp_path, f"http://127.0.0.1:{port}"), "INPUT_TIMEOUT": "3"})
+        seconds = time.monotonic() - started
+    assert run.code == 0 and run.outputs["result"] == "failed"
+    message = warning_or_error(run)
+    assert "no connection within 3 s" in message, message
+    assert "A firewall may drop the traffic" in message
+    assert seconds < 3 + 5, seconds
+
+
 def test_an_unknown_name_is_named(tmp_path: Path) -> None:
     run = run_action(env_for(tmp_path, "https://iftrue.invalid", INPUT_TIMEOUT="1"))
     assert run.outputs["result"] == "failed"

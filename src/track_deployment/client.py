@@ -318,7 +318,8 @@ def _cause(exc: Exception, url: str, proxy: str | None, timeout: float) -> tuple
         for error in chain
     ):
         return (
-            f"no connection within {CONNECT_TIMEOUT:g} s{via}",
+            # Each attempt waits at most CONNECT_TIMEOUT, and never past the `timeout` input.
+            f"no connection within {min(CONNECT_TIMEOUT, timeout):g} s{via}",
             "A firewall may drop the traffic: on a network that needs a proxy, set HTTPS_PROXY.",
         )
     if _after_sending(chain):
