@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 DEMO_VENV ?= .venv-demo
 PYTEST_ARGS ?=
 # More workers than cores: many process tests wait on a deadline or a retry, not on the CPU.
-UNIT_WORKERS ?= 4
+UNIT_WORKERS ?= 6
 
 .PHONY: help setup test suite unit lint fuzz docker-test bench dry-run lock lock-check clean
 
