@@ -284,6 +284,21 @@ def test_a_proxy_asking_for_credentials_is_named(tmp_path: Path) -> None:
     assert "attempts" not in message
 
 
+def test_a_proxy_variable_requests_cannot_use_is_named_and_nothing_was_sent(tmp_path: Path) -> None:
+    """`user:pw@host:port` without its scheme: requests refuses it before sending anything, so
+    the warning names the variable and how to write it, never "iftrue may have recorded it"."""
+    with Proxy() as proxy:
+        bare = proxy.url.replace("http://", "deploy:pr0xy-pa55@")
+        run = run_action(env_for(tmp_path, "https://iftrue.test", HTTPS_PROXY=bare))
+    assert proxy.asked == []
+    assert run.outputs["result"] == "failed"
+    message = warning_or_error(run)
+    assert "the proxy variable (HTTPS_PROXY, HTTP_PROXY or ALL_PROXY) is no URL requests can use" in message
+    assert "Give it as http://user:password@host:port" in message
+    assert "may have recorded" not in message
+    assert "pr0xy-pa55" not in run.everything()
+
+
 def test_a_proxy_with_its_own_ca_delivers_with_ssl_cert_file(tmp_path: Path, ca: CA) -> None:
     # A company's proxy tunnels to a server whose certificate its own CA signed.
     with TLSIftrue(ca.server_context()) as iftrue, Proxy(iftrue.port) as proxy:

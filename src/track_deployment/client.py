@@ -288,6 +288,11 @@ def _cause(exc: Exception, url: str, proxy: str | None, timeout: float) -> tuple
     for error in chain:
         if isinstance(error, ssl.SSLCertVerificationError):
             return _certificate(error, host)
+        if isinstance(error, requests.exceptions.InvalidProxyURL):  # before anything was sent
+            return (
+                "the proxy variable (HTTPS_PROXY, HTTP_PROXY or ALL_PROXY) is no URL requests can use",
+                "Give it as http://user:password@host:port, with its scheme.",
+            )
     if proxy and (status := _tunnel_status(chain)):
         if status == "407":
             return (
@@ -340,9 +345,14 @@ def _cause(exc: Exception, url: str, proxy: str | None, timeout: float) -> tuple
 
 def _after_sending(chain: list[BaseException]) -> bool:
     """Whether the connection was open and the record sent: whatever broke came after it."""
-    return not any(
-        isinstance(error, (NewConnectionError, ConnectTimeoutError, ProxyError, SSLError)) for error in chain
+    never_sent = (
+        NewConnectionError,
+        ConnectTimeoutError,
+        ProxyError,
+        SSLError,
+        requests.exceptions.InvalidURL,
     )
+    return not any(isinstance(error, never_sent) for error in chain)
 
 
 def _tunnel_status(chain: list[BaseException]) -> str | None:
@@ -366,7 +376,8 @@ def _proxy(session: requests.Session, url: str) -> str | None:
     proxy = requests.utils.select_proxy(url, settings["proxies"])
     if not proxy:
         return None
-    parsed = parse_url(proxy)
+    # As requests reads it: `user:pw@proxy:3128` is an http proxy, not a scheme named `user`.
+    parsed = parse_url(proxy if "://" in proxy else f"http://{proxy}")
     return f"{parsed.scheme or 'http'}://{parsed.host}" + (f":{parsed.port}" if parsed.port else "")
 
 
@@ -473,4 +484,6 @@ def _created(answer: requests.Response, attempts: int) -> Delivery:
     try:
         return Delivery(DeploymentResponse.model_validate(data), text, attempts)
     except (ValidationError, RecursionError):
-        return Delivery(None, text, attempts, warning="iftrue's answer has an `id` of an unexpected type.")
+        return Delivery(
+            None, text, attempts, warning="iftrue's answer has an `id` that is not one short word of text."
+        )

@@ -175,6 +175,10 @@ REQUIRED_FIELDS: tuple[str, ...] = tuple(
 )
 
 
+#: What an id iftrue gives may be: printable, no white space or line break, 200 characters at most.
+_ID = re.compile(r"[^\s\x00-\x1f\x7f]{1,200}")
+
+
 class DeploymentResponse(BaseModel):
     """The record iftrue returns. Only `id` is read; its documentation is incomplete, so every
     other field may be missing, null or of any type, and is kept as given."""
@@ -194,4 +198,13 @@ class DeploymentResponse(BaseModel):
             return str(value)
         if isinstance(value, float) and math.isfinite(value):
             return str(int(value)) if value.is_integer() else repr(value)
+        return value
+
+    @field_validator("id")
+    @classmethod
+    def _one_word(cls, value: str | None) -> str | None:
+        # An id is one short word: text with a line break or a space would add lines to the log,
+        # the `deployment_id` output and the command's `result=` line.
+        if value is not None and not _ID.fullmatch(value):
+            raise ValueError("not one word of at most 200 characters")
         return value
