@@ -551,3 +551,24 @@ def test_summary_escapes_html_and_table_cells() -> None:
 )
 def test_summary_heading_for_every_result(result: str, heading: str) -> None:
     assert heading in render_summary(Report(result=result)).splitlines()[0]
+
+
+def test_what_the_rules_did_not_read_is_never_said_missing(tmp_path: Path, iftrue: FakeIftrue) -> None:
+    """As a runner runs it, look-ups off: a schedule's fallback title says how it was made and why
+    no PR gave one; a workflow_run whose PR the payload names by number alone claims no revert
+    check, and no flag row says a label is missing that was never read."""
+    (tmp_path / "schedule").mkdir()
+    run = run_action(runner_env(tmp_path / "schedule", "schedule", {}, {"api_url": iftrue.url}))
+    rows = table(html.unescape(run.summary))
+    off = "no look-up of its pull request was made (the github_token input is empty)"
+    assert rows["title"] == (
+        "Deploy #42",
+        f"rule: the workflow's name and the run number, as no pull request gives a title: {off}",
+    )
+    (tmp_path / "workflow_run").mkdir()
+    event = payload("workflow_run")
+    run = run_action(runner_env(tmp_path / "workflow_run", "workflow_run", event, {"api_url": iftrue.url}))
+    rows = table(html.unescape(run.summary))
+    assert "not reverts only" not in rows["is_hotfix"][1]
+    assert "not read: the commits that ship and what ran before" in rows["is_hotfix"][1]
+    assert "label" not in rows["is_hotfix"][1].split("; not read:")[0]
