@@ -280,6 +280,12 @@ def _certificate(error: ssl.SSLCertVerificationError, host: str) -> tuple[str, s
     return f"its TLS certificate was refused ({what})", _CA_FIX
 
 
+_UNUSABLE_PROXY = (
+    "the proxy variable (HTTPS_PROXY, HTTP_PROXY or ALL_PROXY) is no URL requests can use",
+    "Give it as http://user:password@host:port, with its scheme.",
+)
+
+
 def _cause(exc: Exception, url: str, proxy: str | None, timeout: float) -> tuple[str, str]:
     """What failed and its fix, from the innermost error that says."""
     chain = _chain(exc)
@@ -289,10 +295,7 @@ def _cause(exc: Exception, url: str, proxy: str | None, timeout: float) -> tuple
         if isinstance(error, ssl.SSLCertVerificationError):
             return _certificate(error, host)
         if isinstance(error, requests.exceptions.InvalidProxyURL):  # before anything was sent
-            return (
-                "the proxy variable (HTTPS_PROXY, HTTP_PROXY or ALL_PROXY) is no URL requests can use",
-                "Give it as http://user:password@host:port, with its scheme.",
-            )
+            return _UNUSABLE_PROXY
     if proxy and (status := _tunnel_status(chain)):
         if status == "407":
             return (
