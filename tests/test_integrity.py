@@ -90,7 +90,11 @@ def test_hostile_service_answers(tmp_path: Path, status: int) -> None:
     check(run, {"add-mask", "group", "endgroup", "notice", "warning", "error"})
     assert run.outputs["result"] == ("created" if status == 201 else "failed")
     if status == 201:
-        assert run.outputs["deployment_id"] == HOSTILE
+        # An id of many lines is no id: recorded, with a warning. The answer itself still reaches
+        # the `response` output whole: the output file's delimiters hold against it.
+        assert run.outputs["deployment_id"] == ""
+        assert any("not one short word" in w for w in run.warnings)
+        assert json.loads(run.outputs["response"])["message"] == HOSTILE
     elif status == 422:
         assert "::error title=pwned::injected" in run.errors[0]  # shown as text, inside one annotation
 
